@@ -1,0 +1,160 @@
+<?php
+/** The actions list, one action's detail, and the row/bulk operations (run now, cancel, retry, delete). */
+
+namespace SidecarScheduler\Admin;
+
+use SidecarScheduler\Contract;
+
+defined( 'ABSPATH' ) || exit;
+
+final class Actions {
+	const BULK_LIMIT = 5000;
+
+	/** Store query arguments for a filter; "past-due" is pending with a date up to now, as on the library's screen. */
+	private static function query_for( array $f ) {
+		$q = array();
+		$status = isset( $f['status'] ) ? $f['status'] : '';
+		if ( 'past-due' === $status ) {
+			$q['status'] = Contract::STATUS_PENDING;
+			$q['date']   = as_get_datetime_object();
+		} elseif ( $status ) {
+			$q['status'] = $status;
+		}
+		foreach ( array( 'group', 'hook', 'search' ) as $k ) {
+			if ( ! empty( $f[ $k ] ) ) {
+				$q[ $k ] = $f[ $k ];
+			}
+		}
+		return $q;
+	}
+
+	public static function page( array $p ) {
+		$store = \ActionScheduler::store();
+		$q     = self::query_for( $p );
+		$total = (int) $store->query_actions( $q, 'count' );
+		$ids   = $store->query_actions( $q + array( 'per_page' => (int) $p['per_page'], 'offset' => ( (int) $p['page'] - 1 ) * (int) $p['per_page'], 'orderby' => $p['orderby'], 'order' => strtoupper( $p['order'] ) ) );
+		return array(
+			'total'      => $total,
+			'totalPages' => (int) ceil( $total / max( 1, (int) $p['per_page'] ) ),
+			'items'      => array_values( array_filter( array_map( array( __CLASS__, 'summary' ), $ids ) ) ),
+		);
+	}
+
+	public static function summary( $id ) {
+		global $wpdb;
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT a.*, g.slug AS group_slug FROM {$wpdb->actionscheduler_actions} a LEFT JOIN {$wpdb->actionscheduler_groups} g ON g.group_id = a.group_id WHERE a.action_id = %d", $id ) );
+		if ( ! $row ) {
+			return null;
+		}
+		$args     = json_decode( $row->extended_args ? $row->extended_args : (string) $row->args, true );
+		$schedule = @unserialize( (string) $row->schedule ); // phpcs:ignore -- corrupt rows are shown, not fatal.
+		return array(
+			'id'           => (int) $row->action_id,
+			'hook'         => $row->hook,
+			'status'       => $row->status,
+			'args'         => is_array( $args ) ? $args : null,
+			'argsRaw'      => $row->extended_args ? $row->extended_args : $row->args,
+			'group'        => (string) $row->group_slug,
+			'priority'     => (int) $row->priority,
+			'attempts'     => (int) $row->attempts,
+			'claimId'      => (int) $row->claim_id,
+			'recurrence'   => self::recurrence( $schedule ),
+			'async'        => $schedule instanceof \ActionScheduler_NullSchedule,
+			'scheduledGmt' => $row->scheduled_date_gmt,
+			'lastAttemptGmt' => $row->last_attempt_gmt,
+		);
+	}
+
+	private static function recurrence( $schedule ) {
+		if ( ! is_object( $schedule ) || ! method_exists( $schedule, 'is_recurring' ) || ! $schedule->is_recurring() ) {
+			return __( 'Non-repeating', 'sidecar-scheduler' );
+		}
+		$r = $schedule->get_recurrence();
+		/* translators: %s: human readable interval */
+		return is_numeric( $r ) ? sprintf( __( 'Every %s', 'sidecar-scheduler' ), human_time_diff( 0, (int) $r ) ) : (string) $r;
+	}
+
+	public static function detail( $id ) {
+		$item = self::summary( $id );
+		if ( ! $item ) {
+			return null;
+		}
+		$item['logs'] = array_map(
+			function ( $entry ) {
+				return array( 'dateGmt' => $entry->get_date()->format( 'Y-m-d H:i:s' ), 'message' => $entry->get_message() );
+			},
+			\ActionScheduler::logger()->get_logs( $id )
+		);
+		return $item;
+	}
+
+	/** @return array|\WP_Error */
+	public static function apply( $op, $id ) {
+		$store = \ActionScheduler::store();
+		try {
+			$status = $store->get_status( $id );
+		} catch ( \Exception $e ) {
+			return \SidecarScheduler\Rest\AdminController::not_found( $id );
+		}
+		try {
+			switch ( $op ) {
+				case 'run':
+					if ( Contract::STATUS_PENDING !== $status ) {
+						return self::conflict( $id, $status );
+					}
+					\ActionScheduler::runner()->process_action( $id, Contract::CONTEXT_ADMIN );
+					return array( 'id' => $id, 'status' => $store->get_status( $id ) );
+				case 'cancel':
+					if ( Contract::STATUS_PENDING !== $status ) {
+						return self::conflict( $id, $status );
+					}
+					$store->cancel_action( $id );
+					return array( 'id' => $id, 'status' => Contract::STATUS_CANCELED );
+				case 'retry':
+					if ( Contract::STATUS_FAILED !== $status && Contract::STATUS_CANCELED !== $status ) {
+						return self::conflict( $id, $status );
+					}
+					$action = $store->fetch_action( $id );
+					if ( $action instanceof \ActionScheduler_NullAction ) {
+						return new \WP_Error( 'sidecar_scheduler_unreadable', __( 'This action cannot be read, so it cannot be retried.', 'sidecar-scheduler' ), array( 'status' => 409 ) );
+					}
+					// A fresh pending copy, due now; the failed row stays as the record of what happened.
+					$new_id = as_schedule_single_action( time(), $action->get_hook(), $action->get_args(), $action->get_group(), false, $action->get_priority() );
+					if ( $new_id ) {
+						/* translators: %d: new action ID */
+						\ActionScheduler::logger()->log( $id, sprintf( __( 'retried as action %d', 'sidecar-scheduler' ), $new_id ) );
+					}
+					return array( 'id' => $id, 'newId' => (int) $new_id );
+				case 'delete':
+					$store->delete_action( $id );
+					return array( 'id' => $id, 'deleted' => true );
+			}
+		} catch ( \Exception $e ) {
+			return new \WP_Error( 'sidecar_scheduler_failed', $e->getMessage(), array( 'status' => 500 ) );
+		}
+		return new \WP_Error( 'sidecar_scheduler_bad_op', __( 'Unknown operation.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
+	}
+
+	private static function conflict( $id, $status ) {
+		/* translators: 1: action ID 2: status */
+		return new \WP_Error( 'sidecar_scheduler_wrong_status', sprintf( __( 'Action %1$d is %2$s; this operation does not apply.', 'sidecar-scheduler' ), $id, $status ), array( 'status' => 409 ) );
+	}
+
+	/** Applies $op to the given IDs, or to everything matching $filter (bounded, so one click cannot run for minutes). */
+	public static function bulk( $op, $ids, array $filter ) {
+		if ( null === $ids ) {
+			$ids = array_map( 'intval', \ActionScheduler::store()->query_actions( self::query_for( $filter ) + array( 'per_page' => self::BULK_LIMIT, 'orderby' => 'action_id' ) ) );
+		}
+		$done   = 0;
+		$errors = array();
+		foreach ( $ids as $id ) {
+			$result = self::apply( $op, $id );
+			if ( is_wp_error( $result ) ) {
+				$errors[] = array( 'id' => $id, 'code' => $result->get_error_code(), 'message' => $result->get_error_message() );
+			} else {
+				$done++;
+			}
+		}
+		return array( 'op' => $op, 'matched' => count( $ids ), 'done' => $done, 'errors' => array_slice( $errors, 0, 50 ), 'limit' => self::BULK_LIMIT );
+	}
+}

@@ -1,0 +1,160 @@
+<?php
+/** Queue health figures for the admin page and `wp sidecar-scheduler status`: cheap indexed queries only. */
+
+namespace SidecarScheduler\Admin;
+
+use SidecarScheduler\Contract;
+
+defined( 'ABSPATH' ) || exit;
+
+final class Health {
+	public static function overview() {
+		global $wpdb;
+		$a   = $wpdb->prefix . Contract::TABLE_ACTIONS;
+		$now = gmdate( 'Y-m-d H:i:s' );
+
+		$counts = array_fill_keys( array_values( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_COMPLETE, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ) ), 0 );
+		foreach ( $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$a} GROUP BY status" ) as $row ) { // phpcs:ignore WordPress.DB
+			$counts[ $row->status ] = (int) $row->n;
+		}
+		$past_due = $wpdb->get_row( $wpdb->prepare( "SELECT COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status = 'pending' AND scheduled_date_gmt <= %s", $now ) ); // phpcs:ignore WordPress.DB
+		$running  = $wpdb->get_results( "SELECT action_id, hook, last_attempt_gmt FROM {$a} WHERE status = 'in-progress' ORDER BY last_attempt_gmt ASC LIMIT 50" ); // phpcs:ignore WordPress.DB
+
+		$stats_table = $wpdb->prefix . Contract::TABLE_STATS;
+		$suppress    = $wpdb->suppress_errors( true );
+		$minutes     = $wpdb->get_results( $wpdb->prepare( "SELECT minute_gmt, SUM(completed) AS completed, SUM(failed) AS failed, MAX(wait_ms_p50) AS p50, MAX(wait_ms_p95) AS p95 FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY minute_gmt ORDER BY minute_gmt", gmdate( 'Y-m-d H:i:00', time() - HOUR_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB
+		$hours       = $wpdb->get_results( $wpdb->prepare( "SELECT DATE_FORMAT(minute_gmt, '%%Y-%%m-%%d %%H:00:00') AS hour_gmt, SUM(completed) AS completed, SUM(failed) AS failed FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY hour_gmt ORDER BY hour_gmt", gmdate( 'Y-m-d H:00:00', time() - DAY_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB
+		$workers     = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$wpdb->prefix}sidecar_workers WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) ); // phpcs:ignore WordPress.DB
+		$wpdb->suppress_errors( $suppress );
+
+		$p50 = array();
+		$p95 = array();
+		foreach ( (array) $minutes as $m ) {
+			$p50[] = (int) $m->p50;
+			$p95[] = (int) $m->p95;
+		}
+		$oldest_age = $past_due && $past_due->oldest ? max( 0, time() - strtotime( $past_due->oldest . ' UTC' ) ) : 0;
+		$sidecars   = array_map(
+			function ( $w ) {
+				return array(
+					'id'          => $w->worker_id,
+					'host'        => $w->host,
+					'pid'         => (int) $w->pid,
+					'version'     => $w->version,
+					'channel'     => $w->channel,
+					'concurrency' => (int) $w->concurrency,
+					'started'     => $w->started_gmt,
+					'lastSeen'    => $w->last_seen_gmt,
+					'running'     => json_decode( (string) $w->running, true ) ?: array(),
+				);
+			},
+			(array) $workers
+		);
+
+		$data = array(
+			'mode'       => \SidecarScheduler\Plugin::mode(),
+			'now'        => $now,
+			'counts'     => $counts,
+			'pastDue'    => array( 'count' => $past_due ? (int) $past_due->n : 0, 'oldestAgeSeconds' => $oldest_age ),
+			'inProgress' => array_map(
+				function ( $r ) {
+					return array( 'id' => (int) $r->action_id, 'hook' => $r->hook, 'runningSeconds' => max( 0, time() - strtotime( $r->last_attempt_gmt . ' UTC' ) ) );
+				},
+				(array) $running
+			),
+			'perMinute'  => array_map(
+				function ( $m ) {
+					return array( 'time' => $m->minute_gmt, 'completed' => (int) $m->completed, 'failed' => (int) $m->failed );
+				},
+				(array) $minutes
+			),
+			'perHour'    => array_map(
+				function ( $h ) {
+					return array( 'time' => $h->hour_gmt, 'completed' => (int) $h->completed, 'failed' => (int) $h->failed );
+				},
+				(array) $hours
+			),
+			'waitMs'     => array( 'p50' => self::median( $p50 ), 'p95' => $p95 ? max( $p95 ) : 0 ),
+			'sidecars'   => $sidecars,
+		);
+		$data['warnings'] = self::warnings( $data );
+		return $data;
+	}
+
+	private static function median( array $values ) {
+		if ( ! $values ) {
+			return 0;
+		}
+		sort( $values );
+		return $values[ (int) floor( ( count( $values ) - 1 ) / 2 ) ];
+	}
+
+	/** Each warning says what is wrong and what to do about it. */
+	public static function warnings( array $d ) {
+		$w         = array();
+		$threshold = (int) apply_filters( 'sidecar_scheduler_past_due_warning_seconds', 300 );
+		if ( empty( $d['sidecars'] ) ) {
+			$w[] = array( 'code' => 'no_sidecar', 'severity' => 'warning', 'message' => __( 'No sidecar is running: actions are processed by the WP-Cron fallback, up to a minute late and only when the site has traffic.', 'sidecar-scheduler' ), 'fix' => __( 'Start the sidecar under Supervisor or systemd (see the README), or run `npx sidecar-scheduler --path=/path/to/wordpress`.', 'sidecar-scheduler' ) );
+		}
+		if ( $d['pastDue']['count'] > 0 && $d['pastDue']['oldestAgeSeconds'] > $threshold ) {
+			$w[] = array( 'code' => 'past_due', 'severity' => 'error', 'message' => sprintf( /* translators: 1: count, 2: minutes */ __( '%1$d actions are past due; the oldest has waited %2$d minutes.', 'sidecar-scheduler' ), $d['pastDue']['count'], (int) floor( $d['pastDue']['oldestAgeSeconds'] / 60 ) ), 'fix' => __( 'Check that a sidecar is alive and raise its concurrency, or look for one hook that blocks the queue.', 'sidecar-scheduler' ) );
+		}
+		foreach ( $d['inProgress'] as $r ) {
+			if ( $r['runningSeconds'] > 300 ) {
+				$w[] = array( 'code' => 'stuck', 'severity' => 'error', 'message' => sprintf( /* translators: 1: hook, 2: id, 3: seconds */ __( 'Action %1$s (#%2$d) has been in progress for %3$d seconds.', 'sidecar-scheduler' ), $r['hook'], $r['id'], $r['runningSeconds'] ), 'fix' => __( 'It will be failed by the time limit; check the PHP error log for what it was doing.', 'sidecar-scheduler' ) );
+				break;
+			}
+		}
+		$completed = array_sum( wp_list_pluck( $d['perMinute'], 'completed' ) );
+		$failed    = array_sum( wp_list_pluck( $d['perMinute'], 'failed' ) );
+		if ( $failed >= 10 && $failed > 0.1 * ( $completed + $failed ) ) {
+			$w[] = array( 'code' => 'failure_rate', 'severity' => 'warning', 'message' => sprintf( /* translators: %d: failures */ __( '%d actions failed in the last hour (over 10%%).', 'sidecar-scheduler' ), $failed ), 'fix' => __( 'Filter the list by Failed to see the error messages in their logs.', 'sidecar-scheduler' ) );
+		}
+		return $w;
+	}
+
+	public static function groups() {
+		global $wpdb;
+		$a     = $wpdb->prefix . Contract::TABLE_ACTIONS;
+		$g     = $wpdb->prefix . Contract::TABLE_GROUPS;
+		$since = gmdate( 'Y-m-d H:i:s', time() - DAY_IN_SECONDS );
+		$now   = gmdate( 'Y-m-d H:i:s' );
+		// phpcs:ignore WordPress.DB
+		$rows = $wpdb->get_results(
+			$wpdb->prepare(
+				"SELECT g.slug,
+					SUM(a.status = 'pending') AS pending,
+					SUM(a.status = 'in-progress') AS running,
+					SUM(a.status = 'failed' AND a.last_attempt_gmt >= %s) AS failed24,
+					SUM(a.status = 'complete' AND a.last_attempt_gmt >= %s) AS complete24,
+					MIN(CASE WHEN a.status = 'pending' AND a.scheduled_date_gmt <= %s THEN a.scheduled_date_gmt END) AS oldest_due
+				FROM {$a} a LEFT JOIN {$g} g ON g.group_id = a.group_id
+				GROUP BY g.slug ORDER BY pending DESC LIMIT 200",
+				$since,
+				$since,
+				$now
+			)
+		);
+		$stats_avg = array();
+		$suppress  = $wpdb->suppress_errors( true );
+		foreach ( (array) $wpdb->get_results( $wpdb->prepare( "SELECT group_slug, SUM(run_ms_sum) / NULLIF(SUM(completed + failed), 0) AS avg_ms FROM {$wpdb->prefix}sidecar_stats WHERE minute_gmt >= %s GROUP BY group_slug", $since ) ) as $s ) { // phpcs:ignore WordPress.DB
+			$stats_avg[ $s->group_slug ] = round( (float) $s->avg_ms, 1 );
+		}
+		$wpdb->suppress_errors( $suppress );
+		return array_map(
+			function ( $r ) use ( $stats_avg ) {
+				$slug = (string) $r->slug;
+				return array(
+					'group'      => $slug,
+					'pending'    => (int) $r->pending,
+					'running'    => (int) $r->running,
+					'failed24h'  => (int) $r->failed24,
+					'complete24h' => (int) $r->complete24,
+					'avgRunMs'   => isset( $stats_avg[ $slug ] ) ? $stats_avg[ $slug ] : null,
+					'oldestDue'  => $r->oldest_due,
+				);
+			},
+			(array) $rows
+		);
+	}
+}

@@ -1,0 +1,595 @@
+<?php
+/**
+ * The custom-tables store: every SQL statement against the four actionscheduler tables that PHP runs.
+ * Semantics follow Action Scheduler 3.x's DBStore (see the facts sheet, §1-§3); deviations are commented.
+ */
+defined( 'ABSPATH' ) || exit;
+
+class ActionScheduler_DBStore extends ActionScheduler_Store {
+	/** @var int JSON longer than this is rejected. */
+	protected static $max_args_length = 8000;
+	/** @var int JSON up to this length is stored in `args`; longer goes to `extended_args` with its md5 in `args`. */
+	protected static $max_index_length = 191;
+
+	/** @var array<string,int> Group slug => ID for this request: saves the lookup query on every enqueue. */
+	private $group_ids = array();
+
+	private $claim_filters = array( 'group' => '', 'hooks' => '', 'exclude-groups' => '' );
+
+	public function init() {
+		SidecarScheduler\Store\Schema::register_table_names();
+	}
+
+	public function save_unique_action( ActionScheduler_Action $action, ?DateTime $scheduled_date = null ) {
+		return $this->save_action_to_db( $action, $scheduled_date, true );
+	}
+
+	public function save_action( ActionScheduler_Action $action, ?DateTime $scheduled_date = null ) {
+		return $this->save_action_to_db( $action, $scheduled_date, false );
+	}
+
+	private function save_action_to_db( ActionScheduler_Action $action, ?DateTime $date = null, $unique = false ) {
+		global $wpdb;
+		try {
+			$this->validate_action( $action );
+			$data = array(
+				'hook'                 => $action->get_hook(),
+				'status'               => $action->is_finished() ? self::STATUS_COMPLETE : self::STATUS_PENDING,
+				'scheduled_date_gmt'   => $this->get_scheduled_date_string( $action, $date ),
+				'scheduled_date_local' => $this->get_scheduled_date_string_local( $action, $date ),
+				'schedule'             => serialize( $action->get_schedule() ), // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions
+				'group_id'             => current( $this->get_group_ids( $action->get_group() ) ),
+				'priority'             => $action->get_priority(),
+			);
+			$args = wp_json_encode( $action->get_args() );
+			if ( strlen( $args ) <= static::$max_index_length ) {
+				$data['args'] = $args;
+			} else {
+				$data['args']          = $this->hash_args( $args );
+				$data['extended_args'] = $args;
+			}
+
+			if ( $unique ) {
+				$action_id = $this->insert_unique( $data );
+				if ( 0 === $action_id ) {
+					return 0; // Another pending or running action has this hook and group: not an error.
+				}
+			} else {
+				$wpdb->insert( $wpdb->actionscheduler_actions, $data );
+				$action_id = (int) $wpdb->insert_id;
+			}
+
+			if ( is_wp_error( $action_id ) ) {
+				throw new \RuntimeException( $action_id->get_error_message() );
+			} elseif ( empty( $action_id ) ) {
+				/* translators: %s: database error. */
+				throw new \RuntimeException( sprintf( __( 'Error saving action: %s', 'action-scheduler' ), $wpdb->last_error ) );
+			}
+			do_action( 'action_scheduler_stored_action', $action_id );
+			return $action_id;
+		} catch ( \Exception $e ) {
+			/* translators: %s: error message. */
+			throw new \RuntimeException( sprintf( __( 'Error saving action: %s', 'action-scheduler' ), $e->getMessage() ), 0 );
+		}
+	}
+
+	/**
+	 * One atomic statement: the row is inserted only if no pending or running action shares hook and group.
+	 * Args are ignored on purpose, as in the library (a unit test there asserts it).
+	 */
+	private function insert_unique( array $data ) {
+		global $wpdb;
+		$table        = $wpdb->actionscheduler_actions;
+		$columns      = array_keys( $data );
+		$placeholders = array();
+		foreach ( $data as $column => $value ) {
+			$placeholders[] = in_array( $column, array( 'group_id', 'priority' ), true ) ? '%d' : '%s';
+		}
+		$sql = 'INSERT INTO ' . $table . ' (' . implode( ', ', $columns ) . ') SELECT ' . implode( ', ', $placeholders )
+			. ' FROM DUAL WHERE ( SELECT action_id FROM ' . $table . " WHERE status IN ( 'pending', 'in-progress' ) AND hook = %s AND group_id = %d LIMIT 1 ) IS NULL";
+		$params   = array_values( $data );
+		$params[] = $data['hook'];
+		$params[] = $data['group_id'];
+		$wpdb->query( $wpdb->prepare( $sql, $params ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		return (int) $wpdb->insert_id;
+	}
+
+	protected function hash_args( $args ) {
+		return md5( $args );
+	}
+
+	/** The args column value that equality queries compare against. */
+	protected function get_args_for_query( $args ) {
+		$encoded = wp_json_encode( $args );
+		return strlen( $encoded ) <= static::$max_index_length ? $encoded : $this->hash_args( $encoded );
+	}
+
+	protected function get_group_ids( $slugs, $create_if_not_exists = true ) {
+		$slugs = (array) $slugs;
+		$ids   = array();
+		foreach ( $slugs as $slug ) {
+			$group_id = $this->get_group_id( $slug, $create_if_not_exists );
+			if ( $group_id ) {
+				$ids[] = $group_id;
+			}
+		}
+		return $ids ? $ids : array( 0 );
+	}
+
+	protected function get_group_id( $slug, $create_if_not_exists = true ) {
+		global $wpdb;
+		// The collation is case-insensitive and ignores trailing spaces, so the cache key must be too.
+		$key = strtolower( rtrim( (string) $slug, ' ' ) );
+		if ( isset( $this->group_ids[ $key ] ) ) {
+			return $this->group_ids[ $key ];
+		}
+		$group_id = (int) $wpdb->get_var( $wpdb->prepare( "SELECT group_id FROM {$wpdb->actionscheduler_groups} WHERE slug=%s", $slug ) );
+		if ( empty( $group_id ) && $create_if_not_exists ) {
+			$wpdb->insert( $wpdb->actionscheduler_groups, array( 'slug' => $slug ) );
+			$group_id = (int) $wpdb->insert_id;
+		}
+		if ( $group_id ) {
+			$this->group_ids[ $key ] = $group_id;
+		}
+		return $group_id;
+	}
+
+	/** Forget cached group IDs (a long-lived worker calls this between batches: groups may be deleted). */
+	public function flush_group_cache() {
+		$this->group_ids = array();
+	}
+
+	public function fetch_action( $action_id ) {
+		global $wpdb;
+		$data = $wpdb->get_row(
+			$wpdb->prepare(
+				"SELECT a.*, g.slug AS `group` FROM {$wpdb->actionscheduler_actions} a LEFT JOIN {$wpdb->actionscheduler_groups} g ON a.group_id=g.group_id WHERE a.action_id=%d",
+				$action_id
+			)
+		);
+		if ( empty( $data ) ) {
+			return $this->get_null_action();
+		}
+		if ( ! empty( $data->extended_args ) ) {
+			$data->args = $data->extended_args;
+			unset( $data->extended_args );
+		}
+		try {
+			$action = $this->make_action_from_db_record( $data );
+		} catch ( ActionScheduler_InvalidActionException $exception ) {
+			do_action( 'action_scheduler_failed_fetch_action', $action_id, $exception );
+			return $this->get_null_action();
+		}
+		return $action;
+	}
+
+	protected function make_action_from_db_record( $data ) {
+		$args     = json_decode( (string) $data->args, true );
+		$schedule = @unserialize( (string) $data->schedule ); // phpcs:ignore -- a corrupt row must not warn; it is reported below.
+		$this->validate_args( $args, $data->action_id );
+		$this->validate_schedule( $schedule, $data->action_id );
+		$group = $data->group ? $data->group : '';
+		return ActionScheduler::factory()->get_stored_action( $data->status, $data->hook, $args, $schedule, $group, $data->priority );
+	}
+
+	public function query_actions( $query = array(), $query_type = 'select' ) {
+		global $wpdb;
+		list( $sql, $params ) = $this->get_query_actions_sql( $query, $query_type );
+		$sql = $params ? $wpdb->prepare( $sql, $params ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL
+		return 'count' === $query_type ? (int) $wpdb->get_var( $sql ) : $wpdb->get_col( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL
+	}
+
+	protected function get_query_actions_sql( array $query, $select_or_count = 'select' ) {
+		global $wpdb;
+		if ( ! in_array( $select_or_count, array( 'select', 'count' ), true ) ) {
+			throw new InvalidArgumentException( __( 'Invalid value for select or count parameter. Cannot query actions.', 'action-scheduler' ) );
+		}
+		$query = wp_parse_args(
+			$query,
+			array(
+				'hook'                  => '',
+				'args'                  => null,
+				'partial_args_matching' => 'off',
+				'date'                  => null,
+				'date_compare'          => '<=',
+				'modified'              => null,
+				'modified_compare'      => '<=',
+				'group'                 => '',
+				'status'                => '',
+				'claimed'               => null,
+				'per_page'              => 5,
+				'offset'                => 0,
+				'orderby'               => 'date',
+				'order'                 => 'ASC',
+			)
+		);
+		$params = array();
+		$select = 'count' === $select_or_count ? 'count(a.action_id)' : 'a.action_id';
+		$sql    = "SELECT {$select} FROM {$wpdb->actionscheduler_actions} a";
+		if ( ! empty( $query['group'] ) || 'group' === $query['orderby'] ) {
+			$sql .= " LEFT JOIN {$wpdb->actionscheduler_groups} g ON g.group_id=a.group_id";
+		}
+		$sql .= ' WHERE 1=1';
+
+		if ( ! empty( $query['group'] ) ) {
+			$sql     .= ' AND g.slug=%s';
+			$params[] = $query['group'];
+		}
+		if ( ! empty( $query['hook'] ) ) {
+			$sql     .= ' AND a.hook=%s';
+			$params[] = $query['hook'];
+		}
+		if ( null !== $query['args'] ) {
+			switch ( $query['partial_args_matching'] ) {
+				case 'json':
+					if ( ! $this->db_supports_json() ) {
+						throw new RuntimeException( __( 'JSON partial matching not supported in your environment. Please check your MySQL/MariaDB version.', 'action-scheduler' ) );
+					}
+					$supported = array( 'integer' => '%d', 'boolean' => '%s', 'double' => '%f', 'string' => '%s' );
+					foreach ( $query['args'] as $key => $value ) {
+						$type = gettype( $value );
+						if ( ! isset( $supported[ $type ] ) ) {
+							/* translators: %s: provided value type */
+							throw new RuntimeException( sprintf( __( 'The value type for the JSON partial matching is not supported. Must be either integer, boolean, double or string. %s type provided.', 'action-scheduler' ), $type ) );
+						}
+						$placeholder = $supported[ $type ];
+						if ( 'boolean' === $type ) {
+							$value = $value ? 'true' : 'false';
+						}
+						$sql     .= ' AND JSON_EXTRACT(a.args, %s)=' . $placeholder;
+						$params[] = '$.' . $key;
+						$params[] = $value;
+					}
+					break;
+				case 'like':
+					foreach ( $query['args'] as $key => $value ) {
+						$sql     .= ' AND a.args LIKE %s';
+						$pair     = substr( wp_json_encode( array( $key => $value ) ), 1, -1 );
+						$params[] = '%' . $wpdb->esc_like( $pair ) . '%';
+					}
+					break;
+				case 'off':
+					$sql     .= ' AND a.args=%s';
+					$params[] = $this->get_args_for_query( $query['args'] );
+					break;
+				default:
+					throw new RuntimeException( __( 'Unknown partial args matching value.', 'action-scheduler' ) );
+			}
+		}
+		if ( $query['status'] ) {
+			$statuses = (array) $query['status'];
+			$sql     .= ' AND a.status IN (' . implode( ', ', array_fill( 0, count( $statuses ), '%s' ) ) . ')';
+			$params   = array_merge( $params, array_values( $statuses ) );
+		}
+		if ( $query['date'] instanceof DateTime ) {
+			$date = clone $query['date'];
+			$date->setTimezone( new DateTimeZone( 'UTC' ) );
+			$sql     .= ' AND a.scheduled_date_gmt ' . $this->validate_sql_comparator( $query['date_compare'] ) . ' %s';
+			$params[] = $date->format( 'Y-m-d H:i:s' );
+		}
+		if ( $query['modified'] instanceof DateTime ) {
+			$modified = clone $query['modified'];
+			$modified->setTimezone( new DateTimeZone( 'UTC' ) );
+			$sql     .= ' AND a.last_attempt_gmt ' . $this->validate_sql_comparator( $query['modified_compare'] ) . ' %s';
+			$params[] = $modified->format( 'Y-m-d H:i:s' );
+		}
+		if ( true === $query['claimed'] ) {
+			$sql .= ' AND a.claim_id != 0';
+		} elseif ( false === $query['claimed'] ) {
+			$sql .= ' AND a.claim_id = 0';
+		} elseif ( null !== $query['claimed'] ) {
+			$sql     .= ' AND a.claim_id = %d';
+			$params[] = $query['claimed'];
+		}
+		if ( ! empty( $query['search'] ) ) {
+			$sql .= ' AND (a.hook LIKE %s OR (a.extended_args IS NULL AND a.args LIKE %s) OR a.extended_args LIKE %s';
+			for ( $i = 0; $i < 3; $i++ ) {
+				$params[] = '%' . $wpdb->esc_like( $query['search'] ) . '%';
+			}
+			$search_claim_id = (int) $query['search'];
+			if ( $search_claim_id ) {
+				$sql     .= ' OR a.claim_id = %d';
+				$params[] = $search_claim_id;
+			}
+			$sql .= ')';
+		}
+		if ( 'select' === $select_or_count ) {
+			$order = 'ASC' === strtoupper( (string) $query['order'] ) ? 'ASC' : 'DESC';
+			switch ( $query['orderby'] ) {
+				case 'hook':
+					$sql .= " ORDER BY a.hook $order";
+					break;
+				case 'group':
+					$sql .= " ORDER BY g.slug $order";
+					break;
+				case 'modified':
+					$sql .= " ORDER BY a.last_attempt_gmt $order";
+					break;
+				case 'none':
+					break;
+				case 'action_id':
+					$sql .= " ORDER BY a.action_id $order";
+					break;
+				case 'date':
+				default:
+					$sql .= " ORDER BY a.scheduled_date_gmt $order";
+					break;
+			}
+			if ( $query['per_page'] > 0 ) {
+				$sql     .= ' LIMIT %d, %d';
+				$params[] = (int) $query['offset'];
+				$params[] = (int) $query['per_page'];
+			}
+		}
+		return array( $sql, $params );
+	}
+
+	private function db_supports_json() {
+		global $wpdb;
+		$version = $wpdb->db_server_info();
+		if ( false !== stripos( $version, 'mariadb' ) ) {
+			preg_match( '/(\d+\.\d+)/', preg_replace( '/^5\.5\.5-/', '', $version ), $m );
+			return isset( $m[1] ) && version_compare( $m[1], '10.2', '>=' );
+		}
+		return version_compare( $wpdb->db_version(), '5.7', '>=' );
+	}
+
+	public function action_counts() {
+		global $wpdb;
+		$rows   = $wpdb->get_results( "SELECT a.status, count(a.status) as 'count' FROM {$wpdb->actionscheduler_actions} a GROUP BY a.status" );
+		$labels = $this->get_status_labels();
+		$counts = array();
+		foreach ( $rows as $row ) {
+			if ( array_key_exists( $row->status, $labels ) ) {
+				$counts[ $row->status ] = $row->count;
+			}
+		}
+		return $counts;
+	}
+
+	public function cancel_action( $action_id ) {
+		global $wpdb;
+		$updated = $wpdb->update( $wpdb->actionscheduler_actions, array( 'status' => self::STATUS_CANCELED ), array( 'action_id' => $action_id ), array( '%s' ), array( '%d' ) );
+		if ( false === $updated ) {
+			/* translators: %s: action ID */
+			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to cancel this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		}
+		do_action( 'action_scheduler_canceled_action', $action_id );
+	}
+
+	public function cancel_actions_by_hook( $hook ) {
+		$this->bulk_cancel_actions( array( 'hook' => $hook ) );
+	}
+
+	public function cancel_actions_by_group( $group ) {
+		$this->bulk_cancel_actions( array( 'group' => $group ) );
+	}
+
+	/** Cancels pending matches 1000 at a time; each batch fires one bulk hook (one multi-row log insert). */
+	protected function bulk_cancel_actions( $query_args ) {
+		global $wpdb;
+		if ( ! is_array( $query_args ) ) {
+			return;
+		}
+		$query_args = wp_parse_args( $query_args, array( 'per_page' => 1000, 'status' => self::STATUS_PENDING, 'orderby' => 'none' ) );
+		do {
+			$action_ids = $this->query_actions( $query_args );
+			if ( empty( $action_ids ) ) {
+				break;
+			}
+			$id_list = implode( ',', array_map( 'intval', $action_ids ) );
+			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id IN ({$id_list})", self::STATUS_CANCELED ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+			do_action( 'action_scheduler_bulk_cancel_actions', $action_ids );
+		} while ( true );
+	}
+
+	public function delete_action( $action_id ) {
+		global $wpdb;
+		$deleted = $wpdb->delete( $wpdb->actionscheduler_actions, array( 'action_id' => $action_id ), array( '%d' ) );
+		if ( empty( $deleted ) ) {
+			/* translators: %s is the action ID */
+			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to delete this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		}
+		do_action( 'action_scheduler_deleted_action', $action_id );
+	}
+
+	public function get_date( $action_id ) {
+		$date = $this->get_date_gmt( $action_id );
+		ActionScheduler_TimezoneHelper::set_local_timezone( $date );
+		return $date;
+	}
+
+	protected function get_date_gmt( $action_id ) {
+		global $wpdb;
+		$record = $wpdb->get_row( $wpdb->prepare( "SELECT status, scheduled_date_gmt, last_attempt_gmt FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) );
+		if ( empty( $record ) ) {
+			/* translators: %s is the action ID */
+			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to determine the date of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		}
+		return as_get_datetime_object( self::STATUS_PENDING === $record->status ? $record->scheduled_date_gmt : $record->last_attempt_gmt );
+	}
+
+	public function stake_claim( $max_actions = 10, ?DateTime $before_date = null, $hooks = array(), $group = '' ) {
+		$claim_id = $this->generate_claim_id();
+		$this->claim_before_date = $before_date;
+		$this->claim_actions( $claim_id, $max_actions, $before_date, $hooks, $group );
+		$action_ids = $this->find_actions_by_claim_id( $claim_id );
+		$this->claim_before_date = null;
+		return new ActionScheduler_ActionClaim( $claim_id, $action_ids );
+	}
+
+	/** @var DateTime|null */
+	private $claim_before_date = null;
+
+	protected function generate_claim_id() {
+		global $wpdb;
+		$now = as_get_datetime_object();
+		$wpdb->insert( $wpdb->actionscheduler_claims, array( 'date_created_gmt' => $now->format( 'Y-m-d H:i:s' ) ) );
+		return $wpdb->insert_id;
+	}
+
+	public function set_claim_filter( $filter_name, $filter_values ) {
+		if ( isset( $this->claim_filters[ $filter_name ] ) ) {
+			$this->claim_filters[ $filter_name ] = $filter_values;
+		}
+	}
+
+	public function get_claim_filter( $filter_name ) {
+		return isset( $this->claim_filters[ $filter_name ] ) ? $this->claim_filters[ $filter_name ] : '';
+	}
+
+	protected function claim_actions( $claim_id, $limit, ?DateTime $before_date = null, $hooks = array(), $group = '' ) {
+		global $wpdb;
+		$now  = as_get_datetime_object();
+		$date = null === $before_date ? $now : clone $before_date;
+		$date->setTimezone( new DateTimeZone( 'UTC' ) );
+
+		$update = "UPDATE {$wpdb->actionscheduler_actions} SET claim_id=%d, last_attempt_gmt=%s, last_attempt_local=%s";
+		$params = array( $claim_id, $now->format( 'Y-m-d H:i:s' ), current_time( 'mysql' ) );
+		$where  = 'WHERE claim_id = 0 AND scheduled_date_gmt <= %s AND status=%s';
+		$wparams = array( $date->format( 'Y-m-d H:i:s' ), self::STATUS_PENDING );
+
+		$hooks = $hooks ? $hooks : $this->get_claim_filter( 'hooks' );
+		if ( ! empty( $hooks ) ) {
+			$hooks   = (array) $hooks;
+			$where  .= ' AND hook IN (' . implode( ', ', array_fill( 0, count( $hooks ), '%s' ) ) . ')';
+			$wparams = array_merge( $wparams, array_values( $hooks ) );
+		}
+
+		$group_operator = 'IN';
+		if ( empty( $group ) ) {
+			$group          = $this->get_claim_filter( 'group' );
+			if ( empty( $group ) ) {
+				$group          = $this->get_claim_filter( 'exclude-groups' );
+				$group_operator = 'NOT IN';
+			}
+		}
+		if ( ! empty( $group ) ) {
+			$group_ids = array();
+			foreach ( (array) $group as $slug ) {
+				$group_id = $this->get_group_id( $slug, false );
+				if ( empty( $group_id ) ) {
+					if ( 'IN' === $group_operator ) {
+						/* translators: %s: group name */
+						throw new InvalidArgumentException( sprintf( __( 'The group "%s" does not exist.', 'action-scheduler' ), $slug ) );
+					}
+					continue;
+				}
+				$group_ids[] = $group_id;
+			}
+			if ( $group_ids ) {
+				$where  .= " AND group_id {$group_operator} (" . implode( ', ', array_fill( 0, count( $group_ids ), '%d' ) ) . ')';
+				$wparams = array_merge( $wparams, $group_ids );
+			}
+		}
+
+		$order = apply_filters( 'action_scheduler_claim_actions_order_by', 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC', $claim_id, $hooks );
+		$sql   = "{$update} {$where} {$order} LIMIT %d";
+		$all   = array_merge( $params, $wparams, array( $limit ) );
+		$rows  = $wpdb->query( $wpdb->prepare( $sql, $all ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		if ( false === $rows ) {
+			throw new RuntimeException( __( 'Unable to claim actions. Database error.', 'action-scheduler' ) . ' ' . $wpdb->last_error );
+		}
+		return (int) $rows;
+	}
+
+	public function get_claim_count() {
+		global $wpdb;
+		return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(DISTINCT claim_id) FROM {$wpdb->actionscheduler_actions} WHERE claim_id != 0 AND status IN ( %s, %s)", self::STATUS_PENDING, self::STATUS_RUNNING ) );
+	}
+
+	public function get_claim_id( $action_id ) {
+		global $wpdb;
+		return (int) $wpdb->get_var( $wpdb->prepare( "SELECT claim_id FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) );
+	}
+
+	public function find_actions_by_claim_id( $claim_id ) {
+		global $wpdb;
+		$cut_off = ( $this->claim_before_date ? $this->claim_before_date : as_get_datetime_object() )->format( 'Y-m-d H:i:s' );
+		$rows    = $wpdb->get_results(
+			$wpdb->prepare( "SELECT action_id, scheduled_date_gmt FROM {$wpdb->actionscheduler_actions} WHERE claim_id = %d ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC", $claim_id )
+		);
+		$ids = array();
+		foreach ( $rows as $row ) {
+			// A row whose date moved past the cut-off after we claimed it (e.g. rescheduled) is not ours to run now.
+			if ( $row->scheduled_date_gmt <= $cut_off ) {
+				$ids[] = (int) $row->action_id;
+			}
+		}
+		return $ids;
+	}
+
+	/** Select first, then update by primary key: updating by claim_id deadlocks on the claim_id index. */
+	public function release_claim( ActionScheduler_ActionClaim $claim ) {
+		global $wpdb;
+		$ids     = $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE claim_id = %d", $claim->get_id() ) );
+		$updated = 0;
+		if ( $ids ) {
+			$list    = implode( ',', array_map( 'absint', $ids ) );
+			$updated = (int) $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET claim_id = 0 WHERE action_id IN ({$list})" ); // phpcs:ignore WordPress.DB.PreparedSQL
+		}
+		$wpdb->delete( $wpdb->actionscheduler_claims, array( 'claim_id' => $claim->get_id() ), array( '%d' ) );
+		if ( $updated < count( $ids ) ) {
+			/* translators: %d: claim ID */
+			throw new RuntimeException( sprintf( __( 'Unable to release actions from claim id %d.', 'action-scheduler' ), $claim->get_id() ) );
+		}
+	}
+
+	public function unclaim_action( $action_id ) {
+		global $wpdb;
+		$wpdb->update( $wpdb->actionscheduler_actions, array( 'claim_id' => 0 ), array( 'action_id' => $action_id ), array( '%s' ), array( '%d' ) );
+	}
+
+	public function mark_failure( $action_id ) {
+		global $wpdb;
+		$updated = $wpdb->update( $wpdb->actionscheduler_actions, array( 'status' => self::STATUS_FAILED ), array( 'action_id' => $action_id ), array( '%s' ), array( '%d' ) );
+		if ( empty( $updated ) ) {
+			/* translators: %s is the action ID */
+			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to mark this action as having failed. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		}
+	}
+
+	public function log_execution( $action_id ) {
+		global $wpdb;
+		$updated = $wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$wpdb->actionscheduler_actions} SET attempts = attempts+1, status=%s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d",
+				self::STATUS_RUNNING,
+				current_time( 'mysql', true ),
+				current_time( 'mysql' ),
+				$action_id
+			)
+		);
+		if ( ! $updated ) {
+			/* translators: %s is the action ID */
+			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		}
+	}
+
+	public function mark_complete( $action_id ) {
+		global $wpdb;
+		$updated = $wpdb->update(
+			$wpdb->actionscheduler_actions,
+			array( 'status' => self::STATUS_COMPLETE, 'last_attempt_gmt' => current_time( 'mysql', true ), 'last_attempt_local' => current_time( 'mysql' ) ),
+			array( 'action_id' => $action_id ),
+			array( '%s' ),
+			array( '%d' )
+		);
+		if ( empty( $updated ) ) {
+			/* translators: %s is the action ID */
+			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to mark this action as having completed. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		}
+		do_action( 'action_scheduler_completed_action', $action_id );
+	}
+
+	public function get_status( $action_id ) {
+		global $wpdb;
+		$status = $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) );
+		if ( null === $status ) {
+			throw new InvalidArgumentException( __( 'Invalid action ID. No status found.', 'action-scheduler' ) );
+		} elseif ( empty( $status ) ) {
+			throw new RuntimeException( __( 'Unknown status found for action.', 'action-scheduler' ) );
+		}
+		return $status;
+	}
+}

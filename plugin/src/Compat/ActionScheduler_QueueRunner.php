@@ -1,0 +1,254 @@
+<?php
+/**
+ * Runs actions with the library's exact hook sequence (facts §5) and keeps its fallback triggers
+ * (WP-Cron every minute, the admin-shutdown loopback) for sites where no sidecar is alive.
+ */
+defined( 'ABSPATH' ) || exit;
+
+class ActionScheduler_QueueRunner {
+	const WP_CRON_HOOK     = 'action_scheduler_run_queue';
+	const WP_CRON_SCHEDULE = 'every_minute';
+
+	private static $runner = null;
+
+	/** @var ActionScheduler_Store */
+	protected $store;
+	/** @var ActionScheduler_QueueCleaner */
+	protected $cleaner;
+	/** @var int|null The action being run, for the fatal-error monitor. */
+	private $current_action_id = null;
+	private $created_time;
+	protected $processed_actions_count = 0;
+
+	public static function instance() {
+		if ( empty( self::$runner ) ) {
+			$class        = apply_filters( 'action_scheduler_queue_runner_class', 'ActionScheduler_QueueRunner' );
+			self::$runner = new $class();
+		}
+		return self::$runner;
+	}
+
+	public function __construct( ?ActionScheduler_Store $store = null, ?ActionScheduler_QueueCleaner $cleaner = null ) {
+		$this->created_time = microtime( true );
+		$this->store        = $store ? $store : ActionScheduler_Store::instance();
+		$this->cleaner      = $cleaner ? $cleaner : new ActionScheduler_QueueCleaner( $this->store );
+	}
+
+	/** Hooked on init priority 1: the WP-Cron fallback runner. SidecarScheduler\Runner\Fallback stands it down. */
+	public function init() {
+		add_filter( 'cron_schedules', array( self::instance(), 'add_wp_cron_schedule' ) );
+		$next = wp_next_scheduled( self::WP_CRON_HOOK, array( 'WP Cron' ) );
+		if ( ! $next ) {
+			$schedule = apply_filters( 'action_scheduler_run_schedule', self::WP_CRON_SCHEDULE );
+			wp_schedule_event( time(), $schedule, self::WP_CRON_HOOK, array( 'WP Cron' ) );
+		}
+		add_action( self::WP_CRON_HOOK, array( self::instance(), 'run' ) );
+		add_action( 'shutdown', array( $this, 'track_fatal' ), 0 );
+	}
+
+	public function add_wp_cron_schedule( $schedules ) {
+		$schedules['every_minute'] = array(
+			'interval' => 60,
+			'display'  => __( 'Every minute', 'action-scheduler' ),
+		);
+		return $schedules;
+	}
+
+	public function run( $context = 'WP Cron' ) {
+		ActionScheduler_Compatibility::raise_memory_limit();
+		ActionScheduler_Compatibility::raise_time_limit( $this->get_time_limit() );
+		do_action( 'action_scheduler_before_process_queue' );
+		$this->run_cleanup();
+		$this->processed_actions_count = 0;
+		if ( false === $this->has_maximum_concurrent_batches() ) {
+			do {
+				$batch_size                     = apply_filters( 'action_scheduler_queue_runner_batch_size', 25 );
+				$processed_actions_in_batch     = $this->do_batch( $batch_size, $context );
+				$this->processed_actions_count += $processed_actions_in_batch;
+			} while ( $processed_actions_in_batch > 0 && ! $this->batch_limits_exceeded( $this->processed_actions_count ) );
+		}
+		do_action( 'action_scheduler_after_process_queue' );
+		return $this->processed_actions_count;
+	}
+
+	public function run_cleanup() {
+		$this->cleaner->clean( 10 * $this->get_time_limit() );
+	}
+
+	public function has_maximum_concurrent_batches() {
+		return $this->store->get_claim_count() >= $this->get_allowed_concurrent_batches();
+	}
+
+	public function get_allowed_concurrent_batches() {
+		return apply_filters( 'action_scheduler_queue_runner_concurrent_batches', 1 );
+	}
+
+	protected function get_time_limit() {
+		$time_limit = 30;
+		if ( has_filter( 'action_scheduler_maximum_execution_time' ) ) {
+			$time_limit = apply_filters( 'action_scheduler_maximum_execution_time', $time_limit );
+		}
+		return absint( apply_filters( 'action_scheduler_queue_runner_time_limit', $time_limit ) );
+	}
+
+	protected function batch_limits_exceeded( $processed ) {
+		$memory_exceeded = apply_filters( 'action_scheduler_memory_exceeded', memory_get_usage() >= $this->get_memory_limit() * 0.9, $this );
+		$elapsed         = microtime( true ) - $this->created_time;
+		$average         = $processed ? $elapsed / $processed : 0;
+		$time_exceeded   = apply_filters( 'action_scheduler_maximum_execution_time_likely_to_be_exceeded', ( $elapsed + 3 * $average ) > $this->get_time_limit(), $this, $processed, $elapsed, $this->get_time_limit() );
+		return $memory_exceeded || $time_exceeded;
+	}
+
+	protected function get_memory_limit() {
+		$limit = function_exists( 'ini_get' ) ? ini_get( 'memory_limit' ) : '128M';
+		if ( ! $limit || -1 === intval( $limit ) ) {
+			$limit = '32000M';
+		}
+		return wp_convert_hr_to_bytes( $limit );
+	}
+
+	/** Claims up to $size due actions, runs them in claim order, then releases the claim. */
+	protected function do_batch( $size = 100, $context = '' ) {
+		$claim     = $this->store->stake_claim( $size );
+		$processed = 0;
+		foreach ( $claim->get_actions() as $action_id ) {
+			// A claim can be lost to the stale-claim reset of another runner: stop rather than double-run.
+			if ( ! in_array( $action_id, $this->store->find_actions_by_claim_id( $claim->get_id() ), true ) ) {
+				break;
+			}
+			$this->process_action( $action_id, $context );
+			$processed++;
+			if ( $this->batch_limits_exceeded( $processed + $this->processed_actions_count ) ) {
+				break;
+			}
+		}
+		$this->store->release_claim( $claim );
+		$this->clear_caches();
+		return $processed;
+	}
+
+	protected function clear_caches() {
+		if ( function_exists( 'wp_cache_flush_runtime' ) ) {
+			wp_cache_flush_runtime();
+		} elseif ( ! wp_using_ext_object_cache() || apply_filters( 'action_scheduler_queue_runner_flush_cache', false ) ) {
+			wp_cache_flush();
+		}
+	}
+
+	/** The library's process_action(), step for step (facts §5, "One action"). */
+	public function process_action( $action_id, $context = '' ) {
+		$this->current_action_id = (int) $action_id;
+		// E_USER_ERROR and E_RECOVERABLE_ERROR become exceptions, so they fail the action instead of the process.
+		set_error_handler(
+			function ( $type, $message ) {
+				throw new Exception( $message );
+			},
+			E_USER_ERROR | E_RECOVERABLE_ERROR
+		);
+		$valid_action = false;
+		try {
+			do_action( 'action_scheduler_before_execute', $action_id, $context );
+			if ( ActionScheduler_Store::STATUS_PENDING !== $this->store->get_status( $action_id ) ) {
+				do_action( 'action_scheduler_execution_ignored', $action_id, $context );
+				restore_error_handler();
+				$this->current_action_id = null;
+				return;
+			}
+			$valid_action = true;
+			do_action( 'action_scheduler_begin_execute', $action_id, $context );
+			$action = $this->store->fetch_action( $action_id );
+			$this->store->log_execution( $action_id );
+			$action->execute();
+			do_action( 'action_scheduler_after_execute', $action_id, $action, $context );
+			$this->store->mark_complete( $action_id );
+		} catch ( Throwable $e ) {
+			if ( $valid_action ) {
+				try {
+					$this->store->mark_failure( $action_id );
+				} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
+					// The row vanished; the failure is still reported through the hook below.
+				}
+				do_action( 'action_scheduler_failed_execution', $action_id, new Exception( $e->getMessage(), (int) $e->getCode(), $e ), $context );
+			} else {
+				do_action( 'action_scheduler_failed_validation', $action_id, $e, $context );
+			}
+		}
+		restore_error_handler();
+		$this->current_action_id = null;
+		if ( isset( $action ) && is_a( $action, 'ActionScheduler_Action' ) && $action->get_schedule()->is_recurring() ) {
+			$this->schedule_next_instance( $action, $action_id );
+		}
+	}
+
+	protected function schedule_next_instance( ActionScheduler_Action $action, $action_id ) {
+		if ( ActionScheduler_Store::STATUS_FAILED === $this->store->get_status( $action_id ) && $this->recurring_action_is_consistently_failing( $action, $action_id ) ) {
+			ActionScheduler_Logger::instance()->log( $action_id, __( 'This action appears to be consistently failing. A new instance will not be scheduled.', 'action-scheduler' ) );
+			return;
+		}
+		try {
+			ActionScheduler::factory()->repeat( $action );
+		} catch ( Exception $e ) {
+			do_action( 'action_scheduler_failed_to_schedule_next_instance', $action_id, $e, $action );
+		}
+	}
+
+	/**
+	 * "The N oldest retained actions of this hook are all failed" (facts §4): the library passes its date bound as a
+	 * string, which the store ignores, so the rule is effectively about the oldest rows. Reproduced on purpose.
+	 */
+	private function recurring_action_is_consistently_failing( ActionScheduler_Action $action, $action_id ) {
+		$threshold = apply_filters( 'action_scheduler_recurring_action_failure_threshold', 5 );
+		$query     = array( 'hook' => $action->get_hook(), 'orderby' => 'date', 'order' => 'ASC', 'per_page' => 1, 'offset' => max( 0, $threshold - 1 ) );
+		$failed    = $this->store->query_actions( array_merge( $query, array( 'status' => ActionScheduler_Store::STATUS_FAILED ) ) );
+		$any       = $this->store->query_actions( $query );
+		$failing   = ! empty( $failed ) && ! empty( $any ) && (int) $failed[0] === (int) $any[0];
+		return apply_filters( 'action_scheduler_recurring_action_is_consistently_failing', $failing, $action );
+	}
+
+	/**
+	 * The fatal-error monitor: a true fatal (memory, timeouts, parse errors) during an action fails it with
+	 * "unexpected shutdown", as the library's monitor does. A SIGKILL cannot be seen here: the sidecar handles that.
+	 */
+	public function track_fatal() {
+		if ( null === $this->current_action_id ) {
+			return;
+		}
+		$error = error_get_last();
+		if ( $error && in_array( $error['type'], array( E_ERROR, E_PARSE, E_COMPILE_ERROR, E_USER_ERROR, E_RECOVERABLE_ERROR ), true ) ) {
+			$action_id = $this->current_action_id;
+			try {
+				$this->store->mark_failure( $action_id );
+			} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
+				// Nothing more can be done in a dying process.
+			}
+			do_action( 'action_scheduler_unexpected_shutdown', $action_id, $error );
+		}
+		$this->current_action_id = null;
+	}
+
+	public function current_action_id() {
+		return $this->current_action_id;
+	}
+}
+
+/** Small helpers the runners share with the library's names. */
+class ActionScheduler_Compatibility {
+	public static function raise_memory_limit() {
+		if ( function_exists( 'wp_raise_memory_limit' ) ) {
+			return wp_raise_memory_limit( 'admin' );
+		}
+		return false;
+	}
+
+	public static function raise_time_limit( $limit = 0 ) {
+		$limit              = (int) $limit;
+		$max_execution_time = (int) ini_get( 'max_execution_time' );
+		// A limit of 0 means none: leave it alone.
+		if ( 0 === $max_execution_time || ( $limit > 0 && $limit <= $max_execution_time ) ) {
+			return;
+		}
+		if ( function_exists( 'set_time_limit' ) && false === strpos( (string) ini_get( 'disable_functions' ), 'set_time_limit' ) ) {
+			@set_time_limit( max( $limit, $max_execution_time ) ); // phpcs:ignore
+		}
+	}
+}

@@ -1,0 +1,162 @@
+<?php
+/**
+ * The execution worker the sidecar drives: WordPress boots once, then batches of claimed action IDs arrive as JSON
+ * lines on stdin and one result line per action goes to stdout as soon as it finishes. PHP owns every write an
+ * action causes (status, attempts, logs, hooks, successors) through the library's own process_action().
+ */
+
+namespace SidecarScheduler\Runner;
+
+use SidecarScheduler\Contract;
+
+defined( 'ABSPATH' ) || exit;
+
+final class Worker {
+	/** @var resource */
+	private $out;
+	private $outcome = array();
+	private $jobs    = 0;
+
+	public function __construct( $out ) {
+		$this->out = $out;
+	}
+
+	/** Reads requests until stdin closes. Exit code 0 on a clean end. */
+	public static function run( $in, $out ) {
+		$worker = new self( $out );
+		$worker->listen_for_outcomes();
+		// Callbacks may echo: keep their output out of the protocol stream (fwrite(STDOUT) bypasses this buffer).
+		ob_start();
+		$worker->send( array( 'op' => 'ready', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION ) );
+		while ( ( $line = fgets( $in ) ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
+			$line = trim( $line );
+			if ( '' === $line ) {
+				continue;
+			}
+			$request = json_decode( $line, true );
+			if ( ! is_array( $request ) || empty( $request['op'] ) ) {
+				$worker->send( array( 'op' => 'error', 'message' => 'malformed request: ' . substr( $line, 0, 200 ) ) );
+				continue;
+			}
+			$worker->handle( $request );
+			if ( ob_get_level() > 0 ) {
+				ob_clean();
+			}
+		}
+		return 0;
+	}
+
+	private function listen_for_outcomes() {
+		$record = function ( $status ) {
+			return function ( $action_id ) use ( $status ) {
+				$this->outcome[ (int) $action_id ] = $status;
+			};
+		};
+		add_action( 'action_scheduler_completed_action', $record( Contract::STATUS_COMPLETE ), 999 );
+		add_action( 'action_scheduler_failed_execution', $record( Contract::STATUS_FAILED ), 999 );
+		add_action( 'action_scheduler_execution_ignored', $record( 'ignored' ), 999 );
+		add_action( 'action_scheduler_failed_validation', $record( 'invalid' ), 999 );
+		add_action(
+			'action_scheduler_failed_execution',
+			function ( $action_id, $e ) {
+				$this->outcome[ 'error_' . (int) $action_id ] = $e->getMessage();
+			},
+			999,
+			2
+		);
+	}
+
+	public function send( array $message ) {
+		fwrite( $this->out, wp_json_encode( $message ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		fflush( $this->out );
+	}
+
+	private function handle( array $request ) {
+		switch ( $request['op'] ) {
+			case 'ping':
+				$this->send( array( 'op' => 'pong', 'mem' => memory_get_usage( true ), 'jobs' => $this->jobs ) );
+				break;
+			case 'batch':
+				$this->run_batch( array_map( 'intval', (array) $request['ids'] ), isset( $request['claim'] ) ? (int) $request['claim'] : 0, isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR );
+				break;
+			case 'fail':
+				$this->fail( (int) $request['id'], $request );
+				break;
+			case 'clean':
+				$this->clean();
+				break;
+			case 'settings':
+				$this->send( array( 'op' => 'settings' ) + Settings::current() );
+				break;
+			default:
+				$this->send( array( 'op' => 'error', 'message' => 'unknown op: ' . $request['op'] ) );
+		}
+	}
+
+	private function run_batch( array $ids, $claim_id, $context ) {
+		$started = microtime( true );
+		$store   = \ActionScheduler::store();
+		$runner  = \ActionScheduler::runner();
+		foreach ( $ids as $action_id ) {
+			// A long batch may outlive the stale-claim timeout; then re-check that the claim is still ours
+			// before each action, as the library's runner does, so a reset-and-reclaimed action is not run twice.
+			if ( $claim_id && microtime( true ) - $started > 60 && (int) $store->get_claim_id( $action_id ) !== $claim_id ) {
+				$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+				continue;
+			}
+			$t0 = microtime( true );
+			unset( $this->outcome[ $action_id ], $this->outcome[ 'error_' . $action_id ] );
+			$runner->process_action( $action_id, $context );
+			$this->jobs++;
+			$message = array(
+				'op'     => 'done',
+				'id'     => $action_id,
+				'status' => isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown',
+				'ms'     => round( ( microtime( true ) - $t0 ) * 1000, 3 ),
+				'mem'    => memory_get_usage( true ),
+			);
+			if ( isset( $this->outcome[ 'error_' . $action_id ] ) ) {
+				$message['error'] = $this->outcome[ 'error_' . $action_id ];
+			}
+			$this->send( $message );
+		}
+		if ( function_exists( 'wp_cache_flush_runtime' ) ) {
+			wp_cache_flush_runtime();
+		} elseif ( ! wp_using_ext_object_cache() ) {
+			wp_cache_flush();
+		}
+		global $wpdb;
+		$wpdb->queries = array();
+		if ( method_exists( $store, 'flush_group_cache' ) ) {
+			$store->flush_group_cache();
+		}
+		$this->send( array( 'op' => 'batch_done', 'count' => count( $ids ) ) );
+	}
+
+	/** Fails an action whose process died or timed out, with the library's hook and log text. */
+	private function fail( $action_id, array $request ) {
+		$store = \ActionScheduler::store();
+		try {
+			if ( Contract::STATUS_RUNNING !== $store->get_status( $action_id ) && Contract::STATUS_PENDING !== $store->get_status( $action_id ) ) {
+				$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => false ) );
+				return;
+			}
+			$store->mark_failure( $action_id );
+			if ( 'crash' === $request['reason'] && ! empty( $request['error'] ) ) {
+				do_action( 'action_scheduler_unexpected_shutdown', $action_id, $request['error'] );
+			} else {
+				do_action( 'action_scheduler_failed_action', $action_id, isset( $request['seconds'] ) ? (int) $request['seconds'] : 300 );
+			}
+			$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => true ) );
+		} catch ( \Exception $e ) {
+			$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => false, 'error' => $e->getMessage() ) );
+		}
+	}
+
+	private function clean() {
+		$settings = Settings::current();
+		$cleaner  = new \ActionScheduler_QueueCleaner( \ActionScheduler::store(), $settings['cleanup_batch_size'] );
+		$cleaner->clean( $settings['timeout_period'] );
+		$this->send( array( 'op' => 'cleaned' ) );
+	}
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the native stack and the tests need. Safe to run again.
+set -euo pipefail
+PKGS=(mariadb-server mariadb-client php8.2-cli php8.2-fpm php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml php8.2-intl nginx-light chromium curl unzip)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then echo "[system] all packages present"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then echo "[system] need root to install: ${missing[*]}" >&2; exit 1; fi
+echo "[system] installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/sidecar-apt.log 2>&1 || { tail -20 /tmp/sidecar-apt.log >&2; exit 1; }
+echo "[system] done"
