@@ -76,6 +76,15 @@ final class Worker {
 			case 'ping':
 				$this->send( array( 'op' => 'pong', 'mem' => memory_get_usage( true ), 'jobs' => $this->jobs ) );
 				break;
+			case 'run':
+				// One action at a time from the sidecar: it decides what starts, so a shutdown or a timeout never
+				// leaves a started-but-unreported action behind, and it always knows which action is running.
+				$this->run_one( (int) $request['id'], isset( $request['claim'] ) ? (int) $request['claim'] : 0, isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR, isset( $request['since'] ) ? (float) $request['since'] : 0 );
+				break;
+			case 'flush':
+				$this->flush_caches();
+				$this->send( array( 'op' => 'flushed', 'mem' => memory_get_usage( true ) ) );
+				break;
 			case 'batch':
 				$this->run_batch( array_map( 'intval', (array) $request['ids'] ), isset( $request['claim'] ) ? (int) $request['claim'] : 0, isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR );
 				break;
@@ -95,42 +104,53 @@ final class Worker {
 
 	private function run_batch( array $ids, $claim_id, $context ) {
 		$started = microtime( true );
-		$store   = \ActionScheduler::store();
-		$runner  = \ActionScheduler::runner();
 		foreach ( $ids as $action_id ) {
-			// A long batch may outlive the stale-claim timeout; then re-check that the claim is still ours
-			// before each action, as the library's runner does, so a reset-and-reclaimed action is not run twice.
-			if ( $claim_id && microtime( true ) - $started > 60 && (int) $store->get_claim_id( $action_id ) !== $claim_id ) {
-				$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
-				continue;
-			}
-			$t0 = microtime( true );
-			unset( $this->outcome[ $action_id ], $this->outcome[ 'error_' . $action_id ] );
-			$runner->process_action( $action_id, $context );
-			$this->jobs++;
-			$message = array(
-				'op'     => 'done',
-				'id'     => $action_id,
-				'status' => isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown',
-				'ms'     => round( ( microtime( true ) - $t0 ) * 1000, 3 ),
-				'mem'    => memory_get_usage( true ),
-			);
-			if ( isset( $this->outcome[ 'error_' . $action_id ] ) ) {
-				$message['error'] = $this->outcome[ 'error_' . $action_id ];
-			}
-			$this->send( $message );
+			$this->run_one( $action_id, $claim_id, $context, $started );
 		}
+		$this->flush_caches();
+		$this->send( array( 'op' => 'batch_done', 'count' => count( $ids ) ) );
+	}
+
+	/**
+	 * @param float $claimed_at Unix time the claim was made; a claim older than 60 s may have been reset as stale
+	 *                          and re-claimed elsewhere, so then the claim is re-checked first, as the library does.
+	 */
+	private function run_one( $action_id, $claim_id, $context, $claimed_at ) {
+		$store = \ActionScheduler::store();
+		if ( $claim_id && $claimed_at && microtime( true ) - $claimed_at > 60 && (int) $store->get_claim_id( $action_id ) !== $claim_id ) {
+			$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+			return;
+		}
+		$t0 = microtime( true );
+		unset( $this->outcome[ $action_id ], $this->outcome[ 'error_' . $action_id ] );
+		\ActionScheduler::runner()->process_action( $action_id, $context );
+		$this->jobs++;
+		$message = array(
+			'op'     => 'done',
+			'id'     => $action_id,
+			'status' => isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown',
+			'ms'     => round( ( microtime( true ) - $t0 ) * 1000, 3 ),
+			'mem'    => memory_get_usage( true ),
+		);
+		if ( isset( $this->outcome[ 'error_' . $action_id ] ) ) {
+			$message['error'] = $this->outcome[ 'error_' . $action_id ];
+		}
+		$this->send( $message );
+	}
+
+	/** After each claim batch, like the library's runner: drop the runtime cache so the next batch sees fresh options. */
+	private function flush_caches() {
+		global $wpdb;
 		if ( function_exists( 'wp_cache_flush_runtime' ) ) {
 			wp_cache_flush_runtime();
 		} elseif ( ! wp_using_ext_object_cache() ) {
 			wp_cache_flush();
 		}
-		global $wpdb;
 		$wpdb->queries = array();
+		$store         = \ActionScheduler::store();
 		if ( method_exists( $store, 'flush_group_cache' ) ) {
 			$store->flush_group_cache();
 		}
-		$this->send( array( 'op' => 'batch_done', 'count' => count( $ids ) ) );
 	}
 
 	/** Fails an action whose process died or timed out, with the library's hook and log text. */

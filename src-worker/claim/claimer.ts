@@ -1,0 +1,116 @@
+// Claims due actions with the Action Scheduler claim protocol (claims row, claim_id, last_attempt_*), in its order.
+import type { RowDataPacket, ResultSetHeader, PoolConnection } from 'mysql2/promise';
+import type { Pool, Tables } from '../db/database';
+import { isRetryable } from '../db/database';
+import { mysqlUtc, SiteTime } from '../db/site-time';
+
+export interface ClaimedAction { id: number; scheduledGmt: string; groupId: number; hook: string }
+export interface Claim { claimId: number; actions: ClaimedAction[]; claimedAt: number }
+
+export interface ClaimFilter { groupIds: number[]; excludeGroupIds: number[] }
+
+const ORDER = 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC';
+
+export class Claimer {
+  constructor(private pool: Pool, private t: Tables, private time: SiteTime, private skipLocked: boolean, private filter: ClaimFilter) {}
+
+  private groupSql(): { sql: string; params: number[] } {
+    if (this.filter.groupIds.length) return { sql: ` AND group_id IN (${this.filter.groupIds.map(() => '?').join(',')})`, params: this.filter.groupIds };
+    if (this.filter.excludeGroupIds.length) return { sql: ` AND group_id NOT IN (${this.filter.excludeGroupIds.map(() => '?').join(',')})`, params: this.filter.excludeGroupIds };
+    return { sql: '', params: [] };
+  }
+
+  /** Returns null when nothing is due. Retries deadlocks and lock-wait timeouts a few times. */
+  async claim(limit: number): Promise<Claim | null> {
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.pool.getConnection();
+      try {
+        return this.skipLocked ? await this.claimSkipLocked(conn, limit) : await this.claimLikeLibrary(conn, limit);
+      } catch (e) {
+        await conn.rollback().catch(() => undefined);
+        if (isRetryable(e) && attempt < 5) { await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1))); continue; }
+        throw e;
+      } finally {
+        conn.release();
+      }
+    }
+  }
+
+  /**
+   * One short READ COMMITTED transaction: insert the claims row, lock up to `limit` due rows that no other claimer
+   * holds (SKIP LOCKED, so several sidecars never wait on each other), stamp them, commit. READ COMMITTED avoids the
+   * gap locks that made concurrent claimers deadlock under REPEATABLE READ.
+   */
+  private async claimSkipLocked(conn: PoolConnection, limit: number): Promise<Claim | null> {
+    const now = Date.now();
+    const nowGmt = mysqlUtc(now);
+    const g = this.groupSql();
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    await conn.beginTransaction();
+    const [rows] = await conn.query<RowDataPacket[]>(
+      `SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${this.t.actions}
+       WHERE status = 'pending' AND claim_id = 0 AND scheduled_date_gmt <= ?${g.sql} ${ORDER} LIMIT ? FOR UPDATE SKIP LOCKED`,
+      [nowGmt, ...g.params, limit],
+    );
+    if (rows.length === 0) { await conn.rollback(); return null; }
+    const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${this.t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
+    const claimId = ins.insertId;
+    const ids = rows.map((r) => Number(r.action_id));
+    await conn.query(
+      `UPDATE ${this.t.actions} SET claim_id = ?, last_attempt_gmt = ?, last_attempt_local = ? WHERE action_id IN (${ids.map(() => '?').join(',')})`,
+      [claimId, nowGmt, this.time.local(now), ...ids],
+    );
+    await conn.commit();
+    return { claimId, claimedAt: now, actions: rows.map((r) => ({ id: Number(r.action_id), scheduledGmt: String(r.scheduled_date_gmt), groupId: Number(r.group_id), hook: String(r.hook) })) };
+  }
+
+  /** Servers without SKIP LOCKED: the library's own statements (UPDATE ... ORDER BY ... LIMIT, then SELECT by claim). */
+  private async claimLikeLibrary(conn: PoolConnection, limit: number): Promise<Claim | null> {
+    const now = Date.now();
+    const nowGmt = mysqlUtc(now);
+    const g = this.groupSql();
+    const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${this.t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
+    const claimId = ins.insertId;
+    const [upd] = await conn.query<ResultSetHeader>(
+      `UPDATE ${this.t.actions} SET claim_id = ?, last_attempt_gmt = ?, last_attempt_local = ?
+       WHERE claim_id = 0 AND scheduled_date_gmt <= ? AND status = 'pending'${g.sql} ${ORDER} LIMIT ?`,
+      [claimId, nowGmt, this.time.local(now), nowGmt, ...g.params, limit],
+    );
+    if (upd.affectedRows === 0) { await conn.query(`DELETE FROM ${this.t.claims} WHERE claim_id = ?`, [claimId]); return null; }
+    const [rows] = await conn.query<RowDataPacket[]>(
+      `SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${this.t.actions} WHERE claim_id = ? ${ORDER}`, [claimId]);
+    return { claimId, claimedAt: now, actions: rows.filter((r) => String(r.scheduled_date_gmt) <= nowGmt).map((r) => ({ id: Number(r.action_id), scheduledGmt: String(r.scheduled_date_gmt), groupId: Number(r.group_id), hook: String(r.hook) })) };
+  }
+
+  /** As the library releases: select the IDs first, update by primary key (no deadlock on the claim_id index), delete the claim row. */
+  async release(claimId: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT action_id FROM ${this.t.actions} WHERE claim_id = ?`, [claimId]);
+        const ids = rows.map((r) => Number(r.action_id));
+        if (ids.length) await this.pool.query(`UPDATE ${this.t.actions} SET claim_id = 0 WHERE action_id IN (${ids.map(() => '?').join(',')})`, ids);
+        await this.pool.query(`DELETE FROM ${this.t.claims} WHERE claim_id = ?`, [claimId]);
+        return;
+      } catch (e) {
+        if (isRetryable(e) && attempt < 5) { await new Promise((r) => setTimeout(r, 10 * (attempt + 1))); continue; }
+        throw e;
+      }
+    }
+  }
+
+  /** Milliseconds until the next pending, unclaimed action is due (null when none is scheduled). */
+  async msUntilNextDue(): Promise<number | null> {
+    const g = this.groupSql();
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT MIN(scheduled_date_gmt) AS next FROM ${this.t.actions} WHERE status = 'pending' AND claim_id = 0${g.sql}`, g.params);
+    const next = rows[0]?.next;
+    if (!next) return null;
+    return Math.max(0, Date.parse(String(next).replace(' ', 'T') + 'Z') - Date.now());
+  }
+}
+
+export async function resolveGroupIds(pool: Pool, t: Tables, slugs: string[]): Promise<number[]> {
+  if (!slugs.length) return [];
+  const [rows] = await pool.query<RowDataPacket[]>(`SELECT group_id FROM ${t.groups} WHERE slug IN (${slugs.map(() => '?').join(',')})`, slugs);
+  return rows.map((r) => Number(r.group_id));
+}

@@ -1,0 +1,149 @@
+// Builds the validated sidecar configuration from flags, environment and wp-config.php (in that order of precedence).
+import { existsSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OPTIONS, envName } from './options';
+import { parseDbHost, readWpConfigFile } from './wp-config-reader';
+
+export class ConfigError extends Error {}
+
+export type Channel = 'wp-cli' | 'php' | 'rest';
+
+export interface SidecarConfig {
+  wpPath?: string;
+  url: string;
+  channel: Channel | 'auto';
+  workers: number;
+  batchSize: number;
+  pollMs: number;
+  actionTimeoutSec: number;
+  maxJobsPerWorker: number;
+  maxWorkerMemoryMb: number;
+  groups: string[];
+  excludeGroups: string[];
+  httpPort: number;
+  nudgePort: number;
+  heartbeatMs: number;
+  maintenanceMs: number;
+  shutdownTimeoutMs: number;
+  once: boolean;
+  phpBinary: string;
+  wpBinary: string;
+  restUrl: string;
+  secret: string;
+  db: { host?: string; port?: number; socketPath?: string; user: string; password: string; database: string };
+  tablePrefix: string;
+  logLevel: string;
+  help: boolean;
+}
+
+type Raw = Record<string, string | number | boolean | undefined>;
+
+function collect(argv: string[], env: Record<string, string | undefined>): Raw {
+  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const o of OPTIONS) spec[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const raw: Raw = {};
+  for (const o of OPTIONS) {
+    const fromFlag = (parsed.values as Raw)[o.name];
+    const fromEnv = env[envName(o.name)];
+    let v: string | number | boolean | undefined = fromFlag ?? fromEnv ?? o.default;
+    if (o.type === 'number' && v !== undefined) {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${o.name} must be a non-negative number, got "${v}"`);
+      v = n;
+    }
+    if (o.type === 'boolean' && typeof v === 'string') v = !['', '0', 'false', 'no'].includes(v.toLowerCase());
+    raw[o.name] = v;
+  }
+  return raw;
+}
+
+export function findWpConfig(wpPath: string): string {
+  const here = join(wpPath, 'wp-config.php');
+  if (existsSync(here)) return here;
+  const above = join(dirname(resolve(wpPath)), 'wp-config.php');
+  if (existsSync(above)) return above; // WordPress also looks one folder up.
+  throw new ConfigError(`no wp-config.php in ${wpPath} or its parent`);
+}
+
+const list = (v: unknown) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+export function loadConfig(argv: string[], env: Record<string, string | undefined>): SidecarConfig {
+  const raw = collect(argv, env);
+  if (raw.help) return { help: true } as SidecarConfig;
+  let constants: Record<string, unknown> = {};
+  let prefix: string | undefined;
+  const wpPath = raw.path ? String(raw.path) : undefined;
+  if (wpPath) {
+    const values = readWpConfigFile(findWpConfig(wpPath), env);
+    constants = values.constants;
+    prefix = values.tablePrefix;
+    const needed = ['DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_HOST'].filter((n) => raw[`db-${n.slice(3).toLowerCase()}`] === undefined);
+    for (const n of needed) {
+      if (values.unresolved[n]) throw new ConfigError(`cannot evaluate ${n} in wp-config.php (${values.unresolved[n]}); pass --db-${n.slice(3).toLowerCase()} or ${envName('db-' + n.slice(3).toLowerCase())}`);
+    }
+    if (values.unresolved.table_prefix && raw['table-prefix'] === undefined) {
+      throw new ConfigError(`cannot evaluate $table_prefix in wp-config.php (${values.unresolved.table_prefix}); pass --table-prefix`);
+    }
+  }
+  const pick = (flag: string, constant: string): string | undefined => {
+    if (raw[flag] !== undefined) return String(raw[flag]);
+    const c = constants[constant];
+    return c === undefined || c === null ? undefined : String(c);
+  };
+  const dbHost = pick('db-host', 'DB_HOST');
+  const database = pick('db-name', 'DB_NAME');
+  const user = pick('db-user', 'DB_USER');
+  const password = pick('db-password', 'DB_PASSWORD') ?? '';
+  const tablePrefix = raw['table-prefix'] !== undefined ? String(raw['table-prefix']) : prefix ?? 'wp_';
+  if (!dbHost || !database || !user) throw new ConfigError('database settings missing: give --path=<WordPress root> or --db-host, --db-name and --db-user');
+  if (!/^[A-Za-z0-9_]+$/.test(tablePrefix)) throw new ConfigError(`table prefix "${tablePrefix}" may only contain letters, digits and underscores`);
+
+  const channel = String(raw.channel);
+  if (!['auto', 'wp-cli', 'php', 'rest'].includes(channel)) throw new ConfigError(`--channel must be wp-cli, php, rest or auto, got "${channel}"`);
+  if ((channel === 'php' || channel === 'wp-cli') && !wpPath) throw new ConfigError(`--channel=${channel} needs --path`);
+  let nudgePort = Number(raw['nudge-port']);
+  const nudgeConst = constants.SIDECAR_SCHEDULER_NUDGE;
+  if (!nudgePort && typeof nudgeConst === 'string') {
+    const m = /^udp:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(nudgeConst);
+    if (m) nudgePort = Number(m[1]);
+  }
+  const workers = Number(raw.workers);
+  if (workers < 1 || workers > 256) throw new ConfigError('--workers must be between 1 and 256');
+  const batchSize = Number(raw['batch-size']);
+  if (batchSize < 1 || batchSize > 5000) throw new ConfigError('--batch-size must be between 1 and 5000');
+  const url = String(raw.url ?? '');
+  return {
+    wpPath,
+    url,
+    channel: channel as SidecarConfig['channel'],
+    workers,
+    batchSize,
+    pollMs: Math.max(10, Number(raw['poll-ms'])),
+    actionTimeoutSec: Number(raw['action-timeout']),
+    maxJobsPerWorker: Math.max(1, Number(raw['max-jobs-per-worker'])),
+    maxWorkerMemoryMb: Math.max(16, Number(raw['max-worker-memory-mb'])),
+    groups: list(raw.groups),
+    excludeGroups: list(raw['exclude-groups']),
+    httpPort: Number(raw['http-port']),
+    nudgePort,
+    heartbeatMs: Math.max(250, Number(raw['heartbeat-ms'])),
+    maintenanceMs: Math.max(1000, Number(raw['maintenance-ms'])),
+    shutdownTimeoutMs: Number(raw['shutdown-timeout-ms']),
+    once: Boolean(raw.once),
+    phpBinary: String(raw['php-binary']),
+    wpBinary: String(raw['wp-binary']),
+    restUrl: String(raw['rest-url'] || (url ? `${url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : '')),
+    secret: String(raw.secret || (typeof constants.SIDECAR_SCHEDULER_SECRET === 'string' ? constants.SIDECAR_SCHEDULER_SECRET : '')),
+    db: { ...parseDbHost(dbHost), user, password, database },
+    tablePrefix,
+    logLevel: String(raw['log-level']),
+    help: false,
+  };
+}

@@ -1,0 +1,158 @@
+// A long-lived PHP worker process (php plugin/bin/worker.php, or `wp sidecar-scheduler work`) spoken to in JSON lines.
+import { spawn, ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from 'pino';
+import { contract } from '../contract';
+import { Executor, FailRequest, PhpSettings, RunResult, parsePhpFatal } from './executor';
+
+export class WorkerDiedError extends Error {}
+
+interface Pending { match: (m: any) => boolean; resolve: (m: any) => void; reject: (e: Error) => void }
+
+export interface ProcessSpec { command: string; args: string[]; env: NodeJS.ProcessEnv; label: string }
+
+export class ProcessExecutor implements Executor {
+  private child?: ChildProcess;
+  private pending: Pending[] = [];
+  private stderrTail = '';
+  private exited = false;
+  jobs = 0;
+  lastMem = 0;
+
+  constructor(private spec: ProcessSpec, private log: Logger, private timeoutSec: () => number) {}
+
+  get label() { return this.spec.label; }
+  get pid() { return this.child?.pid; }
+  get alive() { return !!this.child && !this.exited; }
+
+  async start(): Promise<void> {
+    this.exited = false;
+    this.stderrTail = '';
+    const child = spawn(this.spec.command, this.spec.args, { env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    const ready = this.expect((m) => m.op === 'ready', 60_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => this.onLine(line));
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-8192);
+    });
+    child.on('error', (e) => this.onExit(`could not start ${this.spec.command}: ${e.message}`));
+    child.on('exit', (code, signal) => this.onExit(`worker exited (code ${code}, signal ${signal})`));
+    child.stdin!.on('error', () => undefined); // EPIPE after a crash is reported through 'exit'.
+    await ready;
+    this.log.debug({ pid: child.pid, label: this.label }, 'php worker ready');
+  }
+
+  private onLine(line: string) {
+    let msg: any;
+    try { msg = JSON.parse(line); } catch { this.log.warn({ line: line.slice(0, 300) }, 'non-protocol output from php worker'); return; }
+    if (msg.op === 'error') this.log.error({ message: msg.message }, 'php worker reported an error');
+    const i = this.pending.findIndex((p) => p.match(msg));
+    if (i >= 0) { const [p] = this.pending.splice(i, 1); p.resolve(msg); }
+  }
+
+  private onExit(reason: string) {
+    if (this.exited) return;
+    this.exited = true;
+    const err = new WorkerDiedError(`${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}`);
+    for (const p of this.pending.splice(0)) p.reject(err);
+  }
+
+  private expect(match: (m: any) => boolean, timeoutMs: number): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const timer = timeoutMs > 0 ? setTimeout(() => {
+        const i = this.pending.indexOf(entry);
+        if (i >= 0) this.pending.splice(i, 1);
+        reject(new TimeoutError(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs) : undefined;
+      const entry: Pending = {
+        match,
+        resolve: (m) => { if (timer) clearTimeout(timer); resolve(m); },
+        reject: (e) => { if (timer) clearTimeout(timer); reject(e); },
+      };
+      this.pending.push(entry);
+    });
+  }
+
+  private send(msg: object) {
+    if (!this.alive) throw new WorkerDiedError('worker is not running');
+    this.child!.stdin!.write(JSON.stringify(msg) + '\n');
+  }
+
+  /**
+   * A timed-out action's process is killed (PHP cannot be interrupted safely mid-callback); a dead process's
+   * fatal error, if it printed one, is returned so the action fails with "unexpected shutdown" and that text.
+   */
+  async run(id: number, claimId: number, claimedAt: number): Promise<RunResult> {
+    const t0 = Date.now();
+    const answer = this.expect((m) => m.op === 'done' && m.id === id, this.timeoutSec() * 1000);
+    try {
+      this.send({ op: 'run', id, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR });
+      const m = await answer;
+      this.jobs++;
+      this.lastMem = Number(m.mem ?? 0);
+      return { id, status: m.status, ms: Number(m.ms ?? Date.now() - t0), error: m.error, mem: m.mem };
+    } catch (e) {
+      answer.catch(() => undefined);
+      if (e instanceof TimeoutError) {
+        this.kill();
+        return { id, status: 'timeout', ms: Date.now() - t0, error: `no result after ${this.timeoutSec()} s; worker killed` };
+      }
+      await this.waitExit();
+      const fatal = parsePhpFatal(this.stderrTail);
+      return { id, status: 'crashed', ms: Date.now() - t0, error: fatal ? JSON.stringify(fatal) : (e as Error).message };
+    }
+  }
+
+  lastFatal() { return parsePhpFatal(this.stderrTail); }
+
+  async flush(): Promise<void> {
+    const done = this.expect((m) => m.op === 'flushed', 30_000);
+    this.send({ op: 'flush' });
+    const m = await done;
+    this.lastMem = Number(m.mem ?? this.lastMem);
+  }
+
+  async fail(req: FailRequest): Promise<void> {
+    const done = this.expect((m) => m.op === 'failed' && m.id === req.id, 60_000);
+    this.send({ op: 'fail', ...req });
+    await done;
+  }
+
+  async clean(): Promise<void> {
+    const done = this.expect((m) => m.op === 'cleaned', 300_000);
+    this.send({ op: 'clean' });
+    await done;
+  }
+
+  async settings(): Promise<PhpSettings> {
+    const done = this.expect((m) => m.op === 'settings', 30_000);
+    this.send({ op: 'settings' });
+    return (await done) as PhpSettings;
+  }
+
+  kill() {
+    if (this.child && !this.exited) this.child.kill('SIGKILL');
+  }
+
+  private waitExit(): Promise<void> {
+    if (!this.child || this.exited && this.child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (this.child!.exitCode !== null || this.child!.signalCode !== null) return resolve();
+      this.child!.once('exit', () => resolve());
+      setTimeout(resolve, 2000);
+    });
+  }
+
+  /** Closing stdin ends the worker's read loop: it exits 0 after the current request. */
+  async stop(): Promise<void> {
+    if (!this.child || this.exited) return;
+    const child = this.child;
+    child.stdin!.end();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 5000);
+      child.once('exit', () => { clearTimeout(t); resolve(); });
+    });
+  }
+}
+
+export class TimeoutError extends Error {}

@@ -1,0 +1,122 @@
+// Entry point: the only file that reads process (argv, env, signals) or exits. Exit codes are listed in --help.
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import pino from 'pino';
+import type { RowDataPacket } from 'mysql2/promise';
+import { ConfigError, loadConfig, SidecarConfig } from './config/config';
+import { helpText } from './config/options';
+import { WpConfigError } from './config/wp-config-reader';
+import { checkSchema, createPool, SchemaError, tableNames, isConnectionError } from './db/database';
+import { SiteTime } from './db/site-time';
+import { Claimer, resolveGroupIds } from './claim/claimer';
+import { ProcessExecutor } from './execute/process-executor';
+import { RestExecutor } from './execute/rest-executor';
+import { Metrics } from './metrics';
+import { Sidecar } from './sidecar';
+import { startHttp } from './http/server';
+import { contract } from './contract';
+
+const EXIT = { OK: 0, USAGE: 64, UNAVAILABLE: 69, SOFTWARE: 70, CONFIG: 78 };
+
+function pickChannel(config: SidecarConfig): 'wp-cli' | 'php' | 'rest' {
+  if (config.channel !== 'auto') return config.channel;
+  try { execFileSync(config.wpBinary, ['--version'], { stdio: 'ignore' }); return 'wp-cli'; } catch { return 'php'; }
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let config: SidecarConfig;
+  try {
+    config = loadConfig(argv, env);
+  } catch (e) {
+    process.stderr.write(`sidecar-scheduler: ${(e as Error).message}\n`);
+    return e instanceof ConfigError && /Unknown option|must be|needs/.test((e as Error).message) ? EXIT.USAGE : EXIT.CONFIG;
+  }
+  if (config.help) { process.stdout.write(helpText() + '\n'); return EXIT.OK; }
+  const log = pino({ level: config.logLevel, base: { pid: process.pid, svc: 'sidecar-scheduler' } });
+  const channel = pickChannel(config);
+  const tables = tableNames(config.tablePrefix);
+  const pool = createPool(config, config.workers * 2 + 4);
+  let schema;
+  try {
+    schema = await checkSchema(pool, tables);
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    if (e instanceof SchemaError) { log.fatal({ err: e.message }, 'refusing to start'); return EXIT.CONFIG; }
+    log.fatal({ err: (e as Error).message, code: (e as { code?: string }).code }, 'database unavailable');
+    return isConnectionError(e) || /Access denied|Unknown database/.test((e as Error).message) ? EXIT.UNAVAILABLE : EXIT.SOFTWARE;
+  }
+  const time = await SiteTime.load(pool, tables.options);
+  const claimer = new Claimer(pool, tables, time, schema.skipLocked, {
+    groupIds: await resolveGroupIds(pool, tables, config.groups),
+    excludeGroupIds: await resolveGroupIds(pool, tables, config.excludeGroups),
+  });
+  if (config.groups.length && !(await resolveGroupIds(pool, tables, config.groups)).length) {
+    log.fatal({ groups: config.groups }, 'none of the --groups exist'); await pool.end(); return EXIT.CONFIG;
+  }
+  let secret = config.secret;
+  if (channel === 'rest' && !secret) {
+    const [rows] = await pool.query<RowDataPacket[]>(`SELECT option_value FROM ${tables.options} WHERE option_name = ?`, [contract.options.SECRET]);
+    secret = rows[0] ? String(rows[0].option_value) : '';
+  }
+  const metrics = new Metrics();
+  let sidecarRef: Sidecar | undefined;
+  const timeout = () => sidecarRef?.actionTimeoutSec() ?? 300;
+  const workerEnv = { ...env, WP_TABLE_PREFIX: env.WP_TABLE_PREFIX ?? config.tablePrefix };
+  const pluginWorker = join(__dirname, '..', '..', 'plugin', 'bin', 'worker.php');
+  const makeExecutor = (i: number) => {
+    const urlArg = config.url ? [`--url=${config.url}`] : [];
+    if (channel === 'rest') return new RestExecutor(config.restUrl, secret, timeout);
+    if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `wp-cli#${i}` }, log, timeout);
+    const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
+    return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${i}` }, log, timeout);
+  };
+  const sidecar = new Sidecar({ config, pool, tables, claimer, log, metrics, makeExecutor, channel });
+  sidecarRef = sidecar;
+  try {
+    await sidecar.start();
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'could not start PHP workers');
+    await sidecar.stop(0).catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    return EXIT.CONFIG;
+  }
+  const server = !config.once && config.httpPort ? await startHttp(config.httpPort, sidecar, metrics).catch((e) => { log.error({ err: e.message, port: config.httpPort }, 'http port unavailable; health endpoint off'); return undefined; }) : undefined;
+  const udp = !config.once && config.nudgePort ? createSocket('udp4') : undefined;
+  if (udp) {
+    udp.on('message', () => sidecar.nudge());
+    udp.on('error', (e) => log.error({ err: e.message, port: config.nudgePort }, 'nudge port unavailable; polling only'));
+    udp.bind(config.nudgePort, '127.0.0.1');
+  }
+  log.info({ channel, workers: config.workers, prefix: config.tablePrefix, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: config.nudgePort || null }, 'ready');
+
+  let signalled = false;
+  const onSignal = (sig: string) => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'stopping: no new claims; waiting for running actions');
+    void sidecar.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'));
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  await sidecar.run();
+  if (config.once) await sidecar.stop(config.shutdownTimeoutMs);
+  server?.close();
+  udp?.close();
+  await pool.end().catch(() => undefined);
+  log.info({ executed: sidecar.executedTotal }, 'exit');
+  return EXIT.OK;
+}
+
+export function run() {
+  main(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (e) => {
+      const expected = e instanceof WpConfigError || e instanceof ConfigError;
+      process.stderr.write(`sidecar-scheduler: ${expected ? e.message : e.stack}\n`);
+      process.exit(expected ? EXIT.CONFIG : EXIT.SOFTWARE);
+    },
+  );
+}

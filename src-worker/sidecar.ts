@@ -1,0 +1,266 @@
+// The loop: N lanes, each claims a batch, runs it action by action on its executor, releases the claim, and sleeps
+// until a nudge, the next due time or the poll interval. Plus heartbeat, statistics and one-at-a-time maintenance.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { RowDataPacket } from 'mysql2/promise';
+import type { SidecarConfig } from './config/config';
+import { Claimer, Claim } from './claim/claimer';
+import type { Pool, Tables } from './db/database';
+import { isConnectionError } from './db/database';
+import { mysqlUtc } from './db/site-time';
+import type { Executor, PhpSettings, RunResult } from './execute/executor';
+import { ProcessExecutor } from './execute/process-executor';
+import { Metrics, MinuteStats } from './metrics';
+import { Wake } from './wake';
+
+export const VERSION = '0.1.0';
+
+interface Lane { index: number; executor: Executor; current?: { id: number; hook: string; since: number }; busy: boolean }
+
+export interface SidecarDeps {
+  config: SidecarConfig;
+  pool: Pool;
+  tables: Tables;
+  claimer: Claimer;
+  log: Logger;
+  metrics: Metrics;
+  makeExecutor: (index: number) => Executor;
+  channel: string;
+}
+
+export class Sidecar {
+  private lanes: Lane[] = [];
+  private stopping = false;
+  private wake = new Wake();
+  private stats = new MinuteStats();
+  private timers: NodeJS.Timeout[] = [];
+  private groupSlugs = new Map<number, string>();
+  private settings?: PhpSettings;
+  readonly workerId: string;
+  readonly startedAt = Date.now();
+  lastClaimAt = 0;
+  dbHealthy = true;
+  executedTotal = 0;
+
+  constructor(private d: SidecarDeps) {
+    this.workerId = `${hostname()}:${process.pid}:${this.startedAt}`;
+  }
+
+  get running() { return this.lanes.filter((l) => l.current).map((l) => ({ ...l.current!, lane: l.index })); }
+  get laneCount() { return this.lanes.length; }
+
+  actionTimeoutSec(): number {
+    return this.d.config.actionTimeoutSec || this.settings?.action_time_limit || 300;
+  }
+
+  async start(): Promise<void> {
+    for (let i = 0; i < this.d.config.workers; i++) {
+      const executor = this.d.makeExecutor(i);
+      await executor.start();
+      this.lanes.push({ index: i, executor, busy: false });
+    }
+    this.settings = await this.lanes[0].executor.settings();
+    this.d.log.info({ settings: this.settings, lanes: this.lanes.length, channel: this.d.channel }, 'sidecar started');
+    await this.heartbeat();
+    if (!this.d.config.once) {
+      this.timers.push(setInterval(() => void this.heartbeat(), this.d.config.heartbeatMs));
+      this.timers.push(setInterval(() => void this.maintain(), this.d.config.maintenanceMs));
+      this.timers.push(setInterval(() => this.wake.notify(), this.d.config.pollMs));
+    }
+  }
+
+  nudge() { this.wake.notify(); }
+
+  /** Runs every lane until stop() (or, with --once, until nothing is due). */
+  async run(): Promise<void> {
+    if (!this.d.config.once) void this.maintain();
+    await Promise.all(this.lanes.map((lane) => this.laneLoop(lane)));
+  }
+
+  private async laneLoop(lane: Lane): Promise<void> {
+    while (!this.stopping) {
+      let claim: Claim | null = null;
+      try {
+        const t0 = process.hrtime.bigint();
+        claim = await this.d.claimer.claim(this.d.config.batchSize);
+        this.d.metrics.claimSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+        this.lastClaimAt = Date.now();
+        this.dbHealthy = true;
+      } catch (e) {
+        await this.onDbError(e, 'claim');
+        continue;
+      }
+      if (!claim) {
+        if (this.d.config.once) return;
+        await this.idle();
+        continue;
+      }
+      await this.runClaim(lane, claim);
+    }
+  }
+
+  private async idle() {
+    let wait = this.d.config.pollMs;
+    try {
+      const next = await this.d.claimer.msUntilNextDue();
+      // Scheduled actions start when due: sleep only until then (plus a little, as dates have 1 s resolution).
+      if (next !== null) wait = Math.min(wait, next + 5);
+    } catch (e) { await this.onDbError(e, 'next-due'); return; }
+    await this.wake.wait(Math.max(1, wait));
+  }
+
+  private async onDbError(e: unknown, where: string) {
+    this.d.metrics.dbErrors.inc();
+    this.dbHealthy = false;
+    this.d.log.error({ err: (e as Error).message, code: (e as { code?: string }).code, where }, isConnectionError(e) ? 'database unavailable; retrying' : 'database error; retrying');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  private async runClaim(lane: Lane, claim: Claim) {
+    lane.busy = true;
+    try {
+      for (const action of claim.actions) {
+        // On SIGTERM nothing new starts; the release below returns the rest of the batch to the queue untouched.
+        if (this.stopping) break;
+        lane.current = { id: action.id, hook: action.hook, since: Date.now() };
+        this.d.metrics.running.inc();
+        const waitMs = Math.max(0, Date.now() - Date.parse(action.scheduledGmt.replace(' ', 'T') + 'Z'));
+        let result: RunResult;
+        try {
+          result = await lane.executor.run(action.id, claim.claimId, claim.claimedAt);
+        } finally {
+          this.d.metrics.running.dec();
+          lane.current = undefined;
+        }
+        if (result.status === 'timeout' || result.status === 'crashed') await this.recover(lane, action.id, result);
+        this.record(action.groupId, result, waitMs);
+        await this.maybeRecycle(lane);
+      }
+      await lane.executor.flush().catch(async (e) => { this.d.log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await this.replace(lane, 'flush-failed'); });
+    } finally {
+      try { await this.d.claimer.release(claim.claimId); } catch (e) { await this.onDbError(e, 'release'); }
+      lane.busy = false;
+    }
+  }
+
+  /**
+   * The worker was killed (time limit) or died (fatal, OOM, kill -9). PHP's own shutdown handler may already have
+   * failed the action; the fail request is idempotent and only changes a row still pending or in progress.
+   */
+  private async recover(lane: Lane, id: number, result: RunResult) {
+    this.d.log.warn({ action: id, status: result.status, error: result.error }, 'action did not finish; replacing worker');
+    await this.replace(lane, result.status);
+    let fatal: { message: string; file: string; line: number } | undefined;
+    if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
+    const req = fatal
+      ? { id, reason: 'crash' as const, error: fatal }
+      : { id, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
+    try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
+  }
+
+  private async replace(lane: Lane, reason: string) {
+    this.d.metrics.workerRestarts.inc({ reason });
+    await lane.executor.stop().catch(() => undefined);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        lane.executor = this.d.makeExecutor(lane.index);
+        await lane.executor.start();
+        return;
+      } catch (e) {
+        this.d.log.error({ err: (e as Error).message, attempt }, 'could not start a PHP worker');
+        if (this.stopping || attempt > 20) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async maybeRecycle(lane: Lane) {
+    const ex = lane.executor;
+    if (ex instanceof ProcessExecutor && (ex.jobs >= this.d.config.maxJobsPerWorker || ex.lastMem > this.d.config.maxWorkerMemoryMb * 1024 * 1024)) {
+      await ex.flush().catch(() => undefined);
+      await this.replace(lane, ex.jobs >= this.d.config.maxJobsPerWorker ? 'max-jobs' : 'memory');
+    }
+  }
+
+  private record(groupId: number, result: RunResult, waitMs: number) {
+    const ok = result.status === 'complete' || result.status === 'ignored' || result.status === 'invalid' || result.status === 'lost';
+    this.d.metrics.executed.inc({ status: result.status });
+    this.d.metrics.runSeconds.observe(result.ms / 1000);
+    this.d.metrics.waitSeconds.observe(waitMs / 1000);
+    this.executedTotal++;
+    const minute = mysqlUtc(Date.now()).slice(0, 16) + ':00';
+    this.stats.record(minute, this.groupSlugs.get(groupId) ?? String(groupId), ok, waitMs, result.ms);
+    if (!this.groupSlugs.has(groupId)) void this.loadGroups();
+  }
+
+  private async loadGroups() {
+    try {
+      const [rows] = await this.d.pool.query<RowDataPacket[]>(`SELECT group_id, slug FROM ${this.d.tables.groups}`);
+      for (const r of rows) this.groupSlugs.set(Number(r.group_id), String(r.slug));
+    } catch { /* the stats then carry the numeric id for a minute */ }
+  }
+
+  async heartbeat(): Promise<void> {
+    const now = mysqlUtc(Date.now());
+    try {
+      await this.d.pool.query(
+        `INSERT INTO ${this.d.tables.workers} (worker_id, host, pid, version, channel, concurrency, started_gmt, last_seen_gmt, running)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE last_seen_gmt = VALUES(last_seen_gmt), running = VALUES(running), concurrency = VALUES(concurrency)`,
+        [this.workerId, hostname(), process.pid, VERSION, this.d.channel, this.lanes.length, mysqlUtc(this.startedAt), now, JSON.stringify(this.running)],
+      );
+      for (const s of this.stats.drain()) {
+        const slug = /^\d+$/.test(s.group) ? (this.groupSlugs.get(Number(s.group)) ?? '') : s.group;
+        await this.d.pool.query(
+          `INSERT INTO ${this.d.tables.stats} (minute_gmt, group_slug, completed, failed, wait_ms_sum, wait_ms_p50, wait_ms_p95, run_ms_sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON DUPLICATE KEY UPDATE completed = completed + VALUES(completed), failed = failed + VALUES(failed), wait_ms_sum = wait_ms_sum + VALUES(wait_ms_sum),
+             wait_ms_p50 = GREATEST(wait_ms_p50, VALUES(wait_ms_p50)), wait_ms_p95 = GREATEST(wait_ms_p95, VALUES(wait_ms_p95)), run_ms_sum = run_ms_sum + VALUES(run_ms_sum)`,
+          [s.minute, slug, s.completed, s.failed, s.waitSum, s.p50, s.p95, s.runMs],
+        );
+      }
+      this.dbHealthy = true;
+    } catch (e) {
+      this.d.metrics.dbErrors.inc();
+      this.dbHealthy = false;
+      this.d.log.warn({ err: (e as Error).message }, 'heartbeat failed');
+    }
+  }
+
+  /**
+   * Cleanup, stale-claim reset and in-progress timeouts, run by one sidecar at a time: MySQL's GET_LOCK is held on
+   * one connection for the whole pass, and released (or dropped with the connection) afterwards.
+   */
+  async maintain(): Promise<void> {
+    if (this.stopping) return;
+    const lockName = `${this.d.config.db.database}.${this.d.config.tablePrefix}sidecar_maintenance`.slice(0, 64);
+    let conn;
+    try {
+      conn = await this.d.pool.getConnection();
+      const [rows] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [lockName]);
+      if (Number(rows[0].got) !== 1) return;
+      const lane = this.lanes.find((l) => !l.busy) ?? this.lanes[0];
+      await lane.executor.clean();
+      await this.d.pool.query(`DELETE FROM ${this.d.tables.workers} WHERE last_seen_gmt < ?`, [mysqlUtc(Date.now() - 3600_000)]);
+      await this.d.pool.query(`DELETE FROM ${this.d.tables.stats} WHERE minute_gmt < ?`, [mysqlUtc(Date.now() - 8 * 86400_000)]);
+      this.d.log.debug('maintenance pass done');
+    } catch (e) {
+      this.d.log.warn({ err: (e as Error).message }, 'maintenance failed');
+    } finally {
+      if (conn) { await conn.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined); conn.release(); }
+    }
+  }
+
+  /** Stop claiming, let running actions finish (bounded by the deadline), release what never started, say goodbye. */
+  async stop(deadlineMs: number): Promise<boolean> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.wake.notify();
+    const until = Date.now() + deadlineMs;
+    while (this.lanes.some((l) => l.busy) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const clean = !this.lanes.some((l) => l.busy);
+    await this.heartbeat();
+    await Promise.all(this.lanes.map((l) => l.executor.stop().catch(() => undefined)));
+    await this.d.pool.query(`DELETE FROM ${this.d.tables.workers} WHERE worker_id = ?`, [this.workerId]).catch(() => undefined);
+    return clean;
+  }
+}
