@@ -79,7 +79,8 @@ abstract class ActionScheduler_Store {
 	protected function get_scheduled_date_string_local( ActionScheduler_Action $action, ?DateTime $scheduled_date = null ) {
 		$next = null === $scheduled_date ? $action->get_schedule()->get_date() : $scheduled_date;
 		if ( ! $next ) {
-			$next = as_get_datetime_object();
+			// Async (NullSchedule): the library discards the converted value, so local equals GMT. Kept on purpose.
+			return as_get_datetime_object()->format( 'Y-m-d H:i:s' );
 		}
 		ActionScheduler_TimezoneHelper::set_local_timezone( $next );
 		return $next->format( 'Y-m-d H:i:s' );

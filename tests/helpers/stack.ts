@@ -1,0 +1,69 @@
+// Test helpers for the native stack: one WordPress site per table prefix (so test files run in parallel), PHP snippets, SQL.
+import { execFileSync, spawn, ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+
+export const ROOT = join(__dirname, '..', '..');
+export const STACK = process.env.SIDECAR_STACK_DIR ?? join(ROOT, '.stack');
+export const DOCROOT = join(STACK, 'wordpress');
+export const SOCKET = join(STACK, 'run', 'mysqld.sock');
+export const SITE = `http://127.0.0.1:${process.env.SIDECAR_HTTP_PORT ?? 8889}`;
+export const DB = process.env.SIDECAR_DB_NAME ?? 'sidecar_wp';
+
+/** Installs WordPress with the plugin active under this prefix (idempotent). */
+export function installSite(prefix: string) {
+  execFileSync('php', [join(ROOT, 'scripts/wp-install.php'), DOCROOT, SITE, 'admin', 'admin'], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, stdio: 'pipe' });
+}
+
+/** Runs PHP code inside WordPress for `prefix` and returns its stdout. The code may `echo json_encode(...)`. */
+export function php(prefix: string, code: string, extraEnv: Record<string, string> = {}): string {
+  const script = `<?php $_SERVER['HTTP_HOST'] = '127.0.0.1'; require ${JSON.stringify(join(DOCROOT, 'wp-load.php'))}; ${code}`;
+  return execFileSync('php', ['-d', 'display_errors=stderr', '-r', script.replace(/^<\?php/, '')], { env: { ...process.env, WP_TABLE_PREFIX: prefix, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+export function phpJson<T = any>(prefix: string, code: string): T {
+  const out = php(prefix, code);
+  try { return JSON.parse(out.trim().split('\n').pop() as string); } catch { throw new Error(`not JSON: ${out.slice(0, 2000)}`); }
+}
+
+export async function db() {
+  return mysql.createConnection({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true });
+}
+
+export async function rows<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = await db();
+  try { const [r] = await c.query(sql, params); return r as T[]; } finally { await c.end(); }
+}
+
+export function startSidecar(prefix: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess & { output: string[] } {
+  const child = spawn('node', [join(ROOT, 'dist/src-worker/bin.js'), `--path=${DOCROOT}`, '--channel=php', '--http-port=0', '--nudge-port=0', '--poll-ms=200', '--heartbeat-ms=500', ...args], {
+    env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  }) as ChildProcess & { output: string[] };
+  child.output = [];
+  child.stdout!.on('data', (d) => child.output.push(String(d)));
+  child.stderr!.on('data', (d) => child.output.push(String(d)));
+  return child;
+}
+
+export function exited(child: ChildProcess, timeoutMs = 120000): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const t = setTimeout(() => reject(new Error('process did not exit in time')), timeoutMs);
+    child.once('exit', (code) => { clearTimeout(t); resolve(code); });
+  });
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 60000, stepMs = 100) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) { if (await check()) return; await new Promise((r) => setTimeout(r, stepMs)); }
+  throw new Error('condition not met in time');
+}
+
+/** Drops every table of a prefix (tests start from a clean site). */
+export async function dropPrefix(prefix: string) {
+  const c = await db();
+  try {
+    const [t] = await c.query('SHOW TABLES LIKE ?', [prefix.replace(/_/g, '\\_') + '%']);
+    for (const r of t as any[]) await c.query(`DROP TABLE \`${Object.values(r)[0]}\``);
+  } finally { await c.end(); }
+}
