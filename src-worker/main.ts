@@ -91,18 +91,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   log.info({ channel, workers: config.workers, prefix: config.tablePrefix, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: config.nudgePort || null }, 'ready');
 
-  let signalled = false;
+  let stopping: Promise<void> | undefined;
   const onSignal = (sig: string) => {
-    if (signalled) return;
-    signalled = true;
+    if (stopping) return;
     log.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'stopping: no new claims; waiting for running actions');
-    void sidecar.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'));
+    stopping = sidecar.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'), (e) => log.error({ err: e.message }, 'error while stopping'));
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
   await sidecar.run();
-  if (config.once) await sidecar.stop(config.shutdownTimeoutMs);
+  // The pool must outlive stop(): it writes the last heartbeat and removes this sidecar's row.
+  if (stopping) await stopping;
+  else if (config.once) await sidecar.stop(config.shutdownTimeoutMs);
   server?.close();
   udp?.close();
   await pool.end().catch(() => undefined);

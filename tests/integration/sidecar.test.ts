@@ -1,0 +1,103 @@
+// The sidecar against the real stack: exactly-once under 3 concurrent sidecars, crash recovery, graceful stop, bad schema.
+import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor } from '../helpers/stack';
+
+const PREFIX = 'tside_';
+const runsTable = `${PREFIX}sidecar_test_runs`;
+
+beforeAll(async () => {
+  await dropPrefix(PREFIX);
+  installSite(PREFIX);
+  php(PREFIX, `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`);
+});
+
+const enqueue = (hook: string, count: number, args = '$i') =>
+  php(PREFIX, `for ($i = 0; $i < ${count}; $i++) { as_enqueue_async_action('${hook}', array(${args}), 'itest'); }`);
+
+test('3000 actions run exactly once by 3 sidecars at the same time (counted outside our bookkeeping)', async () => {
+  enqueue('sidecar_test_count', 3000);
+  const sidecars = [0, 1, 2].map(() => startSidecar(PREFIX, ['--once', '--workers=2', '--batch-size=25']));
+  const codes = await Promise.all(sidecars.map((s) => exited(s)));
+  expect(codes).toEqual([0, 0, 0]);
+  const [c] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runsTable}`);
+  expect(Number(c.n)).toBe(3000);
+  expect(Number(c.d)).toBe(3000);
+  const [s] = await rows(`SELECT SUM(status='complete') AS done, SUM(status<>'complete') AS other, SUM(claim_id<>0) AS claimed FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_count'`);
+  expect([Number(s.done), Number(s.other), Number(s.claimed)]).toEqual([3000, 0, 0]);
+  const [claims] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_claims`);
+  expect(Number(claims.n)).toBe(0);
+  const [logs] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) WHERE a.hook='sidecar_test_count' AND l.message='action complete via Sidecar'`);
+  expect(Number(logs.n)).toBe(3000);
+});
+
+test('a PHP fatal in an action fails it with "unexpected shutdown" and the worker is replaced', async () => {
+  enqueue('sidecar_test_fatal', 1, '');
+  enqueue('sidecar_test_count', 5, '100000 + $i');
+  const s = startSidecar(PREFIX, ['--once', '--workers=1']);
+  expect(await exited(s)).toBe(0);
+  const [a] = await rows(`SELECT action_id, status FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_fatal'`);
+  expect(a.status).toBe('failed');
+  const logs = await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id=? ORDER BY log_id`, [a.action_id]);
+  expect(logs.map((l: any) => l.message).join('|')).toMatch(/unexpected shutdown: PHP Fatal error Allowed memory size of \d+ bytes exhausted/);
+  const [c] = await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n >= 100000`);
+  expect(Number(c.n)).toBe(5);
+});
+
+test('an action over the time limit is killed and failed with the library message; the rest still run', async () => {
+  enqueue('sidecar_test_sleep', 1, '30');
+  enqueue('sidecar_test_count', 3, '200000 + $i');
+  const s = startSidecar(PREFIX, ['--once', '--workers=1', '--action-timeout=2']);
+  expect(await exited(s)).toBe(0);
+  const [a] = await rows(`SELECT action_id, status FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_sleep'`);
+  expect(a.status).toBe('failed');
+  const logs = await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id=? ORDER BY log_id`, [a.action_id]);
+  expect(logs.map((l: any) => l.message)).toContain('action marked as failed after 2 seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.');
+  const [c] = await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n >= 200000`);
+  expect(Number(c.n)).toBe(3);
+});
+
+test('SIGTERM: running action finishes, nothing else starts, unstarted work goes back to pending unclaimed', async () => {
+  enqueue('sidecar_test_sleep', 4, '2');
+  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=10', '--shutdown-timeout-ms=10000']);
+  await waitFor(async () => (await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_sleep' AND status='in-progress'`))[0].n > 0);
+  s.kill('SIGTERM');
+  const code = await exited(s, 30000);
+  if (code !== 0) console.log(s.output.join(''));
+  expect(code).toBe(0);
+  const r = await rows(`SELECT status, claim_id FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_sleep' AND args='["2"]' OR (hook='sidecar_test_sleep' AND args='[2]')`);
+  const statuses = r.map((x: any) => x.status).sort();
+  expect(statuses.filter((x: string) => x === 'complete').length).toBe(1);
+  expect(statuses.filter((x: string) => x === 'pending').length).toBe(3);
+  expect(r.every((x: any) => Number(x.claim_id) === 0)).toBe(true);
+  expect((await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}sidecar_workers`))[0].n).toBe(0);
+  php(PREFIX, `as_unschedule_all_actions('sidecar_test_sleep');`);
+});
+
+test('kill -9 of the sidecar holding claims: a new sidecar finishes everything after the stale-claim reset', async () => {
+  enqueue('sidecar_test_count', 200, '300000 + $i');
+  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=50']);
+  await waitFor(async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n >= 300000`))[0].n) > 10, 60000, 5);
+  s.kill('SIGKILL');
+  await exited(s);
+  // Simulate the timeout period passing for the dead sidecar's claim (the cleaner resets claims older than 300 s).
+  php(PREFIX, `global $wpdb; $wpdb->query("UPDATE {$wpdb->prefix}actionscheduler_actions SET last_attempt_gmt = '2000-01-01 00:00:00' WHERE claim_id <> 0"); for ($i = 0; $i < 10; $i++) { (new ActionScheduler_QueueCleaner())->clean(300); }`);
+  const again = startSidecar(PREFIX, ['--once', '--workers=2']);
+  expect(await exited(again)).toBe(0);
+  const [c] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runsTable} WHERE n >= 300000`);
+  // At most the one action running at the moment of the kill may have run twice; none is lost.
+  expect(Number(c.d)).toBe(200);
+  expect(Number(c.n) - Number(c.d)).toBeLessThanOrEqual(1);
+  const [left] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_count' AND status IN ('pending','in-progress')`);
+  expect(Number(left.n)).toBeLessThanOrEqual(1);
+});
+
+test('refuses to start with a clear message when the tables are missing', async () => {
+  const s = startSidecar('tnothere_', ['--once']);
+  expect(await exited(s)).toBe(78);
+  expect(s.output.join('')).toMatch(/table tnothere_actionscheduler_actions is missing/);
+});
+
+test('--help documents the options and exits 0', async () => {
+  const s = startSidecar(PREFIX, ['--help']);
+  expect(await exited(s)).toBe(0);
+  expect(s.output.join('')).toMatch(/--action-timeout=<number>/);
+});
