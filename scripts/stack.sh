@@ -113,6 +113,7 @@ fetch_wordpress() {
 write_wp_config() {
   mkdir -p "$DOCROOT/wp-content/plugins" "$DOCROOT/wp-content/mu-plugins" "$DOCROOT/wp-content/uploads"
   ln -sfn "$ROOT/plugin" "$DOCROOT/wp-content/plugins/sidecar-scheduler"
+  ln -sfn "$ROOT/scripts/dev-stack-mu-plugin.php" "$DOCROOT/wp-content/mu-plugins/sidecar-dev-stack.php"
   local salt
   salt=$(php -r 'echo bin2hex(random_bytes(24));')
   [ -f "$DOCROOT/wp-config.php" ] && return
@@ -134,6 +135,7 @@ define( 'SECURE_AUTH_SALT', '$salt-f' );
 define( 'LOGGED_IN_SALT', '$salt-g' );
 define( 'NONCE_SALT', '$salt-h' );
 define( 'WP_DEBUG', true );
+define( 'WP_ENVIRONMENT_TYPE', 'local' ); // Application passwords over plain http, for the REST tests.
 define( 'WP_DEBUG_LOG', '$LOGS/wp-debug.log' );
 define( 'WP_DEBUG_DISPLAY', false );
 define( 'DISABLE_WP_CRON', (bool) getenv( 'WP_DISABLE_CRON' ) );
@@ -204,6 +206,8 @@ http {
     location ~ \.php\$ {
       try_files \$uri =404;
       include /etc/nginx/fastcgi_params;
+      # Debian's fastcgi_params sends \$host (no port) as HTTP_HOST; WordPress builds admin URLs from it.
+      fastcgi_param HTTP_HOST \$http_host;
       fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
       fastcgi_pass unix:$RUN/php-fpm.sock;
       fastcgi_read_timeout 600;

@@ -28,12 +28,16 @@ final class Page {
 		if ( ! $asset ) {
 			return;
 		}
+		if ( ! wp_script_is( 'react-jsx-runtime', 'registered' ) ) {
+			// WordPress before 6.6 has no JSX runtime script: register ours, built from React 18's.
+			wp_register_script( 'react-jsx-runtime', plugins_url( 'build/react-jsx-runtime-shim.js', Plugin::file() ), array( 'react' ), $asset['version'], true );
+		}
 		wp_enqueue_script( 'sidecar-scheduler-admin', plugins_url( 'build/index.js', Plugin::file() ), $asset['dependencies'], $asset['version'], true );
 		wp_set_script_translations( 'sidecar-scheduler-admin', 'sidecar-scheduler' );
 		wp_localize_script( 'sidecar-scheduler-admin', 'sidecarScheduler', array( 'timezone' => wp_timezone_string(), 'mode' => Plugin::mode() ) );
 		wp_enqueue_style( 'wp-components' );
-		if ( is_readable( $dir . 'index.css' ) ) {
-			wp_enqueue_style( 'sidecar-scheduler-admin', plugins_url( 'build/index.css', Plugin::file() ), array( 'wp-components' ), $asset['version'] );
+		if ( is_readable( $dir . 'style-index.css' ) ) {
+			wp_enqueue_style( 'sidecar-scheduler-admin', plugins_url( 'build/style-index.css', Plugin::file() ), array( 'wp-components' ), $asset['version'] );
 		}
 	}
 
