@@ -4,7 +4,7 @@
  * Plugin URI:        https://example.invalid/sidecar-scheduler
  * Description:       The Action Scheduler API and tables, run on time by a long-lived sidecar instead of WP-Cron, with a queue health screen.
  * Version:           0.1.0
- * Requires at least: 6.1
+ * Requires at least: 6.2
  * Requires PHP:      7.4
  * Author:            Sidecar Scheduler contributors
  * License:           GPL-2.0-or-later
