@@ -223,7 +223,6 @@ CONF
 start_sidecar() {
   [ "$START_SIDECAR" = 1 ] || return 0
   if pid_alive "$RUN/sidecar.pid"; then say "sidecar already running (pid $(cat "$RUN/sidecar.pid"))"; return; fi
-  [ -f "$ROOT/dist/src-worker/bin.js" ] || (cd "$ROOT" && npx tsc -p tsconfig.json) || die "building the sidecar failed"
   nohup node "$ROOT/dist/src-worker/bin.js" --path="$DOCROOT" --http-port=$((HTTP_PORT + 2)) \
     --nudge-port=$((HTTP_PORT + 1)) >>"$LOGS/sidecar.log" 2>&1 &
   echo $! >"$RUN/sidecar.pid"
@@ -246,6 +245,7 @@ stop_pidfile() {
 case "${1:-up}" in
   up)
     require_tools
+    bash "$ROOT/scripts/build-if-stale.sh" || die "the build failed (did you run npm install?)"
     start_mariadb
     ensure_database
     fetch_wordpress

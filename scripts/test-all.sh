@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test suite. Brings up the native stack (without the long-running sidecar) if it is not running.
+# Runs every test suite: unit + PHP + integration in parallel, then the browser tests on their own (they read
+# counts from the shared main site). Brings up the native stack (without the long-running sidecar) if needed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+log=$(mktemp -d)
 node scripts/generate-contract.mjs --check || exit 1
-npx tsc -p tsconfig.json || exit 1
-SIDECAR_START_SIDECAR=0 bash scripts/stack.sh up >/tmp/sidecar-stack-up.log 2>&1 || { cat /tmp/sidecar-stack-up.log; exit 1; }
-ln -sf "$PWD/tests/fixtures/sidecar-test-hooks.php" .stack/wordpress/wp-content/mu-plugins/sidecar-test-hooks.php
-npx jest --selectProjects unit php integration 2>&1 | tee /tmp/sidecar-jest.log
-status=${PIPESTATUS[0]}
-passed=$(grep -Eo 'Tests:.*' /tmp/sidecar-jest.log | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || echo 0)
-failed=$(grep -Eo 'Tests:.*' /tmp/sidecar-jest.log | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
-echo "${passed:-0} passed, ${failed:-0} failed"
-exit "$status"
+bash scripts/build-if-stale.sh || exit 1
+SIDECAR_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 || { cat "$log/stack.log"; exit 1; }
+ln -sfn "$PWD/tests/fixtures/sidecar-test-hooks.php" .stack/wordpress/wp-content/mu-plugins/sidecar-test-hooks.php
+
+npx jest --selectProjects unit php integration 2>&1 | tee "$log/main.log"
+s1=${PIPESTATUS[0]}
+npx jest --selectProjects e2e --runInBand 2>&1 | tee "$log/e2e.log"
+s2=${PIPESTATUS[0]}
+
+count() { grep -Eo '^Tests:.*' "$1" | grep -Eo "[0-9]+ $2" | grep -Eo '[0-9]+' || echo 0; }
+passed=$(( $(count "$log/main.log" passed) + $(count "$log/e2e.log" passed) ))
+failed=$(( $(count "$log/main.log" failed) + $(count "$log/e2e.log" failed) ))
+echo "${passed} passed, ${failed} failed"
+[ "$s1" = 0 ] && [ "$s2" = 0 ]

@@ -67,3 +67,11 @@ export async function dropPrefix(prefix: string) {
     for (const r of t as any[]) await c.query(`DROP TABLE \`${Object.values(r)[0]}\``);
   } finally { await c.end(); }
 }
+
+/** Polls `get` until `ok(value)` or the timeout, and returns the last value (assert on it afterwards). */
+export async function eventually<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15000, stepMs = 200): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let value = await get();
+  while (!ok(value) && Date.now() < until) { await new Promise((r) => setTimeout(r, stepMs)); value = await get(); }
+  return value;
+}
