@@ -137,6 +137,10 @@ export class Sidecar {
         await this.maybeRecycle(lane);
       }
       await lane.executor.flush().catch(async (e) => { this.d.log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await this.replace(lane, 'flush-failed'); });
+      if (lane.executor instanceof ProcessExecutor && lane.executor.codeChanged) {
+        this.d.log.info({ lane: lane.index }, 'PHP code changed on disk; replacing worker');
+        await this.replace(lane, 'code-changed');
+      }
     } finally {
       try { await this.d.claimer.release(claim.claimId); } catch (e) { await this.onDbError(e, 'release'); }
       lane.busy = false;

@@ -18,6 +18,8 @@ export class ProcessExecutor implements Executor {
   private exited = false;
   jobs = 0;
   lastMem = 0;
+  /** Set when the worker reports that PHP code it loaded changed on disk. */
+  codeChanged = false;
 
   constructor(private spec: ProcessSpec, private log: Logger, private timeoutSec: () => number) {}
 
@@ -110,6 +112,7 @@ export class ProcessExecutor implements Executor {
     this.send({ op: 'flush' });
     const m = await done;
     this.lastMem = Number(m.mem ?? this.lastMem);
+    if (m.stale) this.codeChanged = true;
   }
 
   async fail(req: FailRequest): Promise<void> {
