@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the native stack and the tests need. Safe to run again.
 set -euo pipefail
-PKGS=(mariadb-server mariadb-client php8.2-cli php8.2-fpm php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml php8.2-intl nginx-light chromium curl unzip)
+PKGS=(mariadb-server mariadb-client php8.2-cli php8.2-fpm php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml php8.2-intl nginx-light chromium curl unzip supervisor)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "[system] all packages present"; exit 0; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The native development stack: MariaDB, php-fpm behind nginx, WordPress with the plugin, and the sidecar.
-# Usage: scripts/stack.sh up|down|status|env. Idempotent; stops only what it started (PID files in .stack/run).
+# Usage: scripts/stack.sh up|down|status|env|sidecar-stop|sidecar-start. Idempotent; stops only what it started (PID files in .stack/run).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -270,6 +270,13 @@ MSG
     stop_pidfile php-fpm "$RUN/php-fpm.pid"
     stop_pidfile MariaDB "$RUN/mariadb.pid"
     ;;
+  sidecar-stop)
+    stop_pidfile sidecar "$RUN/sidecar.pid"
+    ;;
+  sidecar-start)
+    START_SIDECAR=1
+    start_sidecar
+    ;;
   status)
     for s in mariadb php-fpm nginx sidecar; do
       if pid_alive "$RUN/$s.pid"; then echo "$s: running (pid $(cat "$RUN/$s.pid"))"; else echo "$s: stopped"; fi
@@ -279,5 +286,5 @@ MSG
     echo "SIDECAR_DOCROOT=$DOCROOT"; echo "SIDECAR_DB_SOCKET=$DB_SOCKET"; echo "SIDECAR_DB_PORT=$DB_PORT"
     echo "SIDECAR_SITE_URL=$SITE_URL"; echo "SIDECAR_DB_NAME=$DB_NAME"
     ;;
-  *) die "usage: scripts/stack.sh up|down|status|env" ;;
+  *) die "usage: scripts/stack.sh up|down|status|env|sidecar-stop|sidecar-start" ;;
 esac

@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 log=$(mktemp -d)
 node scripts/generate-contract.mjs --check || exit 1
 bash scripts/build-if-stale.sh || exit 1
+# A dev sidecar from `npm start` would run the tests' due actions on the main site: pause it, restart it afterwards.
+dev_sidecar=0
+if [ -f .stack/run/sidecar.pid ] && kill -0 "$(cat .stack/run/sidecar.pid)" 2>/dev/null; then
+  dev_sidecar=1
+  bash scripts/stack.sh sidecar-stop
+fi
 SIDECAR_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 || { cat "$log/stack.log"; exit 1; }
 ln -sfn "$PWD/tests/fixtures/sidecar-test-hooks.php" .stack/wordpress/wp-content/mu-plugins/sidecar-test-hooks.php
 
@@ -17,5 +23,6 @@ s2=${PIPESTATUS[0]}
 count() { grep -Eo '^Tests:.*' "$1" | grep -Eo "[0-9]+ $2" | grep -Eo '[0-9]+' || echo 0; }
 passed=$(( $(count "$log/main.log" passed) + $(count "$log/e2e.log" passed) ))
 failed=$(( $(count "$log/main.log" failed) + $(count "$log/e2e.log" failed) ))
+[ "$dev_sidecar" = 1 ] && bash scripts/stack.sh sidecar-start >/dev/null
 echo "${passed} passed, ${failed} failed"
 [ "$s1" = 0 ] && [ "$s2" = 0 ]
