@@ -8,18 +8,18 @@ STACK=${SIDECAR_STACK_DIR:-$ROOT/.stack}
 RUN=$STACK/run
 LOGS=$STACK/logs
 DOCROOT=$STACK/wordpress
-HTTP_PORT=${SIDECAR_HTTP_PORT:-8889}
-DB_PORT=${SIDECAR_DB_PORT:-33306}
+HTTP_PORT=${SIDECAR_STACK_HTTP_PORT:-8889}
+DB_PORT=${SIDECAR_STACK_DB_PORT:-33306}
 DB_SOCKET=$RUN/mysqld.sock
-DB_NAME=${SIDECAR_DB_NAME:-sidecar_wp}
-DB_USER=${SIDECAR_DB_USER:-sidecar}
-DB_PASSWORD=${SIDECAR_DB_PASSWORD:-sidecar}
+DB_NAME=${SIDECAR_STACK_DB_NAME:-sidecar_wp}
+DB_USER=${SIDECAR_STACK_DB_USER:-sidecar}
+DB_PASSWORD=${SIDECAR_STACK_DB_PASSWORD:-sidecar}
 ADMIN_USER=admin
-ADMIN_PASSWORD=${SIDECAR_ADMIN_PASSWORD:-admin}
+ADMIN_PASSWORD=${SIDECAR_STACK_ADMIN_PASSWORD:-admin}
 SITE_URL="http://127.0.0.1:$HTTP_PORT"
 WP_BUILDS_PKG="@wp-playground/wordpress-builds@0.9.19"
 WP_BUILD_NAME=wp-6.5
-START_SIDECAR=${SIDECAR_START_SIDECAR:-1}
+START_SIDECAR=${SIDECAR_STACK_START_SIDECAR:-1}
 
 say() { printf '[stack] %s\n' "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -46,7 +46,12 @@ require_tools() {
   [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v php >/dev/null 2>&1 || missing+=(php8.2-cli)
   if [ ${#missing[@]} -gt 0 ]; then
-    die "missing system packages: ${missing[*]}. Run: sudo bash scripts/install-system-packages.sh"
+    if [ "$(id -u)" = 0 ]; then
+      say "installing missing system packages: ${missing[*]}"
+      bash "$ROOT/scripts/install-system-packages.sh" || die "could not install ${missing[*]} with apt-get; see /tmp/sidecar-apt.log"
+    else
+      die "missing system packages: ${missing[*]}. Run: sudo bash scripts/install-system-packages.sh"
+    fi
   fi
   for ext in mysqli mbstring xml curl; do
     php -m | grep -qix "$ext" || die "PHP extension '$ext' is missing. Run: sudo bash scripts/install-system-packages.sh"
@@ -58,7 +63,7 @@ mysql_root() { mariadb --no-defaults --socket="$DB_SOCKET" -uroot "$@"; }
 start_mariadb() {
   mkdir -p "$STACK/mysql" "$RUN" "$LOGS"
   if pid_alive "$RUN/mariadb.pid"; then say "MariaDB already running (pid $(cat "$RUN/mariadb.pid"))"; return; fi
-  port_taken_by_other "$DB_PORT" "$RUN/mariadb.pid" && die "port $DB_PORT is taken by another process; set SIDECAR_DB_PORT"
+  port_taken_by_other "$DB_PORT" "$RUN/mariadb.pid" && die "port $DB_PORT is taken by another process; set SIDECAR_STACK_DB_PORT"
   if [ ! -d "$STACK/mysql/mysql" ]; then
     say "initialising MariaDB data directory"
     mariadb-install-db --no-defaults --datadir="$STACK/mysql" --user="$(id -un)" --auth-root-authentication-method=socket >"$LOGS/mariadb-install.log" 2>&1 \
@@ -167,7 +172,7 @@ daemonize = no
 listen = $RUN/php-fpm.sock
 listen.mode = 0660
 pm = static
-pm.max_children = ${SIDECAR_FPM_CHILDREN:-6}
+pm.max_children = ${SIDECAR_STACK_FPM_CHILDREN:-6}
 clear_env = no
 php_admin_value[error_log] = $LOGS/php-error.log
 php_admin_flag[log_errors] = on
@@ -179,7 +184,7 @@ CONF
 
 start_nginx() {
   if pid_alive "$RUN/nginx.pid"; then say "nginx already running"; return; fi
-  port_taken_by_other "$HTTP_PORT" "$RUN/nginx.pid" && die "port $HTTP_PORT is taken by another process; set SIDECAR_HTTP_PORT"
+  port_taken_by_other "$HTTP_PORT" "$RUN/nginx.pid" && die "port $HTTP_PORT is taken by another process; set SIDECAR_STACK_HTTP_PORT"
   mkdir -p "$RUN/nginx-tmp"
   cat >"$RUN/nginx.conf" <<CONF
 daemon off;
@@ -283,8 +288,8 @@ MSG
     done
     ;;
   env)
-    echo "SIDECAR_DOCROOT=$DOCROOT"; echo "SIDECAR_DB_SOCKET=$DB_SOCKET"; echo "SIDECAR_DB_PORT=$DB_PORT"
-    echo "SIDECAR_SITE_URL=$SITE_URL"; echo "SIDECAR_DB_NAME=$DB_NAME"
+    echo "SIDECAR_STACK_DOCROOT=$DOCROOT"; echo "SIDECAR_STACK_DB_SOCKET=$DB_SOCKET"; echo "SIDECAR_STACK_DB_PORT=$DB_PORT"
+    echo "SIDECAR_STACK_SITE_URL=$SITE_URL"; echo "SIDECAR_STACK_DB_NAME=$DB_NAME"
     ;;
   *) die "usage: scripts/stack.sh up|down|status|env|sidecar-stop|sidecar-start" ;;
 esac

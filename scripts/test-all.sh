@@ -12,7 +12,7 @@ if [ -f .stack/run/sidecar.pid ] && kill -0 "$(cat .stack/run/sidecar.pid)" 2>/d
   dev_sidecar=1
   bash scripts/stack.sh sidecar-stop
 fi
-SIDECAR_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 || { cat "$log/stack.log"; exit 1; }
+SIDECAR_STACK_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 || { cat "$log/stack.log"; exit 1; }
 ln -sfn "$PWD/tests/fixtures/sidecar-test-hooks.php" .stack/wordpress/wp-content/mu-plugins/sidecar-test-hooks.php
 
 npx jest --selectProjects unit php integration 2>&1 | tee "$log/main.log"

@@ -30,7 +30,7 @@ beforeAll(async () => {
   page.on('requestfailed', (r) => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
   await page.goto(`${SITE}/wp-login.php`);
   await page.fill('#user_login', 'admin');
-  await page.fill('#user_pass', process.env.SIDECAR_ADMIN_PASSWORD ?? 'admin');
+  await page.fill('#user_pass', process.env.SIDECAR_STACK_ADMIN_PASSWORD ?? 'admin');
   await Promise.all([page.waitForURL(/wp-admin/), page.click('#wp-submit')]);
 });
 

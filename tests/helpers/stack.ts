@@ -7,8 +7,8 @@ export const ROOT = join(__dirname, '..', '..');
 export const STACK = process.env.SIDECAR_STACK_DIR ?? join(ROOT, '.stack');
 export const DOCROOT = join(STACK, 'wordpress');
 export const SOCKET = join(STACK, 'run', 'mysqld.sock');
-export const SITE = `http://127.0.0.1:${process.env.SIDECAR_HTTP_PORT ?? 8889}`;
-export const DB = process.env.SIDECAR_DB_NAME ?? 'sidecar_wp';
+export const SITE = `http://127.0.0.1:${process.env.SIDECAR_STACK_HTTP_PORT ?? 8889}`;
+export const DB = process.env.SIDECAR_STACK_DB_NAME ?? 'sidecar_wp';
 
 /** Installs WordPress with the plugin active under this prefix (idempotent). */
 export function installSite(prefix: string) {
