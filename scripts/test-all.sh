@@ -12,6 +12,9 @@ if [ -f .stack/run/sidecar.pid ] && kill -0 "$(cat .stack/run/sidecar.pid)" 2>/d
   dev_sidecar=1
   bash scripts/stack.sh sidecar-stop
 fi
+# Stop afterwards only what this run started: a stack that was already up (npm start) stays up.
+stack_was_up=0
+[ -f .stack/run/mariadb.pid ] && kill -0 "$(cat .stack/run/mariadb.pid)" 2>/dev/null && stack_was_up=1
 SIDECAR_STACK_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 || { cat "$log/stack.log"; exit 1; }
 ln -sfn "$PWD/tests/fixtures/sidecar-test-hooks.php" .stack/wordpress/wp-content/mu-plugins/sidecar-test-hooks.php
 
@@ -24,5 +27,6 @@ count() { grep -Eo '^Tests:.*' "$1" | grep -Eo "[0-9]+ $2" | grep -Eo '[0-9]+' |
 passed=$(( $(count "$log/main.log" passed) + $(count "$log/e2e.log" passed) ))
 failed=$(( $(count "$log/main.log" failed) + $(count "$log/e2e.log" failed) ))
 [ "$dev_sidecar" = 1 ] && bash scripts/stack.sh sidecar-start >/dev/null
+[ "$stack_was_up" = 0 ] && bash scripts/stack.sh down >/dev/null
 echo "${passed} passed, ${failed} failed"
 [ "$s1" = 0 ] && [ "$s2" = 0 ]
