@@ -9,6 +9,7 @@ RUN=$STACK/run
 LOGS=$STACK/logs
 DOCROOT=$STACK/wordpress
 HTTP_PORT=${SIDECAR_STACK_HTTP_PORT:-8889}
+PREFIX_PORT=$((HTTP_PORT + 3))
 DB_PORT=${SIDECAR_STACK_DB_PORT:-33306}
 DB_SOCKET=$RUN/mysqld.sock
 DB_NAME=${SIDECAR_STACK_DB_NAME:-sidecar_wp}
@@ -185,6 +186,7 @@ CONF
 start_nginx() {
   if pid_alive "$RUN/nginx.pid"; then say "nginx already running"; return; fi
   port_taken_by_other "$HTTP_PORT" "$RUN/nginx.pid" && die "port $HTTP_PORT is taken by another process; set SIDECAR_STACK_HTTP_PORT"
+  port_taken_by_other "$PREFIX_PORT" "$RUN/nginx.pid" && die "port $PREFIX_PORT is taken by another process; set SIDECAR_STACK_HTTP_PORT"
   mkdir -p "$RUN/nginx-tmp"
   cat >"$RUN/nginx.conf" <<CONF
 daemon off;
@@ -213,6 +215,25 @@ http {
       include /etc/nginx/fastcgi_params;
       # Debian's fastcgi_params sends \$host (no port) as HTTP_HOST; WordPress builds admin URLs from it.
       fastcgi_param HTTP_HOST \$http_host;
+      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+      fastcgi_pass unix:$RUN/php-fpm.sock;
+      fastcgi_read_timeout 600;
+    }
+  }
+  # Test/bench server (loopback only, dev stack only): the X-WP-Table-Prefix header picks the site, so test files and
+  # the benchmark reach their own table prefix over HTTP. wp-config.php reads it with getenv('WP_TABLE_PREFIX').
+  server {
+    listen 127.0.0.1:$PREFIX_PORT;
+    root $DOCROOT;
+    index index.php;
+    client_max_body_size 16m;
+    location / { try_files \$uri \$uri/ /index.php?\$args; }
+    location ~ \.php\$ {
+      try_files \$uri =404;
+      include /etc/nginx/fastcgi_params;
+      # Debian's fastcgi_params sends \$host (no port) as HTTP_HOST; WordPress builds admin URLs from it.
+      fastcgi_param HTTP_HOST \$http_host;
+      fastcgi_param WP_TABLE_PREFIX \$http_x_wp_table_prefix;
       fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
       fastcgi_pass unix:$RUN/php-fpm.sock;
       fastcgi_read_timeout 600;

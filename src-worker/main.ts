@@ -67,7 +67,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const pluginWorker = join(__dirname, '..', '..', 'plugin', 'bin', 'worker.php');
   const makeExecutor = (i: number) => {
     const urlArg = config.url ? [`--url=${config.url}`] : [];
-    if (channel === 'rest') return new RestExecutor(config.restUrl, secret, timeout);
+    if (channel === 'rest') return new RestExecutor(config.restUrl, secret, timeout, config.restHeaders);
     if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `wp-cli#${i}` }, log, timeout);
     const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
     return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${i}` }, log, timeout);

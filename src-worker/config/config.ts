@@ -30,6 +30,7 @@ export interface SidecarConfig {
   phpBinary: string;
   wpBinary: string;
   restUrl: string;
+  restHeaders: Record<string, string>;
   secret: string;
   db: { host?: string; port?: number; socketPath?: string; user: string; password: string; database: string };
   tablePrefix: string;
@@ -70,6 +71,18 @@ export function findWpConfig(wpPath: string): string {
   const above = join(dirname(resolve(wpPath)), 'wp-config.php');
   if (existsSync(above)) return above; // WordPress also looks one folder up.
   throw new ConfigError(`no wp-config.php in ${wpPath} or its parent`);
+}
+
+export function parseHeaders(spec: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of spec.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const i = part.indexOf(':');
+    if (i <= 0) throw new ConfigError(`--rest-headers entry "${part}" is not "Name: value"`);
+    const name = part.slice(0, i).trim();
+    if (!/^[A-Za-z0-9-]+$/.test(name)) throw new ConfigError(`--rest-headers: "${name}" is not a header name`);
+    out[name] = part.slice(i + 1).trim();
+  }
+  return out;
 }
 
 const list = (v: unknown) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -140,6 +153,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     phpBinary: String(raw['php-binary']),
     wpBinary: String(raw['wp-binary']),
     restUrl: String(raw['rest-url'] || (url ? `${url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : '')),
+    restHeaders: parseHeaders(String(raw['rest-headers'] ?? '')),
     secret: String(raw.secret || (typeof constants.SIDECAR_SCHEDULER_SECRET === 'string' ? constants.SIDECAR_SCHEDULER_SECRET : '')),
     db: { ...parseDbHost(dbHost), user, password, database },
     tablePrefix,

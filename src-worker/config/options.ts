@@ -27,6 +27,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'php-binary', type: 'string', default: 'php', help: 'PHP CLI for the php channel.' },
   { name: 'wp-binary', type: 'string', default: 'wp', help: 'WP-CLI for the wp-cli channel.' },
   { name: 'rest-url', type: 'string', default: '', help: 'Runner endpoint for the rest channel (default: <url>/wp-json/sidecar-scheduler/v1/runner/execute).' },
+  { name: 'rest-headers', type: 'string', default: '', help: 'Extra headers for the rest channel, "Name: value" pairs separated by ";" (e.g. a Host header behind a proxy).' },
   { name: 'secret', type: 'string', default: '', help: 'HMAC secret for the rest channel (default: SIDECAR_SCHEDULER_SECRET or the option stored on activation).' },
   { name: 'db-host', type: 'string', help: 'Overrides DB_HOST (host, host:port or host:/socket).' },
   { name: 'db-name', type: 'string', help: 'Overrides DB_NAME.' },

@@ -9,7 +9,7 @@ export function signBody(secret: string, timestamp: number, body: string): strin
 
 export class RestExecutor implements Executor {
   readonly label = 'rest';
-  constructor(private url: string, private secret: string, private timeoutSec: () => number) {}
+  constructor(private url: string, private secret: string, private timeoutSec: () => number, private extraHeaders: Record<string, string> = {}) {}
 
   async start(): Promise<void> {
     if (!this.url) throw new Error('the rest channel needs --url or --rest-url');
@@ -23,6 +23,7 @@ export class RestExecutor implements Executor {
       method: 'POST',
       body,
       headers: {
+        ...this.extraHeaders,
         'content-type': 'application/json',
         [contract.rest.TIMESTAMP_HEADER]: String(ts),
         [contract.rest.SIGNATURE_HEADER]: signBody(this.secret, ts, body),

@@ -8,6 +8,8 @@ export const STACK = process.env.SIDECAR_STACK_DIR ?? join(ROOT, '.stack');
 export const DOCROOT = join(STACK, 'wordpress');
 export const SOCKET = join(STACK, 'run', 'mysqld.sock');
 export const SITE = `http://127.0.0.1:${process.env.SIDECAR_STACK_HTTP_PORT ?? 8889}`;
+/** Loopback-only test server of the dev stack: the X-WP-Table-Prefix header selects the site. */
+export const PREFIX_SITE = `http://127.0.0.1:${Number(process.env.SIDECAR_STACK_HTTP_PORT ?? 8889) + 3}`;
 export const DB = process.env.SIDECAR_STACK_DB_NAME ?? 'sidecar_wp';
 
 /** Installs WordPress with the plugin active under this prefix (idempotent). */

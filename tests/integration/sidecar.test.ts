@@ -1,5 +1,5 @@
 // The sidecar against the real stack: exactly-once under 3 concurrent sidecars, crash recovery, graceful stop, bad schema.
-import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor } from '../helpers/stack';
+import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, PREFIX_SITE } from '../helpers/stack';
 
 const PREFIX = 'tside_';
 const runsTable = `${PREFIX}sidecar_test_runs`;
@@ -27,6 +27,16 @@ test('3000 actions run exactly once by 3 sidecars at the same time (counted outs
   expect(Number(claims.n)).toBe(0);
   const [logs] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) WHERE a.hook='sidecar_test_count' AND l.message='action complete via Sidecar'`);
   expect(Number(logs.n)).toBe(3000);
+});
+
+test('rest channel: signed loopback requests run every action exactly once', async () => {
+  enqueue('sidecar_test_count', 300, '400000 + $i');
+  const s = startSidecar(PREFIX, ['--once', '--channel=rest', `--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${PREFIX}`, '--workers=3']);
+  expect(await exited(s)).toBe(0);
+  const [c] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runsTable} WHERE n >= 400000`);
+  expect([Number(c.n), Number(c.d)]).toEqual([300, 300]);
+  const [logs] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) WHERE a.args LIKE '[40%' AND l.message = 'action complete via Sidecar'`);
+  expect(Number(logs.n)).toBe(300);
 });
 
 test('a PHP fatal in an action fails it with "unexpected shutdown" and the worker is replaced', async () => {
