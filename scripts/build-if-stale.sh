@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stale() { [ ! -f "$1" ] || [ -n "$(find "${@:2}" -newer "$1" -print -quit 2>/dev/null)" ]; }
-if stale dist/src-worker/bin.js src-worker tsconfig.json; then
+if stale dist/src-worker/bin.js src-worker tests/bench tests/helpers tsconfig.json; then
   echo "[build] sidecar (tsc)"
   npx tsc -p tsconfig.json
 fi

@@ -1,9 +1,15 @@
 // Test helpers for the native stack: one WordPress site per table prefix (so test files run in parallel), PHP snippets, SQL.
 import { execFileSync, spawn, ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 
-export const ROOT = join(__dirname, '..', '..');
+/** The repository root, from the TypeScript sources (tests/helpers) or from their build (dist/tests/helpers). */
+function findRoot(dir: string): string {
+  for (let d = dir; d !== dirname(d); d = dirname(d)) if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'plugin'))) return d;
+  throw new Error(`cannot find the repository root above ${dir}`);
+}
+export const ROOT = findRoot(__dirname);
 export const STACK = process.env.SIDECAR_STACK_DIR ?? join(ROOT, '.stack');
 export const DOCROOT = join(STACK, 'wordpress');
 export const SOCKET = join(STACK, 'run', 'mysqld.sock');
