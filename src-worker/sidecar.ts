@@ -118,6 +118,10 @@ export class Sidecar {
 
   private async runClaim(lane: Lane, claim: Claim) {
     lane.busy = true;
+    // The worker commits an action's completion together with the next action's start (see CommitPipeline.php),
+    // so if the worker dies, the previous action's completion may be lost too: recover() then fails it as well
+    // (a no-op when it did commit).
+    let previous: number | undefined;
     try {
       for (const action of claim.actions) {
         // On SIGTERM nothing new starts; the release below returns the rest of the batch to the queue untouched.
@@ -132,7 +136,12 @@ export class Sidecar {
           this.d.metrics.running.dec();
           lane.current = undefined;
         }
-        if (result.status === 'timeout' || result.status === 'crashed') await this.recover(lane, action.id, result);
+        if (result.status === 'timeout' || result.status === 'crashed') {
+          await this.recover(lane, action.id, result, previous);
+          previous = undefined;
+        } else {
+          previous = action.id;
+        }
         this.record(action.groupId, result, waitMs);
         await this.maybeRecycle(lane);
       }
@@ -151,7 +160,7 @@ export class Sidecar {
    * The worker was killed (time limit) or died (fatal, OOM, kill -9). PHP's own shutdown handler may already have
    * failed the action; the fail request is idempotent and only changes a row still pending or in progress.
    */
-  private async recover(lane: Lane, id: number, result: RunResult) {
+  private async recover(lane: Lane, id: number, result: RunResult, previous?: number) {
     this.d.log.warn({ action: id, status: result.status, error: result.error }, 'action did not finish; replacing worker');
     await this.replace(lane, result.status);
     let fatal: { message: string; file: string; line: number } | undefined;
@@ -160,6 +169,10 @@ export class Sidecar {
       ? { id, reason: 'crash' as const, error: fatal }
       : { id, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
     try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
+    if (previous !== undefined) {
+      const lost = { id: previous, reason: 'crash' as const, error: { message: `the worker died before the completion of this action was committed (${result.error ?? result.status})`, file: '', line: 0 } };
+      await lane.executor.fail(lost).catch((e) => this.d.log.error({ action: previous, err: (e as Error).message }, 'could not check the previous action'));
+    }
   }
 
   private async replace(lane: Lane, reason: string) {

@@ -158,6 +158,8 @@ class ActionScheduler_QueueRunner {
 			do_action( 'action_scheduler_begin_execute', $action_id, $context );
 			$action = $this->store->fetch_action( $action_id );
 			$this->store->log_execution( $action_id );
+			// Our own hook, for the sidecar worker: the last moment before plugin code runs (see Runner\CommitPipeline).
+			do_action( 'sidecar_scheduler_before_callback', $action_id );
 			$action->execute();
 			do_action( 'action_scheduler_after_execute', $action_id, $action, $context );
 			$this->store->mark_complete( $action_id );

@@ -16,6 +16,8 @@ final class Worker {
 	private $out;
 	private $outcome = array();
 	private $jobs    = 0;
+	/** @var CommitPipeline|null */
+	private $pipeline = null;
 	/** @var float When WordPress finished booting in this process. */
 	private $booted_at;
 	private $last_code_check = 0.0;
@@ -48,6 +50,10 @@ final class Worker {
 	public static function run( $in, $out ) {
 		$worker = new self( $out );
 		$worker->listen_for_outcomes();
+		if ( CommitPipeline::enabled() ) {
+			$worker->pipeline = new CommitPipeline();
+			$worker->pipeline->register();
+		}
 		// Callbacks may echo: keep their output out of the protocol stream (fwrite(STDOUT) bypasses this buffer).
 		ob_start();
 		$worker->send( array( 'op' => 'ready', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION ) );
@@ -62,11 +68,21 @@ final class Worker {
 				continue;
 			}
 			$worker->handle( $request );
+			if ( 'run' !== $request['op'] ) {
+				$worker->commit(); // Only a run may leave its completion open, for the next run to commit.
+			}
 			if ( ob_get_level() > 0 ) {
 				ob_clean();
 			}
 		}
+		$worker->commit();
 		return 0;
+	}
+
+	private function commit() {
+		if ( $this->pipeline ) {
+			$this->pipeline->commit();
+		}
 	}
 
 	private function listen_for_outcomes() {
@@ -105,6 +121,7 @@ final class Worker {
 				$this->run_one( (int) $request['id'], isset( $request['claim'] ) ? (int) $request['claim'] : 0, isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR, isset( $request['since'] ) ? (float) $request['since'] : 0 );
 				break;
 			case 'flush':
+				$this->commit();
 				$this->flush_caches();
 				$this->send( array( 'op' => 'flushed', 'mem' => memory_get_usage( true ), 'stale' => $this->code_changed() ) );
 				break;
@@ -130,6 +147,7 @@ final class Worker {
 		foreach ( $ids as $action_id ) {
 			$this->run_one( $action_id, $claim_id, $context, $started );
 		}
+		$this->commit();
 		$this->flush_caches();
 		$this->send( array( 'op' => 'batch_done', 'count' => count( $ids ) ) );
 	}
@@ -178,6 +196,7 @@ final class Worker {
 
 	/** Fails an action whose process died or timed out, with the library's hook and log text. */
 	private function fail( $action_id, array $request ) {
+		$this->commit();
 		$store = \ActionScheduler::store();
 		try {
 			if ( Contract::STATUS_RUNNING !== $store->get_status( $action_id ) && Contract::STATUS_PENDING !== $store->get_status( $action_id ) ) {
@@ -197,6 +216,7 @@ final class Worker {
 	}
 
 	private function clean() {
+		$this->commit();
 		$settings = Settings::current();
 		$cleaner  = new \ActionScheduler_QueueCleaner( \ActionScheduler::store(), $settings['cleanup_batch_size'] );
 		$cleaner->clean( $settings['timeout_period'] );
