@@ -1,6 +1,9 @@
 // The benchmark scenarios, each on its own table prefix of the native stack. Numbers are taken from the database
 // and /proc, and every drain is checked for exactly-once execution in a table of its own (not our bookkeeping).
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { installSite, php, dropPrefix, SOCKET, DB, DOCROOT, ROOT, PREFIX_SITE, exited, eventually } from '../helpers/stack';
 import { sample, Usage } from './sampler';
@@ -56,10 +59,20 @@ async function dbCounters(c: mysql.Connection) {
   return Object.fromEntries(r.map((x) => [x.Variable_name, Number(x.Value)]));
 }
 
-function sidecar(prefix: string, args: string[]) {
+function sidecar(prefix: string, args: string[], env: Record<string, string> = {}) {
   return spawn('node', [`${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
-    env: { ...process.env, WP_TABLE_PREFIX: prefix }, stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
+}
+
+/** Executions counted outside the scheduler: lines in a file (php channel) or rows in a table (rest channel, php-fpm). */
+async function countRuns(c: mysql.Connection, prefix: string, file: string | undefined): Promise<{ n: number; d: number }> {
+  if (file) {
+    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    return { n: lines.length, d: new Set(lines).size };
+  }
+  const [[cnt]] = await c.query<mysql.RowDataPacket[][]>(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${prefix}sidecar_test_runs`) as any;
+  return { n: Number(cnt.n), d: Number(cnt.d) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -100,8 +113,10 @@ export async function drain(prefix: string, n: number, channel: string, workers:
       await seedDue(c, prefix, n);
       const before = await dbCounters(c);
       const extra = channel === 'rest' ? [`--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${prefix}`] : [];
+      const runsFile = channel === 'rest' ? undefined : join(tmpdir(), `sidecar-bench-runs-${process.pid}.txt`);
+      if (runsFile) rmSync(runsFile, { force: true });
       const t0 = process.hrtime.bigint();
-      const child = sidecar(prefix, ['--once', `--channel=${channel}`, `--workers=${workers}`, '--batch-size=100', '--max-jobs-per-worker=1000000', ...extra]);
+      const child = sidecar(prefix, ['--once', `--channel=${channel}`, `--workers=${workers}`, '--batch-size=100', '--max-jobs-per-worker=1000000', ...extra], runsFile ? { SIDECAR_TEST_RUNS_FILE: runsFile } : {});
       let stderr = '';
       child.stderr!.on('data', (d) => { stderr += d; });
       const sampler = sample(child.pid!);
@@ -110,14 +125,15 @@ export async function drain(prefix: string, n: number, channel: string, workers:
       usage.push(sampler.stop());
       if (code !== 0) throw new Error(`sidecar exited ${code}: ${stderr.slice(-2000)}`);
       const after = await dbCounters(c);
-      const [[cnt]] = await c.query<mysql.RowDataPacket[][]>(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${prefix}sidecar_test_runs`) as any;
+      const cnt = await countRuns(c, prefix, runsFile);
       const [[st]] = await c.query<mysql.RowDataPacket[][]>(`SELECT SUM(status = 'complete') AS done FROM ${prefix}actionscheduler_actions`) as any;
       const once = Number(cnt.n) === n && Number(cnt.d) === n && Number(st.done) === n;
       exactlyOnce &&= once;
       rates.push(n / secs);
-      // The callback's own INSERT into the counting table is subtracted: it is the test's, not the scheduler's.
-      q.push((after.Questions - before.Questions) / n - 1);
-      w.push((after.Handler_write + after.Handler_update + after.Handler_delete - before.Handler_write - before.Handler_update - before.Handler_delete) / n - 1);
+      // With the rest channel the callback's own INSERT into the counting table is subtracted: it is the test's.
+      const own = runsFile ? 0 : 1;
+      q.push((after.Questions - before.Questions) / n - own);
+      w.push((after.Handler_write + after.Handler_update + after.Handler_delete - before.Handler_write - before.Handler_update - before.Handler_delete) / n - own);
       commits.push((after.Handler_commit - before.Handler_commit) / n);
       fsyncs.push((after.Innodb_data_fsyncs - before.Innodb_data_fsyncs) / n);
       progress(`drain ${channel}×${workers} run ${r}/${runs}: ${n} in ${secs.toFixed(1)} s (${(n / secs).toFixed(0)}/s), exactly once: ${once ? 'yes' : 'NO'}, sidecar RSS max ${usage[usage.length - 1].sidecarRssMaxMb.toFixed(0)} MB`);
