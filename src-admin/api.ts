@@ -24,7 +24,7 @@ export interface ActionItem {
 
 export const getOverview = () => apiFetch<Overview>({ path: `${NS}/overview` });
 export const getGroups = () => apiFetch<GroupRow[]>({ path: `${NS}/groups` });
-export const getActions = (q: ActionsQuery) => apiFetch<{ total: number; totalPages: number; items: ActionItem[] }>({ path: `${NS}/actions?${toQueryString(q as unknown as Record<string, string | number>)}` });
+export const getActions = (q: ActionsQuery) => apiFetch<{ total: number; totalPages: number; totalExact: boolean; searchTimedOut: boolean; items: ActionItem[] }>({ path: `${NS}/actions?${toQueryString(q as unknown as Record<string, string | number>)}` });
 export const getAction = (id: number) => apiFetch<ActionItem>({ path: `${NS}/actions/${id}` });
 export const rowAction = (id: number, op: 'run' | 'cancel' | 'retry') => apiFetch<{ id: number }>({ path: `${NS}/actions/${id}/${op}`, method: 'POST' });
 export const deleteAction = (id: number) => apiFetch({ path: `${NS}/actions/${id}`, method: 'DELETE' });

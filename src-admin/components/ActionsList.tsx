@@ -69,6 +69,8 @@ export function ActionsList({ timezone, view, setView, groups, onOpen, onChanged
   return (
     <div className="sidecar-actions">
       {notice && <Notice status={notice.status} onRemove={() => setNotice(undefined)}>{notice.text}</Notice>}
+      {data?.searchTimedOut && <Notice status="warning" isDismissible={false}>{__('The search stopped after a fraction of a second: this table is large and a text search reads every row. Add a status, group or hook filter to narrow it.', 'sidecar-scheduler')}</Notice>}
+      {data && !data.totalExact && !data.searchTimedOut && <p className="sidecar-muted">{__('Showing the first matches; there are more than can be counted quickly.', 'sidecar-scheduler')}</p>}
       {!!error && <Notice status="error" isDismissible={false}>{sprintf(__('Could not load actions: %s', 'sidecar-scheduler'), errorMessage(error))}</Notice>}
       {matchingOp && Object.keys(filter).length > 0 && total > 0 && (
         <div className="sidecar-matching">

@@ -37,7 +37,7 @@ export class Claimer {
   }
 
   /**
-   * One short READ COMMITTED transaction: insert the claims row, lock up to `limit` due rows that no other claimer
+   * One short READ COMMITTED transaction (the pool sets the level on every new connection, see createPool): insert the claims row, lock up to `limit` due rows that no other claimer
    * holds (SKIP LOCKED, so several sidecars never wait on each other), stamp them, commit. READ COMMITTED avoids the
    * gap locks that made concurrent claimers deadlock under REPEATABLE READ.
    */
@@ -45,7 +45,6 @@ export class Claimer {
     const now = Date.now();
     const nowGmt = mysqlUtc(now);
     const g = this.groupSql();
-    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
     await conn.beginTransaction();
     const [rows] = await conn.query<RowDataPacket[]>(
       `SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${this.t.actions}

@@ -210,6 +210,7 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
 
     // Claim time, measured on the sidecar's own claim code.
     const pool = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 4 });
+    pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); }); // as the sidecar's pool
     const t = tableNames(prefix);
     const claimer = new Claimer(pool, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });
     const claimP50: number[] = []; const claimP99: number[] = [];

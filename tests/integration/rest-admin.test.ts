@@ -100,3 +100,9 @@ test('bulk cancel by ids, then bulk cancel everything matching a filter', async 
 afterAll(() => {
   php(MAIN, `global $wpdb; $ids = $wpdb->get_col($wpdb->prepare("SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE hook = %s", '${HOOK}')); foreach ($ids as $id) { ActionScheduler::store()->delete_action($id); }`);
 });
+
+test('a search that would scan too long is stopped by the server and reported, not left hanging', () => {
+  // A microsecond cap cannot be met by any real scan, so the capped query must come back as "stopped" (null).
+  const out = php(MAIN, `var_export(ActionScheduler::store()->query_actions_capped(array('search' => 'x'), 'count', 0.000001)); echo '|'; var_export(is_int(ActionScheduler::store()->query_actions_capped(array('search' => 'x'), 'count', 5)));`);
+  expect(out.trim()).toBe('NULL|true');
+});

@@ -28,15 +28,44 @@ final class Actions {
 		return $q;
 	}
 
+	/** Seconds a search may scan before it is stopped (it reads every row: LIKE '%term%' cannot use an index). */
+	const SEARCH_SECONDS = 0.2;
+	/** Counting a filter's matches on a huge table can take longer than the page itself; past this, say "more". */
+	const COUNT_SECONDS = 0.15;
+
 	public static function page( array $p ) {
-		$store = \ActionScheduler::store();
-		$q     = self::query_for( $p );
-		$total = (int) $store->query_actions( $q, 'count' );
-		$ids   = $store->query_actions( $q + array( 'per_page' => (int) $p['per_page'], 'offset' => ( (int) $p['page'] - 1 ) * (int) $p['per_page'], 'orderby' => $p['orderby'], 'order' => strtoupper( $p['order'] ) ) );
+		$store    = \ActionScheduler::store();
+		$q        = self::query_for( $p );
+		$per_page = max( 1, (int) $p['per_page'] );
+		$offset   = ( (int) $p['page'] - 1 ) * $per_page;
+		$page_q   = $q + array( 'per_page' => $per_page, 'offset' => $offset, 'orderby' => $p['orderby'], 'order' => strtoupper( $p['order'] ) );
+		$capped   = ! empty( $q['search'] ) && method_exists( $store, 'query_actions_capped' );
+		$exact    = true;
+		if ( $capped ) {
+			$ids = $store->query_actions_capped( $page_q, 'select', self::SEARCH_SECONDS );
+			if ( null === $ids ) {
+				return array( 'total' => 0, 'totalPages' => 0, 'totalExact' => false, 'searchTimedOut' => true, 'items' => array() );
+			}
+			$total = $store->query_actions_capped( $q, 'count', self::SEARCH_SECONDS / 2 );
+			if ( null === $total ) {
+				// Too many rows to count quickly: enough to page on, and the screen says "more".
+				$exact = false;
+				$total = $offset + count( $ids ) + ( count( $ids ) === $per_page ? $per_page : 0 );
+			}
+		} else {
+			$ids   = $store->query_actions( $page_q );
+			$total = method_exists( $store, 'query_actions_capped' ) ? $store->query_actions_capped( $q, 'count', self::COUNT_SECONDS ) : (int) $store->query_actions( $q, 'count' );
+			if ( null === $total ) {
+				$exact = false;
+				$total = $offset + count( $ids ) + ( count( $ids ) === $per_page ? $per_page : 0 );
+			}
+		}
 		return array(
-			'total'      => $total,
-			'totalPages' => (int) ceil( $total / max( 1, (int) $p['per_page'] ) ),
-			'items'      => array_values( array_filter( array_map( array( __CLASS__, 'summary' ), $ids ) ) ),
+			'total'          => (int) $total,
+			'totalPages'     => (int) ceil( $total / $per_page ),
+			'totalExact'     => $exact,
+			'searchTimedOut' => false,
+			'items'          => array_values( array_filter( array_map( array( __CLASS__, 'summary' ), $ids ) ) ),
 		);
 	}
 

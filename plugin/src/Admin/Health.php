@@ -113,48 +113,56 @@ final class Health {
 		return $w;
 	}
 
+	/**
+	 * Per-group health from cheap sources only: pending/running counts and the oldest due date come from the
+	 * (status, group_id, scheduled_date_gmt) index; completed/failed in 24 h and the average run time from the
+	 * sidecar's per-minute statistics (so they count what sidecars ran, not WP-Cron or admin runs).
+	 */
 	public static function groups() {
 		global $wpdb;
 		$a     = $wpdb->prefix . Contract::TABLE_ACTIONS;
-		$g     = $wpdb->prefix . Contract::TABLE_GROUPS;
-		$since = gmdate( 'Y-m-d H:i:s', time() - DAY_IN_SECONDS );
 		$now   = gmdate( 'Y-m-d H:i:s' );
-		// phpcs:ignore WordPress.DB
-		$rows = $wpdb->get_results(
-			$wpdb->prepare(
-				"SELECT g.slug,
-					SUM(a.status = 'pending') AS pending,
-					SUM(a.status = 'in-progress') AS running,
-					SUM(a.status = 'failed' AND a.last_attempt_gmt >= %s) AS failed24,
-					SUM(a.status = 'complete' AND a.last_attempt_gmt >= %s) AS complete24,
-					MIN(CASE WHEN a.status = 'pending' AND a.scheduled_date_gmt <= %s THEN a.scheduled_date_gmt END) AS oldest_due
-				FROM {$a} a LEFT JOIN {$g} g ON g.group_id = a.group_id
-				GROUP BY g.slug ORDER BY pending DESC LIMIT 200",
-				$since,
-				$since,
-				$now
-			)
-		);
-		$stats_avg = array();
-		$suppress  = $wpdb->suppress_errors( true );
-		foreach ( (array) $wpdb->get_results( $wpdb->prepare( "SELECT group_slug, SUM(run_ms_sum) / NULLIF(SUM(completed + failed), 0) AS avg_ms FROM {$wpdb->prefix}sidecar_stats WHERE minute_gmt >= %s GROUP BY group_slug", $since ) ) as $s ) { // phpcs:ignore WordPress.DB
-			$stats_avg[ $s->group_slug ] = round( (float) $s->avg_ms, 1 );
+		$slugs = array();
+		foreach ( (array) $wpdb->get_results( "SELECT group_id, slug FROM {$wpdb->prefix}actionscheduler_groups" ) as $g ) { // phpcs:ignore WordPress.DB
+			$slugs[ (int) $g->group_id ] = (string) $g->slug;
 		}
+		$rows = array();
+		$row  = function ( $slug ) use ( &$rows ) {
+			if ( ! isset( $rows[ $slug ] ) ) {
+				$rows[ $slug ] = array( 'group' => $slug, 'pending' => 0, 'running' => 0, 'failed24h' => 0, 'complete24h' => 0, 'avgRunMs' => null, 'oldestDue' => null );
+			}
+			return $slug;
+		};
+		// phpcs:ignore WordPress.DB
+		$live = $wpdb->get_results( "SELECT status, group_id, COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status IN ('pending', 'in-progress') GROUP BY status, group_id" );
+		foreach ( (array) $live as $r ) {
+			$slug = $row( isset( $slugs[ (int) $r->group_id ] ) ? $slugs[ (int) $r->group_id ] : '' );
+			if ( 'pending' === $r->status ) {
+				$rows[ $slug ]['pending'] += (int) $r->n;
+				if ( $r->oldest && $r->oldest <= $now && ( null === $rows[ $slug ]['oldestDue'] || $r->oldest < $rows[ $slug ]['oldestDue'] ) ) {
+					$rows[ $slug ]['oldestDue'] = $r->oldest;
+				}
+			} else {
+				$rows[ $slug ]['running'] += (int) $r->n;
+			}
+		}
+		$suppress = $wpdb->suppress_errors( true );
+		// phpcs:ignore WordPress.DB
+		$stats = $wpdb->get_results( $wpdb->prepare( "SELECT group_slug, SUM(completed) AS completed, SUM(failed) AS failed, SUM(run_ms_sum) / NULLIF(SUM(completed + failed), 0) AS avg_ms FROM {$wpdb->prefix}sidecar_stats WHERE minute_gmt >= %s GROUP BY group_slug", gmdate( 'Y-m-d H:i:s', time() - DAY_IN_SECONDS ) ) );
 		$wpdb->suppress_errors( $suppress );
-		return array_map(
-			function ( $r ) use ( $stats_avg ) {
-				$slug = (string) $r->slug;
-				return array(
-					'group'      => $slug,
-					'pending'    => (int) $r->pending,
-					'running'    => (int) $r->running,
-					'failed24h'  => (int) $r->failed24,
-					'complete24h' => (int) $r->complete24,
-					'avgRunMs'   => isset( $stats_avg[ $slug ] ) ? $stats_avg[ $slug ] : null,
-					'oldestDue'  => $r->oldest_due,
-				);
-			},
-			(array) $rows
+		foreach ( (array) $stats as $st ) {
+			$slug                          = $row( (string) $st->group_slug );
+			$rows[ $slug ]['complete24h'] = (int) $st->completed;
+			$rows[ $slug ]['failed24h']   = (int) $st->failed;
+			$rows[ $slug ]['avgRunMs']    = null === $st->avg_ms ? null : round( (float) $st->avg_ms, 1 );
+		}
+		$rows = array_values( $rows );
+		usort(
+			$rows,
+			function ( $x, $y ) {
+				return array( $y['pending'], $y['running'], $y['failed24h'] ) <=> array( $x['pending'], $x['running'], $x['failed24h'] );
+			}
 		);
+		return array_slice( $rows, 0, 200 );
 	}
 }
