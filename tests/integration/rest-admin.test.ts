@@ -1,5 +1,5 @@
 // The admin REST API through real WordPress over HTTP: permissions, validation, pagination, row and bulk actions.
-import { php, rows } from '../helpers/stack';
+import { php, rows, installSite, dropPrefix } from '../helpers/stack';
 import { api, userAuth, MAIN } from '../helpers/http';
 
 const NS = '/sidecar-scheduler/v1';
@@ -101,8 +101,13 @@ afterAll(() => {
   php(MAIN, `global $wpdb; $ids = $wpdb->get_col($wpdb->prepare("SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE hook = %s", '${HOOK}')); foreach ($ids as $id) { ActionScheduler::store()->delete_action($id); }`);
 });
 
-test('a search that would scan too long is stopped by the server and reported, not left hanging', () => {
-  // A microsecond cap cannot be met by any real scan, so the capped query must come back as "stopped" (null).
-  const out = php(MAIN, `var_export(ActionScheduler::store()->query_actions_capped(array('search' => 'x'), 'count', 0.000001)); echo '|'; var_export(is_int(ActionScheduler::store()->query_actions_capped(array('search' => 'x'), 'count', 5)));`);
-  expect(out.trim()).toBe('NULL|true');
+test('a search that would scan too long is stopped by the server and reported, not left hanging', async () => {
+  const prefix = 'tcap_';
+  await dropPrefix(prefix);
+  installSite(prefix);
+  // 200k rows: a LIKE '%term%' search has to read them all, far past a 1 ms cap.
+  await rows(`INSERT INTO ${prefix}actionscheduler_actions (hook, status, scheduled_date_gmt, scheduled_date_local, args, schedule, group_id) SELECT CONCAT('cap_', seq), 'complete', UTC_TIMESTAMP(), UTC_TIMESTAMP(), CONCAT('[', seq, ']'), 'O:28:"ActionScheduler_NullSchedule":0:{}', 1 FROM seq_1_to_200000`);
+  const out = php(prefix, `var_export(ActionScheduler::store()->query_actions_capped(array('search' => 'nomatch'), 'count', 0.001)); echo '|'; var_export(ActionScheduler::store()->query_actions_capped(array('search' => 'cap_199999'), 'count', 30));`);
+  expect(out.trim()).toBe('NULL|1');
+  await dropPrefix(prefix);
 });
