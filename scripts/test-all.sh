@@ -16,7 +16,7 @@ fi
 stack_was_up=0
 [ -f .stack/run/mariadb.pid ] && kill -0 "$(cat .stack/run/mariadb.pid)" 2>/dev/null && stack_was_up=1
 SIDECAR_STACK_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 || { cat "$log/stack.log"; exit 1; }
-ln -sfn "$PWD/tests/fixtures/sidecar-test-hooks.php" .stack/wordpress/wp-content/mu-plugins/sidecar-test-hooks.php
+for f in sidecar-test-hooks.php as-standin.php; do ln -sfn "$PWD/tests/fixtures/$f" ".stack/wordpress/wp-content/mu-plugins/$f"; done
 
 npx jest --selectProjects unit php integration 2>&1 | tee "$log/main.log"
 s1=${PIPESTATUS[0]}

@@ -22,8 +22,8 @@ function sidecar_scheduler_register_compat_autoloader() {
 	$dir = __DIR__ . '/Compat/';
 	$map = array(
 		'ActionScheduler'                            => 'ActionScheduler.php',
-		'ActionScheduler_Versions'                   => 'ActionScheduler.php',
-		'ActionScheduler_OptionLock'                 => 'ActionScheduler.php',
+		'ActionScheduler_Versions'                   => 'ActionScheduler_Versions.php',
+		'ActionScheduler_OptionLock'                 => 'ActionScheduler_OptionLock.php',
 		'ActionScheduler_DateTime'                   => 'ActionScheduler_DateTime.php',
 		'ActionScheduler_Schedule'                   => 'ActionScheduler_Schedules.php',
 		'ActionScheduler_Abstract_Schedule'          => 'ActionScheduler_Schedules.php',
