@@ -24,8 +24,8 @@ export function installSite(prefix: string) {
 }
 
 /** Runs PHP code inside WordPress for `prefix` and returns its stdout. The code may `echo json_encode(...)`. */
-export function php(prefix: string, code: string, extraEnv: Record<string, string> = {}): string {
-  const script = `<?php $_SERVER['HTTP_HOST'] = '127.0.0.1'; require ${JSON.stringify(join(DOCROOT, 'wp-load.php'))}; ${code}`;
+export function php(prefix: string, code: string, extraEnv: Record<string, string> = {}, beforeLoad = ''): string {
+  const script = `<?php $_SERVER['HTTP_HOST'] = '127.0.0.1'; ${beforeLoad} require ${JSON.stringify(join(DOCROOT, 'wp-load.php'))}; ${code}`;
   return execFileSync('php', ['-d', 'display_errors=stderr', '-r', script.replace(/^<\?php/, '')], { env: { ...process.env, WP_TABLE_PREFIX: prefix, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 

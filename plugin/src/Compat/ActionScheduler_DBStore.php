@@ -55,8 +55,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 					return 0; // Another pending or running action has this hook and group: not an error.
 				}
 			} else {
-				$wpdb->insert( $wpdb->actionscheduler_actions, $data );
-				$action_id = (int) $wpdb->insert_id;
+				$action_id = $this->insert_plain( $data );
 			}
 
 			if ( is_wp_error( $action_id ) ) {
@@ -71,6 +70,21 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			/* translators: %s: error message. */
 			throw new \RuntimeException( sprintf( __( 'Error saving action: %s', 'action-scheduler' ), $e->getMessage() ), 0 );
 		}
+	}
+
+	/**
+	 * A prepared INSERT, as the library builds it (not $wpdb->insert(), which refuses over-long values): a hook over
+	 * 191 characters is truncated by the server in WordPress's non-strict SQL mode, exactly as with the library.
+	 */
+	private function insert_plain( array $data ) {
+		global $wpdb;
+		$placeholders = array();
+		foreach ( $data as $column => $value ) {
+			$placeholders[] = in_array( $column, array( 'group_id', 'priority' ), true ) ? '%d' : '%s';
+		}
+		$sql = 'INSERT INTO ' . $wpdb->actionscheduler_actions . ' (' . implode( ', ', array_keys( $data ) ) . ') VALUES (' . implode( ', ', $placeholders ) . ')';
+		$wpdb->query( $wpdb->prepare( $sql, array_values( $data ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		return (int) $wpdb->insert_id;
 	}
 
 	/**

@@ -34,12 +34,22 @@ final class Schema {
 		if ( $force || self::needs_update( Contract::SCHEMA_LOGGER_OPTION, Contract::SCHEMA_LOGGER_VERSION ) ) {
 			self::update_logger_schema();
 		}
-		if ( $force || ! self::tables_exist() ) {
-			// Someone dropped a table behind the option's back: recreate rather than fail every request.
-			self::update_store_schema();
-			self::update_logger_schema();
+		if ( $force || self::should_verify_tables() ) {
+			if ( $force || ! self::tables_exist() ) {
+				// A table was dropped behind the schema option's back: recreate it (the library does this from its
+				// admin screen). Rows in the other tables are untouched.
+				self::update_store_schema();
+				self::update_logger_schema();
+			}
+			set_transient( 'sidecar_scheduler_tables_verified', 1, 10 * MINUTE_IN_SECONDS );
 		}
 		self::maybe_install_own( $force );
+	}
+
+	/** Only admin screens, WP-CLI and workers look (at most every 10 minutes): front-end requests never pay for it. */
+	private static function should_verify_tables() {
+		$context = ( is_admin() && ! wp_doing_ajax() ) || ( defined( 'WP_CLI' ) && WP_CLI ) || ( defined( 'SIDECAR_SCHEDULER_WORKER' ) && SIDECAR_SCHEDULER_WORKER );
+		return $context && ! get_transient( 'sidecar_scheduler_tables_verified' );
 	}
 
 	public static function tables_exist() {
