@@ -21,6 +21,7 @@ SITE_URL="http://127.0.0.1:$HTTP_PORT"
 WP_BUILDS_PKG="@wp-playground/wordpress-builds@0.9.19"
 WP_BUILD_NAME=wp-6.5
 START_SIDECAR=${SIDECAR_STACK_START_SIDECAR:-1}
+SBIN=${SIDECAR_STACK_SBIN:-/usr/sbin}
 
 say() { printf '[stack] %s\n' "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -42,9 +43,9 @@ wait_for() {
 
 require_tools() {
   local missing=()
-  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
-  [ -x /usr/sbin/php-fpm8.2 ] || missing+=(php8.2-fpm)
-  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  [ -x "$SBIN/mariadbd" ] || missing+=(mariadb-server)
+  [ -x "$SBIN/php-fpm8.2" ] || missing+=(php8.2-fpm)
+  [ -x "$SBIN/nginx" ] || missing+=(nginx-light)
   command -v php >/dev/null 2>&1 || missing+=(php8.2-cli)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
@@ -71,7 +72,7 @@ start_mariadb() {
       || die "mariadb-install-db failed; see $LOGS/mariadb-install.log"
   fi
   # Own datadir, socket and port: never touches a system MariaDB. Loopback only.
-  nohup /usr/sbin/mariadbd --no-defaults --datadir="$STACK/mysql" --socket="$DB_SOCKET" \
+  nohup "$SBIN/mariadbd" --no-defaults --datadir="$STACK/mysql" --socket="$DB_SOCKET" \
     --port="$DB_PORT" --bind-address=127.0.0.1 --user="$(id -un)" --pid-file="$RUN/mariadbd.pid" \
     --log-error="$LOGS/mariadb.err" --innodb-buffer-pool-size=512M --max-connections=500 \
     --innodb-flush-log-at-trx-commit=1 --skip-name-resolve >/dev/null 2>&1 &
@@ -120,16 +121,17 @@ write_wp_config() {
   mkdir -p "$DOCROOT/wp-content/plugins" "$DOCROOT/wp-content/mu-plugins" "$DOCROOT/wp-content/uploads"
   ln -sfn "$ROOT/plugin" "$DOCROOT/wp-content/plugins/sidecar-scheduler"
   ln -sfn "$ROOT/scripts/dev-stack-mu-plugin.php" "$DOCROOT/wp-content/mu-plugins/sidecar-dev-stack.php"
+  # Regenerated on every start (so a newer stack script's settings apply); the salts are kept in .stack/salt.
+  [ -f "$STACK/salt" ] || php -r 'echo bin2hex(random_bytes(24));' >"$STACK/salt"
   local salt
-  salt=$(php -r 'echo bin2hex(random_bytes(24));')
-  [ -f "$DOCROOT/wp-config.php" ] && return
+  salt=$(cat "$STACK/salt")
   cat >"$DOCROOT/wp-config.php" <<PHP
 <?php
 // Written by scripts/stack.sh for the native development stack.
 define( 'DB_NAME', getenv( 'WP_DB_NAME' ) ?: '$DB_NAME' );
 define( 'DB_USER', '$DB_USER' );
 define( 'DB_PASSWORD', '$DB_PASSWORD' );
-define( 'DB_HOST', 'localhost:$DB_SOCKET' );
+define( 'DB_HOST', getenv( 'WP_DB_HOST' ) ?: 'localhost:$DB_SOCKET' ); // Tests may point a site at another server.
 define( 'DB_CHARSET', 'utf8mb4' );
 define( 'DB_COLLATE', '' );
 define( 'AUTH_KEY', '$salt-a' );
@@ -178,7 +180,7 @@ clear_env = no
 php_admin_value[error_log] = $LOGS/php-error.log
 php_admin_flag[log_errors] = on
 CONF
-  nohup /usr/sbin/php-fpm8.2 --nodaemonize --fpm-config "$RUN/php-fpm.conf" -R >"$LOGS/php-fpm.out" 2>&1 &
+  nohup "$SBIN/php-fpm8.2" --nodaemonize --fpm-config "$RUN/php-fpm.conf" -R >"$LOGS/php-fpm.out" 2>&1 &
   echo $! >"$RUN/php-fpm.pid"
   wait_for php-fpm 40 test -S "$RUN/php-fpm.sock"
 }
@@ -241,7 +243,7 @@ http {
   }
 }
 CONF
-  nohup /usr/sbin/nginx -c "$RUN/nginx.conf" -e "$LOGS/nginx-error.log" >"$LOGS/nginx.out" 2>&1 &
+  nohup "$SBIN/nginx" -c "$RUN/nginx.conf" -e "$LOGS/nginx-error.log" >"$LOGS/nginx.out" 2>&1 &
   echo $! >"$RUN/nginx.pid"
   wait_for nginx 40 curl -fsS -o /dev/null "$SITE_URL/wp-login.php"
 }
@@ -270,6 +272,10 @@ stop_pidfile() {
 
 case "${1:-up}" in
   up)
+    # Ports first: a taken port should stop us before anything is installed, built or started.
+    port_taken_by_other "$DB_PORT" "$RUN/mariadb.pid" && die "port $DB_PORT (MariaDB) is taken by another process; set SIDECAR_STACK_DB_PORT"
+    port_taken_by_other "$HTTP_PORT" "$RUN/nginx.pid" && die "port $HTTP_PORT (nginx) is taken by another process; set SIDECAR_STACK_HTTP_PORT"
+    port_taken_by_other "$PREFIX_PORT" "$RUN/nginx.pid" && die "port $PREFIX_PORT (nginx, test server) is taken by another process; set SIDECAR_STACK_HTTP_PORT"
     require_tools
     bash "$ROOT/scripts/build-if-stale.sh" || die "the build failed (did you run npm install?)"
     start_mariadb

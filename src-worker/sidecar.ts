@@ -35,6 +35,8 @@ export class Sidecar {
   private stats = new MinuteStats();
   private timers: NodeJS.Timeout[] = [];
   private groupSlugs = new Map<number, string>();
+  /** Claims whose release failed (database down): retried before new claims, so they do not wait for the stale reset. */
+  private unreleased = new Set<number>();
   private settings?: PhpSettings;
   readonly workerId: string;
   readonly startedAt = Date.now();
@@ -81,6 +83,7 @@ export class Sidecar {
     while (!this.stopping) {
       let claim: Claim | null = null;
       try {
+        await this.retryReleases();
         const t0 = process.hrtime.bigint();
         claim = await this.d.claimer.claim(this.d.config.batchSize);
         this.d.metrics.claimSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
@@ -96,6 +99,14 @@ export class Sidecar {
         continue;
       }
       await this.runClaim(lane, claim);
+    }
+  }
+
+  private async retryReleases() {
+    for (const claimId of [...this.unreleased]) {
+      await this.d.claimer.release(claimId);
+      this.unreleased.delete(claimId);
+      this.d.log.info({ claim: claimId }, 'released a claim left over from a database outage');
     }
   }
 
@@ -151,7 +162,7 @@ export class Sidecar {
         await this.replace(lane, 'code-changed');
       }
     } finally {
-      try { await this.d.claimer.release(claim.claimId); } catch (e) { await this.onDbError(e, 'release'); }
+      try { await this.d.claimer.release(claim.claimId); } catch (e) { this.unreleased.add(claim.claimId); await this.onDbError(e, 'release'); }
       lane.busy = false;
     }
   }
@@ -275,6 +286,7 @@ export class Sidecar {
     const until = Date.now() + deadlineMs;
     while (this.lanes.some((l) => l.busy) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     const clean = !this.lanes.some((l) => l.busy);
+    await this.retryReleases().catch(() => undefined);
     await this.heartbeat();
     await Promise.all(this.lanes.map((l) => l.executor.stop().catch(() => undefined)));
     await this.d.pool.query(`DELETE FROM ${this.d.tables.workers} WHERE worker_id = ?`, [this.workerId]).catch(() => undefined);

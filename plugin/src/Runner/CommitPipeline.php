@@ -25,6 +25,8 @@ defined( 'ABSPATH' ) || exit;
 
 final class CommitPipeline {
 	private $open = false;
+	/** @var int|null The connection the open transaction lives on. */
+	private $thread = null;
 
 	public static function enabled() {
 		return (bool) apply_filters( 'sidecar_scheduler_pipeline_commits', true );
@@ -36,11 +38,12 @@ final class CommitPipeline {
 		$begin  = array( $this, 'begin' );
 		$commit = array( $this, 'commit' );
 		add_action( 'action_scheduler_before_execute', $begin, -1000 );
-		add_action( 'sidecar_scheduler_before_callback', $commit, -1000 ); // Our runner (standalone mode).
+		$commit_start = array( $this, 'commit_start' );
+		add_action( 'sidecar_scheduler_before_callback', $commit_start, -1000 ); // Our runner (standalone mode).
 		if ( \SidecarScheduler\Plugin::MODE_COMPANION === \SidecarScheduler\Plugin::mode() ) {
 			// The bundled library has no hook between its in-progress write and the callback: commit after the
 			// start log instead; the in-progress UPDATE then autocommits on its own (2 commits instead of 4).
-			add_action( 'action_scheduler_begin_execute', $commit, PHP_INT_MAX );
+			add_action( 'action_scheduler_begin_execute', $commit_start, PHP_INT_MAX );
 		}
 		add_action( 'action_scheduler_after_execute', $begin, -1000 );
 		add_action( 'action_scheduler_failed_execution', $begin, -1000 );
@@ -53,16 +56,37 @@ final class CommitPipeline {
 		global $wpdb;
 		if ( ! $this->open ) {
 			$wpdb->query( 'START TRANSACTION' );
-			$this->open = true;
+			$this->open   = true;
+			$this->thread = self::thread_id();
 		}
 	}
 
+	/** Commits; returns false when the writes of the transaction may be lost (an error, or a reconnect meanwhile). */
 	public function commit() {
 		global $wpdb;
-		if ( $this->open ) {
-			$wpdb->query( 'COMMIT' );
-			$this->open = false;
+		if ( ! $this->open ) {
+			return true;
 		}
+		$this->open = false;
+		// wpdb reconnects by itself after "server has gone away" and then runs COMMIT on a fresh connection, where
+		// it succeeds with nothing to commit: only an unchanged connection proves our writes were committed.
+		$ok = false !== $wpdb->query( 'COMMIT' ) && self::thread_id() === $this->thread;
+		return $ok;
+	}
+
+	/**
+	 * Right before a callback runs: its start (in-progress, attempts, "started" log) must be durable, or running it
+	 * could run it twice later. Throwing here lands in process_action()'s catch: the callback does not run.
+	 */
+	public function commit_start() {
+		if ( ! $this->commit() ) {
+			throw new \RuntimeException( 'The database connection was lost before this action could be marked in progress, so it was not run.' );
+		}
+	}
+
+	private static function thread_id() {
+		global $wpdb;
+		return ( $wpdb->dbh instanceof \mysqli ) ? $wpdb->dbh->thread_id : null;
 	}
 
 	public function rollback() {

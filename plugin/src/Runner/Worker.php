@@ -80,8 +80,10 @@ final class Worker {
 	}
 
 	private function commit() {
-		if ( $this->pipeline ) {
-			$this->pipeline->commit();
+		if ( $this->pipeline && ! $this->pipeline->commit() ) {
+			// The database went away with a completion uncommitted: the row stays in progress and the cleaner fails
+			// it after the failure period, with the library's message. Say so where operators look.
+			error_log( 'Sidecar Scheduler: the database connection was lost before an action\'s completion was committed; it will be failed by the cleaner after the failure period.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 		}
 	}
 
