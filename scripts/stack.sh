@@ -150,6 +150,15 @@ define( 'DISABLE_WP_CRON', (bool) getenv( 'WP_DISABLE_CRON' ) );
 define( 'AUTOMATIC_UPDATER_DISABLED', true );
 define( 'WP_HTTP_BLOCK_EXTERNAL', true );
 define( 'SIDECAR_SCHEDULER_NUDGE', getenv( 'SIDECAR_NUDGE' ) ?: 'udp://127.0.0.1:$((HTTP_PORT + 1))' );
+// Multisite tests turn this copy into a network (subdirectory sites) for their own table prefix.
+if ( getenv( 'WP_MULTISITE' ) ) {
+	define( 'MULTISITE', true );
+	define( 'SUBDOMAIN_INSTALL', false );
+	define( 'DOMAIN_CURRENT_SITE', '127.0.0.1' ); // WordPress cannot keep a port in a network's domain; the CLI tests need no HTTP.
+	define( 'PATH_CURRENT_SITE', '/' );
+	define( 'SITE_ID_CURRENT_SITE', 1 );
+	define( 'BLOG_ID_CURRENT_SITE', 1 );
+}
 // Tests give every file its own table prefix, so that files can run in parallel on one database.
 \$table_prefix = getenv( 'WP_TABLE_PREFIX' ) ?: 'wp_';
 if ( ! defined( 'ABSPATH' ) ) {

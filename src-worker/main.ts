@@ -15,6 +15,8 @@ import { ProcessExecutor } from './execute/process-executor';
 import { RestExecutor } from './execute/rest-executor';
 import { Metrics } from './metrics';
 import { Sidecar } from './sidecar';
+import { SidecarSet } from './sidecar-set';
+import { discoverSites, Site } from './sites';
 import { startHttp } from './http/server';
 import { contract } from './contract';
 
@@ -47,67 +49,98 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     log.fatal({ err: (e as Error).message, code: (e as { code?: string }).code }, 'database unavailable');
     return isConnectionError(e) || /Access denied|Unknown database/.test((e as Error).message) ? EXIT.UNAVAILABLE : EXIT.SOFTWARE;
   }
-  const time = await SiteTime.load(pool, tables.options);
-  const claimer = new Claimer(pool, tables, time, schema.skipLocked, {
-    groupIds: await resolveGroupIds(pool, tables, config.groups),
-    excludeGroupIds: await resolveGroupIds(pool, tables, config.excludeGroups),
-  });
-  if (config.groups.length && !(await resolveGroupIds(pool, tables, config.groups)).length) {
-    log.fatal({ groups: config.groups }, 'none of the --groups exist'); await pool.end(); return EXIT.CONFIG;
-  }
-  let secret = config.secret;
-  if (channel === 'rest' && !secret) {
-    const [rows] = await pool.query<RowDataPacket[]>(`SELECT option_value FROM ${tables.options} WHERE option_name = ?`, [contract.options.SECRET]);
-    secret = rows[0] ? String(rows[0].option_value) : '';
-  }
   const metrics = new Metrics();
-  let sidecarRef: Sidecar | undefined;
-  const timeout = () => sidecarRef?.actionTimeoutSec() ?? 300;
   const workerEnv = { ...env, WP_TABLE_PREFIX: env.WP_TABLE_PREFIX ?? config.tablePrefix };
   const pluginWorker = join(__dirname, '..', '..', 'plugin', 'bin', 'worker.php');
-  const makeExecutor = (i: number) => {
-    const urlArg = config.url ? [`--url=${config.url}`] : [];
-    if (channel === 'rest') return new RestExecutor(config.restUrl, secret, timeout, config.restHeaders);
-    if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `wp-cli#${i}` }, log, timeout);
-    const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
-    return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${i}` }, log, timeout);
-  };
-  const sidecar = new Sidecar({ config, pool, tables, claimer, log, metrics, makeExecutor, channel });
-  sidecarRef = sidecar;
-  try {
+
+  /** One Sidecar per site: its own tables, claims, heartbeat and workers (bound to the site's URL). */
+  const buildSite = async (site: Site): Promise<Sidecar | undefined> => {
+    const t = tableNames(site.prefix);
+    if (site.prefix !== config.tablePrefix) {
+      try { await checkSchema(pool, t); } catch (e) { log.warn({ site: site.url, err: (e as Error).message }, 'skipping site: its tables are not ready (is the plugin active there?)'); return undefined; }
+    }
+    const time = await SiteTime.load(pool, t.options);
+    const claimer = new Claimer(pool, t, time, schema.skipLocked, {
+      groupIds: await resolveGroupIds(pool, t, config.groups),
+      excludeGroupIds: await resolveGroupIds(pool, t, config.excludeGroups),
+    });
+    let secret = config.secret;
+    if (channel === 'rest' && !secret) {
+      const [rows] = await pool.query<RowDataPacket[]>(`SELECT option_value FROM ${t.options} WHERE option_name = ?`, [contract.options.SECRET]);
+      secret = rows[0] ? String(rows[0].option_value) : '';
+    }
+    let sidecarRef: Sidecar | undefined;
+    const timeout = () => sidecarRef?.actionTimeoutSec() ?? 300;
+    const url = config.multisite ? site.url : config.url;
+    const makeExecutor = (i: number) => {
+      const urlArg = url ? [`--url=${url}`] : [];
+      if (channel === 'rest') return new RestExecutor(config.multisite ? `${site.url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : config.restUrl, secret, timeout, config.restHeaders);
+      if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `wp-cli#${site.blogId}.${i}` }, log, timeout);
+      const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
+      return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${site.blogId}.${i}` }, log, timeout);
+    };
+    const sidecar = new Sidecar({ config, pool, tables: t, claimer, log: log.child({ site: site.blogId }), metrics, makeExecutor, channel, siteKey: site.prefix });
+    sidecarRef = sidecar;
     await sidecar.start();
+    return sidecar;
+  };
+
+  const set = new SidecarSet();
+  let sites: Site[];
+  try {
+    sites = await discoverSites(pool, config.tablePrefix, config.multisite, config.url);
+    if (config.groups.length && !(await resolveGroupIds(pool, tables, config.groups)).length) {
+      log.fatal({ groups: config.groups }, 'none of the --groups exist'); await pool.end(); return EXIT.CONFIG;
+    }
+    for (const site of sites) { const s = await buildSite(site); if (s) set.add(s); }
+    if (!set.size) throw new Error('no site could be served');
   } catch (e) {
     log.fatal({ err: (e as Error).message }, 'could not start PHP workers');
-    await sidecar.stop(0).catch(() => undefined);
+    await set.stop(0).catch(() => undefined);
     await pool.end().catch(() => undefined);
     return EXIT.CONFIG;
   }
-  const server = !config.once && config.httpPort ? await startHttp(config.httpPort, sidecar, metrics).catch((e) => { log.error({ err: e.message, port: config.httpPort }, 'http port unavailable; health endpoint off'); return undefined; }) : undefined;
+  const server = !config.once && config.httpPort ? await startHttp(config.httpPort, set, metrics).catch((e) => { log.error({ err: e.message, port: config.httpPort }, 'http port unavailable; health endpoint off'); return undefined; }) : undefined;
   const udp = !config.once && config.nudgePort ? createSocket('udp4') : undefined;
   if (udp) {
-    udp.on('message', () => sidecar.nudge());
+    // PHP names its table prefix in the datagram: wake that site's lanes (anything unreadable wakes them all).
+    udp.on('message', (msg) => { let prefix: string | undefined; try { prefix = JSON.parse(String(msg)).prefix; } catch { /* wake all */ } set.nudge(prefix); });
     udp.on('error', (e) => log.error({ err: e.message, port: config.nudgePort }, 'nudge port unavailable; polling only'));
     udp.bind(config.nudgePort, '127.0.0.1');
   }
-  log.info({ channel, workers: config.workers, prefix: config.tablePrefix, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: config.nudgePort || null }, 'ready');
+  log.info({ channel, workers: config.workers, prefix: config.tablePrefix, sites: set.size, multisite: config.multisite, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: config.nudgePort || null }, 'ready');
+
+  // New sites of a network are picked up without a restart.
+  const running: Promise<void>[] = [];
+  const rescan = config.multisite && !config.once ? setInterval(async () => {
+    try {
+      for (const site of await discoverSites(pool, config.tablePrefix, true, config.url)) {
+        if (set.has(site.prefix)) continue;
+        const s = await buildSite(site);
+        if (s) { set.add(s); running.push(s.run()); log.info({ site: site.url }, 'serving a new site'); }
+      }
+    } catch (e) { log.warn({ err: (e as Error).message }, 'site discovery failed'); }
+  }, 60_000) : undefined;
 
   let stopping: Promise<void> | undefined;
   const onSignal = (sig: string) => {
     if (stopping) return;
     log.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'stopping: no new claims; waiting for running actions');
-    stopping = sidecar.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'), (e) => log.error({ err: e.message }, 'error while stopping'));
+    if (rescan) clearInterval(rescan);
+    stopping = set.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'), (e) => log.error({ err: e.message }, 'error while stopping'));
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
-  await sidecar.run();
+  await set.run();
+  await Promise.all(running);
   // The pool must outlive stop(): it writes the last heartbeat and removes this sidecar's row.
   if (stopping) await stopping;
-  else if (config.once) await sidecar.stop(config.shutdownTimeoutMs);
+  else if (config.once) await set.stop(config.shutdownTimeoutMs);
   server?.close();
   udp?.close();
   await pool.end().catch(() => undefined);
-  log.info({ executed: sidecar.executedTotal }, 'exit');
+  log.info({ executed: set.executedTotal }, 'exit');
   return EXIT.OK;
 }
 

@@ -12,6 +12,7 @@ import type { Executor, PhpSettings, RunResult } from './execute/executor';
 import { ProcessExecutor } from './execute/process-executor';
 import { Metrics, MinuteStats } from './metrics';
 import { Wake } from './wake';
+import type { HealthSource } from './sidecar-set';
 
 export const VERSION = '0.1.0';
 
@@ -26,9 +27,11 @@ export interface SidecarDeps {
   metrics: Metrics;
   makeExecutor: (index: number) => Executor;
   channel: string;
+  /** The site's table prefix: names this sidecar among the sites one process serves. */
+  siteKey?: string;
 }
 
-export class Sidecar {
+export class Sidecar implements HealthSource {
   private lanes: Lane[] = [];
   private stopping = false;
   private wake = new Wake();
@@ -44,8 +47,11 @@ export class Sidecar {
   dbHealthy = true;
   executedTotal = 0;
 
+  readonly siteKey: string;
+
   constructor(private d: SidecarDeps) {
-    this.workerId = `${hostname()}:${process.pid}:${this.startedAt}`;
+    this.siteKey = d.siteKey ?? d.tables.actions.replace(/actionscheduler_actions$/, '');
+    this.workerId = `${hostname()}:${process.pid}:${this.startedAt}@${this.siteKey}`;
   }
 
   get running() { return this.lanes.filter((l) => l.current).map((l) => ({ ...l.current!, lane: l.index })); }
@@ -260,7 +266,7 @@ export class Sidecar {
    */
   async maintain(): Promise<void> {
     if (this.stopping) return;
-    const lockName = `${this.d.config.db.database}.${this.d.config.tablePrefix}sidecar_maintenance`.slice(0, 64);
+    const lockName = `${this.d.config.db.database}.${this.siteKey}sidecar_maintenance`.slice(0, 64);
     let conn;
     try {
       conn = await this.d.pool.getConnection();

@@ -15,7 +15,10 @@ ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet -- s
 $sidecar_url = isset( $sidecar_opts['url'] ) ? $sidecar_opts['url'] : '';
 if ( $sidecar_url ) {
 	$_SERVER['HTTP_HOST']   = wp_parse_url_host( $sidecar_url );
-	$_SERVER['REQUEST_URI'] = '/';
+	// Multisite resolves the site from host and path, so a subdirectory site needs its path here.
+	$sidecar_path           = parse_url( $sidecar_url, PHP_URL_PATH ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+	$_SERVER['REQUEST_URI'] = $sidecar_path ? $sidecar_path : '/';
+	$_SERVER['HTTPS']       = 'https' === parse_url( $sidecar_url, PHP_URL_SCHEME ) ? 'on' : ''; // phpcs:ignore WordPress.WP.AlternativeFunctions
 } else {
 	$_SERVER['HTTP_HOST'] = 'localhost';
 }

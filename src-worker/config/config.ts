@@ -36,6 +36,8 @@ export interface SidecarConfig {
   tablePrefix: string;
   logLevel: string;
   help: boolean;
+  /** MULTISITE from wp-config.php (or --multisite): serve every site of the network. */
+  multisite: boolean;
 }
 
 type Raw = Record<string, string | number | boolean | undefined>;
@@ -159,5 +161,6 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     tablePrefix,
     logLevel: String(raw['log-level']),
     help: false,
+    multisite: Boolean(raw.multisite) || constants.MULTISITE === true || constants.MULTISITE === 1 || constants.MULTISITE === '1',
   };
 }

@@ -23,6 +23,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'heartbeat-ms', type: 'number', default: 5000, help: 'How often the heartbeat row and statistics are written.' },
   { name: 'maintenance-ms', type: 'number', default: 60000, help: 'How often cleanup, stale-claim reset and timeouts run (one sidecar at a time).' },
   { name: 'shutdown-timeout-ms', type: 'number', default: 25000, help: 'On SIGTERM, how long running actions may take to finish. Keep below Supervisor stopwaitsecs.' },
+  { name: 'multisite', type: 'boolean', default: false, help: 'Serve every site of a multisite network (on by itself when wp-config.php defines MULTISITE); --workers is then per site.' },
   { name: 'once', type: 'boolean', default: false, help: 'Drain what is due now, then exit (for cron).' },
   { name: 'php-binary', type: 'string', default: 'php', help: 'PHP CLI for the php channel.' },
   { name: 'wp-binary', type: 'string', default: 'wp', help: 'WP-CLI for the wp-cli channel.' },

@@ -32,6 +32,13 @@ function evaluate(node: any, env: Env, constants: WpConfigValues['constants'], d
       if (node.type === '+') return Number(l) + Number(evaluate(node.right, env, constants, dir));
       throw new WpConfigError(`operator ${node.type}`);
     }
+    case 'unary': {
+      const v = evaluate(node.what, env, constants, dir);
+      if (node.type === '!') return !v;
+      if (node.type === '-') return -Number(v);
+      if (node.type === '+') return Number(v);
+      throw new WpConfigError(`unary ${node.type}`);
+    }
     case 'retif': {
       const test = evaluate(node.test, env, constants, dir);
       if (node.trueExpr === null) return test ? test : evaluate(node.falseExpr, env, constants, dir);
@@ -86,8 +93,13 @@ export function parseWpConfig(source: string, env: Env = process.env, dir = '.')
   const visit = (stmts: any[]) => {
     for (const stmt of stmts) {
       if (stmt.kind === 'if' && stmt.body) {
-        // `if ( ! defined( 'X' ) ) { define( 'X', ... ); }` is the common guard; define what it defines if still unset.
-        visit(stmt.body.children ?? [stmt.body]);
+        // Follow the branch PHP would take when the condition can be evaluated (getenv(), defined(), constants);
+        // otherwise read the body: `if ( ! defined( 'X' ) ) define( 'X', ... )` guards are the common case.
+        let branch: any = stmt.body;
+        try {
+          branch = evaluate(stmt.test, env, out.constants, dir) ? stmt.body : stmt.alternate;
+        } catch { /* not evaluable: read the body */ }
+        if (branch) visit(branch.kind === 'if' ? [branch] : branch.children ?? [branch]);
         continue;
       }
       if (stmt.kind !== 'expressionstatement') continue;

@@ -1,9 +1,9 @@
 // /healthz (JSON, 200 or 503) and /metrics (Prometheus) on 127.0.0.1 only.
 import { createServer, Server } from 'node:http';
-import type { Sidecar } from '../sidecar';
+import type { HealthSource } from '../sidecar-set';
 import type { Metrics } from '../metrics';
 
-export function startHttp(port: number, sidecar: Sidecar, metrics: Metrics): Promise<Server> {
+export function startHttp(port: number, sidecar: HealthSource, metrics: Metrics): Promise<Server> {
   const server = createServer(async (req, res) => {
     if (req.url === '/healthz') {
       const body = {

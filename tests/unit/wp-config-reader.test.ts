@@ -21,6 +21,14 @@ test('guarded defines inside if blocks', () => {
   expect(v.constants.ABSPATH).toBe('/srv/site/');
 });
 
+test('an if on getenv() follows the branch PHP would take; else branches too', () => {
+  const src = `if ( getenv('WP_MULTISITE') ) { define('MULTISITE', true); } else { define('MULTISITE', false); }`;
+  expect(cfg(src, { WP_MULTISITE: '1' }).constants.MULTISITE).toBe(true);
+  expect(cfg(src, {}).constants.MULTISITE).toBe(false);
+  expect(cfg(`define('A', 1); if ( defined('A') ) { define('B', 2); }`).constants.B).toBe(2);
+  expect(cfg(`if ( ! defined('C') ) { define('C', 3); }`).constants.C).toBe(3);
+});
+
 test('a value php-parser cannot evaluate is reported, not guessed', () => {
   const v = cfg(`define('DB_PASSWORD', file_get_contents('/run/secret'));`);
   expect(v.unresolved.DB_PASSWORD).toMatch(/function file_get_contents/);
