@@ -63,6 +63,9 @@ test('restart under load: nothing lost, nothing run twice, nothing stuck', async
   php(`global $wpdb; $wpdb->query("UPDATE {$wpdb->actionscheduler_actions} SET last_attempt_gmt = '2000-01-01 00:00:00' WHERE status = 'in-progress' OR claim_id <> 0"); for ($i = 0; $i < 20; $i++) { (new ActionScheduler_QueueCleaner())->clean(300); }`);
   const statuses = await q(`SELECT status, COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE hook = 'sidecar_test_count' GROUP BY status`);
   const by = Object.fromEntries(statuses.map((r) => [r.status, Number(r.n)]));
+  if ((by.complete ?? 0) + (by.failed ?? 0) !== TOTAL) {
+    console.log('unexpected rows', by, await q(`SELECT action_id, args, status, attempts, claim_id FROM ${PREFIX}actionscheduler_actions WHERE hook = 'sidecar_test_count' AND CAST(TRIM(BOTH ']' FROM TRIM(BOTH '[' FROM args)) AS UNSIGNED) IN (SELECT CAST(TRIM(BOTH ']' FROM TRIM(BOTH '[' FROM args)) AS UNSIGNED) FROM ${PREFIX}actionscheduler_actions WHERE hook = 'sidecar_test_count' GROUP BY args HAVING COUNT(*) > 1)`));
+  }
   expect((by.complete ?? 0) + (by.failed ?? 0)).toBe(TOTAL);
   expect(by.pending ?? 0).toBe(0);
   expect(by['in-progress'] ?? 0).toBe(0);
