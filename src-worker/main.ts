@@ -33,7 +33,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     config = loadConfig(argv, env);
   } catch (e) {
     process.stderr.write(`sidecar-scheduler: ${(e as Error).message}\n`);
-    return e instanceof ConfigError && /Unknown option|must be|needs/.test((e as Error).message) ? EXIT.USAGE : EXIT.CONFIG;
+    return e instanceof ConfigError && /Unknown option|must be|needs|is not "/.test((e as Error).message) ? EXIT.USAGE : EXIT.CONFIG;
   }
   if (config.help) { process.stdout.write(helpText() + '\n'); return EXIT.OK; }
   const log = pino({ level: config.logLevel, base: { pid: process.pid, svc: 'sidecar-scheduler' } });
@@ -60,10 +60,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       try { await checkSchema(pool, t); } catch (e) { log.warn({ site: site.url, err: (e as Error).message }, 'skipping site: its tables are not ready (is the plugin active there?)'); return undefined; }
     }
     const time = await SiteTime.load(pool, t.options);
+    // Groups with lanes of their own are kept off the general lanes.
+    const laneGroups = config.lanes.flatMap((l) => l.groups);
     const claimer = new Claimer(pool, t, time, schema.skipLocked, {
       groupIds: await resolveGroupIds(pool, t, config.groups),
-      excludeGroupIds: await resolveGroupIds(pool, t, config.excludeGroups),
+      excludeGroupIds: await resolveGroupIds(pool, t, [...config.excludeGroups, ...laneGroups]),
     });
+    const dedicated = [];
+    for (const lane of config.lanes) {
+      const ids = await resolveGroupIds(pool, t, lane.groups);
+      if (!ids.length) { log.warn({ site: site.url, groups: lane.groups }, 'lane groups do not exist (yet) on this site; lane not started'); continue; }
+      dedicated.push({ claimer: new Claimer(pool, t, time, schema.skipLocked, { groupIds: ids, excludeGroupIds: [] }), count: lane.workers, label: lane.groups.join('+') });
+    }
     let secret = config.secret;
     if (channel === 'rest' && !secret) {
       const [rows] = await pool.query<RowDataPacket[]>(`SELECT option_value FROM ${t.options} WHERE option_name = ?`, [contract.options.SECRET]);
@@ -79,7 +87,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
       return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${site.blogId}.${i}` }, log, timeout);
     };
-    const sidecar = new Sidecar({ config, pool, tables: t, claimer, log: log.child({ site: site.blogId }), metrics, makeExecutor, channel, siteKey: site.prefix });
+    const sidecar = new Sidecar({ config, pool, tables: t, claimer, dedicated, log: log.child({ site: site.blogId }), metrics, makeExecutor, channel, siteKey: site.prefix });
     sidecarRef = sidecar;
     await sidecar.start();
     return sidecar;

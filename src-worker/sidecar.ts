@@ -16,13 +16,18 @@ import type { HealthSource } from './sidecar-set';
 
 export const VERSION = '0.1.0';
 
-interface Lane { index: number; executor: Executor; current?: { id: number; hook: string; since: number }; busy: boolean }
+interface Lane { index: number; executor: Executor; claimer: Claimer; current?: { id: number; hook: string; since: number }; busy: boolean }
+
+/** How many lanes claim with which claimer (the general one, or one per dedicated group lane). */
+export interface LanePlan { claimer: Claimer; count: number; label: string }
 
 export interface SidecarDeps {
   config: SidecarConfig;
   pool: Pool;
   tables: Tables;
   claimer: Claimer;
+  /** Extra lanes dedicated to some groups (their claimers filter by group); the general lanes use `claimer`. */
+  dedicated?: LanePlan[];
   log: Logger;
   metrics: Metrics;
   makeExecutor: (index: number) => Executor;
@@ -62,10 +67,14 @@ export class Sidecar implements HealthSource {
   }
 
   async start(): Promise<void> {
-    for (let i = 0; i < this.d.config.workers; i++) {
-      const executor = this.d.makeExecutor(i);
-      await executor.start();
-      this.lanes.push({ index: i, executor, busy: false });
+    const plan: LanePlan[] = [{ claimer: this.d.claimer, count: this.d.config.workers, label: 'general' }, ...(this.d.dedicated ?? [])];
+    let i = 0;
+    for (const p of plan) {
+      for (let k = 0; k < p.count; k++, i++) {
+        const executor = this.d.makeExecutor(i);
+        await executor.start();
+        this.lanes.push({ index: i, executor, claimer: p.claimer, busy: false });
+      }
     }
     this.settings = await this.lanes[0].executor.settings();
     this.d.log.info({ settings: this.settings, lanes: this.lanes.length, channel: this.d.channel }, 'sidecar started');
@@ -91,7 +100,7 @@ export class Sidecar implements HealthSource {
       try {
         await this.retryReleases();
         const t0 = process.hrtime.bigint();
-        claim = await this.d.claimer.claim(this.d.config.batchSize);
+        claim = await lane.claimer.claim(this.d.config.batchSize);
         this.d.metrics.claimSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
         this.lastClaimAt = Date.now();
         this.dbHealthy = true;
@@ -100,8 +109,12 @@ export class Sidecar implements HealthSource {
         continue;
       }
       if (!claim) {
-        if (this.d.config.once) return;
-        await this.idle();
+        if (this.d.config.once) {
+          // --once ends a lane only when nothing it may claim is due, not when another claimer held the rows a moment.
+          try { if (await lane.claimer.hasDue()) { await new Promise((r) => setTimeout(r, 10)); continue; } } catch (e) { await this.onDbError(e, 'has-due'); continue; }
+          return;
+        }
+        await this.idle(lane);
         continue;
       }
       await this.runClaim(lane, claim);
@@ -116,10 +129,10 @@ export class Sidecar implements HealthSource {
     }
   }
 
-  private async idle() {
+  private async idle(lane: Lane) {
     let wait = this.d.config.pollMs;
     try {
-      const next = await this.d.claimer.msUntilNextDue();
+      const next = await lane.claimer.msUntilNextDue();
       // Scheduled actions start when due: sleep only until then (plus a little, as dates have 1 s resolution).
       if (next !== null) wait = Math.min(wait, next + 5);
     } catch (e) { await this.onDbError(e, 'next-due'); return; }
@@ -168,7 +181,7 @@ export class Sidecar implements HealthSource {
         await this.replace(lane, 'code-changed');
       }
     } finally {
-      try { await this.d.claimer.release(claim.claimId); } catch (e) { this.unreleased.add(claim.claimId); await this.onDbError(e, 'release'); }
+      try { await lane.claimer.release(claim.claimId); } catch (e) { this.unreleased.add(claim.claimId); await this.onDbError(e, 'release'); }
       lane.busy = false;
     }
   }

@@ -97,6 +97,17 @@ export class Claimer {
     }
   }
 
+  /**
+   * Whether any unclaimed action is due, by a plain read. A SKIP LOCKED claim can come back empty while another
+   * claimer's scan briefly holds the rows, so "nothing claimed" alone does not mean "nothing due".
+   */
+  async hasDue(): Promise<boolean> {
+    const g = this.groupSql();
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT 1 FROM ${this.t.actions} WHERE status = 'pending' AND claim_id = 0 AND scheduled_date_gmt <= ?${g.sql} LIMIT 1`, [mysqlUtc(Date.now()), ...g.params]);
+    return rows.length > 0;
+  }
+
   /** Milliseconds until the next pending, unclaimed action is due (null when none is scheduled). */
   async msUntilNextDue(): Promise<number | null> {
     const g = this.groupSql();

@@ -21,6 +21,8 @@ export interface SidecarConfig {
   maxWorkerMemoryMb: number;
   groups: string[];
   excludeGroups: string[];
+  /** Dedicated lanes: these groups get their own workers and are kept off the general lanes. */
+  lanes: Array<{ groups: string[]; workers: number }>;
   httpPort: number;
   nudgePort: number;
   heartbeatMs: number;
@@ -73,6 +75,14 @@ export function findWpConfig(wpPath: string): string {
   const above = join(dirname(resolve(wpPath)), 'wp-config.php');
   if (existsSync(above)) return above; // WordPress also looks one folder up.
   throw new ConfigError(`no wp-config.php in ${wpPath} or its parent`);
+}
+
+export function parseLanes(spec: string): Array<{ groups: string[]; workers: number }> {
+  return spec.split(',').map((p) => p.trim()).filter(Boolean).map((part) => {
+    const m = /^([^:]+):(\d+)$/.exec(part);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 64) throw new ConfigError(`--lanes entry "${part}" is not "group[+group...]:workers" (1-64 workers)`);
+    return { groups: m[1].split('+').map((g) => g.trim()).filter(Boolean), workers: Number(m[2]) };
+  });
 }
 
 export function parseHeaders(spec: string): Record<string, string> {
@@ -146,6 +156,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     maxWorkerMemoryMb: Math.max(16, Number(raw['max-worker-memory-mb'])),
     groups: list(raw.groups),
     excludeGroups: list(raw['exclude-groups']),
+    lanes: parseLanes(String(raw.lanes ?? '')),
     httpPort: Number(raw['http-port']),
     nudgePort,
     heartbeatMs: Math.max(250, Number(raw['heartbeat-ms'])),

@@ -18,6 +18,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'max-worker-memory-mb', type: 'number', default: 256, help: 'Replace a PHP worker whose memory use passes this.' },
   { name: 'groups', type: 'string', default: '', help: 'Only claim actions of these groups (comma-separated slugs).' },
   { name: 'exclude-groups', type: 'string', default: '', help: 'Never claim actions of these groups (comma-separated slugs).' },
+  { name: 'lanes', type: 'string', default: '', help: 'Dedicated workers per group: "emails:2,imports+exports:1". Those groups run only on their lanes; --workers serves every other group.' },
   { name: 'http-port', type: 'number', default: 9464, help: 'Port for /healthz and /metrics on 127.0.0.1; 0 turns it off.' },
   { name: 'nudge-port', type: 'number', default: 0, help: 'UDP port on 127.0.0.1 for enqueue nudges from PHP; 0 = from SIDECAR_SCHEDULER_NUDGE in wp-config.php.' },
   { name: 'heartbeat-ms', type: 'number', default: 5000, help: 'How often the heartbeat row and statistics are written.' },

@@ -39,6 +39,27 @@ test('rest channel: signed loopback requests run every action exactly once', asy
   expect(Number(logs.n)).toBe(300);
 });
 
+test('--lanes gives a group its own workers and keeps it off the general lanes', async () => {
+  php(PREFIX, `for ($i = 0; $i < 40; $i++) { as_enqueue_async_action('sidecar_test_count', array(600000 + $i), 'emails'); as_enqueue_async_action('sidecar_test_count', array(700000 + $i), 'other'); }`);
+  const s = startSidecar(PREFIX, ['--once', '--workers=1', '--lanes=emails:1']);
+  expect(await exited(s)).toBe(0);
+  if (!/"executed":80/.test(s.output.join(''))) console.log(s.output.join(''));
+  const pids = async (lo: number) => (await rows(`SELECT DISTINCT pid FROM ${runsTable} WHERE n BETWEEN ? AND ?`, [lo, lo + 99999])).map((r: any) => Number(r.pid));
+  const emails = await pids(600000);
+  const other = await pids(700000);
+  expect(emails).toHaveLength(1);
+  expect(other).toHaveLength(1);
+  expect(emails[0]).not.toBe(other[0]);
+  const [c] = await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n BETWEEN 600000 AND 799999`);
+  expect(Number(c.n)).toBe(80);
+});
+
+test('a malformed --lanes value is a usage error with a clear message', async () => {
+  const s = startSidecar(PREFIX, ['--lanes=emails']);
+  expect(await exited(s)).toBe(64);
+  expect(s.output.join('')).toMatch(/--lanes entry "emails" is not "group\[\+group...\]:workers"/);
+});
+
 test('a PHP fatal in an action fails it with "unexpected shutdown" and the worker is replaced', async () => {
   enqueue('sidecar_test_fatal', 1, '');
   enqueue('sidecar_test_count', 5, '100000 + $i');
