@@ -194,6 +194,29 @@ CONF
   wait_for php-fpm 40 test -S "$RUN/php-fpm.sock"
 }
 
+# One nginx server block for WordPress on 127.0.0.1:$1; $2 is an extra fastcgi_param line (or empty).
+server_block() {
+  cat <<BLOCK
+  server {
+    listen 127.0.0.1:$1;
+    root $DOCROOT;
+    index index.php;
+    client_max_body_size 16m;
+    location / { try_files \$uri \$uri/ /index.php?\$args; }
+    location ~ \.php\$ {
+      try_files \$uri =404;
+      include /etc/nginx/fastcgi_params;
+      # Debian's fastcgi_params sends \$host (no port) as HTTP_HOST; WordPress builds admin URLs from it.
+      fastcgi_param HTTP_HOST \$http_host;
+      $2
+      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+      fastcgi_pass unix:$RUN/php-fpm.sock;
+      fastcgi_read_timeout 600;
+    }
+  }
+BLOCK
+}
+
 start_nginx() {
   if pid_alive "$RUN/nginx.pid"; then say "nginx already running"; return; fi
   port_taken_by_other "$HTTP_PORT" "$RUN/nginx.pid" && die "port $HTTP_PORT is taken by another process; set SIDECAR_STACK_HTTP_PORT"
@@ -215,41 +238,10 @@ http {
   uwsgi_temp_path $RUN/nginx-tmp/uwsgi;
   scgi_temp_path $RUN/nginx-tmp/scgi;
   keepalive_timeout 65;
-  server {
-    listen 127.0.0.1:$HTTP_PORT;
-    root $DOCROOT;
-    index index.php;
-    client_max_body_size 16m;
-    location / { try_files \$uri \$uri/ /index.php?\$args; }
-    location ~ \.php\$ {
-      try_files \$uri =404;
-      include /etc/nginx/fastcgi_params;
-      # Debian's fastcgi_params sends \$host (no port) as HTTP_HOST; WordPress builds admin URLs from it.
-      fastcgi_param HTTP_HOST \$http_host;
-      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-      fastcgi_pass unix:$RUN/php-fpm.sock;
-      fastcgi_read_timeout 600;
-    }
-  }
+$(server_block "$HTTP_PORT" "")
   # Test/bench server (loopback only, dev stack only): the X-WP-Table-Prefix header picks the site, so test files and
   # the benchmark reach their own table prefix over HTTP. wp-config.php reads it with getenv('WP_TABLE_PREFIX').
-  server {
-    listen 127.0.0.1:$PREFIX_PORT;
-    root $DOCROOT;
-    index index.php;
-    client_max_body_size 16m;
-    location / { try_files \$uri \$uri/ /index.php?\$args; }
-    location ~ \.php\$ {
-      try_files \$uri =404;
-      include /etc/nginx/fastcgi_params;
-      # Debian's fastcgi_params sends \$host (no port) as HTTP_HOST; WordPress builds admin URLs from it.
-      fastcgi_param HTTP_HOST \$http_host;
-      fastcgi_param WP_TABLE_PREFIX \$http_x_wp_table_prefix;
-      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-      fastcgi_pass unix:$RUN/php-fpm.sock;
-      fastcgi_read_timeout 600;
-    }
-  }
+$(server_block "$PREFIX_PORT" 'fastcgi_param WP_TABLE_PREFIX $http_x_wp_table_prefix;')
 }
 CONF
   nohup "$SBIN/nginx" -c "$RUN/nginx.conf" -e "$LOGS/nginx-error.log" >"$LOGS/nginx.out" 2>&1 &
@@ -260,7 +252,7 @@ CONF
 start_sidecar() {
   [ "$START_SIDECAR" = 1 ] || return 0
   if pid_alive "$RUN/sidecar.pid"; then say "sidecar already running (pid $(cat "$RUN/sidecar.pid"))"; return; fi
-  nohup node "$ROOT/dist/src-worker/bin.js" --path="$DOCROOT" --http-port=$((HTTP_PORT + 2)) \
+  nohup node --max-semi-space-size=2 "$ROOT/dist/src-worker/bin.js" --path="$DOCROOT" --http-port=$((HTTP_PORT + 2)) \
     --nudge-port=$((HTTP_PORT + 1)) >>"$LOGS/sidecar.log" 2>&1 &
   echo $! >"$RUN/sidecar.pid"
   wait_for sidecar 80 curl -fsS "http://127.0.0.1:$((HTTP_PORT + 2))/healthz"

@@ -5,7 +5,7 @@ import { toQueryString, ActionsQuery } from './lib/query';
 const NS = '/sidecar-scheduler/v1';
 
 export interface Overview {
-  mode: string; now: string; counts: Record<string, number>;
+  mode: string; now: string; counts: Record<string, number>; countsApproximate?: boolean;
   pastDue: { count: number; oldestAgeSeconds: number };
   inProgress: Array<{ id: number; hook: string; runningSeconds: number }>;
   perMinute: Array<{ time: string; completed: number; failed: number }>;

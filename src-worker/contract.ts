@@ -22,7 +22,7 @@ export const contract = {
   "schema": {
     "STORE_VERSION": 7,
     "LOGGER_VERSION": 3,
-    "SIDECAR_VERSION": 3,
+    "SIDECAR_VERSION": 4,
     "STORE_OPTION": "schema-ActionScheduler_StoreSchema",
     "LOGGER_OPTION": "schema-ActionScheduler_LoggerSchema",
     "SIDECAR_OPTION": "sidecar_scheduler_schema"

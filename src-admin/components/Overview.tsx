@@ -36,7 +36,8 @@ export function Overview({ data, timezone, onFilterStatus }: { data: OverviewDat
         {Object.entries(data.counts).map(([status, n]) => (
           <button key={status} type="button" role="listitem" className="sidecar-stat-button" onClick={() => onFilterStatus(status)}
             aria-label={sprintf(/* translators: 1: count, 2: status */ __('%1$d %2$s: show in the list', 'sidecar-scheduler'), n, STATUS_LABELS[status] ?? status)}>
-            <Stat label={STATUS_LABELS[status] ?? status} value={n} tone={status === 'failed' && n > 0 ? 'bad' : undefined} />
+            <Stat label={STATUS_LABELS[status] ?? status} value={data.countsApproximate && status === 'complete' ? `≈ ${n}` : n} tone={status === 'failed' && n > 0 ? 'bad' : undefined}
+              hint={data.countsApproximate && status === 'complete' ? __('estimated: large table', 'sidecar-scheduler') : undefined} />
           </button>
         ))}
         <button type="button" role="listitem" className="sidecar-stat-button" onClick={() => onFilterStatus('past-due')}

@@ -12,6 +12,7 @@ const HELP = `Usage: npm run bench -- [options]
   --scenarios=enqueue,drain,latency,bigtable   which to run (default: all)
   --size=10000            actions for enqueue and for each drain
   --large-size=100000     the large drain (php channel, 2 workers; also the memory check); 0 skips it
+  --rest-size=2000        actions per rest-channel drain (one WordPress boot per action: far slower than pipes)
   --channels=php,rest     drain channels (wp-cli is not installable here and is reported as such)
   --workers=1,2,4         drain worker counts
   --runs=3                repetitions; every number is the median with min and max
@@ -22,7 +23,7 @@ const HELP = `Usage: npm run bench -- [options]
 const { values: o } = parseArgs({
   options: {
     scenarios: { type: 'string', default: 'enqueue,drain,latency,bigtable' }, size: { type: 'string', default: '10000' },
-    'large-size': { type: 'string', default: '100000' }, channels: { type: 'string', default: 'php,rest' }, workers: { type: 'string', default: '1,2,4' },
+    'large-size': { type: 'string', default: '100000' }, 'rest-size': { type: 'string', default: '2000' }, channels: { type: 'string', default: 'php,rest' }, workers: { type: 'string', default: '1,2,4' },
     runs: { type: 'string', default: '3' }, 'latency-count': { type: 'string', default: '500' }, 'big-rows': { type: 'string', default: '1000000' },
     'big-due': { type: 'string', default: '200000' }, quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
   },
@@ -33,6 +34,7 @@ const num = (v: string | undefined, q: number) => (quick ? q : Number(v));
 const scenarios = new Set(String(o.scenarios).split(','));
 const size = num(o.size, 2000);
 const largeSize = num(o['large-size'], 0);
+const restSize = num(o['rest-size'], 500);
 const runs = Math.max(1, Number(o.runs));
 const channels = String(o.channels).split(',').filter(Boolean);
 const workerCounts = String(o.workers).split(',').map(Number).filter((n) => n > 0);
@@ -72,7 +74,7 @@ async function main() {
 
   if (scenarios.has('enqueue')) results.enqueue = await enqueue(prefix, size, runs, progress);
   if (scenarios.has('drain')) {
-    for (const channel of channels) for (const w of workerCounts) results.drain.push(await drain(prefix, size, channel, w, runs, progress));
+    for (const channel of channels) for (const w of workerCounts) results.drain.push(await drain(prefix, channel === 'rest' ? restSize : size, channel, w, runs, progress));
     if (largeSize > 0) results.drain.push(await drain(prefix, largeSize, 'php', 2, runs, progress));
   }
   results.wpCli = 'wp-cli channel: not measured; WP-CLI is not served by any registry reachable here. It runs the same worker code as the php channel.';
@@ -116,7 +118,7 @@ async function main() {
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${facts.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: facts, options: { size, largeSize, runs, channels, workerCounts, latencyCount, bigRows, bigDue }, results, table }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine: facts, options: { size, largeSize, restSize, runs, channels, workerCounts, latencyCount, bigRows, bigDue }, results, table }, null, 2));
   writeFileSync(join(dir, 'latest.md'), table + '\n');
   console.log(`results written to ${file}`);
 }

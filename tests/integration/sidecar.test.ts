@@ -1,5 +1,8 @@
 // The sidecar against the real stack: exactly-once under 3 concurrent sidecars, crash recovery, graceful stop, bad schema.
-import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, PREFIX_SITE } from '../helpers/stack';
+import { execFileSync } from 'node:child_process';
+import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, PREFIX_SITE, eventually } from '../helpers/stack';
+
+const waitForRow = (sql: string) => eventually(() => rows(sql), (r) => r.length > 0, 60000, 50);
 
 const PREFIX = 'tside_';
 const runsTable = `${PREFIX}sidecar_test_runs`;
@@ -13,20 +16,20 @@ beforeAll(async () => {
 const enqueue = (hook: string, count: number, args = '$i') =>
   php(PREFIX, `for ($i = 0; $i < ${count}; $i++) { as_enqueue_async_action('${hook}', array(${args}), 'itest'); }`);
 
-test('3000 actions run exactly once by 3 sidecars at the same time (counted outside our bookkeeping)', async () => {
-  enqueue('sidecar_test_count', 3000);
+test('10,000 actions run exactly once by 3 sidecars at the same time (counted outside our bookkeeping)', async () => {
+  enqueue('sidecar_test_count', 10000);
   const sidecars = [0, 1, 2].map(() => startSidecar(PREFIX, ['--once', '--workers=2', '--batch-size=25']));
   const codes = await Promise.all(sidecars.map((s) => exited(s)));
   expect(codes).toEqual([0, 0, 0]);
   const [c] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runsTable}`);
-  expect(Number(c.n)).toBe(3000);
-  expect(Number(c.d)).toBe(3000);
+  expect(Number(c.n)).toBe(10000);
+  expect(Number(c.d)).toBe(10000);
   const [s] = await rows(`SELECT SUM(status='complete') AS done, SUM(status<>'complete') AS other, SUM(claim_id<>0) AS claimed FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_count'`);
-  expect([Number(s.done), Number(s.other), Number(s.claimed)]).toEqual([3000, 0, 0]);
+  expect([Number(s.done), Number(s.other), Number(s.claimed)]).toEqual([10000, 0, 0]);
   const [claims] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_claims`);
   expect(Number(claims.n)).toBe(0);
   const [logs] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) WHERE a.hook='sidecar_test_count' AND l.message='action complete via Sidecar'`);
-  expect(Number(logs.n)).toBe(3000);
+  expect(Number(logs.n)).toBe(10000);
 });
 
 test('rest channel: signed loopback requests run every action exactly once', async () => {
@@ -60,6 +63,47 @@ test('a malformed --lanes value is a usage error with a clear message', async ()
   expect(s.output.join('')).toMatch(/--lanes entry "emails" is not "group\[\+group...\]:workers"/);
 });
 
+test('recurring and cron chains continue across runs of a live sidecar', async () => {
+  php(PREFIX, `as_schedule_recurring_action(time(), 1, 'sidecar_test_noop', array('chain'), 'chains'); as_schedule_cron_action(time() - 120, '* * * * *', 'sidecar_test_noop', array('cron'), 'chains');`);
+  const s = startSidecar(PREFIX, ['--workers=1', '--poll-ms=100']);
+  await new Promise((r) => setTimeout(r, 4500));
+  s.kill('SIGTERM');
+  expect(await exited(s, 30000)).toBe(0);
+  const interval = await rows(`SELECT status, COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE args = '["chain"]' GROUP BY status`);
+  const by = Object.fromEntries(interval.map((r: any) => [r.status, Number(r.n)]));
+  expect(by.complete).toBeGreaterThanOrEqual(3); // due every second, started when due: the chain kept going
+  expect(by.pending).toBe(1); // and exactly one successor waits
+  const cron = await rows(`SELECT status, scheduled_date_gmt FROM ${PREFIX}actionscheduler_actions WHERE args = '["cron"]' ORDER BY action_id`);
+  expect(cron.map((r: any) => r.status)).toEqual(['complete', 'pending']);
+  expect(cron[1].scheduled_date_gmt).toMatch(/:00$/); // the next minute, in UTC, seconds zeroed
+  expect(Date.parse(cron[1].scheduled_date_gmt.replace(' ', 'T') + 'Z')).toBeGreaterThan(Date.now() - 1000);
+  php(PREFIX, `as_unschedule_all_actions('', array(), 'chains');`);
+});
+
+test('kill -9 of a PHP worker in the middle of an action: it fails with the library message, the rest run, nothing twice', async () => {
+  enqueue('sidecar_test_sleep', 1, '20');
+  enqueue('sidecar_test_count', 5, '800000 + $i');
+  const s = startSidecar(PREFIX, ['--workers=1']);
+  const [sleeping] = await waitForRow(`SELECT action_id FROM ${PREFIX}actionscheduler_actions WHERE hook = 'sidecar_test_sleep' AND status = 'in-progress'`);
+  // The worker is the sidecar's php child running the sleep; kill it as the OOM killer would.
+  const worker = execFileSync('pgrep', ['-P', String(s.pid), 'php'], { encoding: 'utf8' }).trim().split('\n')[0];
+  process.kill(Number(worker), 'SIGKILL');
+  await waitFor(async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n BETWEEN 800000 AND 899999`))[0].n) === 5, 60000);
+  s.kill('SIGTERM');
+  expect(await exited(s, 30000)).toBe(0);
+  const [a] = await rows(`SELECT status FROM ${PREFIX}actionscheduler_actions WHERE action_id = ?`, [sleeping.action_id]);
+  expect(a.status).toBe('failed');
+  const logs = await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id = ? ORDER BY log_id`, [sleeping.action_id]);
+  expect(logs.map((l: any) => l.message).pop()).toMatch(/^action marked as failed after \d+ seconds\. Unknown error occurred\. Check server, PHP and database error logs to diagnose cause\.$/);
+});
+
+test('DB_HOST as host:port over TCP works as well as the socket', async () => {
+  enqueue('sidecar_test_count', 3, '900000 + $i');
+  const s = startSidecar(PREFIX, ['--once', '--db-host=127.0.0.1:' + (process.env.SIDECAR_STACK_DB_PORT ?? '33306')]);
+  expect(await exited(s)).toBe(0);
+  expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n BETWEEN 900000 AND 999999`))[0].n)).toBe(3);
+});
+
 test('a PHP fatal in an action fails it with "unexpected shutdown" and the worker is replaced', async () => {
   enqueue('sidecar_test_fatal', 1, '');
   enqueue('sidecar_test_count', 5, '100000 + $i');
@@ -78,7 +122,7 @@ test('an action over the time limit is killed and failed with the library messag
   enqueue('sidecar_test_count', 3, '200000 + $i');
   const s = startSidecar(PREFIX, ['--once', '--workers=1', '--action-timeout=2']);
   expect(await exited(s)).toBe(0);
-  const [a] = await rows(`SELECT action_id, status FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_sleep'`);
+  const [a] = await rows(`SELECT action_id, status FROM ${PREFIX}actionscheduler_actions WHERE hook='sidecar_test_sleep' AND args = '[30]'`);
   expect(a.status).toBe('failed');
   const logs = await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id=? ORDER BY log_id`, [a.action_id]);
   expect(logs.map((l: any) => l.message)).toContain('action marked as failed after 2 seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.');

@@ -13,10 +13,7 @@ final class Health {
 		$a   = $wpdb->prefix . Contract::TABLE_ACTIONS;
 		$now = gmdate( 'Y-m-d H:i:s' );
 
-		$counts = array_fill_keys( array_values( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_COMPLETE, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ) ), 0 );
-		foreach ( $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$a} GROUP BY status" ) as $row ) { // phpcs:ignore WordPress.DB
-			$counts[ $row->status ] = (int) $row->n;
-		}
+		list( $counts, $approximate ) = self::status_counts();
 		$past_due = $wpdb->get_row( $wpdb->prepare( "SELECT COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status = 'pending' AND scheduled_date_gmt <= %s", $now ) ); // phpcs:ignore WordPress.DB
 		$running  = $wpdb->get_results( "SELECT action_id, hook, last_attempt_gmt FROM {$a} WHERE status = 'in-progress' ORDER BY last_attempt_gmt ASC LIMIT 50" ); // phpcs:ignore WordPress.DB
 
@@ -55,6 +52,7 @@ final class Health {
 			'mode'       => \SidecarScheduler\Plugin::mode(),
 			'now'        => $now,
 			'counts'     => $counts,
+			'countsApproximate' => $approximate,
 			'pastDue'    => array( 'count' => $past_due ? (int) $past_due->n : 0, 'oldestAgeSeconds' => $oldest_age ),
 			'inProgress' => array_map(
 				function ( $r ) {
@@ -79,6 +77,32 @@ final class Health {
 		);
 		$data['warnings'] = self::warnings( $data );
 		return $data;
+	}
+
+	/** Rows above which "complete" is estimated instead of counted (counting 1M rows takes ~200 ms). */
+	const EXACT_COUNT_LIMIT = 200000;
+
+	/**
+	 * Counts per status. Small tables: one exact GROUP BY. Big tables: the statuses people act on (pending,
+	 * in-progress, failed, canceled) are counted exactly through the status index, and "complete", usually the bulk,
+	 * is the table's row estimate minus those, flagged as approximate for the screen to show "≈".
+	 */
+	private static function status_counts() {
+		global $wpdb;
+		$a      = $wpdb->prefix . Contract::TABLE_ACTIONS;
+		$counts = array_fill_keys( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_COMPLETE, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ), 0 );
+		$rows   = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', $a ) );
+		if ( $rows < self::EXACT_COUNT_LIMIT ) {
+			foreach ( (array) $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$a} GROUP BY status" ) as $row ) { // phpcs:ignore WordPress.DB
+				$counts[ $row->status ] = (int) $row->n;
+			}
+			return array( $counts, false );
+		}
+		foreach ( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ) as $status ) {
+			$counts[ $status ] = (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$a} WHERE status = %s", $status ) ); // phpcs:ignore WordPress.DB
+		}
+		$counts[ Contract::STATUS_COMPLETE ] = max( 0, $rows - array_sum( $counts ) );
+		return array( $counts, true );
 	}
 
 	private static function median( array $values ) {
