@@ -55,8 +55,12 @@ require_tools() {
       die "missing system packages: ${missing[*]}. Run: sudo bash scripts/install-system-packages.sh"
     fi
   fi
+  # Read the module list once into a variable: `php -m | grep -q` under pipefail fails at random, because grep -q
+  # exits at the first match while PHP is still writing one module per write() and PHP then dies of SIGPIPE.
+  local modules
+  modules=$(php -m 2>/dev/null) || die "php -m failed; is PHP 8.2 installed correctly?"
   for ext in mysqli mbstring xml curl; do
-    php -m | grep -qix "$ext" || die "PHP extension '$ext' is missing. Run: sudo bash scripts/install-system-packages.sh"
+    grep -qix "$ext" <<<"$modules" || die "PHP extension '$ext' is missing. Run: sudo bash scripts/install-system-packages.sh"
   done
 }
 

@@ -38,9 +38,20 @@ test('a missing PHP extension is named, with the command that installs it', () =
   expect(r.out).toMatch(/PHP extension 'mysqli' is missing\. Run: sudo bash scripts\/install-system-packages\.sh/);
 });
 
+test('a PHP that writes its module list slowly passes the extension check (no SIGPIPE race with grep -q)', () => {
+  // One module per write, with pauses: with `php -m | grep -q` under pipefail, grep would leave early and PHP's
+  // next write would die of SIGPIPE, which read as "extension missing" (it broke a CI run once).
+  stub('php', `if [ "$1" = "-m" ]; then /usr/bin/php -m | while read -r l; do echo "$l"; sleep 0.01; done; else exec /usr/bin/php "$@"; fi`);
+  stub('mariadb-install-db', 'echo "stopped here on purpose" >&2; exit 1');
+  const r = up({ PATH: `${join(dir, 'bin')}:${process.env.PATH}` });
+  expect(r.out).not.toMatch(/PHP extension/);
+  expect(r.out).toMatch(/mariadb-install-db failed/);
+  expect(r.code).toBe(1);
+});
+
 test('MariaDB that apt cannot install: a clear message, not a stack trace', () => {
   stub('php', 'exec /usr/bin/php "$@"');
-  stub('dpkg', 'exit 1'); // every package looks missing
+  stub('dpkg-query', 'exit 1'); // every package looks missing
   stub('apt-get', 'if [ "$1" = "update" ]; then exit 0; fi; echo "E: Unable to locate package mariadb-server" >&2; exit 100');
   const r = up({ PATH: `${join(dir, 'bin')}:${process.env.PATH}`, SIDECAR_STACK_SBIN: join(dir, 'no-sbin') });
   expect(r.code).toBe(1);
