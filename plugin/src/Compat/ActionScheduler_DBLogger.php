@@ -105,11 +105,68 @@ abstract class ActionScheduler_Logger {
 }
 
 class ActionScheduler_DBLogger extends ActionScheduler_Logger {
+	/** @var array[]|null Held-back "started"/"complete" lines (null: every line is written at once, as the library does). */
+	private $deferred = null;
+	private $deferring_this_line = false;
+
+	/**
+	 * The sidecar's worker: hold back the "action started" and "action complete" lines and write them as one
+	 * multi-row INSERT (one statement fewer per action). Safe because the worker's CommitPipeline keeps these writes
+	 * in the transaction that commits before the next callback, and flushes them first; any other statement on the
+	 * logs table flushes them before it runs (QueryWatch), so log IDs keep the library's order and readers see them.
+	 * Each line keeps the time it was logged at.
+	 */
+	public function defer_execution_logs() {
+		if ( null === $this->deferred ) {
+			$this->deferred = array();
+		}
+	}
+
+	public function log_started_action( $action_id, $context = '' ) {
+		$this->deferring_this_line = null !== $this->deferred;
+		try {
+			parent::log_started_action( $action_id, $context );
+		} finally {
+			$this->deferring_this_line = false;
+		}
+	}
+
+	public function log_completed_action( $action_id, $action = null, $context = '' ) {
+		$this->deferring_this_line = null !== $this->deferred;
+		try {
+			parent::log_completed_action( $action_id, $action, $context );
+		} finally {
+			$this->deferring_this_line = false;
+		}
+	}
+
+	/** Writes the held-back lines, in the order they were logged. False when the INSERT failed. */
+	public function flush_deferred() {
+		global $wpdb;
+		if ( empty( $this->deferred ) ) {
+			return true;
+		}
+		$values         = implode( ',', $this->deferred );
+		$this->deferred = array();
+		return false !== $wpdb->query( "INSERT INTO {$wpdb->actionscheduler_logs} (action_id, message, log_date_gmt, log_date_local) VALUES {$values}" ); // phpcs:ignore WordPress.DB.PreparedSQL -- each row was prepared in log().
+	}
+
+	/** The transaction they belonged to was rolled back: so are they. */
+	public function discard_deferred() {
+		if ( null !== $this->deferred ) {
+			$this->deferred = array();
+		}
+	}
+
 	public function log( $action_id, $message, ?DateTime $date = null ) {
 		global $wpdb;
 		$date      = empty( $date ) ? as_get_datetime_object() : clone $date;
 		$date_gmt  = $date->format( 'Y-m-d H:i:s' );
 		ActionScheduler_TimezoneHelper::set_local_timezone( $date );
+		if ( $this->deferring_this_line ) {
+			$this->deferred[] = $wpdb->prepare( '(%d, %s, %s, %s)', $action_id, $message, $date_gmt, $date->format( 'Y-m-d H:i:s' ) );
+			return 0;
+		}
 		$wpdb->insert(
 			$wpdb->actionscheduler_logs,
 			array( 'action_id' => $action_id, 'message' => $message, 'log_date_gmt' => $date_gmt, 'log_date_local' => $date->format( 'Y-m-d H:i:s' ) ),

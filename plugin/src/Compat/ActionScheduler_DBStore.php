@@ -154,13 +154,22 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	}
 
 	public function fetch_action( $action_id ) {
+		return $this->action_from_row( $action_id, $this->fetch_row( $action_id ) );
+	}
+
+	/** The action's row with its group slug, or null. */
+	private function fetch_row( $action_id ) {
 		global $wpdb;
-		$data = $wpdb->get_row(
+		return $wpdb->get_row(
 			$wpdb->prepare(
 				"SELECT a.*, g.slug AS `group` FROM {$wpdb->actionscheduler_actions} a LEFT JOIN {$wpdb->actionscheduler_groups} g ON a.group_id=g.group_id WHERE a.action_id=%d",
 				$action_id
 			)
 		);
+	}
+
+	/** What fetch_action() returns for a row read earlier (null: no such action). */
+	public function action_from_row( $action_id, $data ) {
 		if ( empty( $data ) ) {
 			return $this->get_null_action();
 		}
@@ -175,6 +184,15 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			return $this->get_null_action();
 		}
 		return $action;
+	}
+
+	/**
+	 * get_status() and the row fetch_action() reads, in one SELECT (the sidecar's worker: one statement fewer per
+	 * action). Throws as get_status() does. Returns array( status, row ); pass the row to action_from_row().
+	 */
+	public function get_status_and_row( $action_id ) {
+		$row = $this->fetch_row( $action_id );
+		return array( $this->checked_status( null === $row ? null : $row->status ), $row );
 	}
 
 	protected function make_action_from_db_record( $data ) {
@@ -621,7 +639,10 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 
 	public function get_status( $action_id ) {
 		global $wpdb;
-		$status = $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) );
+		return $this->checked_status( $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) ) );
+	}
+
+	private function checked_status( $status ) {
 		if ( null === $status ) {
 			throw new InvalidArgumentException( __( 'Invalid action ID. No status found.', 'action-scheduler' ) );
 		} elseif ( empty( $status ) ) {

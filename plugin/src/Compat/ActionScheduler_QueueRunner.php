@@ -148,7 +148,16 @@ class ActionScheduler_QueueRunner {
 		$valid_action = false;
 		try {
 			do_action( 'action_scheduler_before_execute', $action_id, $context );
-			if ( ActionScheduler_Store::STATUS_PENDING !== $this->store->get_status( $action_id ) ) {
+			// In the sidecar's worker the status check also reads the row fetch_action() needs (one SELECT instead
+			// of two); the row is reused only if nothing wrote to the actions table in between. See QueryWatch.
+			$reuse_row = \SidecarScheduler\Runner\QueryWatch::active() && 'ActionScheduler_DBStore' === get_class( $this->store );
+			if ( $reuse_row ) {
+				$writes_before     = \SidecarScheduler\Runner\QueryWatch::actions_writes();
+				list( $status, $row ) = $this->store->get_status_and_row( $action_id );
+			} else {
+				$status = $this->store->get_status( $action_id );
+			}
+			if ( ActionScheduler_Store::STATUS_PENDING !== $status ) {
 				do_action( 'action_scheduler_execution_ignored', $action_id, $context );
 				restore_error_handler();
 				$this->current_action_id = null;
@@ -156,7 +165,9 @@ class ActionScheduler_QueueRunner {
 			}
 			$valid_action = true;
 			do_action( 'action_scheduler_begin_execute', $action_id, $context );
-			$action = $this->store->fetch_action( $action_id );
+			$action = ( $reuse_row && \SidecarScheduler\Runner\QueryWatch::actions_writes() === $writes_before )
+				? $this->store->action_from_row( $action_id, $row )
+				: $this->store->fetch_action( $action_id );
 			$this->store->log_execution( $action_id );
 			// Our own hook, for the sidecar worker: the last moment before plugin code runs (see Runner\CommitPipeline).
 			do_action( 'sidecar_scheduler_before_callback', $action_id );

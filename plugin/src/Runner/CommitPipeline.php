@@ -27,6 +27,8 @@ final class CommitPipeline {
 	private $open = false;
 	/** @var int|null The connection the open transaction lives on. */
 	private $thread = null;
+	/** @var \ActionScheduler_DBLogger|null Ours, when it holds back the started/complete lines until the commit. */
+	private $logger = null;
 
 	public static function enabled() {
 		return (bool) apply_filters( 'sidecar_scheduler_pipeline_commits', true );
@@ -50,6 +52,13 @@ final class CommitPipeline {
 		// A fatal error while a transaction is open: roll back first, so the fatal-error monitor's failure mark
 		// (priority 0 on shutdown) is written on its own instead of being lost with the connection.
 		add_action( 'shutdown', array( $this, 'rollback' ), -1000 );
+		// Standalone mode: two statements fewer per action, invisible to anyone reading the tables (see QueryWatch).
+		$logger = \ActionScheduler::logger();
+		if ( $logger instanceof \ActionScheduler_DBLogger && method_exists( $logger, 'defer_execution_logs' ) ) {
+			$logger->defer_execution_logs();
+			$this->logger = $logger;
+			QueryWatch::register( array( $logger, 'flush_deferred' ) );
+		}
 	}
 
 	public function begin() {
@@ -66,6 +75,10 @@ final class CommitPipeline {
 		global $wpdb;
 		if ( ! $this->open ) {
 			return true;
+		}
+		if ( $this->logger && ! $this->logger->flush_deferred() ) {
+			$this->rollback();
+			return false;
 		}
 		$this->open = false;
 		// wpdb reconnects by itself after "server has gone away" and then runs COMMIT on a fresh connection, where
@@ -91,6 +104,9 @@ final class CommitPipeline {
 
 	public function rollback() {
 		global $wpdb;
+		if ( $this->logger ) {
+			$this->logger->discard_deferred();
+		}
 		if ( $this->open ) {
 			$wpdb->query( 'ROLLBACK' );
 			$this->open = false;
