@@ -4,11 +4,11 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { SidecarConfig } from './config/config';
-import { Claimer, Claim } from './claim/claimer';
+import { Claimer, Claim, ClaimedAction } from './claim/claimer';
 import type { Pool, Tables } from './db/database';
 import { isConnectionError } from './db/database';
 import { mysqlUtc } from './db/site-time';
-import type { Executor, PhpSettings, RunResult } from './execute/executor';
+import type { Executor, PhpSettings, RunResult, StreamEnd, StreamLimits } from './execute/executor';
 import { ProcessExecutor } from './execute/process-executor';
 import { Metrics, MinuteStats } from './metrics';
 import { Wake } from './wake';
@@ -148,32 +148,56 @@ export class Sidecar implements HealthSource {
 
   private async runClaim(lane: Lane, claim: Claim) {
     lane.busy = true;
+    const byId = new Map(claim.actions.map((a) => [a.id, a]));
+    const setCurrent = (id: number | undefined) => {
+      const a = id === undefined ? undefined : byId.get(id);
+      lane.current = a ? { id: a.id, hook: a.hook, since: Date.now() } : undefined;
+    };
     // The worker commits an action's completion together with the next action's start (see CommitPipeline.php),
     // so if the worker dies, the previous action's completion may be lost too: recover() then fails it as well
     // (a no-op when it did commit).
     let previous: number | undefined;
+    let remaining = claim.actions.map((a) => a.id);
     try {
-      for (const action of claim.actions) {
-        // On SIGTERM nothing new starts; the release below returns the rest of the batch to the queue untouched.
-        if (this.stopping) break;
-        lane.current = { id: action.id, hook: action.hook, since: Date.now() };
+      // On SIGTERM nothing new starts; the release below returns the rest of the batch to the queue untouched.
+      while (remaining.length && !this.stopping) {
+        const ex = lane.executor;
+        const limits = this.limits(ex);
+        if (limits.max <= 0) {
+          await ex.flush().catch(() => undefined);
+          await this.replace(lane, 'max-jobs');
+          continue;
+        }
+        setCurrent(remaining[0]);
         this.d.metrics.running.inc();
-        const waitMs = Math.max(0, Date.now() - Date.parse(action.scheduledGmt.replace(' ', 'T') + 'Z'));
-        let result: RunResult;
+        let end: StreamEnd;
         try {
-          result = await lane.executor.run(action.id, claim.claimId, claim.claimedAt);
+          end = await ex.runStream(remaining, claim.claimId, claim.claimedAt, limits, (r) => {
+            this.record(byId.get(r.id), r);
+            previous = r.id;
+            setCurrent(remaining[remaining.indexOf(r.id) + 1]);
+          });
         } finally {
           this.d.metrics.running.dec();
           lane.current = undefined;
         }
-        if (result.status === 'timeout' || result.status === 'crashed') {
-          await this.recover(lane, action.id, result, previous);
+        remaining = end.notStarted;
+        if (end.reason === 'timeout' || end.reason === 'crashed') {
+          if (end.failed) {
+            await this.recover(lane, end.failed.id, end.failed, previous);
+            this.record(byId.get(end.failed.id), end.failed);
+          } else {
+            // Died after its last action reported, before the batch ended: that action's completion may be lost.
+            await this.recover(lane, undefined, { id: 0, status: end.reason, ms: 0, error: 'the worker died after its last action' }, previous);
+          }
           previous = undefined;
-        } else {
-          previous = action.id;
+        } else if (end.reason === 'limit' || end.reason === 'memory') {
+          await ex.flush().catch(() => undefined);
+          await this.replace(lane, end.reason === 'limit' ? 'max-jobs' : 'memory');
+          previous = undefined;
+        } else if (end.reason === 'stopped') {
+          break;
         }
-        this.record(action.groupId, result, waitMs);
-        await this.maybeRecycle(lane);
       }
       await lane.executor.flush().catch(async (e) => { this.d.log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await this.replace(lane, 'flush-failed'); });
       if (lane.executor instanceof ProcessExecutor && lane.executor.codeChanged) {
@@ -186,23 +210,36 @@ export class Sidecar implements HealthSource {
     }
   }
 
+  /** When this lane's worker must stop taking actions: after --max-jobs-per-worker, or above --max-worker-memory-mb. */
+  private limits(ex: Executor): StreamLimits {
+    const jobs = ex instanceof ProcessExecutor ? ex.jobs : 0;
+    return { max: this.d.config.maxJobsPerWorker - jobs, maxMemBytes: this.d.config.maxWorkerMemoryMb * 1024 * 1024 };
+  }
+
   /**
    * The worker was killed (time limit) or died (fatal, OOM, kill -9). PHP's own shutdown handler may already have
    * failed the action; the fail request is idempotent and only changes a row still pending or in progress.
    */
-  private async recover(lane: Lane, id: number, result: RunResult, previous?: number) {
-    this.d.log.warn({ action: id, status: result.status, error: result.error }, 'action did not finish; replacing worker');
+  private async recover(lane: Lane, id: number | undefined, result: RunResult, previous?: number) {
+    this.d.log.warn({ action: id, status: result.status, error: result.error }, id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker');
     await this.replace(lane, result.status);
+    if (id === undefined) {
+      if (previous !== undefined) await this.failIfUncommitted(lane, previous, result);
+      return;
+    }
     let fatal: { message: string; file: string; line: number } | undefined;
     if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
     const req = fatal
       ? { id, reason: 'crash' as const, error: fatal }
       : { id, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
     try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
-    if (previous !== undefined) {
-      const lost = { id: previous, reason: 'crash' as const, error: { message: `the worker died before the completion of this action was committed (${result.error ?? result.status})`, file: '', line: 0 } };
-      await lane.executor.fail(lost).catch((e) => this.d.log.error({ action: previous, err: (e as Error).message }, 'could not check the previous action'));
-    }
+    if (previous !== undefined) await this.failIfUncommitted(lane, previous, result);
+  }
+
+  /** Fails `id` only if its completion never reached the database (the row is still in progress). */
+  private async failIfUncommitted(lane: Lane, id: number, cause: RunResult) {
+    const lost = { id, reason: 'crash' as const, error: { message: `the worker died before the completion of this action was committed (${cause.error ?? cause.status})`, file: '', line: 0 } };
+    await lane.executor.fail(lost).catch((e) => this.d.log.error({ action: id, err: (e as Error).message }, 'could not check the previous action'));
   }
 
   private async replace(lane: Lane, reason: string) {
@@ -221,15 +258,11 @@ export class Sidecar implements HealthSource {
     }
   }
 
-  private async maybeRecycle(lane: Lane) {
-    const ex = lane.executor;
-    if (ex instanceof ProcessExecutor && (ex.jobs >= this.d.config.maxJobsPerWorker || ex.lastMem > this.d.config.maxWorkerMemoryMb * 1024 * 1024)) {
-      await ex.flush().catch(() => undefined);
-      await this.replace(lane, ex.jobs >= this.d.config.maxJobsPerWorker ? 'max-jobs' : 'memory');
-    }
-  }
-
-  private record(groupId: number, result: RunResult, waitMs: number) {
+  private record(action: ClaimedAction | undefined, result: RunResult) {
+    if (!action) return;
+    const groupId = action.groupId;
+    // Due → started: the action started `ms` before it reported.
+    const waitMs = Math.max(0, Date.now() - result.ms - Date.parse(action.scheduledGmt.replace(' ', 'T') + 'Z'));
     const ok = result.status === 'complete' || result.status === 'ignored' || result.status === 'invalid' || result.status === 'lost';
     this.d.metrics.executed.inc({ status: result.status });
     this.d.metrics.runSeconds.observe(result.ms / 1000);
@@ -300,6 +333,7 @@ export class Sidecar implements HealthSource {
   /** Stop claiming, let running actions finish (bounded by the deadline), release what never started, say goodbye. */
   async stop(deadlineMs: number): Promise<boolean> {
     this.stopping = true;
+    for (const l of this.lanes) l.executor.requestStop();
     for (const t of this.timers) clearInterval(t);
     this.wake.notify();
     const until = Date.now() + deadlineMs;

@@ -10,11 +10,28 @@ export interface PhpSettings {
   retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string;
 }
 
+/** How a stream of actions ended. `failed` is the action that was running when the worker timed out or died. */
+export interface StreamEnd {
+  reason: 'done' | 'stopped' | 'limit' | 'memory' | 'timeout' | 'crashed';
+  results: RunResult[];
+  failed?: RunResult;
+  /** Actions of the stream that never started, in order. */
+  notStarted: number[];
+}
+
+/** A worker due for replacement starts no further action: after `max` more actions, or above `maxMemBytes`. */
+export interface StreamLimits { max: number; maxMemBytes: number }
+
 export interface Executor {
   readonly label: string;
   start(): Promise<void>;
-  /** Runs one claimed action; resolves with its outcome, also when the process died or timed out. */
-  run(id: number, claimId: number, claimedAt: number): Promise<RunResult>;
+  /**
+   * Runs claimed actions in order, reporting each as it finishes, without a round trip per action. Resolves when all
+   * ran, when requestStop() or a limit ended it early, or when the worker timed out or died.
+   */
+  runStream(ids: number[], claimId: number, claimedAt: number, limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd>;
+  /** No further action of the current stream starts; the one running finishes. */
+  requestStop(): void;
   flush(): Promise<void>;
   fail(req: FailRequest): Promise<void>;
   clean(): Promise<void>;
@@ -32,4 +49,17 @@ export function parsePhpFatal(stderr: string): { message: string; file: string; 
   const m = /^(.*) in (\S+?)(?: on line |:)(\d+)\s*$/.exec(body);
   if (m) return { message: m[1].trim(), file: m[2], line: Number(m[3]) };
   return { message: body.trim(), file: '', line: 0 };
+}
+
+/** runStream() for channels without a stream of their own (rest): one run() after another, same outcome. */
+export async function streamByRuns(ex: { run(id: number, claimId: number, claimedAt: number): Promise<RunResult> }, stopRequested: () => boolean, ids: number[], claimId: number, claimedAt: number, onDone: (r: RunResult) => void): Promise<StreamEnd> {
+  const results: RunResult[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    if (stopRequested()) return { reason: 'stopped', results, notStarted: ids.slice(i) };
+    const r = await ex.run(ids[i], claimId, claimedAt);
+    if (r.status === 'timeout' || r.status === 'crashed') return { reason: r.status, results, failed: r, notStarted: ids.slice(i + 1) };
+    results.push(r);
+    onDone(r);
+  }
+  return { reason: 'done', results, notStarted: [] };
 }

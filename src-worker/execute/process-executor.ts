@@ -3,7 +3,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { contract } from '../contract';
-import { Executor, FailRequest, PhpSettings, RunResult, parsePhpFatal } from './executor';
+import { Executor, FailRequest, PhpSettings, RunResult, StreamEnd, StreamLimits, parsePhpFatal } from './executor';
 
 export class WorkerDiedError extends Error {}
 
@@ -15,6 +15,8 @@ export class ProcessExecutor implements Executor {
   private child?: ChildProcess;
   private pending: Pending[] = [];
   private stderrTail = '';
+  /** While a stream runs: where its 'done' / 'stream_end' lines and the worker's death go. */
+  private stream?: { onMessage: (m: any) => void; onExit: (e: Error) => void };
   private exited = false;
   jobs = 0;
   lastMem = 0;
@@ -48,6 +50,7 @@ export class ProcessExecutor implements Executor {
     let msg: any;
     try { msg = JSON.parse(line); } catch { this.log.warn({ line: line.slice(0, 300) }, 'non-protocol output from php worker'); return; }
     if (msg.op === 'error') this.log.error({ message: msg.message }, 'php worker reported an error');
+    if (this.stream && (msg.op === 'done' || msg.op === 'stream_end')) { this.stream.onMessage(msg); return; }
     const i = this.pending.findIndex((p) => p.match(msg));
     if (i >= 0) { const [p] = this.pending.splice(i, 1); p.resolve(msg); }
   }
@@ -57,6 +60,7 @@ export class ProcessExecutor implements Executor {
     this.exited = true;
     const err = new WorkerDiedError(`${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}`);
     for (const p of this.pending.splice(0)) p.reject(err);
+    this.stream?.onExit(err);
   }
 
   private expect(match: (m: any) => boolean, timeoutMs: number): Promise<any> {
@@ -81,28 +85,71 @@ export class ProcessExecutor implements Executor {
   }
 
   /**
-   * A timed-out action's process is killed (PHP cannot be interrupted safely mid-callback); a dead process's
-   * fatal error, if it printed one, is returned so the action fails with "unexpected shutdown" and that text.
+   * The batch goes to PHP in one request and results stream back, so PHP never waits for us between actions. The
+   * time limit still applies per action: its clock restarts at every 'done'. If the worker is killed or dies, the
+   * action that was running is the first without a 'done' (PHP runs them strictly in order); the rest never started.
    */
-  async run(id: number, claimId: number, claimedAt: number): Promise<RunResult> {
-    const t0 = Date.now();
-    const answer = this.expect((m) => m.op === 'done' && m.id === id, this.timeoutSec() * 1000);
-    try {
-      this.send({ op: 'run', id, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR });
-      const m = await answer;
-      this.jobs++;
-      this.lastMem = Number(m.mem ?? 0);
-      return { id, status: m.status, ms: Number(m.ms ?? Date.now() - t0), error: m.error, mem: m.mem };
-    } catch (e) {
-      answer.catch(() => undefined);
-      if (e instanceof TimeoutError) {
-        this.kill();
-        return { id, status: 'timeout', ms: Date.now() - t0, error: `no result after ${this.timeoutSec()} s; worker killed` };
+  runStream(ids: number[], claimId: number, claimedAt: number, limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd> {
+    return new Promise<StreamEnd>((resolve) => {
+      const results: RunResult[] = [];
+      let startedAt = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const end = (e: Omit<StreamEnd, 'results'>) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        this.stream = undefined;
+        resolve({ ...e, results });
+      };
+      const runningId = () => ids[results.length] as number | undefined;
+      const failedEnd = (status: 'timeout' | 'crashed', error: string) => {
+        const id = runningId();
+        end({
+          reason: status,
+          failed: id === undefined ? undefined : { id, status, ms: Date.now() - startedAt, error },
+          notStarted: ids.slice(results.length + 1),
+        });
+      };
+      const arm = () => {
+        if (timer) clearTimeout(timer);
+        startedAt = Date.now();
+        timer = setTimeout(() => { this.kill(); failedEnd('timeout', `no result after ${this.timeoutSec()} s; worker killed`); }, this.timeoutSec() * 1000);
+      };
+      this.stream = {
+        onMessage: (m) => {
+          if (m.op === 'done') {
+            const r: RunResult = { id: Number(m.id), status: m.status, ms: Number(m.ms ?? Date.now() - startedAt), error: m.error, mem: m.mem };
+            results.push(r);
+            this.jobs++;
+            this.lastMem = Number(m.mem ?? this.lastMem);
+            arm();
+            onDone(r);
+          } else {
+            this.lastMem = Number(m.mem ?? this.lastMem);
+            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' ? m.reason : 'done', notStarted: ids.slice(results.length) });
+          }
+        },
+        onExit: (e) => {
+          if (settled) return;
+          // Give stderr a moment to deliver the fatal error PHP printed before it died.
+          void this.waitExit().then(() => {
+            const fatal = parsePhpFatal(this.stderrTail);
+            failedEnd('crashed', fatal ? JSON.stringify(fatal) : e.message);
+          });
+        },
+      };
+      arm();
+      try {
+        this.send({ op: 'stream', ids, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR, max: limits.max, max_mem: limits.maxMemBytes });
+      } catch (e) {
+        this.stream.onExit(e as Error);
       }
-      await this.waitExit();
-      const fatal = parsePhpFatal(this.stderrTail);
-      return { id, status: 'crashed', ms: Date.now() - t0, error: fatal ? JSON.stringify(fatal) : (e as Error).message };
-    }
+    });
+  }
+
+  requestStop() {
+    if (this.stream && this.alive) this.child!.stdin!.write('{"op":"stop"}\n');
   }
 
   lastFatal() { return parsePhpFatal(this.stderrTail); }

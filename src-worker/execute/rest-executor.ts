@@ -1,7 +1,7 @@
 // The rest channel: signed keep-alive loopback POSTs to the plugin's runner route (HMAC-SHA256 over timestamp and body).
 import { createHmac } from 'node:crypto';
 import { contract } from '../contract';
-import { Executor, FailRequest, PhpSettings, RunResult } from './executor';
+import { Executor, FailRequest, PhpSettings, RunResult, StreamEnd, StreamLimits, streamByRuns } from './executor';
 
 export function signBody(secret: string, timestamp: number, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}\n${body}`).digest('hex');
@@ -46,6 +46,16 @@ export class RestExecutor implements Executor {
       return { id, status: timedOut ? 'timeout' : 'crashed', ms: Date.now() - t0, error: (e as Error).message };
     }
   }
+
+  private stopRequested = false;
+
+  /** One signed request per action: a request that runs several could not be stopped or timed out per action. */
+  async runStream(ids: number[], claimId: number, claimedAt: number, _limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd> {
+    this.stopRequested = false;
+    return streamByRuns(this, () => this.stopRequested, ids, claimId, claimedAt, onDone);
+  }
+
+  requestStop() { this.stopRequested = true; }
 
   async flush(): Promise<void> { /* every request is a fresh PHP request: nothing is cached across actions */ }
   async fail(req: FailRequest): Promise<void> { await this.post({ op: 'fail', ...req }, 60_000); }

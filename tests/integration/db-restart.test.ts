@@ -1,7 +1,7 @@
 // MariaDB restarted under load, on a server of this test's own (the shared one serves the other test files): the
 // sidecar and its PHP workers ride it out; afterwards every action is complete or failed, none ran twice, none is stuck.
 import { spawn, ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,10 @@ const socket = join(dir, 'mysqld.sock');
 const PREFIX = 'trst_';
 const TOTAL = 15000;
 const env = { WP_DB_HOST: `localhost:${socket}`, WP_DB_NAME: 'restart_wp', WP_TABLE_PREFIX: PREFIX };
+// Executions are counted in a file, outside the database being restarted: a count kept in a table could itself be
+// written twice (wpdb re-sends a statement after "server has gone away") and look like a double run.
+const runsFile = join(dir, 'runs.txt');
+const runs = () => (existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean) : []);
 let server: ChildProcess | undefined;
 
 function startServer(): ChildProcess {
@@ -33,7 +37,7 @@ beforeAll(async () => {
   for (const stmt of ['CREATE DATABASE restart_wp', "CREATE USER 'sidecar'@'localhost' IDENTIFIED BY 'sidecar'", "GRANT ALL ON *.* TO 'sidecar'@'localhost'"]) await c!.query(stmt);
   await c!.end();
   execFileSync('php', [join(ROOT, 'scripts/wp-install.php'), DOCROOT, SITE, 'admin', 'admin'], { env: { ...process.env, ...env }, stdio: 'ignore' });
-  php(`global $wpdb; $wpdb->query("CREATE TABLE {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)"); as_enqueue_async_action('sidecar_test_count', array(0));`);
+  php(`as_enqueue_async_action('sidecar_test_count', array(0));`);
   // The rest of the load in the exact form PHP writes it, by SQL (15,000 PHP calls would take longer than the test).
   await q(`INSERT INTO ${PREFIX}actionscheduler_actions (hook, status, scheduled_date_gmt, scheduled_date_local, priority, args, schedule, group_id, attempts, last_attempt_gmt, last_attempt_local, claim_id)
     SELECT hook, status, scheduled_date_gmt, scheduled_date_local, priority, CONCAT('[', seq, ']'), schedule, group_id, 0, last_attempt_gmt, last_attempt_local, 0
@@ -45,8 +49,8 @@ afterAll(async () => {
 });
 
 test('restart under load: nothing lost, nothing run twice, nothing stuck', async () => {
-  const sidecar = startSidecar(PREFIX, ['--workers=2', '--batch-size=25'], env);
-  await eventually(async () => Number((await q(`SELECT COUNT(*) AS n FROM ${PREFIX}sidecar_test_runs`))[0].n), (n) => n > 500, 60000, 20);
+  const sidecar = startSidecar(PREFIX, ['--workers=2', '--batch-size=25'], { ...env, SIDECAR_TEST_RUNS_FILE: runsFile });
+  await eventually(async () => runs().length, (n) => n > 500, 60000, 20);
   server!.kill('SIGTERM'); // a clean MariaDB shutdown, as `systemctl restart mariadb` does
   await exited(server!, 60000);
   await new Promise((r) => setTimeout(r, 2000));
@@ -57,7 +61,6 @@ test('restart under load: nothing lost, nothing run twice, nothing stuck', async
   sidecar.kill('SIGTERM');
   expect(await exited(sidecar, 60000)).toBe(0);
   expect(sidecar.output.join('')).toMatch(/heartbeat failed|database (unavailable|error); retrying/); // the outage was seen
-  expect(Number((await q(`SELECT COUNT(*) AS n FROM ${PREFIX}sidecar_test_runs`))[0].n)).toBeGreaterThan(0);
   // An action caught mid-write is left in progress; the library's cleaner fails it after the failure period
   // (simulated here by moving its last attempt back) with the library's message.
   php(`global $wpdb; $wpdb->query("UPDATE {$wpdb->actionscheduler_actions} SET last_attempt_gmt = '2000-01-01 00:00:00' WHERE status = 'in-progress' OR claim_id <> 0"); for ($i = 0; $i < 20; $i++) { (new ActionScheduler_QueueCleaner())->clean(300); }`);
@@ -69,10 +72,12 @@ test('restart under load: nothing lost, nothing run twice, nothing stuck', async
   expect((by.complete ?? 0) + (by.failed ?? 0)).toBe(TOTAL);
   expect(by.pending ?? 0).toBe(0);
   expect(by['in-progress'] ?? 0).toBe(0);
-  const [runs] = await q(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${PREFIX}sidecar_test_runs`);
-  expect(Number(runs.n)).toBe(Number(runs.d)); // none ran twice
+  const ran = runs();
+  const seen = new Set<string>();
+  const twice = ran.filter((n) => seen.has(n) || !seen.add(n));
+  expect(twice).toEqual([]); // none ran twice
   // Every complete action ran; a failed one carries the library's message.
-  expect(Number(runs.d)).toBeGreaterThanOrEqual(by.complete ?? 0);
+  expect(new Set(ran).size).toBeGreaterThanOrEqual(by.complete ?? 0);
   const failedLogs = await q(`SELECT l.message FROM ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) WHERE a.status = 'failed' AND (l.message LIKE 'action marked as failed after%' OR l.message LIKE 'action failed via Sidecar:%' OR l.message LIKE 'unexpected shutdown:%')`);
   expect(failedLogs.length).toBeGreaterThanOrEqual(by.failed ?? 0);
 }, 300000);

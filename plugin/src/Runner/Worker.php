@@ -14,6 +14,8 @@ defined( 'ABSPATH' ) || exit;
 final class Worker {
 	/** @var resource */
 	private $out;
+	/** @var resource|null The request stream, read between actions of a 'stream' for a "stop". */
+	private $in = null;
 	private $outcome = array();
 	private $jobs    = 0;
 	/** @var CommitPipeline|null */
@@ -48,7 +50,8 @@ final class Worker {
 
 	/** Reads requests until stdin closes. Exit code 0 on a clean end. */
 	public static function run( $in, $out ) {
-		$worker = new self( $out );
+		$worker     = new self( $out );
+		$worker->in = $in;
 		$worker->listen_for_outcomes();
 		if ( CommitPipeline::enabled() ) {
 			$worker->pipeline = new CommitPipeline();
@@ -68,8 +71,8 @@ final class Worker {
 				continue;
 			}
 			$worker->handle( $request );
-			if ( 'run' !== $request['op'] ) {
-				$worker->commit(); // Only a run may leave its completion open, for the next run to commit.
+			if ( 'stream' !== $request['op'] ) {
+				$worker->commit(); // Only a stream may leave its last completion open, for the next stream to commit.
 			}
 			if ( ob_get_level() > 0 ) {
 				ob_clean();
@@ -117,11 +120,18 @@ final class Worker {
 			case 'ping':
 				$this->send( array( 'op' => 'pong', 'mem' => memory_get_usage( true ), 'jobs' => $this->jobs ) );
 				break;
-			case 'run':
-				// One action at a time from the sidecar: it decides what starts, so a shutdown or a timeout never
-				// leaves a started-but-unreported action behind, and it always knows which action is running.
-				$this->run_one( (int) $request['id'], isset( $request['claim'] ) ? (int) $request['claim'] : 0, isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR, isset( $request['since'] ) ? (float) $request['since'] : 0 );
+			case 'stream':
+				$this->run_stream(
+					array_map( 'intval', (array) $request['ids'] ),
+					isset( $request['claim'] ) ? (int) $request['claim'] : 0,
+					isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR,
+					isset( $request['since'] ) ? (float) $request['since'] : 0,
+					isset( $request['max'] ) ? (int) $request['max'] : 0,
+					isset( $request['max_mem'] ) ? (int) $request['max_mem'] : 0
+				);
 				break;
+			case 'stop':
+				break; // A "stop" that arrived after its stream had already ended: nothing to stop.
 			case 'flush':
 				$this->commit();
 				$this->flush_caches();
@@ -142,6 +152,55 @@ final class Worker {
 			default:
 				$this->send( array( 'op' => 'error', 'message' => 'unknown op: ' . $request['op'] ) );
 		}
+	}
+
+	/**
+	 * Runs a claimed batch in order without waiting for the sidecar between actions: one 'done' line per action as
+	 * 'run' sends it, then 'stream_end'. The sidecar still decides what starts: before each action this reads a
+	 * "stop" if one is waiting (SIGTERM), and it ends early after `max` actions or above `max_mem` bytes, so that a
+	 * worker due for replacement never starts another action. Since actions run strictly in order, the sidecar
+	 * knows which one was running if this process dies: the first without a 'done'.
+	 */
+	private function run_stream( array $ids, $claim_id, $context, $claimed_at, $max, $max_mem ) {
+		$ran    = 0;
+		$reason = 'done';
+		foreach ( $ids as $action_id ) {
+			if ( $this->stop_requested() ) {
+				$reason = 'stopped';
+				break;
+			}
+			// At least one action per stream, so a threshold below a fresh worker's own footprint cannot stall the lane.
+			if ( ( $max > 0 && $ran >= $max ) || ( $ran > 0 && $max_mem > 0 && memory_get_usage( true ) > $max_mem ) ) {
+				$reason = $max > 0 && $ran >= $max ? 'limit' : 'memory';
+				break;
+			}
+			$this->run_one( $action_id, $claim_id, $context, $claimed_at );
+			$ran++;
+			if ( ob_get_level() > 0 ) {
+				ob_clean();
+			}
+		}
+		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'mem' => memory_get_usage( true ) ) );
+	}
+
+	/** A "stop" line waiting on the request stream (or the stream closed: the sidecar is gone). Never blocks. */
+	private function stop_requested() {
+		if ( ! $this->in ) {
+			return false;
+		}
+		$read   = array( $this->in );
+		$write  = null;
+		$except = null;
+		// PHP reports a stream with buffered, unread data as readable, so a line already buffered is not missed.
+		if ( ! @stream_select( $read, $write, $except, 0 ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- EINTR is "not now".
+			return false;
+		}
+		$line = fgets( $this->in );
+		if ( false === $line ) {
+			return feof( $this->in );
+		}
+		$request = json_decode( trim( $line ), true );
+		return is_array( $request ) && isset( $request['op'] ) && 'stop' === $request['op'];
 	}
 
 	private function run_batch( array $ids, $claim_id, $context ) {
