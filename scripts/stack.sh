@@ -256,7 +256,7 @@ CONF
 start_sidecar() {
   [ "$START_SIDECAR" = 1 ] || return 0
   if pid_alive "$RUN/sidecar.pid"; then say "sidecar already running (pid $(cat "$RUN/sidecar.pid"))"; return; fi
-  nohup node --max-semi-space-size=2 "$ROOT/dist/src-worker/bin.js" --path="$DOCROOT" --http-port=$((HTTP_PORT + 2)) \
+  nohup node --max-semi-space-size=2 --optimize-for-size "$ROOT/dist/src-worker/bin.js" --path="$DOCROOT" --http-port=$((HTTP_PORT + 2)) \
     --nudge-port=$((HTTP_PORT + 1)) >>"$LOGS/sidecar.log" 2>&1 &
   echo $! >"$RUN/sidecar.pid"
   wait_for sidecar 80 curl -fsS "http://127.0.0.1:$((HTTP_PORT + 2))/healthz"

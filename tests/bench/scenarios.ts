@@ -60,7 +60,7 @@ async function dbCounters(c: mysql.Connection) {
 }
 
 function sidecar(prefix: string, args: string[], env: Record<string, string> = {}) {
-  return spawn('node', ['--max-semi-space-size=2', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
+  return spawn('node', ['--max-semi-space-size=2', '--optimize-for-size', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
     env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
@@ -152,7 +152,7 @@ export async function latency(prefix: string, count: number, runs: number, progr
   try {
     for (let r = 1; r <= runs; r++) {
       await resetQueue(c, prefix);
-      const child = spawn('node', ['--max-semi-space-size=2', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`, '--http-port=18991', `--nudge-port=${nudgePort}`, '--workers=2', '--log-level=warn'], {
+      const child = spawn('node', ['--max-semi-space-size=2', '--optimize-for-size', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`, '--http-port=18991', `--nudge-port=${nudgePort}`, '--workers=2', '--log-level=warn'], {
         env: { ...process.env, WP_TABLE_PREFIX: prefix }, stdio: 'ignore',
       });
       try {

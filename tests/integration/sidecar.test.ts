@@ -100,16 +100,16 @@ test('kill -9 of a PHP worker in the middle of an action: it fails with the libr
 test('a worker is replaced after --max-jobs-per-worker actions and above --max-worker-memory-mb; nothing lost or run twice', async () => {
   const perPid = async (from: number, to: number) => (await rows(`SELECT pid, COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runsTable} WHERE n BETWEEN ? AND ? GROUP BY pid ORDER BY MIN(id)`, [from, to]))
     .map((r: any) => [Number(r.n), Number(r.d)]);
-  enqueue('sidecar_test_count', 30, '700000 + $i');
+  enqueue('sidecar_test_count', 30, '500000 + $i');
   const s = startSidecar(PREFIX, ['--workers=1', '--once', '--batch-size=20', '--max-jobs-per-worker=7']);
   expect(await exited(s, 60000)).toBe(0);
   // 30 actions, 7 per worker: 5 workers, each ran its share once (the batch of 20 crossed two replacements).
-  expect(await perPid(700000, 700029)).toEqual([[7, 7], [7, 7], [7, 7], [7, 7], [2, 2]]);
+  expect(await perPid(500000, 500029)).toEqual([[7, 7], [7, 7], [7, 7], [7, 7], [2, 2]]);
   // A threshold below a fresh worker's own footprint: one action per worker, still every action runs.
-  enqueue('sidecar_test_count', 3, '710000 + $i');
+  enqueue('sidecar_test_count', 3, '510000 + $i');
   const m = startSidecar(PREFIX, ['--workers=1', '--once', '--max-worker-memory-mb=1']);
   expect(await exited(m, 60000)).toBe(0);
-  expect(await perPid(710000, 710002)).toEqual([[1, 1], [1, 1], [1, 1]]);
+  expect(await perPid(510000, 510002)).toEqual([[1, 1], [1, 1], [1, 1]]);
 });
 
 test('DB_HOST as host:port over TCP works as well as the socket', async () => {
