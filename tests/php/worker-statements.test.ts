@@ -38,7 +38,15 @@ const scenario = (pipeline: boolean) => phpJson(PREFIX, `
   // A plugin that reads the logs when an action completes: it must see the "complete" line, as with the library.
   add_action('action_scheduler_completed_action', function ($id) use (&$seen, $first) {
     $seen[] = 'at completion of #' . ($id - $first) . ': ' . implode(' | ', array_map(function ($e) { return $e->get_message(); }, ActionScheduler::logger()->get_logs($id)));
+    $seen[] = 'status at completion of #' . ($id - $first) . ': ' . ActionScheduler::store()->get_status($id);
   }, 20);
+  // A plugin that looks at the previous action's row with its own SQL before the next one starts.
+  $last = 0;
+  add_action('action_scheduler_before_execute', function ($id) use (&$seen, &$last, $first) {
+    global $wpdb;
+    if ($last) { $seen[] = 'before #' . ($id - $first) . ', #' . ($last - $first) . ' is ' . $wpdb->get_var($wpdb->prepare("SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d", $last)); }
+    $last = $id;
+  }, 5);
   if (${pipeline ? 'true' : 'false'}) { $pipe = new SidecarScheduler\\Runner\\CommitPipeline(); $pipe->register(); }
   foreach ($ids as $id) { ActionScheduler::runner()->process_action($id, 'Test'); }
   if (isset($pipe)) { $pipe->commit(); }
@@ -60,6 +68,8 @@ test('with and without the worker\'s statement savings: same rows, same log line
   // And what both saw is what the library does.
   expect(worker.seen).toContain('callback got changed');
   expect(worker.seen[0]).toBe('at completion of #0: action created | action started via Test | action complete via Test');
+  expect(worker.seen[1]).toBe('status at completion of #0: complete');
+  expect(worker.seen).toContain('before #1, #0 is complete');
   expect(worker.logs).toEqual(expect.arrayContaining(['#1 action failed via Test: boom', '#4 action canceled', '#4 action ignored via Test']));
   expect(worker.logs.filter((l: string) => l.startsWith('#1 '))).toEqual(['#1 action created', '#1 action started via Test', '#1 action failed via Test: boom']);
   expect(worker.rows[6]).toMatch(/^#6 twst_rec pending \[\] 0$/); // the recurring successor

@@ -6,6 +6,11 @@
 defined( 'ABSPATH' ) || exit;
 
 class ActionScheduler_DBStore extends ActionScheduler_Store {
+	/** @var bool The sidecar's worker holds back completions (see defer_completions()). */
+	private $defer_completions = false;
+	/** @var array|null array( action_id, last_attempt_gmt, last_attempt_local ) of a held-back completion. */
+	private $deferred_completion = null;
+
 	/** @var int JSON longer than this is rejected. */
 	protected static $max_args_length = 8000;
 	/** @var int JSON up to this length is stored in `args`; longer goes to `extended_args` with its md5 in `args`. */
@@ -191,6 +196,9 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	 * action). Throws as get_status() does. Returns array( status, row ); pass the row to action_from_row().
 	 */
 	public function get_status_and_row( $action_id ) {
+		if ( null !== $this->deferred_completion && (int) $action_id === $this->deferred_completion[0] ) {
+			$this->flush_deferred_completion();
+		}
 		$row = $this->fetch_row( $action_id );
 		return array( $this->checked_status( null === $row ? null : $row->status ), $row );
 	}
@@ -604,8 +612,45 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		}
 	}
 
+	/**
+	 * The sidecar's worker: hold back mark_complete()'s UPDATE and send it within the next action's log_execution()
+	 * UPDATE (one statement for both rows). Hooks fire exactly as before; any other statement on the actions table
+	 * sends it first (QueryWatch), and the worker's CommitPipeline sends it before every commit, so nobody can read
+	 * the row in between. One difference: if the row was deleted while its action ran, the library's mark_complete()
+	 * throws and the action is reported failed; here the completion hook has already fired and the UPDATE finds no row.
+	 */
+	public function defer_completions() {
+		$this->defer_completions = true;
+	}
+
+	/** Sends a held-back completion on its own. False when the UPDATE failed. */
+	public function flush_deferred_completion() {
+		global $wpdb;
+		if ( null === $this->deferred_completion ) {
+			return true;
+		}
+		list( $action_id, $gmt, $local ) = $this->deferred_completion;
+		$this->deferred_completion       = null;
+		return false !== $wpdb->update(
+			$wpdb->actionscheduler_actions,
+			array( 'status' => self::STATUS_COMPLETE, 'last_attempt_gmt' => $gmt, 'last_attempt_local' => $local ),
+			array( 'action_id' => $action_id ),
+			array( '%s' ),
+			array( '%d' )
+		);
+	}
+
+	/** The transaction it belonged to was rolled back: so is it. */
+	public function discard_deferred_completion() {
+		$this->deferred_completion = null;
+	}
+
 	public function log_execution( $action_id ) {
 		global $wpdb;
+		if ( null !== $this->deferred_completion ) {
+			$this->log_execution_with_deferred_completion( (int) $action_id );
+			return;
+		}
 		$updated = $wpdb->query(
 			$wpdb->prepare(
 				"UPDATE {$wpdb->actionscheduler_actions} SET attempts = attempts+1, status=%s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d",
@@ -621,8 +666,46 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		}
 	}
 
+	/** The previous action's held-back completion and this action's start, in one UPDATE of both rows. */
+	private function log_execution_with_deferred_completion( $action_id ) {
+		global $wpdb;
+		list( $previous, $gmt, $local ) = $this->deferred_completion;
+		$this->deferred_completion      = null;
+		$updated                        = \SidecarScheduler\Runner\QueryWatch::trusted(
+			function () use ( $wpdb, $action_id, $previous, $gmt, $local ) {
+				return $wpdb->query(
+					$wpdb->prepare(
+						"UPDATE {$wpdb->actionscheduler_actions} SET status = IF(action_id = %d, %s, %s), attempts = attempts + (action_id = %d), last_attempt_gmt = IF(action_id = %d, %s, %s), last_attempt_local = IF(action_id = %d, %s, %s) WHERE action_id IN (%d, %d)",
+						$action_id,
+						self::STATUS_RUNNING,
+						self::STATUS_COMPLETE,
+						$action_id,
+						$action_id,
+						current_time( 'mysql', true ),
+						$gmt,
+						$action_id,
+						current_time( 'mysql' ),
+						$local,
+						$action_id,
+						$previous
+					)
+				);
+			}
+		);
+		// Both rows change (status, attempts), so 2 unless a row vanished; then find out whether it was this one.
+		if ( 2 !== $updated && ( false === $updated || (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d AND status = %s", $action_id, self::STATUS_RUNNING ) ) !== 1 ) ) {
+			/* translators: %s is the action ID */
+			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		}
+	}
+
 	public function mark_complete( $action_id ) {
 		global $wpdb;
+		if ( $this->defer_completions && null === $this->deferred_completion && \SidecarScheduler\Runner\QueryWatch::active() ) {
+			$this->deferred_completion = array( (int) $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
+			do_action( 'action_scheduler_completed_action', $action_id );
+			return;
+		}
 		$updated = $wpdb->update(
 			$wpdb->actionscheduler_actions,
 			array( 'status' => self::STATUS_COMPLETE, 'last_attempt_gmt' => current_time( 'mysql', true ), 'last_attempt_local' => current_time( 'mysql' ) ),

@@ -153,7 +153,12 @@ class ActionScheduler_QueueRunner {
 			$reuse_row = \SidecarScheduler\Runner\QueryWatch::active() && 'ActionScheduler_DBStore' === get_class( $this->store );
 			if ( $reuse_row ) {
 				$writes_before     = \SidecarScheduler\Runner\QueryWatch::actions_writes();
-				list( $status, $row ) = $this->store->get_status_and_row( $action_id );
+				// Trusted: reading this row needs no held-back write of the previous action sent first.
+				list( $status, $row ) = \SidecarScheduler\Runner\QueryWatch::trusted(
+					function () use ( $action_id ) {
+						return $this->store->get_status_and_row( $action_id );
+					}
+				);
 			} else {
 				$status = $this->store->get_status( $action_id );
 			}

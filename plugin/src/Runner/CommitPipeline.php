@@ -29,6 +29,8 @@ final class CommitPipeline {
 	private $thread = null;
 	/** @var \ActionScheduler_DBLogger|null Ours, when it holds back the started/complete lines until the commit. */
 	private $logger = null;
+	/** @var \ActionScheduler_DBStore|null Ours, when it holds back an action's completion until the next start or commit. */
+	private $store = null;
 
 	public static function enabled() {
 		return (bool) apply_filters( 'sidecar_scheduler_pipeline_commits', true );
@@ -52,12 +54,15 @@ final class CommitPipeline {
 		// A fatal error while a transaction is open: roll back first, so the fatal-error monitor's failure mark
 		// (priority 0 on shutdown) is written on its own instead of being lost with the connection.
 		add_action( 'shutdown', array( $this, 'rollback' ), -1000 );
-		// Standalone mode: two statements fewer per action, invisible to anyone reading the tables (see QueryWatch).
+		// Standalone mode: three statements fewer per action, invisible to anyone reading the tables (see QueryWatch).
 		$logger = \ActionScheduler::logger();
-		if ( $logger instanceof \ActionScheduler_DBLogger && method_exists( $logger, 'defer_execution_logs' ) ) {
+		$store  = \ActionScheduler::store();
+		if ( $logger instanceof \ActionScheduler_DBLogger && method_exists( $logger, 'defer_execution_logs' ) && 'ActionScheduler_DBStore' === get_class( $store ) && method_exists( $store, 'defer_completions' ) ) {
 			$logger->defer_execution_logs();
+			$store->defer_completions();
 			$this->logger = $logger;
-			QueryWatch::register( array( $logger, 'flush_deferred' ) );
+			$this->store  = $store;
+			QueryWatch::register( array( $store, 'flush_deferred_completion' ), array( $logger, 'flush_deferred' ) );
 		}
 	}
 
@@ -76,7 +81,7 @@ final class CommitPipeline {
 		if ( ! $this->open ) {
 			return true;
 		}
-		if ( $this->logger && ! $this->logger->flush_deferred() ) {
+		if ( $this->logger && ( ! $this->store->flush_deferred_completion() || ! $this->logger->flush_deferred() ) ) {
 			$this->rollback();
 			return false;
 		}
@@ -106,6 +111,7 @@ final class CommitPipeline {
 		global $wpdb;
 		if ( $this->logger ) {
 			$this->logger->discard_deferred();
+			$this->store->discard_deferred_completion();
 		}
 		if ( $this->open ) {
 			$wpdb->query( 'ROLLBACK' );
