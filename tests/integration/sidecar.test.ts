@@ -1,6 +1,8 @@
 // The sidecar against the real stack: exactly-once under 3 concurrent sidecars, crash recovery, graceful stop, bad schema.
-import { execFileSync } from 'node:child_process';
-import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, PREFIX_SITE, eventually } from '../helpers/stack';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, PREFIX_SITE, eventually, ROOT, DOCROOT } from '../helpers/stack';
 
 const waitForRow = (sql: string) => eventually(() => rows(sql), (r) => r.length > 0, 60000, 50);
 
@@ -110,6 +112,24 @@ test('a worker is replaced after --max-jobs-per-worker actions and above --max-w
   const m = startSidecar(PREFIX, ['--workers=1', '--once', '--max-worker-memory-mb=1']);
   expect(await exited(m, 60000)).toBe(0);
   expect(await perPid(510000, 510002)).toEqual([[1, 1], [1, 1], [1, 1]]);
+});
+
+test('a request that reaches a worker during a stream (the maintenance "clean", say) is answered after it, not lost', async () => {
+  const ids = JSON.parse(php(PREFIX, `$ids = array(); for ($i = 0; $i < 2; $i++) { $ids[] = as_enqueue_async_action('sidecar_test_sleep', array(1), 'itest-stream'); } echo json_encode($ids);`).trim().split('\n').pop()!);
+  const worker = spawn('php', [join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], { env: { ...process.env, WP_TABLE_PREFIX: PREFIX }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: any[] = [];
+  createInterface({ input: worker.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
+  try {
+    await eventually(async () => lines.length, (n) => n >= 1, 30000, 20); // ready
+    worker.stdin!.write(JSON.stringify({ op: 'stream', ids, claim: 0, context: 'Sidecar', max: 100, max_mem: 0 }) + '\n');
+    await new Promise((r) => setTimeout(r, 300)); // the first action is sleeping
+    worker.stdin!.write('{"op":"ping"}\n');
+    await eventually(async () => lines.length, (n) => n >= 5, 30000, 20);
+    expect(lines.slice(1).map((m) => m.op + (m.status ? `:${m.status}` : ''))).toEqual(['done:complete', 'done:complete', 'stream_end', 'pong']);
+  } finally {
+    worker.stdin!.end();
+    await exited(worker, 10000);
+  }
 });
 
 test('DB_HOST as host:port over TCP works as well as the socket', async () => {

@@ -16,6 +16,8 @@ final class Worker {
 	private $out;
 	/** @var resource|null The request stream, read between actions of a 'stream' for a "stop". */
 	private $in = null;
+	/** @var string[] Requests other than "stop" read during a stream: handled after it, in the order they came. */
+	private $queued = array();
 	private $outcome = array();
 	private $jobs    = 0;
 	/** @var CommitPipeline|null */
@@ -60,7 +62,7 @@ final class Worker {
 		// Callbacks may echo: keep their output out of the protocol stream (fwrite(STDOUT) bypasses this buffer).
 		ob_start();
 		$worker->send( array( 'op' => 'ready', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION ) );
-		while ( ( $line = fgets( $in ) ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
+		while ( ( $line = $worker->next_line() ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
 			$line = trim( $line );
 			if ( '' === $line ) {
 				continue;
@@ -80,6 +82,14 @@ final class Worker {
 		}
 		$worker->commit();
 		return 0;
+	}
+
+	/** The next request: one that arrived during a stream first (in order), then stdin. False when stdin closed. */
+	private function next_line() {
+		if ( $this->queued ) {
+			return array_shift( $this->queued );
+		}
+		return fgets( $this->in );
 	}
 
 	private function commit() {
@@ -200,7 +210,12 @@ final class Worker {
 			return feof( $this->in );
 		}
 		$request = json_decode( trim( $line ), true );
-		return is_array( $request ) && isset( $request['op'] ) && 'stop' === $request['op'];
+		if ( is_array( $request ) && isset( $request['op'] ) && 'stop' === $request['op'] ) {
+			return true;
+		}
+		// Anything else (the sidecar's maintenance "clean", say) waits its turn, as it would have without a stream.
+		$this->queued[] = $line;
+		return false;
 	}
 
 	private function run_batch( array $ids, $claim_id, $context ) {
