@@ -95,29 +95,37 @@ export class Sidecar implements HealthSource {
   }
 
   private async laneLoop(lane: Lane): Promise<void> {
-    while (!this.stopping) {
-      let claim: Claim | null = null;
-      try {
-        await this.retryReleases();
-        const t0 = process.hrtime.bigint();
-        claim = await lane.claimer.claim(this.d.config.batchSize);
-        this.d.metrics.claimSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-        this.lastClaimAt = Date.now();
-        this.dbHealthy = true;
-      } catch (e) {
-        await this.onDbError(e, 'claim');
-        continue;
-      }
-      if (!claim) {
-        if (this.d.config.once) {
-          // --once ends a lane only when nothing it may claim is due, not when another claimer held the rows a moment.
-          try { if (await lane.claimer.hasDue()) { await new Promise((r) => setTimeout(r, 10)); continue; } } catch (e) { await this.onDbError(e, 'has-due'); continue; }
-          return;
+    // The previous batch's flush (PHP commits and drops its caches) and release, left to finish while the next
+    // claim runs: they touch neither the rows the claim looks for nor the worker's pipe until the next stream.
+    let finishing: Promise<void> | undefined;
+    try {
+      while (!this.stopping) {
+        let claim: Claim | null = null;
+        try {
+          await this.retryReleases();
+          const t0 = process.hrtime.bigint();
+          claim = await lane.claimer.claim(this.d.config.batchSize);
+          this.d.metrics.claimSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+          this.lastClaimAt = Date.now();
+          this.dbHealthy = true;
+        } catch (e) {
+          await this.onDbError(e, 'claim');
+          continue;
         }
-        await this.idle(lane);
-        continue;
+        if (finishing) { const f = finishing; finishing = undefined; await f; }
+        if (!claim) {
+          if (this.d.config.once) {
+            // --once ends a lane only when nothing it may claim is due, not when another claimer held the rows a moment.
+            try { if (await lane.claimer.hasDue()) { await new Promise((r) => setTimeout(r, 10)); continue; } } catch (e) { await this.onDbError(e, 'has-due'); continue; }
+            return;
+          }
+          await this.idle(lane);
+          continue;
+        }
+        finishing = (await this.runClaim(lane, claim)).finished;
       }
-      await this.runClaim(lane, claim);
+    } finally {
+      if (finishing) await finishing;
     }
   }
 
@@ -146,7 +154,11 @@ export class Sidecar implements HealthSource {
     await new Promise((r) => setTimeout(r, 1000));
   }
 
-  private async runClaim(lane: Lane, claim: Claim) {
+  /**
+   * Runs a claimed batch. Resolves when no further action of it will start; `finished` settles once the worker has
+   * flushed and the claim is released (the lane stays busy until then).
+   */
+  private async runClaim(lane: Lane, claim: Claim): Promise<{ finished: Promise<void> }> {
     lane.busy = true;
     const byId = new Map(claim.actions.map((a) => [a.id, a]));
     const setCurrent = (id: number | undefined) => {
@@ -199,6 +211,17 @@ export class Sidecar implements HealthSource {
           break;
         }
       }
+    } catch (e) {
+      await this.finishClaim(lane, claim);
+      throw e;
+    }
+    const finished = this.finishClaim(lane, claim);
+    finished.catch(() => undefined); // the lane awaits it after its next claim; this only marks it handled meanwhile
+    return { finished };
+  }
+
+  private async finishClaim(lane: Lane, claim: Claim): Promise<void> {
+    try {
       await lane.executor.flush().catch(async (e) => { this.d.log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await this.replace(lane, 'flush-failed'); });
       if (lane.executor instanceof ProcessExecutor && lane.executor.codeChanged) {
         this.d.log.info({ lane: lane.index }, 'PHP code changed on disk; replacing worker');
