@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { SidecarConfig } from './config/config';
 import { Claimer, Claim, ClaimedAction } from './claim/claimer';
+import { ClaimSizer } from './claim/claim-size';
 import type { Pool, Tables } from './db/database';
 import { isConnectionError } from './db/database';
 import { mysqlUtc } from './db/site-time';
@@ -16,7 +17,7 @@ import type { HealthSource } from './sidecar-set';
 
 export const VERSION = '0.1.0';
 
-interface Lane { index: number; executor: Executor; claimer: Claimer; current?: { id: number; hook: string; since: number }; busy: boolean }
+interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean }
 
 /** How many lanes claim with which claimer (the general one, or one per dedicated group lane). */
 export interface LanePlan { claimer: Claimer; count: number; label: string }
@@ -73,7 +74,7 @@ export class Sidecar implements HealthSource {
       for (let k = 0; k < p.count; k++, i++) {
         const executor = this.d.makeExecutor(i);
         await executor.start();
-        this.lanes.push({ index: i, executor, claimer: p.claimer, busy: false });
+        this.lanes.push({ index: i, executor, claimer: p.claimer, sizer: new ClaimSizer(this.d.config.batchSize), busy: false });
       }
     }
     this.settings = await this.lanes[0].executor.settings();
@@ -104,7 +105,7 @@ export class Sidecar implements HealthSource {
         try {
           await this.retryReleases();
           const t0 = process.hrtime.bigint();
-          claim = await lane.claimer.claim(this.d.config.batchSize);
+          claim = await lane.claimer.claim(lane.sizer.next());
           this.d.metrics.claimSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
           this.lastClaimAt = Date.now();
           this.dbHealthy = true;
@@ -186,6 +187,7 @@ export class Sidecar implements HealthSource {
         try {
           end = await ex.runStream(remaining, claim.claimId, claim.claimedAt, limits, (r) => {
             this.record(byId.get(r.id), r);
+            lane.sizer.observe(r.ms);
             previous = r.id;
             setCurrent(remaining[remaining.indexOf(r.id) + 1]);
           });
@@ -198,6 +200,7 @@ export class Sidecar implements HealthSource {
           if (end.failed) {
             await this.recover(lane, end.failed.id, end.failed, previous);
             this.record(byId.get(end.failed.id), end.failed);
+            lane.sizer.observe(end.failed.ms);
           } else {
             // Died after its last action reported, before the batch ended: that action's completion may be lost.
             await this.recover(lane, undefined, { id: 0, status: end.reason, ms: 0, error: 'the worker died after its last action' }, previous);

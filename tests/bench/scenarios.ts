@@ -219,7 +219,7 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
     pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); }); // as the sidecar's pool
     const t = tableNames(prefix);
     const claimer = new Claimer(pool, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });
-    // Two patterns, at the sidecar's default batch size (50) and at 100: "successive" claims take fresh rows each time
+    // Two patterns, at batch sizes 50 and 100 (the sidecar's --batch-size default, the most a lane claims): "successive" claims take fresh rows each time
     // and those rows then leave the pending state, as while draining (the index then holds entries that InnoDB's
     // purge has not removed yet); "repeated" claims and releases the same rows (no such entries: the best case).
     const claimRuns: Record<string, { p50: number[]; p99: number[] }> = {};

@@ -132,6 +132,27 @@ test('a request that reaches a worker during a stream (the maintenance "clean", 
   }
 });
 
+test('a lane whose actions are slow claims about a second of work at a time, so they are not held in one claim', async () => {
+  const slow = (n: number) => php(PREFIX, `for ($i = 0; $i < ${n}; $i++) { as_enqueue_async_action('sidecar_test_sleep', array(1), 'itest-slow'); }`);
+  const inGroup = `FROM ${PREFIX}actionscheduler_actions a JOIN ${PREFIX}actionscheduler_groups g USING (group_id) WHERE g.slug = 'itest-slow'`;
+  slow(1); // the lane learns that its actions take about a second
+  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--poll-ms=100']);
+  try {
+    await waitFor(async () => Number((await rows(`SELECT COUNT(*) AS n ${inGroup} AND a.status = 'complete'`))[0].n) === 1, 30000);
+    slow(4);
+    let most = 0;
+    await waitFor(async () => {
+      const held = await rows(`SELECT a.claim_id, COUNT(*) AS n ${inGroup} AND a.claim_id <> 0 AND a.status IN ('pending', 'in-progress') GROUP BY a.claim_id`);
+      most = Math.max(most, ...held.map((r: any) => Number(r.n)));
+      return Number((await rows(`SELECT COUNT(*) AS n ${inGroup} AND a.status = 'complete'`))[0].n) === 5;
+    }, 30000);
+    expect(most).toBe(1); // with a fixed claim of 20, all four would have waited in one claim
+  } finally {
+    s.kill('SIGTERM');
+    await exited(s, 30000);
+  }
+});
+
 test('DB_HOST as host:port over TCP works as well as the socket', async () => {
   enqueue('sidecar_test_count', 3, '900000 + $i');
   const s = startSidecar(PREFIX, ['--once', '--db-host=127.0.0.1:' + (process.env.SIDECAR_STACK_DB_PORT ?? '33306')]);
