@@ -177,8 +177,7 @@ export class Sidecar implements HealthSource {
         const ex = lane.executor;
         const limits = this.limits(ex);
         if (limits.max <= 0) {
-          await ex.flush().catch(() => undefined);
-          await this.replace(lane, 'max-jobs');
+          await this.retire(lane, 'max-jobs');
           continue;
         }
         setCurrent(remaining[0]);
@@ -207,8 +206,7 @@ export class Sidecar implements HealthSource {
           }
           previous = undefined;
         } else if (end.reason === 'limit' || end.reason === 'memory') {
-          await ex.flush().catch(() => undefined);
-          await this.replace(lane, end.reason === 'limit' ? 'max-jobs' : 'memory');
+          await this.retire(lane, end.reason === 'limit' ? 'max-jobs' : 'memory');
           previous = undefined;
         } else if (end.reason === 'stopped') {
           break;
@@ -234,6 +232,12 @@ export class Sidecar implements HealthSource {
       try { await lane.claimer.release(claim.claimId); } catch (e) { this.unreleased.add(claim.claimId); await this.onDbError(e, 'release'); }
       lane.busy = false;
     }
+  }
+
+  /** A worker due for replacement: commit what it holds (flush), then start a fresh one. */
+  private async retire(lane: Lane, reason: 'max-jobs' | 'memory') {
+    await lane.executor.flush().catch(() => undefined);
+    await this.replace(lane, reason);
   }
 
   /** When this lane's worker must stop taking actions: after --max-jobs-per-worker, or above --max-worker-memory-mb. */

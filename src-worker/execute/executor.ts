@@ -13,7 +13,6 @@ export interface PhpSettings {
 /** How a stream of actions ended. `failed` is the action that was running when the worker timed out or died. */
 export interface StreamEnd {
   reason: 'done' | 'stopped' | 'limit' | 'memory' | 'timeout' | 'crashed';
-  results: RunResult[];
   failed?: RunResult;
   /** Actions of the stream that never started, in order. */
   notStarted: number[];
@@ -53,13 +52,11 @@ export function parsePhpFatal(stderr: string): { message: string; file: string; 
 
 /** runStream() for channels without a stream of their own (rest): one run() after another, same outcome. */
 export async function streamByRuns(ex: { run(id: number, claimId: number, claimedAt: number): Promise<RunResult> }, stopRequested: () => boolean, ids: number[], claimId: number, claimedAt: number, onDone: (r: RunResult) => void): Promise<StreamEnd> {
-  const results: RunResult[] = [];
   for (let i = 0; i < ids.length; i++) {
-    if (stopRequested()) return { reason: 'stopped', results, notStarted: ids.slice(i) };
+    if (stopRequested()) return { reason: 'stopped', notStarted: ids.slice(i) };
     const r = await ex.run(ids[i], claimId, claimedAt);
-    if (r.status === 'timeout' || r.status === 'crashed') return { reason: r.status, results, failed: r, notStarted: ids.slice(i + 1) };
-    results.push(r);
+    if (r.status === 'timeout' || r.status === 'crashed') return { reason: r.status, failed: r, notStarted: ids.slice(i + 1) };
     onDone(r);
   }
-  return { reason: 'done', results, notStarted: [] };
+  return { reason: 'done', notStarted: [] };
 }

@@ -91,24 +91,23 @@ export class ProcessExecutor implements Executor {
    */
   runStream(ids: number[], claimId: number, claimedAt: number, limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd> {
     return new Promise<StreamEnd>((resolve) => {
-      const results: RunResult[] = [];
+      let reported = 0; // actions that sent 'done'; the next one in `ids` is the one running
       let startedAt = Date.now();
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
-      const end = (e: Omit<StreamEnd, 'results'>) => {
+      const end = (e: StreamEnd) => {
         if (settled) return;
         settled = true;
         if (timer) clearTimeout(timer);
         this.stream = undefined;
-        resolve({ ...e, results });
+        resolve(e);
       };
-      const runningId = () => ids[results.length] as number | undefined;
       const failedEnd = (status: 'timeout' | 'crashed', error: string) => {
-        const id = runningId();
+        const id = ids[reported] as number | undefined;
         end({
           reason: status,
           failed: id === undefined ? undefined : { id, status, ms: Date.now() - startedAt, error },
-          notStarted: ids.slice(results.length + 1),
+          notStarted: ids.slice(reported + 1),
         });
       };
       const arm = () => {
@@ -120,14 +119,14 @@ export class ProcessExecutor implements Executor {
         onMessage: (m) => {
           if (m.op === 'done') {
             const r: RunResult = { id: Number(m.id), status: m.status, ms: Number(m.ms ?? Date.now() - startedAt), error: m.error, mem: m.mem };
-            results.push(r);
+            reported++;
             this.jobs++;
             this.lastMem = Number(m.mem ?? this.lastMem);
             arm();
             onDone(r);
           } else {
             this.lastMem = Number(m.mem ?? this.lastMem);
-            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' ? m.reason : 'done', notStarted: ids.slice(results.length) });
+            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' ? m.reason : 'done', notStarted: ids.slice(reported) });
           }
         },
         onExit: (e) => {
@@ -151,8 +150,6 @@ export class ProcessExecutor implements Executor {
   requestStop() {
     if (this.stream && this.alive) this.child!.stdin!.write('{"op":"stop"}\n');
   }
-
-  lastFatal() { return parsePhpFatal(this.stderrTail); }
 
   async flush(): Promise<void> {
     const done = this.expect((m) => m.op === 'flushed', 30_000);

@@ -1,11 +1,11 @@
 // The benchmark scenarios, each on its own table prefix of the native stack. Numbers are taken from the database
 // and /proc, and every drain is checked for exactly-once execution in a table of its own (not our bookkeeping).
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { installSite, php, dropPrefix, SOCKET, DB, DOCROOT, ROOT, PREFIX_SITE, exited, eventually } from '../helpers/stack';
+import { installSite, php, dropPrefix, SOCKET, DB, DOCROOT, ROOT, PREFIX_SITE, exited, eventually, runsInFile } from '../helpers/stack';
 import { sample, Usage } from './sampler';
 import { percentile, summarize, Summary } from './stats';
 import { Claimer } from '../../src-worker/claim/claimer';
@@ -59,8 +59,11 @@ async function dbCounters(c: mysql.Connection) {
   return Object.fromEntries(r.map((x) => [x.Variable_name, Number(x.Value)]));
 }
 
+/** The sidecar started as the shipped Supervisor and systemd files start it (same V8 flags), on the stack's WordPress. */
+const SIDECAR_COMMAND = ['--max-semi-space-size=2', '--optimize-for-size', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`];
+
 function sidecar(prefix: string, args: string[], env: Record<string, string> = {}) {
-  return spawn('node', ['--max-semi-space-size=2', '--optimize-for-size', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
+  return spawn('node', [...SIDECAR_COMMAND, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
     env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
@@ -68,7 +71,7 @@ function sidecar(prefix: string, args: string[], env: Record<string, string> = {
 /** Executions counted outside the scheduler: lines in a file (php channel) or rows in a table (rest channel, php-fpm). */
 async function countRuns(c: mysql.Connection, prefix: string, file: string | undefined): Promise<{ n: number; d: number }> {
   if (file) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    const lines = runsInFile(file);
     return { n: lines.length, d: new Set(lines).size };
   }
   const [[cnt]] = await c.query<mysql.RowDataPacket[][]>(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${prefix}sidecar_test_runs`) as any;
@@ -152,7 +155,7 @@ export async function latency(prefix: string, count: number, runs: number, progr
   try {
     for (let r = 1; r <= runs; r++) {
       await resetQueue(c, prefix);
-      const child = spawn('node', ['--max-semi-space-size=2', '--optimize-for-size', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`, '--http-port=18991', `--nudge-port=${nudgePort}`, '--workers=2', '--log-level=warn'], {
+      const child = spawn('node', [...SIDECAR_COMMAND, '--http-port=18991', `--nudge-port=${nudgePort}`, '--workers=2', '--log-level=warn'], {
         env: { ...process.env, WP_TABLE_PREFIX: prefix }, stdio: 'ignore',
       });
       try {
@@ -303,7 +306,7 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
     const s2 = (o: { p50: number[]; p99: number[] }) => ({ p50: summarize(o.p50), p99: summarize(o.p99) });
     return {
       rows: total, due, logs: total * 3, seedSeconds,
-      claimMs: Object.fromEntries(Object.entries(claimRuns).map(([k, v]) => [k, { p50: summarize(v.p50), p99: summarize(v.p99) }])),
+      claimMs: Object.fromEntries(Object.entries(claimRuns).map(([k, v]) => [k, s2(v)])),
       apiMs: Object.fromEntries(Object.entries(apiRuns).map(([k, v]) => [k, s2(v)])),
       restMs: Object.fromEntries(Object.entries(restRuns).map(([k, v]) => [k, s2(v)])),
       drainPerSec: summarize(drainRates),

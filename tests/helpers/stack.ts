@@ -1,7 +1,7 @@
 // Test helpers for the native stack: one WordPress site per table prefix (so test files run in parallel), PHP snippets, SQL.
 import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 
 /** The repository root, from the TypeScript sources (tests/helpers) or from their build (dist/tests/helpers). */
@@ -19,6 +19,11 @@ export const PREFIX_SITE = `http://127.0.0.1:${Number(process.env.SIDECAR_STACK_
 export const DB = process.env.SIDECAR_STACK_DB_NAME ?? 'sidecar_wp';
 
 /** Installs WordPress with the plugin active under this prefix (idempotent). */
+/** Executions the test mu-plugin recorded in SIDECAR_TEST_RUNS_FILE (one argument per line), outside any database. */
+export function runsInFile(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
 export function installSite(prefix: string) {
   execFileSync('php', [join(ROOT, 'scripts/wp-install.php'), DOCROOT, SITE, 'admin', 'admin'], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, stdio: 'pipe' });
 }

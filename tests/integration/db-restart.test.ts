@@ -1,12 +1,12 @@
 // MariaDB restarted under load, on a server of this test's own (the shared one serves the other test files): the
 // sidecar and its PHP workers ride it out; afterwards every action is complete or failed, none ran twice, none is stuck.
 import { spawn, ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { ROOT, DOCROOT, SITE, startSidecar, exited, eventually } from '../helpers/stack';
+import { ROOT, DOCROOT, SITE, startSidecar, exited, eventually, runsInFile } from '../helpers/stack';
 
 const dir = mkdtempSync(join(tmpdir(), 'sidecar-dbrestart-'));
 const socket = join(dir, 'mysqld.sock');
@@ -16,7 +16,7 @@ const env = { WP_DB_HOST: `localhost:${socket}`, WP_DB_NAME: 'restart_wp', WP_TA
 // Executions are counted in a file, outside the database being restarted: a count kept in a table could itself be
 // written twice (wpdb re-sends a statement after "server has gone away") and look like a double run.
 const runsFile = join(dir, 'runs.txt');
-const runs = () => (existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean) : []);
+const runs = () => runsInFile(runsFile);
 let server: ChildProcess | undefined;
 
 function startServer(): ChildProcess {

@@ -625,19 +625,30 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 
 	/** Sends a held-back completion on its own. False when the UPDATE failed. */
 	public function flush_deferred_completion() {
-		global $wpdb;
 		if ( null === $this->deferred_completion ) {
 			return true;
 		}
 		list( $action_id, $gmt, $local ) = $this->deferred_completion;
 		$this->deferred_completion       = null;
-		return false !== $wpdb->update(
+		return false !== $this->write_completion( $action_id, $gmt, $local );
+	}
+
+	/** mark_complete()'s UPDATE: rows changed, or false on error. */
+	private function write_completion( $action_id, $gmt, $local ) {
+		global $wpdb;
+		return $wpdb->update(
 			$wpdb->actionscheduler_actions,
 			array( 'status' => self::STATUS_COMPLETE, 'last_attempt_gmt' => $gmt, 'last_attempt_local' => $local ),
 			array( 'action_id' => $action_id ),
 			array( '%s' ),
 			array( '%d' )
 		);
+	}
+
+	/** What log_execution() throws when the action's row is gone. */
+	private static function execution_not_logged( $action_id ) {
+		/* translators: %s is the action ID */
+		return new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
 	}
 
 	/** The transaction it belonged to was rolled back: so is it. */
@@ -661,8 +672,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			)
 		);
 		if ( ! $updated ) {
-			/* translators: %s is the action ID */
-			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+			throw self::execution_not_logged( $action_id );
 		}
 	}
 
@@ -694,25 +704,17 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		);
 		// Both rows change (status, attempts), so 2 unless a row vanished; then find out whether it was this one.
 		if ( 2 !== $updated && ( false === $updated || (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d AND status = %s", $action_id, self::STATUS_RUNNING ) ) !== 1 ) ) {
-			/* translators: %s is the action ID */
-			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+			throw self::execution_not_logged( $action_id );
 		}
 	}
 
 	public function mark_complete( $action_id ) {
-		global $wpdb;
 		if ( $this->defer_completions && null === $this->deferred_completion && \SidecarScheduler\Runner\QueryWatch::active() ) {
 			$this->deferred_completion = array( (int) $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
 			do_action( 'action_scheduler_completed_action', $action_id );
 			return;
 		}
-		$updated = $wpdb->update(
-			$wpdb->actionscheduler_actions,
-			array( 'status' => self::STATUS_COMPLETE, 'last_attempt_gmt' => current_time( 'mysql', true ), 'last_attempt_local' => current_time( 'mysql' ) ),
-			array( 'action_id' => $action_id ),
-			array( '%s' ),
-			array( '%d' )
-		);
+		$updated = $this->write_completion( $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
 		if ( empty( $updated ) ) {
 			/* translators: %s is the action ID */
 			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to mark this action as having completed. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );

@@ -39,8 +39,7 @@ final class CommitPipeline {
 	public function register() {
 		global $wpdb;
 		$wpdb->query( 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' );
-		$begin  = array( $this, 'begin' );
-		$commit = array( $this, 'commit' );
+		$begin = array( $this, 'begin' );
 		add_action( 'action_scheduler_before_execute', $begin, -1000 );
 		$commit_start = array( $this, 'commit_start' );
 		add_action( 'sidecar_scheduler_before_callback', $commit_start, -1000 ); // Our runner (standalone mode).

@@ -165,8 +165,8 @@ final class Worker {
 	}
 
 	/**
-	 * Runs a claimed batch in order without waiting for the sidecar between actions: one 'done' line per action as
-	 * 'run' sends it, then 'stream_end'. The sidecar still decides what starts: before each action this reads a
+	 * Runs a claimed batch in order without waiting for the sidecar between actions: one 'done' line per action as it
+	 * finishes, then 'stream_end'. The sidecar still decides what starts: before each action this reads a
 	 * "stop" if one is waiting (SIGTERM), and it ends early after `max` actions or above `max_mem` bytes, so that a
 	 * worker due for replacement never starts another action. Since actions run strictly in order, the sidecar
 	 * knows which one was running if this process dies: the first without a 'done'.
@@ -275,7 +275,7 @@ final class Worker {
 		$this->commit();
 		$store = \ActionScheduler::store();
 		try {
-			if ( Contract::STATUS_RUNNING !== $store->get_status( $action_id ) && Contract::STATUS_PENDING !== $store->get_status( $action_id ) ) {
+			if ( ! in_array( $store->get_status( $action_id ), array( Contract::STATUS_RUNNING, Contract::STATUS_PENDING ), true ) ) {
 				$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => false ) );
 				return;
 			}
