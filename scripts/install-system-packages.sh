@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the native stack and the tests need. Safe to run again.
 set -euo pipefail
-PKGS=(mariadb-server mariadb-client php8.2-cli php8.2-fpm php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml php8.2-intl nginx-light chromium curl unzip supervisor)
+PKGS=(mariadb-server mariadb-client php8.2-cli php8.2-fpm php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml php8.2-intl nginx-light chromium curl unzip supervisor composer)
 missing=()
 # `dpkg -s` also succeeds for a package that was removed but left its config files, so ask for the real state.
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }

@@ -22,6 +22,8 @@ WP_BUILDS_PKG="@wp-playground/wordpress-builds@0.9.19"
 WP_BUILD_NAME=wp-6.5
 START_SIDECAR=${SIDECAR_STACK_START_SIDECAR:-1}
 SBIN=${SIDECAR_STACK_SBIN:-/usr/sbin}
+WP_CLI_DIR=$STACK/wp-cli
+WP_BIN=$STACK/bin/wp
 
 say() { printf '[stack] %s\n' "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -47,6 +49,7 @@ require_tools() {
   [ -x "$SBIN/php-fpm8.2" ] || missing+=(php8.2-fpm)
   [ -x "$SBIN/nginx" ] || missing+=(nginx-light)
   command -v php >/dev/null 2>&1 || missing+=(php8.2-cli)
+  command -v composer >/dev/null 2>&1 || missing+=(composer)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       say "installing missing system packages: ${missing[*]}"
@@ -172,6 +175,29 @@ require_once ABSPATH . 'wp-settings.php';
 PHP
 }
 
+# WP-CLI from Packagist (the framework; no registry here serves the bundle or the phar), pinned in
+# scripts/wp-cli/composer.json, so the sidecar's default wp-cli channel and our `wp` commands run for real.
+install_wp_cli() {
+  mkdir -p "$WP_CLI_DIR" "$(dirname "$WP_BIN")"
+  if ! cmp -s "$ROOT/scripts/wp-cli/composer.json" "$WP_CLI_DIR/composer.json" || [ ! -f "$WP_CLI_DIR/vendor/wp-cli/wp-cli/php/boot-fs.php" ]; then
+    say "installing WP-CLI with Composer (scripts/wp-cli/composer.json)"
+    cp "$ROOT/scripts/wp-cli/composer.json" "$WP_CLI_DIR/composer.json"
+    (cd "$WP_CLI_DIR" && COMPOSER_ALLOW_SUPERUSER=1 composer update --no-interaction --no-dev --no-progress --prefer-dist >"$LOGS/composer.log" 2>&1) \
+      || { rm -f "$WP_CLI_DIR/composer.json"; die "could not install WP-CLI with Composer; see $LOGS/composer.log"; }
+  fi
+  printf 'path: %s\n' "$DOCROOT" >"$WP_CLI_DIR/config.yml"
+  cat >"$WP_BIN.tmp" <<SH
+#!/bin/sh
+# WP-CLI of the native stack (written by scripts/stack.sh). Finds the stack's WordPress by itself; as root (CI,
+# containers) it allows root the way an operator passes --allow-root.
+[ "\$(id -u)" = 0 ] && export WP_CLI_ALLOW_ROOT=1
+export WP_CLI_CONFIG_PATH="\${WP_CLI_CONFIG_PATH:-$WP_CLI_DIR/config.yml}"
+exec php -d auto_prepend_file="$ROOT/scripts/wp-cli/quiet-mustache.php" "$WP_CLI_DIR/vendor/wp-cli/wp-cli/php/boot-fs.php" "\$@"
+SH
+  chmod +x "$WP_BIN.tmp" && mv "$WP_BIN.tmp" "$WP_BIN"
+  "$WP_BIN" --version >/dev/null 2>"$LOGS/wp-cli.err" || die "WP-CLI does not start; see $LOGS/wp-cli.err"
+}
+
 install_wordpress() {
   WP_TABLE_PREFIX=wp_ php "$ROOT/scripts/wp-install.php" "$DOCROOT" "$SITE_URL" "$ADMIN_USER" "$ADMIN_PASSWORD" \
     || die "WordPress install failed"
@@ -256,7 +282,7 @@ CONF
 start_sidecar() {
   [ "$START_SIDECAR" = 1 ] || return 0
   if pid_alive "$RUN/sidecar.pid"; then say "sidecar already running (pid $(cat "$RUN/sidecar.pid"))"; return; fi
-  nohup node --max-semi-space-size=2 --optimize-for-size "$ROOT/dist/src-worker/bin.js" --path="$DOCROOT" --http-port=$((HTTP_PORT + 2)) \
+  nohup node --max-semi-space-size=2 --optimize-for-size "$ROOT/dist/src-worker/bin.js" --path="$DOCROOT" --channel=wp-cli --wp-binary="$WP_BIN" --http-port=$((HTTP_PORT + 2)) \
     --nudge-port=$((HTTP_PORT + 1)) >>"$LOGS/sidecar.log" 2>&1 &
   echo $! >"$RUN/sidecar.pid"
   wait_for sidecar 80 curl -fsS "http://127.0.0.1:$((HTTP_PORT + 2))/healthz"
@@ -288,6 +314,7 @@ case "${1:-up}" in
     fetch_wordpress
     write_wp_config
     install_wordpress
+    install_wp_cli
     start_php_fpm
     start_nginx
     start_sidecar
@@ -297,6 +324,7 @@ case "${1:-up}" in
   Site:        $SITE_URL/
   Admin:       $SITE_URL/wp-admin/tools.php?page=action-scheduler  (user: $ADMIN_USER, password: $ADMIN_PASSWORD)
   Sidecar:     http://127.0.0.1:$((HTTP_PORT + 2))/healthz and /metrics
+  WP-CLI:      $WP_BIN sidecar-scheduler status   (the sidecar runs actions through \`wp sidecar-scheduler work\`)
   Logs:        $LOGS
   Stop with:   npm run stop
 MSG
@@ -321,7 +349,7 @@ MSG
     ;;
   env)
     echo "SIDECAR_STACK_DOCROOT=$DOCROOT"; echo "SIDECAR_STACK_DB_SOCKET=$DB_SOCKET"; echo "SIDECAR_STACK_DB_PORT=$DB_PORT"
-    echo "SIDECAR_STACK_SITE_URL=$SITE_URL"; echo "SIDECAR_STACK_DB_NAME=$DB_NAME"
+    echo "SIDECAR_STACK_SITE_URL=$SITE_URL"; echo "SIDECAR_STACK_DB_NAME=$DB_NAME"; echo "SIDECAR_STACK_WP_BIN=$WP_BIN"
     ;;
   *) die "usage: scripts/stack.sh up|down|status|env|sidecar-stop|sidecar-start" ;;
 esac

@@ -1,5 +1,5 @@
 // Test helpers for the native stack: one WordPress site per table prefix (so test files run in parallel), PHP snippets, SQL.
-import { execFileSync, spawn, ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
@@ -17,6 +17,14 @@ export const SITE = `http://127.0.0.1:${process.env.SIDECAR_STACK_HTTP_PORT ?? 8
 /** Loopback-only test server of the dev stack: the X-WP-Table-Prefix header selects the site. */
 export const PREFIX_SITE = `http://127.0.0.1:${Number(process.env.SIDECAR_STACK_HTTP_PORT ?? 8889) + 3}`;
 export const DB = process.env.SIDECAR_STACK_DB_NAME ?? 'sidecar_wp';
+/** The stack's WP-CLI launcher (scripts/stack.sh installs WP-CLI from Packagist into .stack/wp-cli). */
+export const WP_BIN = join(STACK, 'bin', 'wp');
+
+/** Runs `wp <args>` for the site of `prefix`; never throws, so tests can assert on failing commands too. */
+export function wp(prefix: string, args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(WP_BIN, args, { env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, encoding: 'utf8', timeout: 120000, maxBuffer: 64 << 20 });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
 
 /** Installs WordPress with the plugin active under this prefix (idempotent). */
 /** Executions the test mu-plugin recorded in SIDECAR_TEST_RUNS_FILE (one argument per line), outside any database. */

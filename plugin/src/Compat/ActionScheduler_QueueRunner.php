@@ -17,6 +17,8 @@ class ActionScheduler_QueueRunner {
 	protected $cleaner;
 	/** @var int|null The action being run, for the fatal-error monitor. */
 	private $current_action_id = null;
+	/** @var ActionScheduler_ActionClaim|null The claim being worked through, released by the monitor on any error. */
+	private $claim = null;
 	private $created_time;
 	protected $processed_actions_count = 0;
 
@@ -44,6 +46,21 @@ class ActionScheduler_QueueRunner {
 		}
 		add_action( self::WP_CRON_HOOK, array( self::instance(), 'run' ) );
 		add_action( 'shutdown', array( $this, 'track_fatal' ), 0 );
+		if ( defined( 'WP_CLI' ) && WP_CLI ) {
+			add_filter( 'wp_php_error_message', array( $this, 'track_fatal_before_wp_die' ), 10, 1 );
+		}
+	}
+
+	/**
+	 * Under WP-CLI, WordPress' fatal-error handler (a shutdown function registered before any plugin) ends in
+	 * wp_die(), which WP-CLI turns into exit(); an exit in a shutdown function skips all later ones, so the `shutdown`
+	 * action, and with it the monitor below, would never run: the action would stay in progress until the failure
+	 * period and its claim until the timeout. WordPress filters the error page's message just before that wp_die():
+	 * the last moment the monitor can run. It does nothing twice (it forgets the action and claim it handled).
+	 */
+	public function track_fatal_before_wp_die( $message ) {
+		$this->track_fatal();
+		return $message;
 	}
 
 	public function add_wp_cron_schedule( $schedules ) {
@@ -111,6 +128,7 @@ class ActionScheduler_QueueRunner {
 	protected function do_batch( $size = 100, $context = '' ) {
 		$claim     = $this->store->stake_claim( $size );
 		$processed = 0;
+		$this->attach_claim( $claim );
 		foreach ( $claim->get_actions() as $action_id ) {
 			// A claim can be lost to the stale-claim reset of another runner: stop rather than double-run.
 			if ( ! in_array( $action_id, $this->store->find_actions_by_claim_id( $claim->get_id() ), true ) ) {
@@ -123,6 +141,7 @@ class ActionScheduler_QueueRunner {
 			}
 		}
 		$this->store->release_claim( $claim );
+		$this->detach_claim();
 		$this->clear_caches();
 		return $processed;
 	}
@@ -225,14 +244,13 @@ class ActionScheduler_QueueRunner {
 
 	/**
 	 * The fatal-error monitor: a true fatal (memory, timeouts, parse errors) during an action fails it with
-	 * "unexpected shutdown", as the library's monitor does. A SIGKILL cannot be seen here: the sidecar handles that.
+	 * "unexpected shutdown", as the library's monitor does, and a process that ends with any error pending releases
+	 * the claim it was working through, so its remaining actions go back to the queue at once instead of waiting for
+	 * the stale-claim reset. A SIGKILL cannot be seen here: the sidecar handles that.
 	 */
 	public function track_fatal() {
-		if ( null === $this->current_action_id ) {
-			return;
-		}
 		$error = error_get_last();
-		if ( $error && in_array( $error['type'], array( E_ERROR, E_PARSE, E_COMPILE_ERROR, E_USER_ERROR, E_RECOVERABLE_ERROR ), true ) ) {
+		if ( null !== $this->current_action_id && $error && in_array( $error['type'], array( E_ERROR, E_PARSE, E_COMPILE_ERROR, E_USER_ERROR, E_RECOVERABLE_ERROR ), true ) ) {
 			$action_id = $this->current_action_id;
 			try {
 				$this->store->mark_failure( $action_id );
@@ -242,6 +260,23 @@ class ActionScheduler_QueueRunner {
 			do_action( 'action_scheduler_unexpected_shutdown', $action_id, $error );
 		}
 		$this->current_action_id = null;
+		if ( $error && $this->claim ) {
+			try {
+				$this->store->release_claim( $this->claim );
+			} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
+				// The stale-claim reset frees it later.
+			}
+			$this->claim = null;
+		}
+	}
+
+	/** The claim this process is working through (WP-Cron, async and WP-CLI runs), for the monitor above. */
+	public function attach_claim( ActionScheduler_ActionClaim $claim ) {
+		$this->claim = $claim;
+	}
+
+	public function detach_claim() {
+		$this->claim = null;
 	}
 
 	public function current_action_id() {
