@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { installSite, php, dropPrefix, SOCKET, DB, DOCROOT, ROOT, PREFIX_SITE, exited, eventually, runsInFile } from '../helpers/stack';
+import { installSite, php, dropPrefix, SOCKET, DB, DOCROOT, ROOT, PREFIX_SITE, exited, eventually, runsInFile, WP_BIN } from '../helpers/stack';
 import { sample, Usage } from './sampler';
 import { percentile, summarize, Summary } from './stats';
 import { Claimer } from '../../src-worker/claim/claimer';
@@ -115,7 +115,7 @@ export async function drain(prefix: string, n: number, channel: string, workers:
       await resetQueue(c, prefix);
       await seedDue(c, prefix, n);
       const before = await dbCounters(c);
-      const extra = channel === 'rest' ? [`--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${prefix}`] : [];
+      const extra = channel === 'rest' ? [`--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${prefix}`] : channel === 'wp-cli' ? [`--wp-binary=${WP_BIN}`] : [];
       const runsFile = channel === 'rest' ? undefined : join(tmpdir(), `sidecar-bench-runs-${process.pid}.txt`);
       if (runsFile) rmSync(runsFile, { force: true });
       const t0 = process.hrtime.bigint();
