@@ -16,6 +16,8 @@ import { Wake } from './wake';
 import type { HealthSource } from './sidecar-set';
 
 export const VERSION = '0.1.0';
+/** The most starts a worker commits at once (StartWindow.php): bounds what a crash of sidecar and worker together leaves marked. */
+export const MAX_START_WINDOW = 25;
 
 interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean }
 
@@ -166,28 +168,27 @@ export class Sidecar implements HealthSource {
       const a = id === undefined ? undefined : byId.get(id);
       lane.current = a ? { id: a.id, hook: a.hook, since: Date.now() } : undefined;
     };
-    // The worker commits an action's completion together with the next action's start (see CommitPipeline.php),
-    // so if the worker dies, the previous action's completion may be lost too: recover() then fails it as well
-    // (a no-op when it did commit).
-    let previous: number | undefined;
     let remaining = claim.actions.map((a) => a.id);
     try {
       // On SIGTERM nothing new starts; the release below returns the rest of the batch to the queue untouched.
       while (remaining.length && !this.stopping) {
         const ex = lane.executor;
-        const limits = this.limits(ex);
+        const limits = this.limits(ex, lane);
         if (limits.max <= 0) {
           await this.retire(lane, 'max-jobs');
           continue;
         }
         setCurrent(remaining[0]);
         this.d.metrics.running.inc();
+        // The worker holds completions back to commit them with later starts (CommitPipeline.php, StartWindow.php):
+        // if it dies, recover() writes what it reported here and may not have committed.
+        const reported: RunResult[] = [];
         let end: StreamEnd;
         try {
           end = await ex.runStream(remaining, claim.claimId, claim.claimedAt, limits, (r) => {
             this.record(byId.get(r.id), r);
             lane.sizer.observe(r.ms);
-            previous = r.id;
+            reported.push(r);
             setCurrent(remaining[remaining.indexOf(r.id) + 1]);
           });
         } finally {
@@ -196,18 +197,13 @@ export class Sidecar implements HealthSource {
         }
         remaining = end.notStarted;
         if (end.reason === 'timeout' || end.reason === 'crashed') {
+          await this.recover(lane, claim.claimId, end, reported);
           if (end.failed) {
-            await this.recover(lane, end.failed.id, end.failed, previous);
             this.record(byId.get(end.failed.id), end.failed);
             lane.sizer.observe(end.failed.ms);
-          } else {
-            // Died after its last action reported, before the batch ended: that action's completion may be lost.
-            await this.recover(lane, undefined, { id: 0, status: end.reason, ms: 0, error: 'the worker died after its last action' }, previous);
           }
-          previous = undefined;
         } else if (end.reason === 'limit' || end.reason === 'memory') {
           await this.retire(lane, end.reason === 'limit' ? 'max-jobs' : 'memory');
-          previous = undefined;
         } else if (end.reason === 'stopped') {
           break;
         }
@@ -241,35 +237,43 @@ export class Sidecar implements HealthSource {
   }
 
   /** When this lane's worker must stop taking actions: after --max-jobs-per-worker, or above --max-worker-memory-mb. */
-  private limits(ex: Executor): StreamLimits {
+  private limits(ex: Executor, lane: Lane): StreamLimits {
     const jobs = ex instanceof ProcessExecutor ? ex.jobs : 0;
-    return { max: this.d.config.maxJobsPerWorker - jobs, maxMemBytes: this.d.config.maxWorkerMemoryMb * 1024 * 1024 };
+    return {
+      max: this.d.config.maxJobsPerWorker - jobs,
+      maxMemBytes: this.d.config.maxWorkerMemoryMb * 1024 * 1024,
+      window: lane.sizer.window(this.d.config.startWindowMs, MAX_START_WINDOW),
+    };
   }
 
   /**
-   * The worker was killed (time limit) or died (fatal, OOM, kill -9). PHP's own shutdown handler may already have
-   * failed the action; the fail request is idempotent and only changes a row still pending or in progress.
+   * The worker was killed (time limit) or died (fatal, OOM, kill -9). On a fresh worker: fail the action that was
+   * running (PHP's own shutdown handler may already have; the request only changes a row still pending or in
+   * progress), then settle the stream: write the outcomes the dead worker reported but may not have committed, and
+   * undo the start marks of the actions it never ran, so they run once on the fresh worker instead of being left in
+   * progress. Both only change rows still in progress under this claim, so nothing committed is written twice.
    */
-  private async recover(lane: Lane, id: number | undefined, result: RunResult, previous?: number) {
+  private async recover(lane: Lane, claimId: number, end: StreamEnd, reported: RunResult[]) {
+    const result = end.failed ?? { id: 0, status: end.reason as RunResult['status'], ms: 0, error: 'the worker died after its last action' };
+    const id = end.failed?.id;
     this.d.log.warn({ action: id, status: result.status, error: result.error }, id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker');
     await this.replace(lane, result.status);
-    if (id === undefined) {
-      if (previous !== undefined) await this.failIfUncommitted(lane, previous, result);
-      return;
+    if (id !== undefined) {
+      let fatal: { message: string; file: string; line: number } | undefined;
+      if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
+      const req = fatal
+        ? { id, reason: 'crash' as const, error: fatal }
+        : { id, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
+      try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
     }
-    let fatal: { message: string; file: string; line: number } | undefined;
-    if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
-    const req = fatal
-      ? { id, reason: 'crash' as const, error: fatal }
-      : { id, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
-    try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
-    if (previous !== undefined) await this.failIfUncommitted(lane, previous, result);
-  }
-
-  /** Fails `id` only if its completion never reached the database (the row is still in progress). */
-  private async failIfUncommitted(lane: Lane, id: number, cause: RunResult) {
-    const lost = { id, reason: 'crash' as const, error: { message: `the worker died before the completion of this action was committed (${cause.error ?? cause.status})`, file: '', line: 0 } };
-    await lane.executor.fail(lost).catch((e) => this.d.log.error({ action: id, err: (e as Error).message }, 'could not check the previous action'));
+    const finalise = reported.filter((r) => r.status === 'complete' || r.status === 'failed');
+    const unstart = end.marks ? end.marks.ids.filter((x) => end.notStarted.includes(x)) : [];
+    if (!lane.executor.settle || (!finalise.length && !unstart.length)) return;
+    try {
+      await lane.executor.settle({ claim: claimId, finalise, unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined });
+    } catch (e) {
+      this.d.log.error({ err: (e as Error).message, finalise: finalise.length, unstart: unstart.length }, 'could not settle after a worker died; the cleaner fails what stays in progress after the failure period');
+    }
   }
 
   private async replace(lane: Lane, reason: string) {

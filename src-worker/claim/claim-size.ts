@@ -21,6 +21,15 @@ export class ClaimSizer {
     this.averageMs = this.averageMs === undefined ? ms : this.averageMs + WEIGHT * (ms - this.averageMs);
   }
 
+  /**
+   * How many starts the worker may commit at once (a start window): about `targetMs` of work at the recent average,
+   * at most `max`; 1 (the exact per-action sequence) until something ran, or when the actions are slow.
+   */
+  window(targetMs: number, max: number): number {
+    if (this.averageMs === undefined || targetMs <= 0) return 1;
+    return Math.max(1, Math.min(max, Math.floor(targetMs / Math.max(this.averageMs, 0.001))));
+  }
+
   /** The next claim's size: the maximum until something ran, then enough for about CLAIM_TARGET_MS, at least 1. */
   next(): number {
     if (this.averageMs === undefined) return this.max;

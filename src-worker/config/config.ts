@@ -15,6 +15,8 @@ export interface SidecarConfig {
   channel: Channel | 'auto';
   workers: number;
   batchSize: number;
+  /** Milliseconds of work whose starts a worker may commit at once; 0 = none (see StartWindow.php). */
+  startWindowMs: number;
   pollMs: number;
   actionTimeoutSec: number;
   maxJobsPerWorker: number;
@@ -143,6 +145,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (workers < 1 || workers > 256) throw new ConfigError('--workers must be between 1 and 256');
   const batchSize = Number(raw['batch-size']);
   if (batchSize < 1 || batchSize > 5000) throw new ConfigError('--batch-size must be between 1 and 5000');
+  const startWindowMs = Number(raw['start-window-ms']);
+  if (!(startWindowMs >= 0 && startWindowMs <= 1000)) throw new ConfigError('--start-window-ms must be between 0 and 1000');
   const url = String(raw.url ?? '');
   return {
     wpPath,
@@ -150,6 +154,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     channel: channel as SidecarConfig['channel'],
     workers,
     batchSize,
+    startWindowMs,
     pollMs: Math.max(10, Number(raw['poll-ms'])),
     actionTimeoutSec: Number(raw['action-timeout']),
     maxJobsPerWorker: Math.max(1, Number(raw['max-jobs-per-worker'])),

@@ -12,6 +12,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'channel', type: 'string', default: 'auto', help: 'How actions are executed: wp-cli, php, rest, or auto (wp-cli if `wp` is on PATH, else php).' },
   { name: 'workers', type: 'number', default: 2, help: 'PHP workers (or parallel REST requests) running actions at once.' },
   { name: 'batch-size', type: 'number', default: 100, help: 'Most actions a lane claims at once; fewer when its actions are slow (about 1 s of work per claim).' },
+  { name: 'start-window-ms', type: 'number', default: 10, help: 'Fast actions: a worker commits the starts of about this many milliseconds of work at once (a start window, at most 25 actions) instead of one commit per action; 0 = one commit per action, the exact library sequence. See README, "Start windows".' },
   { name: 'poll-ms', type: 'number', default: 1000, help: 'Longest wait between looks at the queue when no nudge arrives.' },
   { name: 'action-timeout', type: 'number', default: 0, help: 'Seconds one action may run before its worker is killed; 0 = the PHP filter sidecar_scheduler_action_time_limit (default 300).' },
   { name: 'max-jobs-per-worker', type: 'number', default: 5000, help: 'Replace a PHP worker after this many actions.' },

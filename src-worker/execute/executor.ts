@@ -1,7 +1,14 @@
 // What a lane needs from an execution channel, whatever carries it (a PHP process's pipes or signed HTTP).
 export type RunStatus = 'complete' | 'failed' | 'ignored' | 'invalid' | 'lost' | 'unknown' | 'timeout' | 'crashed';
 
-export interface RunResult { id: number; status: RunStatus; ms: number; error?: string; mem?: number }
+/** `at`: when a completed action's completion was made (gmt, site-local), for settling it if the worker dies. */
+export interface RunResult { id: number; status: RunStatus; ms: number; error?: string; mem?: number; at?: [string, string] }
+
+/** A start window: actions the worker marked in progress at once (gmt, message and prior last attempts, to undo). */
+export interface WindowMarks { ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
+
+/** After a worker died: outcomes it reported but may not have committed, and start marks of actions it never ran. */
+export interface SettleRequest { claim: number; finalise: RunResult[]; unstart?: WindowMarks }
 
 export interface FailRequest { id: number; reason: 'timeout' | 'crash'; seconds?: number; error?: { message: string; file: string; line: number } }
 
@@ -16,10 +23,12 @@ export interface StreamEnd {
   failed?: RunResult;
   /** Actions of the stream that never started, in order. */
   notStarted: number[];
+  /** The stream's last start window, when it had windows (its marks of actions that never ran need undoing). */
+  marks?: WindowMarks;
 }
 
 /** A worker due for replacement starts no further action: after `max` more actions, or above `maxMemBytes`. */
-export interface StreamLimits { max: number; maxMemBytes: number }
+export interface StreamLimits { max: number; maxMemBytes: number; window?: number }
 
 export interface Executor {
   readonly label: string;
@@ -33,6 +42,8 @@ export interface Executor {
   requestStop(): void;
   flush(): Promise<void>;
   fail(req: FailRequest): Promise<void>;
+  /** Only channels whose workers hold writes across actions (a PHP process) need settling after a death. */
+  settle?(req: SettleRequest): Promise<void>;
   clean(): Promise<void>;
   settings(): Promise<PhpSettings>;
   stop(): Promise<void>;

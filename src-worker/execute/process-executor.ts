@@ -3,7 +3,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { contract } from '../contract';
-import { Executor, FailRequest, PhpSettings, RunResult, StreamEnd, StreamLimits, parsePhpFatal } from './executor';
+import { Executor, FailRequest, PhpSettings, RunResult, SettleRequest, StreamEnd, StreamLimits, WindowMarks, parsePhpFatal } from './executor';
 
 export class WorkerDiedError extends Error {}
 
@@ -50,7 +50,7 @@ export class ProcessExecutor implements Executor {
     let msg: any;
     try { msg = JSON.parse(line); } catch { this.log.warn({ line: line.slice(0, 300) }, 'non-protocol output from php worker'); return; }
     if (msg.op === 'error') this.log.error({ message: msg.message }, 'php worker reported an error');
-    if (this.stream && (msg.op === 'done' || msg.op === 'stream_end')) { this.stream.onMessage(msg); return; }
+    if (this.stream && (msg.op === 'done' || msg.op === 'stream_end' || msg.op === 'window')) { this.stream.onMessage(msg); return; }
     const i = this.pending.findIndex((p) => p.match(msg));
     if (i >= 0) { const [p] = this.pending.splice(i, 1); p.resolve(msg); }
   }
@@ -92,6 +92,7 @@ export class ProcessExecutor implements Executor {
   runStream(ids: number[], claimId: number, claimedAt: number, limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd> {
     return new Promise<StreamEnd>((resolve) => {
       let reported = 0; // actions that sent 'done'; the next one in `ids` is the one running
+      let marks: WindowMarks | undefined; // the latest start window
       let startedAt = Date.now();
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
@@ -108,6 +109,7 @@ export class ProcessExecutor implements Executor {
           reason: status,
           failed: id === undefined ? undefined : { id, status, ms: Date.now() - startedAt, error },
           notStarted: ids.slice(reported + 1),
+          marks,
         });
       };
       const arm = () => {
@@ -117,8 +119,11 @@ export class ProcessExecutor implements Executor {
       };
       this.stream = {
         onMessage: (m) => {
-          if (m.op === 'done') {
-            const r: RunResult = { id: Number(m.id), status: m.status, ms: Number(m.ms ?? Date.now() - startedAt), error: m.error, mem: m.mem };
+          if (m.op === 'window') {
+            marks = { ids: (m.ids as unknown[]).map(Number), gmt: String(m.gmt), message: String(m.message), prev: m.prev ?? {} };
+            this.log.debug({ label: this.label, actions: marks.ids.length }, 'start window');
+          } else if (m.op === 'done') {
+            const r: RunResult = { id: Number(m.id), status: m.status, ms: Number(m.ms ?? Date.now() - startedAt), error: m.error, mem: m.mem, at: Array.isArray(m.at) ? [String(m.at[0]), String(m.at[1])] : undefined };
             reported++;
             this.jobs++;
             this.lastMem = Number(m.mem ?? this.lastMem);
@@ -140,7 +145,7 @@ export class ProcessExecutor implements Executor {
       };
       arm();
       try {
-        this.send({ op: 'stream', ids, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR, max: limits.max, max_mem: limits.maxMemBytes });
+        this.send({ op: 'stream', ids, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR, max: limits.max, max_mem: limits.maxMemBytes, window: limits.window ?? 1 });
       } catch (e) {
         this.stream.onExit(e as Error);
       }
@@ -162,6 +167,12 @@ export class ProcessExecutor implements Executor {
   async fail(req: FailRequest): Promise<void> {
     const done = this.expect((m) => m.op === 'failed' && m.id === req.id, 60_000);
     this.send({ op: 'fail', ...req });
+    await done;
+  }
+
+  async settle(req: SettleRequest): Promise<void> {
+    const done = this.expect((m) => m.op === 'settled', 60_000);
+    this.send({ op: 'settle', claim: req.claim, context: contract.contexts.SIDECAR, finalise: req.finalise, unstart: req.unstart });
     await done;
   }
 

@@ -10,8 +10,9 @@ beforeAll(async () => {
   installSite(PREFIX);
 });
 
-// Runs in its own PHP process: CommitPipeline::register() cannot be undone within one.
-const scenario = (pipeline: boolean) => phpJson(PREFIX, `
+// Runs in its own PHP process: CommitPipeline::register() cannot be undone within one. 'window': the worker marks
+// every action of the scenario in progress at once first (a start window), then runs them in order.
+const scenario = (mode: 'library' | 'pipeline' | 'window') => phpJson(PREFIX, `
   global $wpdb;
   $seen = array();
   $names = array();
@@ -47,8 +48,14 @@ const scenario = (pipeline: boolean) => phpJson(PREFIX, `
     if ($last) { $seen[] = 'before #' . ($id - $first) . ', #' . ($last - $first) . ' is ' . $wpdb->get_var($wpdb->prepare("SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d", $last)); }
     $last = $id;
   }, 5);
-  if (${pipeline ? 'true' : 'false'}) { $pipe = new SidecarScheduler\\Runner\\CommitPipeline(); $pipe->register(); }
+  if (${mode !== 'library' ? 'true' : 'false'}) { $pipe = new SidecarScheduler\\Runner\\CommitPipeline(); $pipe->register(); }
+  if (${mode === 'window' ? 'true' : 'false'}) {
+    SidecarScheduler\\Runner\\StartWindow::activate(true);
+    SidecarScheduler\\Runner\\StartWindow::open($ids, 0, 'Test', $pipe, function () {});
+  }
   foreach ($ids as $id) { ActionScheduler::runner()->process_action($id, 'Test'); }
+  SidecarScheduler\\Runner\\StartWindow::release_held();
+  SidecarScheduler\\Runner\\StartWindow::activate(false);
   if (isset($pipe)) { $pipe->commit(); }
   $logs = $wpdb->get_results($wpdb->prepare("SELECT action_id, message FROM {$wpdb->actionscheduler_logs} WHERE action_id >= %d ORDER BY log_id", $first));
   $rows = $wpdb->get_results($wpdb->prepare("SELECT action_id, hook, status, args, attempts FROM {$wpdb->actionscheduler_actions} WHERE action_id >= %d ORDER BY action_id", $first));
@@ -60,8 +67,8 @@ const scenario = (pipeline: boolean) => phpJson(PREFIX, `
   ));`);
 
 test('with and without the worker\'s statement savings: same rows, same log lines in the same order, same things seen by hooks', () => {
-  const library = scenario(false);
-  const worker = scenario(true);
+  const library = scenario('library');
+  const worker = scenario('pipeline');
   expect(worker.logs).toEqual(library.logs);
   expect(worker.rows).toEqual(library.rows);
   expect(worker.seen).toEqual(library.seen);
@@ -74,4 +81,22 @@ test('with and without the worker\'s statement savings: same rows, same log line
   expect(worker.logs.filter((l: string) => l.startsWith('#1 '))).toEqual(['#1 action created', '#1 action started via Test', '#1 action failed via Test: boom']);
   expect(worker.rows[6]).toMatch(/^#6 twst_rec pending \[\] 0$/); // the recurring successor
   expect(worker.queries).toBeLessThan(library.queries);
+});
+
+// Each action's own log lines, in order (a start window writes the "started" lines of a whole window together, so
+// their log IDs come before the previous actions' "complete" lines: across actions the order differs by design).
+const perAction = (logs: string[]) => logs.reduce<Record<string, string[]>>((by, l) => {
+  const [id, ...rest] = l.split(' ');
+  (by[id] ??= []).push(rest.join(' '));
+  return by;
+}, {});
+
+test(`in a start window: the same rows, each action's log lines, and what hooks saw, as the library; a cancel just before an action's turn undoes its mark`, () => {
+  const library = scenario('library');
+  const windowed = scenario('window');
+  expect(windowed.rows).toEqual(library.rows); // incl. attempts 0 for the cancelled #4, the successor, the changed args
+  expect(perAction(windowed.logs)).toEqual(perAction(library.logs));
+  expect(perAction(windowed.logs)['#4']).toEqual(['action created', 'action canceled', 'action ignored via Test']); // its mark's "started" line is gone
+  expect(windowed.seen).toEqual(library.seen); // as_unschedule_action in before_execute found #4: this worker's marks are pending to it
+  expect(windowed.queries).toBeLessThan(library.queries);
 });

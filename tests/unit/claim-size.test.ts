@@ -27,3 +27,16 @@ test('the size follows a change in run times (moving average), and ignores nonse
   s.observe(-5);
   expect(s.next()).toBe(100);
 });
+
+test('start windows: 1 (one commit per action) until something ran, for slow actions, or when turned off; otherwise about the target, capped', () => {
+  const s = new ClaimSizer(100);
+  expect(s.window(10, 25)).toBe(1); // nothing ran yet: the first stream is never windowed
+  for (let i = 0; i < 50; i++) s.observe(0.4);
+  expect(s.window(10, 25)).toBe(25); // 10 ms / 0.4 ms = 25
+  expect(s.window(10, 10)).toBe(10); // the cap
+  expect(s.window(0, 25)).toBe(1); // --start-window-ms=0
+  for (let i = 0; i < 50; i++) s.observe(2);
+  expect(s.window(10, 25)).toBe(5);
+  s.observe(5000);
+  expect(s.window(10, 25)).toBe(1); // one slow action is enough to fall back to the exact sequence
+});

@@ -123,6 +123,9 @@ class ActionScheduler_DBLogger extends ActionScheduler_Logger {
 	}
 
 	public function log_started_action( $action_id, $context = '' ) {
+		if ( \SidecarScheduler\Runner\StartWindow::started_by_window( $action_id ) ) {
+			return; // Its start window wrote this line, committed before the action's turn.
+		}
 		$this->deferring_this_line = null !== $this->deferred;
 		try {
 			parent::log_started_action( $action_id, $context );
@@ -140,6 +143,13 @@ class ActionScheduler_DBLogger extends ActionScheduler_Logger {
 		}
 	}
 
+	/** Holds back a line with the times given (a start window's "started" lines share the window's time). */
+	public function log_held( $action_id, $message, $gmt, $local ) {
+		global $wpdb;
+		$this->defer_execution_logs();
+		$this->deferred[] = $wpdb->prepare( '(%d, %s, %s, %s)', $action_id, $message, $gmt, $local );
+	}
+
 	/** Writes the held-back lines, in the order they were logged. False when the INSERT failed. */
 	public function flush_deferred() {
 		global $wpdb;
@@ -149,6 +159,10 @@ class ActionScheduler_DBLogger extends ActionScheduler_Logger {
 		$values         = implode( ',', $this->deferred );
 		$this->deferred = array();
 		return false !== $wpdb->query( "INSERT INTO {$wpdb->actionscheduler_logs} (action_id, message, log_date_gmt, log_date_local) VALUES {$values}" ); // phpcs:ignore WordPress.DB.PreparedSQL -- each row was prepared in log().
+	}
+
+	public function holds_lines() {
+		return ! empty( $this->deferred );
 	}
 
 	/** The transaction they belonged to was rolled back: so are they. */

@@ -8,8 +8,11 @@ defined( 'ABSPATH' ) || exit;
 class ActionScheduler_DBStore extends ActionScheduler_Store {
 	/** @var bool The sidecar's worker holds back completions (see defer_completions()). */
 	private $defer_completions = false;
-	/** @var array|null array( action_id, last_attempt_gmt, last_attempt_local ) of a held-back completion. */
-	private $deferred_completion = null;
+	/**
+	 * @var array[] Held-back completions: array( action_id, last_attempt_gmt, last_attempt_local ) each. At most one
+	 *              outside a start window (sent with the next start); a window's are sent when the next one opens.
+	 */
+	private $deferred_completions = array();
 
 	/** @var int JSON longer than this is rejected. */
 	protected static $max_args_length = 8000;
@@ -182,6 +185,11 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			$data->args = $data->extended_args;
 			unset( $data->extended_args );
 		}
+		if ( self::STATUS_RUNNING === $data->status && ( \SidecarScheduler\Runner\StartWindow::holds( $action_id ) || \SidecarScheduler\Runner\StartWindow::started_by_window( $action_id ) ) ) {
+			// Marked by this worker's start window, not started by anyone: the pending action it is (the factory
+			// makes a finished action, which runs nothing, of any other status).
+			$data->status = self::STATUS_PENDING;
+		}
 		try {
 			$action = $this->make_action_from_db_record( $data );
 		} catch ( ActionScheduler_InvalidActionException $exception ) {
@@ -196,8 +204,11 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	 * action). Throws as get_status() does. Returns array( status, row ); pass the row to action_from_row().
 	 */
 	public function get_status_and_row( $action_id ) {
-		if ( null !== $this->deferred_completion && (int) $action_id === $this->deferred_completion[0] ) {
-			$this->flush_deferred_completion();
+		foreach ( $this->deferred_completions as $held ) {
+			if ( (int) $action_id === $held[0] ) {
+				$this->flush_deferred_completion();
+				break;
+			}
 		}
 		$row = $this->fetch_row( $action_id );
 		return array( $this->checked_status( null === $row ? null : $row->status ), $row );
@@ -321,7 +332,17 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		}
 		if ( $query['status'] ) {
 			$statuses = (array) $query['status'];
-			$sql     .= ' AND a.status IN (' . implode( ', ', array_fill( 0, count( $statuses ), '%s' ) ) . ')';
+			$in       = ' a.status IN (' . implode( ', ', array_fill( 0, count( $statuses ), '%s' ) ) . ')';
+			// In the sidecar's worker, actions its start window marked are pending as far as the library can tell:
+			// queries from plugin code in this process (as_unschedule_action, as_next_scheduled_action) see them so.
+			$held    = \SidecarScheduler\Runner\StartWindow::held_ids();
+			$pending = in_array( self::STATUS_PENDING, $statuses, true );
+			$running = in_array( self::STATUS_RUNNING, $statuses, true );
+			if ( $held && $pending !== $running ) {
+				$sql .= $pending ? " AND ({$in} OR a.action_id IN (" . implode( ',', $held ) . '))' : " AND {$in} AND a.action_id NOT IN (" . implode( ',', $held ) . ')';
+			} else {
+				$sql .= " AND {$in}";
+			}
 			$params   = array_merge( $params, array_values( $statuses ) );
 		}
 		if ( $query['date'] instanceof DateTime ) {
@@ -623,14 +644,27 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$this->defer_completions = true;
 	}
 
-	/** Sends a held-back completion on its own. False when the UPDATE failed. */
+	/** Sends the held-back completions on their own (one UPDATE for all). False when the UPDATE failed. */
 	public function flush_deferred_completion() {
-		if ( null === $this->deferred_completion ) {
+		global $wpdb;
+		$held                       = $this->deferred_completions;
+		$this->deferred_completions = array();
+		if ( ! $held ) {
 			return true;
 		}
-		list( $action_id, $gmt, $local ) = $this->deferred_completion;
-		$this->deferred_completion       = null;
-		return false !== $this->write_completion( $action_id, $gmt, $local );
+		if ( 1 === count( $held ) ) {
+			return false !== $this->write_completion( $held[0][0], $held[0][1], $held[0][2] );
+		}
+		$gmt   = '';
+		$local = '';
+		$ids   = array();
+		foreach ( $held as $c ) {
+			$gmt  .= $wpdb->prepare( ' WHEN %d THEN %s', $c[0], $c[1] );
+			$local .= $wpdb->prepare( ' WHEN %d THEN %s', $c[0], $c[2] );
+			$ids[]  = (int) $c[0];
+		}
+		// A row deleted while its action ran is simply not found, as with a single held-back completion.
+		return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, last_attempt_gmt = CASE action_id{$gmt} END, last_attempt_local = CASE action_id{$local} END WHERE action_id IN (" . implode( ',', $ids ) . ')', self::STATUS_COMPLETE ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- each part prepared above.
 	}
 
 	/** mark_complete()'s UPDATE: rows changed, or false on error. */
@@ -651,17 +685,25 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		return new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
 	}
 
+	public function holds_completions() {
+		return (bool) $this->deferred_completions;
+	}
+
 	/** The transaction it belonged to was rolled back: so is it. */
 	public function discard_deferred_completion() {
-		$this->deferred_completion = null;
+		$this->deferred_completions = array();
 	}
 
 	public function log_execution( $action_id ) {
 		global $wpdb;
-		if ( null !== $this->deferred_completion ) {
+		if ( \SidecarScheduler\Runner\StartWindow::started_by_window( $action_id ) ) {
+			return; // In progress with attempts + 1 since its start window was committed.
+		}
+		if ( 1 === count( $this->deferred_completions ) ) {
 			$this->log_execution_with_deferred_completion( (int) $action_id );
 			return;
 		}
+		$this->flush_deferred_completion();
 		$updated = $wpdb->query(
 			$wpdb->prepare(
 				"UPDATE {$wpdb->actionscheduler_actions} SET attempts = attempts+1, status=%s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d",
@@ -679,8 +721,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	/** The previous action's held-back completion and this action's start, in one UPDATE of both rows. */
 	private function log_execution_with_deferred_completion( $action_id ) {
 		global $wpdb;
-		list( $previous, $gmt, $local ) = $this->deferred_completion;
-		$this->deferred_completion      = null;
+		list( $previous, $gmt, $local ) = array_pop( $this->deferred_completions );
 		$updated                        = \SidecarScheduler\Runner\QueryWatch::trusted(
 			function () use ( $wpdb, $action_id, $previous, $gmt, $local ) {
 				return $wpdb->query(
@@ -709,8 +750,8 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	}
 
 	public function mark_complete( $action_id ) {
-		if ( $this->defer_completions && null === $this->deferred_completion && \SidecarScheduler\Runner\QueryWatch::active() ) {
-			$this->deferred_completion = array( (int) $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
+		if ( $this->defer_completions && ( ! $this->deferred_completions || \SidecarScheduler\Runner\StartWindow::active() ) && \SidecarScheduler\Runner\QueryWatch::active() ) {
+			$this->deferred_completions[] = array( (int) $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
 			do_action( 'action_scheduler_completed_action', $action_id );
 			return;
 		}
@@ -724,7 +765,9 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 
 	public function get_status( $action_id ) {
 		global $wpdb;
-		return $this->checked_status( $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) ) );
+		$status = $this->checked_status( $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) ) );
+		// A start window's mark, seen from plugin code in the worker: still pending, as with the library.
+		return self::STATUS_RUNNING === $status && \SidecarScheduler\Runner\StartWindow::holds( $action_id ) ? self::STATUS_PENDING : $status;
 	}
 
 	private function checked_status( $status ) {

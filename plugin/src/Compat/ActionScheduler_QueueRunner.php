@@ -181,10 +181,13 @@ class ActionScheduler_QueueRunner {
 			} else {
 				$status = $this->store->get_status( $action_id );
 			}
+			// An action its start window marked reads "in progress" and is ours to run (see Runner\StartWindow).
+			$status = \SidecarScheduler\Runner\StartWindow::status_at_turn( $action_id, $status );
 			if ( ActionScheduler_Store::STATUS_PENDING !== $status ) {
 				do_action( 'action_scheduler_execution_ignored', $action_id, $context );
 				restore_error_handler();
 				$this->current_action_id = null;
+				\SidecarScheduler\Runner\StartWindow::turn_over( $action_id );
 				return;
 			}
 			$valid_action = true;
@@ -212,6 +215,7 @@ class ActionScheduler_QueueRunner {
 		}
 		restore_error_handler();
 		$this->current_action_id = null;
+		\SidecarScheduler\Runner\StartWindow::turn_over( $action_id );
 		if ( isset( $action ) && is_a( $action, 'ActionScheduler_Action' ) && $action->get_schedule()->is_recurring() ) {
 			$this->schedule_next_instance( $action, $action_id );
 		}

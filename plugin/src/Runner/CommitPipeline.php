@@ -32,6 +32,11 @@ final class CommitPipeline {
 	/** @var \ActionScheduler_DBStore|null Ours, when it holds back an action's completion until the next start or commit. */
 	private $store = null;
 
+	/** Start windows need our own store and logger (standalone mode), whose held-back writes they extend. */
+	public function supports_windows() {
+		return null !== $this->logger;
+	}
+
 	public static function enabled() {
 		return (bool) apply_filters( 'sidecar_scheduler_pipeline_commits', true );
 	}
@@ -39,7 +44,7 @@ final class CommitPipeline {
 	public function register() {
 		global $wpdb;
 		$wpdb->query( 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' );
-		$begin = array( $this, 'begin' );
+		$begin = array( $this, 'begin_for_action' );
 		add_action( 'action_scheduler_before_execute', $begin, -1000 );
 		$commit_start = array( $this, 'commit_start' );
 		add_action( 'sidecar_scheduler_before_callback', $commit_start, -1000 ); // Our runner (standalone mode).
@@ -65,6 +70,17 @@ final class CommitPipeline {
 		}
 	}
 
+	/**
+	 * Hooked before and after each action. Inside start windows nothing opens per action: the window committed the
+	 * starts, completions wait in memory for the next window, failures are written at once, and plugin code never
+	 * runs inside a transaction of ours.
+	 */
+	public function begin_for_action() {
+		if ( ! StartWindow::active() ) {
+			$this->begin();
+		}
+	}
+
 	public function begin() {
 		global $wpdb;
 		if ( ! $this->open ) {
@@ -78,7 +94,11 @@ final class CommitPipeline {
 	public function commit() {
 		global $wpdb;
 		if ( ! $this->open ) {
-			return true;
+			// Completions held in a start window wait outside any transaction: send them in one now.
+			if ( ! $this->logger || ! ( $this->store->holds_completions() || $this->logger->holds_lines() ) ) {
+				return true;
+			}
+			$this->begin();
 		}
 		if ( $this->logger && ( ! $this->store->flush_deferred_completion() || ! $this->logger->flush_deferred() ) ) {
 			$this->rollback();
@@ -96,6 +116,9 @@ final class CommitPipeline {
 	 * could run it twice later. Throwing here lands in process_action()'s catch: the callback does not run.
 	 */
 	public function commit_start() {
+		if ( StartWindow::active() && ! $this->open ) {
+			return; // Its window committed this start; completions held meanwhile wait for the next window.
+		}
 		if ( ! $this->commit() ) {
 			throw new \RuntimeException( 'The database connection was lost before this action could be marked in progress, so it was not run.' );
 		}

@@ -137,8 +137,12 @@ final class Worker {
 					isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR,
 					isset( $request['since'] ) ? (float) $request['since'] : 0,
 					isset( $request['max'] ) ? (int) $request['max'] : 0,
-					isset( $request['max_mem'] ) ? (int) $request['max_mem'] : 0
+					isset( $request['max_mem'] ) ? (int) $request['max_mem'] : 0,
+					isset( $request['window'] ) ? (int) $request['window'] : 1
 				);
+				break;
+			case 'settle':
+				$this->settle( $request );
 				break;
 			case 'stop':
 				break; // A "stop" that arrived after its stream had already ended: nothing to stop.
@@ -170,27 +174,52 @@ final class Worker {
 	 * "stop" if one is waiting (SIGTERM), and it ends early after `max` actions or above `max_mem` bytes, so that a
 	 * worker due for replacement never starts another action. Since actions run strictly in order, the sidecar
 	 * knows which one was running if this process dies: the first without a 'done'.
+	 *
+	 * With $window > 1 (fast actions; standalone mode) the starts of up to $window actions are committed at once
+	 * (StartWindow). A 'window' line tells the sidecar which, before they are committed, so it can undo the marks
+	 * of those that never ran if this process dies; when this worker stops early it undoes them itself.
 	 */
-	private function run_stream( array $ids, $claim_id, $context, $claimed_at, $max, $max_mem ) {
-		$ran    = 0;
-		$reason = 'done';
-		foreach ( $ids as $action_id ) {
-			if ( $this->stop_requested() ) {
-				$reason = 'stopped';
-				break;
+	private function run_stream( array $ids, $claim_id, $context, $claimed_at, $max, $max_mem, $window ) {
+		$ran      = 0;
+		$reason   = 'done';
+		$windowed = $window > 1 && $this->pipeline && $this->pipeline->supports_windows();
+		StartWindow::activate( $windowed );
+		try {
+			foreach ( $ids as $i => $action_id ) {
+				if ( $this->stop_requested() ) {
+					$reason = 'stopped';
+					break;
+				}
+				// At least one action per stream, so a threshold below a fresh worker's own footprint cannot stall the lane.
+				if ( ( $max > 0 && $ran >= $max ) || ( $ran > 0 && $max_mem > 0 && memory_get_usage( true ) > $max_mem ) ) {
+					$reason = $max > 0 && $ran >= $max ? 'limit' : 'memory';
+					break;
+				}
+				if ( $windowed && ! StartWindow::holds( $action_id ) ) {
+					$size = $max > 0 ? min( $window, $max - $ran ) : $window;
+					if ( $size > 1 ) {
+						StartWindow::open(
+							array_slice( $ids, $i, $size ),
+							$claim_id,
+							$context,
+							$this->pipeline,
+							function ( array $marks ) {
+								$this->send( array( 'op' => 'window' ) + $marks );
+							}
+						);
+					}
+				}
+				$this->run_one( $action_id, $claim_id, $context, $claimed_at );
+				$ran++;
+				if ( ob_get_level() > 0 ) {
+					ob_clean();
+				}
 			}
-			// At least one action per stream, so a threshold below a fresh worker's own footprint cannot stall the lane.
-			if ( ( $max > 0 && $ran >= $max ) || ( $ran > 0 && $max_mem > 0 && memory_get_usage( true ) > $max_mem ) ) {
-				$reason = $max > 0 && $ran >= $max ? 'limit' : 'memory';
-				break;
-			}
-			$this->run_one( $action_id, $claim_id, $context, $claimed_at );
-			$ran++;
-			if ( ob_get_level() > 0 ) {
-				ob_clean();
-			}
+		} finally {
+			$released = StartWindow::release_held();
+			StartWindow::activate( false );
 		}
-		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'mem' => memory_get_usage( true ) ) );
+		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'mem' => memory_get_usage( true ), 'released' => $released ) );
 	}
 
 	/** A "stop" line waiting on the request stream (or the stream closed: the sidecar is gone). Never blocks. */
@@ -252,6 +281,10 @@ final class Worker {
 		if ( isset( $this->outcome[ 'error_' . $action_id ] ) ) {
 			$message['error'] = $this->outcome[ 'error_' . $action_id ];
 		}
+		if ( Contract::STATUS_COMPLETE === $message['status'] ) {
+			// If this process dies before the completion is committed, the sidecar writes it with this time ("settle").
+			$message['at'] = array( current_time( 'mysql', true ), current_time( 'mysql' ) );
+		}
 		$this->send( $message );
 	}
 
@@ -289,6 +322,48 @@ final class Worker {
 		} catch ( \Exception $e ) {
 			$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => false, 'error' => $e->getMessage() ) );
 		}
+	}
+
+	/**
+	 * After a worker died (sent to its replacement): write the outcomes it reported but may not have committed, and
+	 * undo the start marks of the actions it never ran. Only rows still in progress under that claim change, so
+	 * whatever the dead worker did commit stays as it is. Its hooks already fired there; none fire again here.
+	 */
+	private function settle( array $request ) {
+		global $wpdb;
+		$this->commit();
+		$claim     = (int) $request['claim'];
+		$context   = isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR;
+		$logger    = \ActionScheduler::logger();
+		$finalised = 0;
+		foreach ( isset( $request['finalise'] ) ? (array) $request['finalise'] : array() as $r ) {
+			$id = (int) $r['id'];
+			if ( Contract::STATUS_COMPLETE === $r['status'] && ! empty( $r['at'] ) ) {
+				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_COMPLETE, $r['at'][0], $r['at'][1], $id, Contract::STATUS_RUNNING, $claim ) );
+				$message = sprintf( __( 'action complete via %s', 'action-scheduler' ), $context ); // phpcs:ignore WordPress.WP.I18n -- the library's own string.
+			} elseif ( Contract::STATUS_FAILED === $r['status'] ) {
+				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_FAILED, $id, Contract::STATUS_RUNNING, $claim ) );
+				$message = sprintf( __( 'action failed via %1$s: %2$s', 'action-scheduler' ), $context, isset( $r['error'] ) ? (string) $r['error'] : '' ); // phpcs:ignore WordPress.WP.I18n
+			} else {
+				continue;
+			}
+			if ( $changed ) {
+				$logger->log( $id, $message, as_get_datetime_object( ( empty( $r['at'] ) ? 'now' : $r['at'][0] . ' UTC' ) ) );
+				$finalised++;
+			}
+		}
+		$unstarted = 0;
+		if ( ! empty( $request['unstart']['ids'] ) ) {
+			$u    = $request['unstart'];
+			$prev = array();
+			foreach ( (array) $u['ids'] as $id ) {
+				if ( isset( $u['prev'][ $id ] ) ) {
+					$prev[ (int) $id ] = $u['prev'][ $id ];
+				}
+			}
+			$unstarted = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true );
+		}
+		$this->send( array( 'op' => 'settled', 'finalised' => $finalised, 'unstarted' => $unstarted ) );
 	}
 
 	private function clean() {
