@@ -71,15 +71,24 @@ test('recurring and cron chains continue across runs of a live sidecar', async (
   await new Promise((r) => setTimeout(r, 4500));
   s.kill('SIGTERM');
   expect(await exited(s, 30000)).toBe(0);
-  const interval = await rows(`SELECT status, COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE args = '["chain"]' GROUP BY status`);
-  const by = Object.fromEntries(interval.map((r: any) => [r.status, Number(r.n)]));
-  expect(by.complete).toBeGreaterThanOrEqual(3); // due every second, started when due: the chain kept going
-  expect(by.pending).toBe(1); // and exactly one successor waits
-  const cron = await rows(`SELECT status, scheduled_date_gmt FROM ${PREFIX}actionscheduler_actions WHERE args = '["cron"]' ORDER BY action_id`);
-  expect(cron.map((r: any) => r.status)).toEqual(['complete', 'pending']);
-  expect(cron[1].scheduled_date_gmt).toMatch(/:00$/); // the next minute, in UTC, seconds zeroed
-  expect(Date.parse(cron[1].scheduled_date_gmt.replace(' ', 'T') + 'Z')).toBeGreaterThan(Date.now() - 1000);
-  php(PREFIX, `as_unschedule_all_actions('', array(), 'chains');`);
+  try {
+    const interval = await rows(`SELECT status, COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE args = '["chain"]' GROUP BY status`);
+    const by = Object.fromEntries(interval.map((r: any) => [r.status, Number(r.n)]));
+    expect(by.complete).toBeGreaterThanOrEqual(3); // due every second, started when due: the chain kept going
+    expect(by.pending).toBe(1); // and exactly one successor waits
+    const cron = await rows(`SELECT status, scheduled_date_gmt FROM ${PREFIX}actionscheduler_actions WHERE args = '["cron"]' ORDER BY action_id`);
+    // One run, or two when the test crossed a minute boundary (the first successor was then due too): every
+    // instance but the newest completed, and the newest waits for the next minute.
+    const statuses = cron.map((r: any) => r.status);
+    expect(statuses.length).toBeGreaterThanOrEqual(2);
+    expect(statuses).toEqual([...Array(statuses.length - 1).fill('complete'), 'pending']);
+    const next = cron[cron.length - 1].scheduled_date_gmt;
+    expect(next).toMatch(/:00$/); // the next minute, in UTC, seconds zeroed
+    expect(Date.parse(next.replace(' ', 'T') + 'Z')).toBeGreaterThan(Date.now() - 1000);
+  } finally {
+    // Always: a chain left queued would run inside the later tests of this file and skew what they count.
+    php(PREFIX, `as_unschedule_all_actions('', array(), 'chains');`);
+  }
 });
 
 test('kill -9 of a PHP worker in the middle of an action: it fails with the library message, the rest run, nothing twice', async () => {

@@ -141,13 +141,10 @@ final class StartWindow {
 
 	/** The worker stops before running every marked action: undo the marks of those it will not run. */
 	public static function release_held() {
-		if ( ! self::$held ) {
-			return array();
+		if ( self::$held ) {
+			self::undo( self::$held, self::$claim, self::$gmt, self::$message, true );
+			self::$held = array();
 		}
-		$ids = array_keys( self::$held );
-		self::undo( self::$held, self::$claim, self::$gmt, self::$message, true );
-		self::$held = array();
-		return $ids;
 	}
 
 	/**

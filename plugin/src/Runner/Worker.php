@@ -216,10 +216,10 @@ final class Worker {
 				}
 			}
 		} finally {
-			$released = StartWindow::release_held();
+			StartWindow::release_held(); // Marks of actions this stream will not run: back to pending.
 			StartWindow::activate( false );
 		}
-		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'mem' => memory_get_usage( true ), 'released' => $released ) );
+		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'mem' => memory_get_usage( true ) ) );
 	}
 
 	/** A "stop" line waiting on the request stream (or the stream closed: the sidecar is gone). Never blocks. */
