@@ -77,7 +77,7 @@ final class StartWindow {
 				$prev[ (int) $row->action_id ] = array( $row->last_attempt_gmt, $row->last_attempt_local );
 			}
 		}
-		// Keep claim order: the marks are undone from the end if the window is cut short.
+		// In claim order, the order they will run in.
 		$marked = array_values( array_filter( array_map( 'intval', $ids ), static function ( $id ) use ( $prev ) { return isset( $prev[ $id ] ); } ) );
 		if ( ! $marked ) {
 			$pipeline->commit();
