@@ -41,24 +41,15 @@ abstract class ActionScheduler_Logger {
 	}
 
 	public function log_started_action( $action_id, $context = '' ) {
-		/* translators: %s: context */
-		$this->log( $action_id, $context ? sprintf( __( 'action started via %s', 'action-scheduler' ), $context ) : __( 'action started', 'action-scheduler' ) );
+		$this->log( $action_id, \SidecarScheduler\Runner\LogText::started( $context ) );
 	}
 
 	public function log_completed_action( $action_id, $action = null, $context = '' ) {
-		/* translators: %s: context */
-		$this->log( $action_id, $context ? sprintf( __( 'action complete via %s', 'action-scheduler' ), $context ) : __( 'action complete', 'action-scheduler' ) );
+		$this->log( $action_id, \SidecarScheduler\Runner\LogText::complete( $context ) );
 	}
 
 	public function log_failed_action( $action_id, Exception $exception, $context = '' ) {
-		if ( $context ) {
-			/* translators: 1: context 2: exception message */
-			$message = sprintf( __( 'action failed via %1$s: %2$s', 'action-scheduler' ), $context, $exception->getMessage() );
-		} else {
-			/* translators: %s: exception message */
-			$message = sprintf( __( 'action failed: %s', 'action-scheduler' ), $exception->getMessage() );
-		}
-		$this->log( $action_id, $message );
+		$this->log( $action_id, \SidecarScheduler\Runner\LogText::failed( $context, $exception->getMessage() ) );
 	}
 
 	public function log_timed_out_action( $action_id, $timeout ) {

@@ -8,9 +8,10 @@
  * What stays as with the library: every callback starts with its in-progress state and "action started" line
  * committed (at-most-once); each action re-reads its row right before it runs, so a cancel or delete by ID that
  * arrives meanwhile stops it, and its mark is then undone (attempts, last attempt and the "started" line restored),
- * so the row ends as the library would leave it. What differs (README, "Start windows"): for up to a window, the
- * actions waiting their turn already read in progress, and queries that select pending actions
- * (as_unschedule_action, as_next_scheduled_action) no longer see them; a window shares one start time.
+ * so the row ends as the library would leave it; plugin code in this worker sees marked actions as pending (our
+ * store's get_status() and status queries). What differs (README, "Start windows"): for up to a window, the actions
+ * waiting their turn read in progress to other processes, whose queries for pending actions (as_unschedule_action,
+ * as_next_scheduled_action) then miss them; a window shares one start time.
  *
  * A mark that never turns into a run is undone: by this worker when it stops early (a "stop", stdin closed, a job
  * or memory limit), or by the sidecar through a fresh worker when this one dies (the "window" message tells it
@@ -88,7 +89,7 @@ final class StartWindow {
 		$list  = implode( ',', $marked );
 		$wpdb->query( $wpdb->prepare( "UPDATE {$a} SET attempts = attempts + 1, status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id IN ({$list})", Contract::STATUS_RUNNING, $gmt, $local ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
 		$logger  = \ActionScheduler::logger();
-		$message = $context ? sprintf( __( 'action started via %s', 'action-scheduler' ), $context ) : __( 'action started', 'action-scheduler' ); // phpcs:ignore WordPress.WP.I18n -- the library's own string.
+		$message = LogText::started( $context );
 		foreach ( $marked as $id ) {
 			$logger->log_held( $id, $message, $gmt, $local );
 		}

@@ -340,10 +340,10 @@ final class Worker {
 			$id = (int) $r['id'];
 			if ( Contract::STATUS_COMPLETE === $r['status'] && ! empty( $r['at'] ) ) {
 				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_COMPLETE, $r['at'][0], $r['at'][1], $id, Contract::STATUS_RUNNING, $claim ) );
-				$message = sprintf( __( 'action complete via %s', 'action-scheduler' ), $context ); // phpcs:ignore WordPress.WP.I18n -- the library's own string.
+				$message = LogText::complete( $context );
 			} elseif ( Contract::STATUS_FAILED === $r['status'] ) {
 				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_FAILED, $id, Contract::STATUS_RUNNING, $claim ) );
-				$message = sprintf( __( 'action failed via %1$s: %2$s', 'action-scheduler' ), $context, isset( $r['error'] ) ? (string) $r['error'] : '' ); // phpcs:ignore WordPress.WP.I18n
+				$message = LogText::failed( $context, isset( $r['error'] ) ? (string) $r['error'] : '' );
 			} else {
 				continue;
 			}
