@@ -12,6 +12,14 @@ export interface ClaimFilter { groupIds: number[]; excludeGroupIds: number[] }
 const ORDER = 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC';
 
 export class Claimer {
+  /**
+   * Claims whose outcome is unknown: the connection failed after the claims row was inserted, maybe while the COMMIT
+   * was on its way (the server may have committed it and the answer been lost). Nobody would release such a claim
+   * until the stale-claim reset, minutes later; releasing one that never committed changes nothing. So they are
+   * released before the next claim.
+   */
+  private uncertain = new Set<number>();
+
   constructor(private pool: Pool, private t: Tables, private time: SiteTime, private skipLocked: boolean, private filter: ClaimFilter) {}
 
   private groupSql(): { sql: string; params: number[] } {
@@ -22,11 +30,17 @@ export class Claimer {
 
   /** Returns null when nothing is due. Retries deadlocks and lock-wait timeouts a few times. */
   async claim(limit: number): Promise<Claim | null> {
+    for (const claimId of [...this.uncertain]) {
+      await this.release(claimId); // throws while the database is still away: the caller retries later
+      this.uncertain.delete(claimId);
+    }
     for (let attempt = 0; ; attempt++) {
       const conn = await this.pool.getConnection();
+      const inserted = { claimId: 0 };
       try {
-        return this.skipLocked ? await this.claimSkipLocked(conn, limit) : await this.claimLikeLibrary(conn, limit);
+        return this.skipLocked ? await this.claimSkipLocked(conn, limit, inserted) : await this.claimLikeLibrary(conn, limit, inserted);
       } catch (e) {
+        if (inserted.claimId) this.uncertain.add(inserted.claimId);
         await conn.rollback().catch(() => undefined);
         if (isRetryable(e) && attempt < 5) { await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1))); continue; }
         throw e;
@@ -41,7 +55,7 @@ export class Claimer {
    * holds (SKIP LOCKED, so several sidecars never wait on each other), stamp them, commit. READ COMMITTED avoids the
    * gap locks that made concurrent claimers deadlock under REPEATABLE READ.
    */
-  private async claimSkipLocked(conn: PoolConnection, limit: number): Promise<Claim | null> {
+  private async claimSkipLocked(conn: PoolConnection, limit: number, inserted: { claimId: number }): Promise<Claim | null> {
     const now = Date.now();
     const nowGmt = mysqlUtc(now);
     const g = this.groupSql();
@@ -54,6 +68,7 @@ export class Claimer {
     if (rows.length === 0) { await conn.rollback(); return null; }
     const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${this.t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
     const claimId = ins.insertId;
+    inserted.claimId = claimId;
     const ids = rows.map((r) => Number(r.action_id));
     await conn.query(
       `UPDATE ${this.t.actions} SET claim_id = ?, last_attempt_gmt = ?, last_attempt_local = ? WHERE action_id IN (${ids.map(() => '?').join(',')})`,
@@ -64,12 +79,13 @@ export class Claimer {
   }
 
   /** Servers without SKIP LOCKED: the library's own statements (UPDATE ... ORDER BY ... LIMIT, then SELECT by claim). */
-  private async claimLikeLibrary(conn: PoolConnection, limit: number): Promise<Claim | null> {
+  private async claimLikeLibrary(conn: PoolConnection, limit: number, inserted: { claimId: number }): Promise<Claim | null> {
     const now = Date.now();
     const nowGmt = mysqlUtc(now);
     const g = this.groupSql();
     const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${this.t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
     const claimId = ins.insertId;
+    inserted.claimId = claimId;
     const [upd] = await conn.query<ResultSetHeader>(
       `UPDATE ${this.t.actions} SET claim_id = ?, last_attempt_gmt = ?, last_attempt_local = ?
        WHERE claim_id = 0 AND scheduled_date_gmt <= ? AND status = 'pending'${g.sql} ${ORDER} LIMIT ?`,
