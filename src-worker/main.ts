@@ -40,11 +40,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const channel = pickChannel(config);
   const tables = tableNames(config.tablePrefix);
   const pool = createPool(config, config.workers * 2 + 4);
+  // The claimers' own pool: up to two connections per lane (a lane's next claim overlaps its previous release; the
+  // sites of a network share them, and a lane waits for a free one).
+  const claimPool = createPool(config, 2 * (config.workers + config.lanes.reduce((n, l) => n + l.workers, 0)) + 2, { multipleStatements: true });
+  const endPools = () => Promise.all([pool.end(), claimPool.end()]).catch(() => undefined);
   let schema;
   try {
     schema = await checkSchema(pool, tables);
   } catch (e) {
-    await pool.end().catch(() => undefined);
+    await endPools();
     if (e instanceof SchemaError) { log.fatal({ err: e.message }, 'refusing to start'); return EXIT.CONFIG; }
     log.fatal({ err: (e as Error).message, code: (e as { code?: string }).code }, 'database unavailable');
     return isConnectionError(e) || /Access denied|Unknown database/.test((e as Error).message) ? EXIT.UNAVAILABLE : EXIT.SOFTWARE;
@@ -62,7 +66,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     const time = await SiteTime.load(pool, t.options);
     // Groups with lanes of their own are kept off the general lanes.
     const laneGroups = config.lanes.flatMap((l) => l.groups);
-    const claimer = new Claimer(pool, t, time, schema.skipLocked, {
+    const claimer = new Claimer(claimPool, t, time, schema.skipLocked, {
       groupIds: await resolveGroupIds(pool, t, config.groups),
       excludeGroupIds: await resolveGroupIds(pool, t, [...config.excludeGroups, ...laneGroups]),
     });
@@ -70,7 +74,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     for (const lane of config.lanes) {
       const ids = await resolveGroupIds(pool, t, lane.groups);
       if (!ids.length) { log.warn({ site: site.url, groups: lane.groups }, 'lane groups do not exist (yet) on this site; lane not started'); continue; }
-      dedicated.push({ claimer: new Claimer(pool, t, time, schema.skipLocked, { groupIds: ids, excludeGroupIds: [] }), count: lane.workers, label: lane.groups.join('+') });
+      dedicated.push({ claimer: new Claimer(claimPool, t, time, schema.skipLocked, { groupIds: ids, excludeGroupIds: [] }), count: lane.workers, label: lane.groups.join('+') });
     }
     let secret = config.secret;
     if (channel === 'rest' && !secret) {
@@ -98,14 +102,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   try {
     sites = await discoverSites(pool, config.tablePrefix, config.multisite, config.url);
     if (config.groups.length && !(await resolveGroupIds(pool, tables, config.groups)).length) {
-      log.fatal({ groups: config.groups }, 'none of the --groups exist'); await pool.end(); return EXIT.CONFIG;
+      log.fatal({ groups: config.groups }, 'none of the --groups exist'); await endPools(); return EXIT.CONFIG;
     }
     for (const site of sites) { const s = await buildSite(site); if (s) set.add(s); }
     if (!set.size) throw new Error('no site could be served');
   } catch (e) {
     log.fatal({ err: (e as Error).message }, 'could not start PHP workers');
     await set.stop(0).catch(() => undefined);
-    await pool.end().catch(() => undefined);
+    await endPools();
     return EXIT.CONFIG;
   }
   const server = !config.once && config.httpPort ? await startHttp(config.httpPort, set, metrics).catch((e) => { log.error({ err: e.message, port: config.httpPort }, 'http port unavailable; health endpoint off'); return undefined; }) : undefined;
@@ -147,7 +151,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   else if (config.once) await set.stop(config.shutdownTimeoutMs);
   server?.close();
   udp?.close();
-  await pool.end().catch(() => undefined);
+  await endPools();
   log.info({ executed: set.executedTotal }, 'exit');
   return EXIT.OK;
 }

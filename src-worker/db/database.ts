@@ -7,7 +7,11 @@ export class SchemaError extends Error {}
 
 export type Pool = mysql.Pool;
 
-export function createPool(config: SidecarConfig, connectionLimit: number): Pool {
+/**
+ * `multipleStatements` is for the claimers' pool only (a claim is two round trips of several statements each, see
+ * Claimer); every value still goes through placeholders, and table names come from a validated prefix.
+ */
+export function createPool(config: SidecarConfig, connectionLimit: number, options: { multipleStatements?: boolean } = {}): Pool {
   const pool = mysql.createPool({
     host: config.db.socketPath ? undefined : config.db.host,
     port: config.db.socketPath ? undefined : config.db.port,
@@ -22,6 +26,7 @@ export function createPool(config: SidecarConfig, connectionLimit: number): Pool
     bigNumberStrings: false,
     connectTimeout: 5000,
     enableKeepAlive: true,
+    multipleStatements: options.multipleStatements ?? false,
   });
   // READ COMMITTED for every statement of the sidecar: claims see only committed rows and take no gap locks
   // (under REPEATABLE READ two claimers deadlocked now and then). Set once per connection, not per claim.

@@ -218,7 +218,7 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
     progress(`big table ready: ${total} actions (${due} due), ${total * 3} logs in ${seedSeconds.toFixed(0)} s`);
 
     // Claim time, measured on the sidecar's own claim code.
-    const pool = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 4 });
+    const pool = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 4, multipleStatements: true });
     pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); }); // as the sidecar's pool
     const t = tableNames(prefix);
     const claimer = new Claimer(pool, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });

@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 
 test('the claim is released before the next one, so its rows are claimed again at once', async () => {
-  const real = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 2 });
+  const real = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 2, multipleStatements: true });
   try {
     let loseNextCommitAnswer = true;
     const pool = {
@@ -25,10 +25,12 @@ test('the claim is released before the next one, so its rows are claimed again a
       getConnection: async () => {
         const conn = await real.getConnection();
         if (loseNextCommitAnswer) {
-          const commit = conn.commit.bind(conn);
-          conn.commit = async () => {
-            await commit(); // the server commits...
-            loseNextCommitAnswer = false;
+          // The claim's COMMIT travels in one query with the statements before it (see Claimer.claimSkipLocked).
+          const query = conn.query.bind(conn) as (sql: string, values?: unknown) => Promise<unknown>;
+          (conn as unknown as { query: typeof query }).query = async (sql: string, values?: unknown) => {
+            const result = await query(sql, values);
+            if (!/\bCOMMIT\s*$/.test(sql)) return result;
+            loseNextCommitAnswer = false; // the server committed...
             throw Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }); // ...and the answer is lost
           };
         }
