@@ -222,11 +222,11 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
     pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); }); // as the sidecar's pool
     const t = tableNames(prefix);
     const claimer = new Claimer(pool, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });
-    // Two patterns, at batch sizes 50 and 100 (the sidecar's --batch-size default, the most a lane claims): "successive" claims take fresh rows each time
+    // Two patterns, at batch sizes 25 (the library web runner's), 50 and 100 (WP-CLI's and the sidecar's --batch-size default, the most a lane claims): "successive" claims take fresh rows each time
     // and those rows then leave the pending state, as while draining (the index then holds entries that InnoDB's
     // purge has not removed yet); "repeated" claims and releases the same rows (no such entries: the best case).
     const claimRuns: Record<string, { p50: number[]; p99: number[] }> = {};
-    for (const batch of [50, 100]) {
+    for (const batch of [25, 50, 100]) {
       for (const pattern of ['successive', 'repeated'] as const) {
         const key = `${batch}, ${pattern}`;
         claimRuns[key] = { p50: [], p99: [] };
