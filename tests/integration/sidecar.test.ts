@@ -2,6 +2,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, PREFIX_SITE, eventually, ROOT, DOCROOT } from '../helpers/stack';
 
 const waitForRow = (sql: string) => eventually(() => rows(sql), (r) => r.length > 0, 60000, 50);
@@ -234,6 +236,18 @@ test('refuses to start with a clear message when the tables are missing', async 
   const s = startSidecar('tnothere_', ['--once']);
   expect(await exited(s)).toBe(78);
   expect(s.output.join('')).toMatch(/table tnothere_actionscheduler_actions is missing/);
+});
+
+test('a worker that cannot start: exit 78 with its reason, and the workers that did start are stopped first', async () => {
+  // A PHP wrapper: the first worker gets real PHP (and records its PID), every other one fails at once.
+  const dir = mkdtempSync(join(tmpdir(), 'sidecar-php-'));
+  const wrapper = join(dir, 'php');
+  writeFileSync(wrapper, `#!/bin/sh\nif mkdir "${dir}/first" 2>/dev/null; then echo $$ > "${dir}/pid"; exec php "$@"; fi\necho "no PHP for this worker" >&2\nexit 3\n`, { mode: 0o755 });
+  const s = startSidecar(PREFIX, ['--once', '--workers=3', `--php-binary=${wrapper}`]);
+  expect(await exited(s)).toBe(78);
+  expect(s.output.join('')).toMatch(/"err":"worker exited \(code 3, signal null\); stderr: no PHP for this worker[^"]*","msg":"could not start PHP workers"/);
+  const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+  expect(() => process.kill(pid, 0)).toThrow(); // the worker that started is gone, not left running
 });
 
 test('--help documents the options and exits 0', async () => {
