@@ -82,8 +82,7 @@ export const contract = {
     "ARGS_INDEX_LENGTH": 191
   },
   "sql": {
-    "CLAIM_COUNT": "SELECT COUNT(DISTINCT claim_id) AS claims FROM {actions} WHERE claim_id != 0 AND status IN ('pending', 'in-progress')",
-    "CLAIM_SELECT": "SELECT action_id FROM {actions}\nWHERE status = 'pending' AND claim_id = 0 AND scheduled_date_gmt <= ?\nORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC\nLIMIT ?\nFOR UPDATE SKIP LOCKED"
+    "CLAIM_SELECT": "SELECT action_id FROM {actions}\nWHERE status = 'pending' AND claim_id = 0 AND scheduled_date_gmt <= ?{groups}\nORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC\nLIMIT ?"
   }
 } as const;
 

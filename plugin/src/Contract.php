@@ -78,10 +78,8 @@ final class Contract {
 	const DEFAULT_ARGS_MAX_LENGTH = 8000;
 	const DEFAULT_ARGS_INDEX_LENGTH = 191;
 
-	const SQL_CLAIM_COUNT = 'SELECT COUNT(DISTINCT claim_id) AS claims FROM {actions} WHERE claim_id != 0 AND status IN (\'pending\', \'in-progress\')';
 	const SQL_CLAIM_SELECT = 'SELECT action_id FROM {actions}
-WHERE status = \'pending\' AND claim_id = 0 AND scheduled_date_gmt <= ?
+WHERE status = \'pending\' AND claim_id = 0 AND scheduled_date_gmt <= ?{groups}
 ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC
-LIMIT ?
-FOR UPDATE SKIP LOCKED';
+LIMIT ?';
 }

@@ -3,6 +3,7 @@ import type { RowDataPacket, ResultSetHeader, PoolConnection } from 'mysql2/prom
 import type { Pool, Tables } from '../db/database';
 import { isRetryable } from '../db/database';
 import { mysqlUtc, SiteTime } from '../db/site-time';
+import { contract } from '../contract';
 
 export interface ClaimedAction { id: number; scheduledGmt: string; groupId: number; hook: string }
 export interface Claim { claimId: number; actions: ClaimedAction[]; claimedAt: number }
@@ -78,7 +79,7 @@ export class Claimer {
     const g = this.groupSql();
     const [opened] = await conn.query<ResultSetHeader[] & RowDataPacket[][]>(
       `SET SESSION group_concat_max_len = ?; START TRANSACTION; INSERT INTO ${this.t.claims} (date_created_gmt) VALUES (?);
-       SELECT action_id FROM ${this.t.actions} WHERE status = 'pending' AND claim_id = 0 AND scheduled_date_gmt <= ?${g.sql} ${ORDER} LIMIT ?`,
+       ${contract.sql.CLAIM_SELECT.replace('{actions}', this.t.actions).replace('{groups}', g.sql)}`,
       [Math.max(1024, limit * 21), nowGmt, nowGmt, ...g.params, limit],
     );
     const claimId = (opened[2] as unknown as ResultSetHeader).insertId;
