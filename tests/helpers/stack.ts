@@ -56,6 +56,27 @@ export async function rows<T = any>(sql: string, params: unknown[] = []): Promis
   try { const [r] = await c.query(sql, params); return r as T[]; } finally { await c.end(); }
 }
 
+/**
+ * `pool` with one change: on each connection it hands out, `after(sql)` runs once a query has run on the server and
+ * before its answer is returned, so a test can lose that answer (throw) or act in between (race another session).
+ */
+export function poolWithQueryHook(pool: mysql.Pool, after: (sql: string) => Promise<void>): mysql.Pool {
+  return {
+    query: pool.query.bind(pool),
+    pool: pool.pool,
+    getConnection: async () => {
+      const conn = await pool.getConnection();
+      const query = conn.query.bind(conn) as (sql: string, values?: unknown) => Promise<unknown>;
+      (conn as unknown as { query: typeof query }).query = async (sql: string, values?: unknown) => {
+        const result = await query(sql, values);
+        await after(sql);
+        return result;
+      };
+      return conn;
+    },
+  } as unknown as mysql.Pool;
+}
+
 export function startSidecar(prefix: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess & { output: string[] } {
   const child = spawn('node', [join(ROOT, 'dist/src-worker/bin.js'), `--path=${DOCROOT}`, '--channel=php', '--http-port=0', '--nudge-port=0', '--poll-ms=200', '--heartbeat-ms=500', ...args], {
     env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'pipe', 'pipe'],

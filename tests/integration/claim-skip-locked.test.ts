@@ -2,7 +2,7 @@
 // holds, it never takes rows another claimer committed between its two round trips, it keeps the library's order,
 // and it leaves no empty claims row behind.
 import mysql from 'mysql2/promise';
-import { installSite, php, rows, dropPrefix, SOCKET, DB } from '../helpers/stack';
+import { installSite, php, rows, dropPrefix, poolWithQueryHook, SOCKET, DB } from '../helpers/stack';
 import { Claimer } from '../../src-worker/claim/claimer';
 import { SiteTime } from '../../src-worker/db/site-time';
 import { tableNames } from '../../src-worker/db/database';
@@ -69,25 +69,13 @@ test('when every row it saw is taken, it claims the next ones and leaves no empt
 test('rows another claimer committed between its two round trips are not claimed twice', async () => {
   // Between the plain read and the locking read, another sidecar claims (and commits) the first three rows.
   let intercepted = false;
-  const racing = {
-    query: pool.query.bind(pool),
-    pool: pool.pool,
-    getConnection: async () => {
-      const conn = await pool.getConnection();
-      const query = conn.query.bind(conn) as (sql: string, values?: unknown) => Promise<unknown>;
-      (conn as unknown as { query: typeof query }).query = async (sql: string, values?: unknown) => {
-        const result = await query(sql, values);
-        if (!intercepted && /START TRANSACTION/.test(sql)) {
-          intercepted = true;
-          await other.query(`INSERT INTO ${t.claims} (date_created_gmt) VALUES (UTC_TIMESTAMP())`);
-          await other.query(`UPDATE ${t.actions} SET claim_id = LAST_INSERT_ID() WHERE action_id IN (${ids.slice(0, 3).join(',')})`);
-        }
-        return result;
-      };
-      return conn;
-    },
-  };
-  const claim = await (await newClaimer(racing as unknown as mysql.Pool)).claim(5);
+  const racing = poolWithQueryHook(pool, async (sql) => {
+    if (intercepted || !/START TRANSACTION/.test(sql)) return;
+    intercepted = true;
+    await other.query(`INSERT INTO ${t.claims} (date_created_gmt) VALUES (UTC_TIMESTAMP())`);
+    await other.query(`UPDATE ${t.actions} SET claim_id = LAST_INSERT_ID() WHERE action_id IN (${ids.slice(0, 3).join(',')})`);
+  });
+  const claim = await (await newClaimer(racing)).claim(5);
   expect(intercepted).toBe(true);
   expect(claim?.actions.map((a) => a.id)).toEqual(ids.slice(3, 5)); // what was left of the five it saw
   const byClaim = await rows(`SELECT claim_id, COUNT(*) AS n FROM ${t.actions} WHERE claim_id <> 0 GROUP BY claim_id ORDER BY claim_id`);

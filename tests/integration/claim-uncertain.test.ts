@@ -2,7 +2,7 @@
 // restart under load): the claimer must not leave those rows under a claim nobody holds until the stale-claim reset.
 // Real MariaDB; the only thing simulated is the lost answer to one COMMIT.
 import mysql from 'mysql2/promise';
-import { installSite, php, rows, dropPrefix, SOCKET, DB } from '../helpers/stack';
+import { installSite, php, rows, dropPrefix, poolWithQueryHook, SOCKET, DB } from '../helpers/stack';
 import { Claimer } from '../../src-worker/claim/claimer';
 import { SiteTime } from '../../src-worker/db/site-time';
 import { tableNames } from '../../src-worker/db/database';
@@ -20,24 +20,13 @@ test('the claim is released before the next one, so its rows are claimed again a
   const real = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 2, multipleStatements: true });
   try {
     let loseNextCommitAnswer = true;
-    const pool = {
-      query: real.query.bind(real),
-      getConnection: async () => {
-        const conn = await real.getConnection();
-        if (loseNextCommitAnswer) {
-          // The claim's COMMIT travels in one query with the statements before it (see Claimer.claimSkipLocked).
-          const query = conn.query.bind(conn) as (sql: string, values?: unknown) => Promise<unknown>;
-          (conn as unknown as { query: typeof query }).query = async (sql: string, values?: unknown) => {
-            const result = await query(sql, values);
-            if (!/\bCOMMIT\s*$/.test(sql)) return result;
-            loseNextCommitAnswer = false; // the server committed...
-            throw Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }); // ...and the answer is lost
-          };
-        }
-        return conn;
-      },
-    };
-    const claimer = new Claimer(pool as unknown as mysql.Pool, t, await SiteTime.load(real, t.options), true, { groupIds: [], excludeGroupIds: [] });
+    // The claim's COMMIT travels in one query with the statements before it (see Claimer.claimSkipLocked).
+    const pool = poolWithQueryHook(real, async (sql) => {
+      if (!loseNextCommitAnswer || !/\bCOMMIT\s*$/.test(sql)) return;
+      loseNextCommitAnswer = false; // the server committed...
+      throw Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }); // ...and the answer is lost
+    });
+    const claimer = new Claimer(pool, t, await SiteTime.load(real, t.options), true, { groupIds: [], excludeGroupIds: [] });
     await expect(claimer.claim(10)).rejects.toThrow(/Connection lost/);
     const ours = `FROM ${t.actions} WHERE hook = 'sidecar_test_noop'`;
     const [stranded] = await rows(`SELECT COUNT(DISTINCT claim_id) AS claims, SUM(claim_id <> 0) AS claimed ${ours}`);
