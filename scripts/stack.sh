@@ -198,6 +198,23 @@ SH
   "$WP_BIN" --version >/dev/null 2>"$LOGS/wp-cli.err" || die "WP-CLI does not start; see $LOGS/wp-cli.err"
 }
 
+# The real Action Scheduler, for the tests' reference and companion sites and the benchmark: copied (not linked: the
+# library derives its URLs from its own path) from ../shared/vendor/action-scheduler into wp-content/plugins, where it
+# is a plugin like any other; no site runs it unless the site activates it. Recopied only when the source changes.
+install_action_scheduler_library() {
+  local src=${SIDECAR_AS_LIBRARY:-$ROOT/../shared/vendor/action-scheduler} dest=$DOCROOT/wp-content/plugins/action-scheduler
+  if [ ! -f "$src/action-scheduler.php" ]; then
+    say "note: the real Action Scheduler is not at $src; tests that compare against it will fail (set SIDECAR_AS_LIBRARY)"
+    return 0
+  fi
+  local stamp
+  stamp=$(cd "$src" && find . -type f -printf '%P %s %T@\n' | sort | md5sum | cut -d' ' -f1)
+  [ -f "$dest/.stack-stamp" ] && [ "$(cat "$dest/.stack-stamp")" = "$stamp" ] && return 0
+  rm -rf "$dest.tmp" && cp -r "$src" "$dest.tmp" && chmod -R u+w "$dest.tmp" && echo "$stamp" >"$dest.tmp/.stack-stamp"
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  say "Action Scheduler $(sed -n 's/^ \* Version: *//p' "$dest/action-scheduler.php") copied to $dest"
+}
+
 install_wordpress() {
   WP_TABLE_PREFIX=wp_ php "$ROOT/scripts/wp-install.php" "$DOCROOT" "$SITE_URL" "$ADMIN_USER" "$ADMIN_PASSWORD" \
     || die "WordPress install failed"
@@ -313,6 +330,7 @@ case "${1:-up}" in
     ensure_database
     fetch_wordpress
     write_wp_config
+    install_action_scheduler_library
     install_wordpress
     install_wp_cli
     start_php_fpm

@@ -16,7 +16,8 @@ fi
 stack_was_up=0
 [ -f .stack/run/mariadb.pid ] && kill -0 "$(cat .stack/run/mariadb.pid)" 2>/dev/null && stack_was_up=1
 SIDECAR_STACK_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 || { cat "$log/stack.log"; exit 1; }
-for f in sidecar-test-hooks.php as-standin.php; do ln -sfn "$PWD/tests/fixtures/$f" ".stack/wordpress/wp-content/mu-plugins/$f"; done
+for f in sidecar-test-hooks.php as-standin.php as-library-mu.php; do ln -sfn "$PWD/tests/fixtures/$f" ".stack/wordpress/wp-content/mu-plugins/$f"; done
+for p in aa-as-bundler zz-as-bundler; do ln -sfn "$PWD/tests/fixtures/plugins/$p" ".stack/wordpress/wp-content/plugins/$p"; done
 
 npx jest --selectProjects unit php integration 2>&1 | tee "$log/main.log"
 s1=${PIPESTATUS[0]}

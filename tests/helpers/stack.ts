@@ -26,14 +26,24 @@ export function wp(prefix: string, args: string[], env: Record<string, string> =
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** Installs WordPress with the plugin active under this prefix (idempotent). */
 /** Executions the test mu-plugin recorded in SIDECAR_TEST_RUNS_FILE (one argument per line), outside any database. */
 export function runsInFile(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 }
 
-export function installSite(prefix: string) {
-  execFileSync('php', [join(ROOT, 'scripts/wp-install.php'), DOCROOT, SITE, 'admin', 'admin'], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, stdio: 'pipe' });
+/** Plugin files of the real Action Scheduler (copied in by scripts/stack.sh) and of the fixtures that bundle it. */
+export const LIBRARY = 'action-scheduler/action-scheduler.php';
+export const OURS = 'sidecar-scheduler/sidecar-scheduler.php';
+/** A plugin that bundles the library and loads before ours (its folder sorts first) / after ours (as WooCommerce's). */
+export const BUNDLER_BEFORE = 'aa-as-bundler/aa-as-bundler.php';
+export const BUNDLER_AFTER = 'zz-as-bundler/zz-as-bundler.php';
+
+/**
+ * Installs WordPress under this prefix (idempotent) with `plugins` active: by default only ours. The reference site of
+ * the differential tests is `[LIBRARY]` (the real library alone); companion sites add ours beside it.
+ */
+export function installSite(prefix: string, plugins: string[] = [OURS]) {
+  execFileSync('php', [join(ROOT, 'scripts/wp-install.php'), DOCROOT, SITE, 'admin', 'admin'], { env: { ...process.env, WP_TABLE_PREFIX: prefix, SIDECAR_INSTALL_PLUGINS: plugins.join(',') }, stdio: 'pipe' });
 }
 
 /** Runs PHP code inside WordPress for `prefix` and returns its stdout. The code may `echo json_encode(...)`. */
