@@ -5,6 +5,14 @@
  */
 defined( 'ABSPATH' ) || exit;
 
+/** The Action Scheduler version whose API and storage this plugin reproduces (ActionScheduler_Versions reports it). */
+if ( ! defined( 'SIDECAR_SCHEDULER_AS_VERSION' ) ) {
+	define( 'SIDECAR_SCHEDULER_AS_VERSION', '3.8.2' );
+}
+
+/** The version registry's initialisation callback: there is nothing to load, this plugin already is the library. */
+function sidecar_scheduler_as_initialized() {}
+
 function as_enqueue_async_action( $hook, $args = array(), $group = '', $unique = false, $priority = 10 ) {
 	if ( ! ActionScheduler::is_initialized( __FUNCTION__ ) ) {
 		return 0;
@@ -22,7 +30,7 @@ function as_schedule_single_action( $timestamp, $hook, $args = array(), $group =
 	if ( ! ActionScheduler::is_initialized( __FUNCTION__ ) ) {
 		return 0;
 	}
-	$pre = apply_filters( 'pre_as_schedule_single_action', null, $timestamp, $hook, $args, $group, $priority, $unique );
+	$pre = apply_filters( 'pre_as_schedule_single_action', null, $timestamp, $hook, $args, $group, $priority );
 	if ( null !== $pre ) {
 		return is_int( $pre ) ? $pre : 0;
 	}
@@ -50,7 +58,7 @@ function as_schedule_recurring_action( $timestamp, $interval_in_seconds, $hook, 
 		);
 		return 0;
 	}
-	$pre = apply_filters( 'pre_as_schedule_recurring_action', null, $timestamp, $interval_in_seconds, $hook, $args, $group, $priority, $unique );
+	$pre = apply_filters( 'pre_as_schedule_recurring_action', null, $timestamp, $interval_in_seconds, $hook, $args, $group, $priority );
 	if ( null !== $pre ) {
 		return is_int( $pre ) ? $pre : 0;
 	}
@@ -63,7 +71,7 @@ function as_schedule_cron_action( $timestamp, $schedule, $hook, $args = array(),
 	if ( ! ActionScheduler::is_initialized( __FUNCTION__ ) ) {
 		return 0;
 	}
-	$pre = apply_filters( 'pre_as_schedule_cron_action', null, $timestamp, $schedule, $hook, $args, $group, $priority, $unique );
+	$pre = apply_filters( 'pre_as_schedule_cron_action', null, $timestamp, $schedule, $hook, $args, $group, $priority );
 	if ( null !== $pre ) {
 		return is_int( $pre ) ? $pre : 0;
 	}
@@ -93,7 +101,7 @@ function as_unschedule_action( $hook, $args = array(), $group = '' ) {
 			$action_id = null;
 		}
 	}
-	return null === $action_id ? null : (int) $action_id;
+	return $action_id;
 }
 
 function as_unschedule_all_actions( $hook, $args = array(), $group = '' ) {

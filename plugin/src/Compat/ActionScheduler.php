@@ -42,6 +42,8 @@ abstract class ActionScheduler {
 	/** Wires the store, logger and runner to init priority 1 and marks the API ready there, like the library. */
 	public static function init( $plugin_file ) {
 		self::$plugin_file = $plugin_file;
+		// Every copy of the library registers its version; probes (latest_version(), get_versions()) expect one.
+		ActionScheduler_Versions::instance()->register( SIDECAR_SCHEDULER_AS_VERSION, 'sidecar_scheduler_as_initialized' );
 		do_action( 'action_scheduler_pre_init' );
 		$store  = self::store();
 		$logger = self::logger();

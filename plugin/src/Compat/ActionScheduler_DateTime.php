@@ -6,14 +6,19 @@ class ActionScheduler_DateTime extends DateTime {
 	/** @var int Seconds east of UTC when the zone is a bare offset. */
 	protected $utcOffset = 0; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
 
+	/**
+	 * The instant itself: a manual offset changes only what getOffset() reports, never the moment. The stores set the
+	 * offset on the schedule's own date object (to compute the *_local column) before serialising it, so subtracting
+	 * the offset here shifted every stored timestamp on a "UTC+5:30" site.
+	 */
 	#[\ReturnTypeWillChange]
 	public function getTimestamp() {
-		return $this->utcOffset ? $this->format( 'U' ) - $this->utcOffset : parent::getTimestamp();
+		return parent::getTimestamp();
 	}
 
+	/** Returns nothing, as the library's does. */
 	public function setUtcOffset( $offset ) {
 		$this->utcOffset = intval( $offset );
-		return $this;
 	}
 
 	#[\ReturnTypeWillChange]

@@ -300,12 +300,16 @@ class ActionScheduler_Compatibility {
 	public static function raise_time_limit( $limit = 0 ) {
 		$limit              = (int) $limit;
 		$max_execution_time = (int) ini_get( 'max_execution_time' );
-		// A limit of 0 means none: leave it alone.
-		if ( 0 === $max_execution_time || ( $limit > 0 && $limit <= $max_execution_time ) ) {
+		// Already unlimited: nothing to raise.
+		if ( 0 === $max_execution_time ) {
 			return;
 		}
-		if ( function_exists( 'set_time_limit' ) && false === strpos( (string) ini_get( 'disable_functions' ), 'set_time_limit' ) ) {
-			@set_time_limit( max( $limit, $max_execution_time ) ); // phpcs:ignore
+		// 0 asks for no limit at all; a positive limit only ever raises the current one (never lowers it).
+		$new_limit = ( 0 === $limit || $limit > $max_execution_time ) ? $limit : $max_execution_time;
+		if ( function_exists( 'wc_set_time_limit' ) ) {
+			wc_set_time_limit( $new_limit );
+		} elseif ( function_exists( 'set_time_limit' ) && false === strpos( (string) ini_get( 'disable_functions' ), 'set_time_limit' ) ) {
+			@set_time_limit( $new_limit ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
 		}
 	}
 }

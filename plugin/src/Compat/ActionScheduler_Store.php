@@ -35,12 +35,12 @@ abstract class ActionScheduler_Store {
 		);
 	}
 
-	/** First matching ID (as a string, like $wpdb->get_var) or null. */
+	/** First matching ID as an int (hooks such as action_scheduler_canceled_action receive it so), or null. */
 	public function query_action( $query ) {
 		$query['per_page'] = 1;
 		$query['offset']   = 0;
 		$results           = $this->query_actions( $query );
-		return empty( $results ) ? null : $results[0];
+		return empty( $results ) ? null : (int) $results[0];
 	}
 
 	public function find_action( $hook, $params = array() ) {
@@ -109,7 +109,8 @@ abstract class ActionScheduler_Store {
 
 	protected function validate_action( ActionScheduler_Action $action ) {
 		if ( strlen( wp_json_encode( $action->get_args() ) ) > static::$max_args_length ) {
-			throw new InvalidArgumentException( __( 'ActionScheduler_Action::$args too long. To ensure the args column can be indexed, action args should not be more than 191 characters when encoded as JSON.', 'action-scheduler' ) );
+			/* translators: %d: the longest args the store accepts, in bytes of JSON. */
+			throw new InvalidArgumentException( sprintf( __( 'ActionScheduler_Action::$args too long. To ensure the args column can be indexed, action args should not be more than %d characters when encoded as JSON.', 'action-scheduler' ), static::$max_args_length ) );
 		}
 	}
 
