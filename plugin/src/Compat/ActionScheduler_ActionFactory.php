@@ -18,10 +18,11 @@ class ActionScheduler_ActionFactory {
 				$action_class = 'ActionScheduler_FinishedAction';
 				break;
 		}
+		$priority     = (int) $priority; // A row gives a string; the library's hooks get an int.
 		$action_class = apply_filters( 'action_scheduler_stored_action_class', $action_class, $status, $hook, $args, $schedule, $group );
 		$action       = new $action_class( $hook, $args, $schedule, $group );
 		$action->set_priority( $priority );
-		return apply_filters( 'action_scheduler_stored_action_instance', $action, $hook, $args, $schedule, $group );
+		return apply_filters( 'action_scheduler_stored_action_instance', $action, $hook, $args, $schedule, $group, $priority );
 	}
 
 	public function async( $hook, $args = array(), $group = '' ) {

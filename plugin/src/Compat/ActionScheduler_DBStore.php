@@ -223,7 +223,8 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		global $wpdb;
 		list( $sql, $params ) = $this->get_query_actions_sql( $query, $query_type );
 		$sql = $params ? $wpdb->prepare( $sql, $params ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL
-		return 'count' === $query_type ? (int) $wpdb->get_var( $sql ) : $wpdb->get_col( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL
+		// A count is the string $wpdb->get_var() gives, as in the library (plugins that compare it with === see the same).
+		return 'count' === $query_type ? $wpdb->get_var( $sql ) : $wpdb->get_col( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL
 	}
 
 	/**

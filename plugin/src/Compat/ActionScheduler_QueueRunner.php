@@ -210,7 +210,8 @@ class ActionScheduler_QueueRunner {
 				}
 				do_action( 'action_scheduler_failed_execution', $action_id, new Exception( $e->getMessage(), (int) $e->getCode(), $e ), $context );
 			} else {
-				do_action( 'action_scheduler_failed_validation', $action_id, $e, $context );
+				// The library hands every hook of this path an Exception made from what was thrown.
+				do_action( 'action_scheduler_failed_validation', $action_id, new Exception( $e->getMessage(), (int) $e->getCode(), $e ), $context );
 			}
 		}
 		restore_error_handler();

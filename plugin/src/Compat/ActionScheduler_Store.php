@@ -45,11 +45,14 @@ abstract class ActionScheduler_Store {
 
 	public function find_action( $hook, $params = array() ) {
 		$params = wp_parse_args( $params, array( 'args' => null, 'status' => self::STATUS_PENDING, 'group' => '' ) );
-		$query  = array( 'hook' => $hook, 'status' => $params['status'], 'group' => $params['group'], 'orderby' => 'date', 'order' => 'ASC' );
+		// As the library: the next pending action, or the most recent one of another status; its ID as the query gives it.
+		$order  = ( empty( $params['status'] ) || self::STATUS_PENDING === $params['status'] ) ? 'ASC' : 'DESC';
+		$query  = array( 'hook' => $hook, 'status' => $params['status'], 'group' => $params['group'], 'orderby' => 'date', 'order' => $order, 'per_page' => 1 );
 		if ( null !== $params['args'] ) {
 			$query['args'] = $params['args'];
 		}
-		return $this->query_action( $query );
+		$results = $this->query_actions( $query );
+		return empty( $results ) ? null : $results[0];
 	}
 
 	public function has_pending_actions_due() {

@@ -232,6 +232,10 @@ class CronExpression_HoursField extends CronExpression_AbstractField {
 	}
 
 	public function increment( DateTime $date, $invert = false ) {
+		// An hour is stepped in UTC and converted back, as the library does, so a DST change in between neither
+		// repeats nor skips an hour of the walk.
+		$zone = $date->getTimezone();
+		$date->setTimezone( new DateTimeZone( 'UTC' ) );
 		if ( $invert ) {
 			$date->modify( '-1 hour' );
 			$date->setTime( (int) $date->format( 'H' ), 59 );
@@ -239,6 +243,7 @@ class CronExpression_HoursField extends CronExpression_AbstractField {
 			$date->modify( '+1 hour' );
 			$date->setTime( (int) $date->format( 'H' ), 0 );
 		}
+		$date->setTimezone( $zone );
 		return $this;
 	}
 
@@ -305,15 +310,15 @@ class CronExpression_MonthField extends CronExpression_AbstractField {
 	}
 
 	public function increment( DateTime $date, $invert = false ) {
-		$year  = (int) $date->format( 'Y' );
-		$month = (int) $date->format( 'n' );
+		// The month moves first with PHP's overflow (Jan 31 + 1 month is Mar 3, so February is skipped), then to
+		// that month's first (or last) day: the library steps this way, and its 1000-step limit on impossible or
+		// far dates depends on it (e.g. "0 0 29 2 *" from 2025 is "Impossible CRON expression" there).
+		$date->modify( $invert ? '-1 month' : '+1 month' );
 		if ( $invert ) {
-			$date->setDate( $year, $month, 1 );
-			$date->modify( '-1 day' );
+			$date->setDate( (int) $date->format( 'Y' ), (int) $date->format( 'n' ), (int) $date->format( 't' ) );
 			$date->setTime( 23, 59 );
 		} else {
-			$date->setDate( $year, $month, 1 );
-			$date->modify( '+1 month' );
+			$date->setDate( (int) $date->format( 'Y' ), (int) $date->format( 'n' ), 1 );
 			$date->setTime( 0, 0 );
 		}
 		return $this;
