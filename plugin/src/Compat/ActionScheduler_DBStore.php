@@ -530,7 +530,16 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$where  = 'WHERE claim_id = 0 AND scheduled_date_gmt <= %s AND status=%s';
 		$wparams = array( $date->format( 'Y-m-d H:i:s' ), self::STATUS_PENDING );
 
-		$hooks = $hooks ? $hooks : $this->get_claim_filter( 'hooks' );
+		// As in the library, hooks or a group given here become the store's claim filters, so later claims through
+		// the same store that name none keep to them (seen: stake_claim( 2, null, array( 'h' ) ) then run()).
+		if ( ! empty( $hooks ) ) {
+			$this->set_claim_filter( 'hooks', $hooks );
+		} else {
+			$hooks = $this->get_claim_filter( 'hooks' );
+		}
+		if ( ! empty( $group ) ) {
+			$this->set_claim_filter( 'group', $group );
+		}
 		if ( ! empty( $hooks ) ) {
 			$hooks   = (array) $hooks;
 			$where  .= ' AND hook IN (' . implode( ', ', array_fill( 0, count( $hooks ), '%s' ) ) . ')';

@@ -108,12 +108,33 @@ class ActionScheduler_QueueRunner {
 		return absint( apply_filters( 'action_scheduler_queue_runner_time_limit', $time_limit ) );
 	}
 
+	/** The memory check first; the time check only when memory is fine (the library's order of its filters). */
 	protected function batch_limits_exceeded( $processed ) {
-		$memory_exceeded = apply_filters( 'action_scheduler_memory_exceeded', memory_get_usage() >= $this->get_memory_limit() * 0.9, $this );
-		$elapsed         = microtime( true ) - $this->created_time;
-		$average         = $processed ? $elapsed / $processed : 0;
-		$time_exceeded   = apply_filters( 'action_scheduler_maximum_execution_time_likely_to_be_exceeded', ( $elapsed + 3 * $average ) > $this->get_time_limit(), $this, $processed, $elapsed, $this->get_time_limit() );
-		return $memory_exceeded || $time_exceeded;
+		$memory_exceeded = apply_filters( 'action_scheduler_memory_exceeded', memory_get_usage( true ) >= $this->get_memory_limit() * 0.9, $this );
+		return $memory_exceeded || $this->time_likely_to_be_exceeded( $processed );
+	}
+
+	/** Wall-clock seconds of this runner, or the process's system CPU time where the host counts that instead. */
+	protected function get_execution_time() {
+		$elapsed = microtime( true ) - $this->created_time;
+		if ( function_exists( 'getrusage' ) && apply_filters( 'action_scheduler_use_cpu_execution_time', defined( 'PANTHEON_ENVIRONMENT' ) ) ) {
+			$usage = getrusage();
+			if ( isset( $usage['ru_stime.tv_sec'], $usage['ru_stime.tv_usec'] ) ) {
+				$elapsed = $usage['ru_stime.tv_sec'] + $usage['ru_stime.tv_usec'] / 1000000;
+			}
+		}
+		return $elapsed;
+	}
+
+	/** Would three more actions at the average so far pass the time limit? */
+	protected function time_likely_to_be_exceeded( $processed ) {
+		$elapsed = $this->get_execution_time();
+		$limit   = $this->get_time_limit();
+		if ( 0 === $processed ) {
+			return $elapsed >= $limit;
+		}
+		$likely = $elapsed + 3 * ( $elapsed / $processed ) > $limit;
+		return apply_filters( 'action_scheduler_maximum_execution_time_likely_to_be_exceeded', $likely, $this, $processed, $elapsed, $limit );
 	}
 
 	protected function get_memory_limit() {
