@@ -42,6 +42,8 @@ export const contract = {
     "SETTINGS_ROUTE": "/runner/settings",
     "SIGNATURE_HEADER": "X-Sidecar-Signature",
     "TIMESTAMP_HEADER": "X-Sidecar-Timestamp",
+    "SIGNED_FIELDS": "timestamp\nhost\nblog_id\nroute\nbody",
+    "REPLAY_OPTION_PREFIX": "_sidecar_sig_",
     "MAX_SKEW_SECONDS": 300
   },
   "contexts": {

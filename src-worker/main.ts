@@ -13,12 +13,12 @@ import { SiteTime } from './db/site-time';
 import { Claimer, resolveGroupIds } from './claim/claimer';
 import { ProcessExecutor } from './execute/process-executor';
 import { RestExecutor } from './execute/rest-executor';
+import { SiteSecret } from './execute/rest-secret';
 import { Metrics } from './metrics';
 import { Sidecar } from './sidecar';
 import { SidecarSet } from './sidecar-set';
 import { discoverSites, Site } from './sites';
 import { startHttp } from './http/server';
-import { contract } from './contract';
 
 const EXIT = { OK: 0, USAGE: 64, UNAVAILABLE: 69, SOFTWARE: 70, CONFIG: 78 };
 
@@ -76,17 +76,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       if (!ids.length) { log.warn({ site: site.url, groups: lane.groups }, 'lane groups do not exist (yet) on this site; lane not started'); continue; }
       dedicated.push({ claimer: new Claimer(claimPool, t, time, schema.skipLocked, { groupIds: ids, excludeGroupIds: [] }), count: lane.workers, label: lane.groups.join('+') });
     }
-    let secret = config.secret;
-    if (channel === 'rest' && !secret) {
-      const [rows] = await pool.query<RowDataPacket[]>(`SELECT option_value FROM ${t.options} WHERE option_name = ?`, [contract.options.SECRET]);
-      secret = rows[0] ? String(rows[0].option_value) : '';
-    }
+    // The rest channel: the site's secret (created if the site has none yet) and how to read a row when the route
+    // gave no answer (RestExecutor.run()). Shared by the site's lanes, so a re-read after a 401 serves them all.
+    const secret = new SiteSecret(pool, t.options, config.secret);
+    if (channel === 'rest') await secret.reload();
+    const probe = async (id: number) => {
+      const [rows] = await pool.query<RowDataPacket[]>(`SELECT status, claim_id FROM ${t.actions} WHERE action_id = ?`, [id]);
+      return rows[0] ? { status: String(rows[0].status), claimId: Number(rows[0].claim_id) } : null;
+    };
     let sidecarRef: Sidecar | undefined;
     const timeout = () => sidecarRef?.actionTimeoutSec() ?? 300;
     const url = config.multisite ? site.url : config.url;
     const makeExecutor = (i: number) => {
       const urlArg = url ? [`--url=${url}`] : [];
-      if (channel === 'rest') return new RestExecutor(config.multisite ? `${site.url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : config.restUrl, secret, timeout, config.restHeaders);
+      if (channel === 'rest') return new RestExecutor({ url: config.multisite ? `${site.url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : config.restUrl, secret, timeoutSec: timeout, extraHeaders: config.restHeaders, blogId: site.blogId, probe });
       if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `wp-cli#${site.blogId}.${i}` }, log, timeout);
       const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
       return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${site.blogId}.${i}` }, log, timeout);

@@ -19,7 +19,10 @@ export const VERSION = '0.1.0';
 /** The most starts a worker commits at once (StartWindow.php): bounds what a crash of sidecar and worker together leaves marked. */
 export const MAX_START_WINDOW = 25;
 
-interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean }
+interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean; maintenance?: Promise<void>; unavailable?: number }
+// `maintenance`: a maintenance pass running on the lane's worker (no stream is sent until it is over, so the pass never
+// counts against an action's time limit); `unavailable`: consecutive claims the channel could not start (rest: HTTP or
+// network errors), for the lane's backoff.
 
 /** How many lanes claim with which claimer (the general one, or one per dedicated group lane). */
 export interface LanePlan { claimer: Claimer; count: number; label: string }
@@ -128,6 +131,12 @@ export class Sidecar implements HealthSource {
           continue;
         }
         finishing = (await this.runClaim(lane, claim)).finished;
+        if (lane.unavailable) {
+          // The channel could not start an action (the route is down, or answered 502/504): its claim goes back first,
+          // then the lane waits, doubling up to 5 s, so an outage costs a few requests instead of thousands.
+          const f = finishing; finishing = undefined; await f;
+          await this.pause(Math.min(5000, 100 * 2 ** Math.min(lane.unavailable - 1, 6)));
+        }
       }
     } finally {
       if (finishing) await finishing;
@@ -140,6 +149,12 @@ export class Sidecar implements HealthSource {
       this.unreleased.delete(claimId);
       this.d.log.info({ claim: claimId }, 'released a claim left over from a database outage');
     }
+  }
+
+  /** Sleeps, but wakes early on stop(). */
+  private async pause(ms: number) {
+    const until = Date.now() + ms;
+    while (!this.stopping && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
   }
 
   private async idle(lane: Lane) {
@@ -180,6 +195,8 @@ export class Sidecar implements HealthSource {
           await this.retire(lane, 'max-jobs');
           continue;
         }
+        // A maintenance pass queued on this worker first: wait for it, or it would run on the first action's clock.
+        while (lane.maintenance) await lane.maintenance;
         setCurrent(remaining[0]);
         this.d.metrics.running.inc();
         // The worker holds completions back to commit them with later starts (CommitPipeline.php, StartWindow.php):
@@ -198,6 +215,13 @@ export class Sidecar implements HealthSource {
           lane.current = undefined;
         }
         remaining = end.notStarted;
+        if (end.reason === 'unavailable') {
+          // Nothing of it ran: the rest of the claim is released untouched (back to pending) and the lane backs off.
+          lane.unavailable = (lane.unavailable ?? 0) + 1;
+          this.d.log.warn({ lane: lane.index, notStarted: remaining.length, attempt: lane.unavailable }, 'the channel could not start an action; releasing the claim and backing off');
+          break;
+        }
+        lane.unavailable = 0;
         if (end.reason === 'timeout' || end.reason === 'crashed') {
           await this.recover(lane, claim.claimId, end, reported);
           if (end.failed) {
@@ -264,8 +288,9 @@ export class Sidecar implements HealthSource {
       let fatal: { message: string; file: string; line: number } | undefined;
       if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
       const req = fatal
-        ? { id, reason: 'crash' as const, error: fatal }
-        : { id, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
+        // Only a row in progress under this claim is failed: an action that never started is left pending.
+        ? { id, claim: claimId, reason: 'crash' as const, error: fatal }
+        : { id, claim: claimId, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
       try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
     }
     const finalise = reported.filter((r) => r.status === 'complete' || r.status === 'failed');
@@ -354,8 +379,13 @@ export class Sidecar implements HealthSource {
       conn = await this.d.pool.getConnection();
       const [rows] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [lockName]);
       if (Number(rows[0].got) !== 1) return;
-      const lane = this.lanes.find((l) => !l.busy) ?? this.lanes[0];
-      await lane.executor.clean();
+      const lane = this.lanes.find((l) => !l.busy && !l.maintenance) ?? this.lanes.find((l) => !l.maintenance) ?? this.lanes[0];
+      let more = false;
+      const pass = (async () => { more = (await lane.executor.clean()) === true; })();
+      lane.maintenance = pass.then(() => undefined, () => undefined).finally(() => { lane.maintenance = undefined; });
+      await pass;
+      // The pass stopped at its time budget with work left (a backlog of expired rows): the next one comes soon.
+      if (more && !this.stopping) setTimeout(() => void this.maintain(), 2000).unref();
       await this.d.pool.query(`DELETE FROM ${this.d.tables.workers} WHERE last_seen_gmt < ?`, [mysqlUtc(Date.now() - 3600_000)]);
       await this.d.pool.query(`DELETE FROM ${this.d.tables.stats} WHERE minute_gmt < ?`, [mysqlUtc(Date.now() - 8 * 86400_000)]);
       this.d.log.debug('maintenance pass done');

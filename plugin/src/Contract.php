@@ -42,6 +42,12 @@ final class Contract {
 	const REST_SETTINGS_ROUTE = '/runner/settings';
 	const REST_SIGNATURE_HEADER = 'X-Sidecar-Signature';
 	const REST_TIMESTAMP_HEADER = 'X-Sidecar-Timestamp';
+	const REST_SIGNED_FIELDS = 'timestamp
+host
+blog_id
+route
+body';
+	const REST_REPLAY_OPTION_PREFIX = '_sidecar_sig_';
 	const REST_MAX_SKEW_SECONDS = 300;
 
 	const CONTEXT_SIDECAR = 'Sidecar';

@@ -51,7 +51,7 @@ export function ActionsList({ timezone, view, setView, groups, onOpen, onChanged
 
   const actions = useMemo(() => [
     { id: 'run', label: __('Run now', 'sidecar-scheduler'), isPrimary: true, supportsBulk: true, isEligible: (i: ActionItem) => i.status === 'pending',
-      callback: (items: ActionItem[]) => act(sprintf(__('Ran %d action(s).', 'sidecar-scheduler'), items.length), () => items.length === 1 ? rowAction(items[0].id, 'run') : bulkAction('run', { ids: items.map((i) => i.id) })) },
+      callback: (items: ActionItem[]) => act(sprintf(__('Queued %d action(s) to run now.', 'sidecar-scheduler'), items.length), () => items.length === 1 ? rowAction(items[0].id, 'run') : bulkAction('run', { ids: items.map((i) => i.id) })) },
     { id: 'cancel', label: __('Cancel', 'sidecar-scheduler'), supportsBulk: true, isEligible: (i: ActionItem) => i.status === 'pending',
       callback: (items: ActionItem[]) => act(sprintf(__('Canceled %d action(s).', 'sidecar-scheduler'), items.length), () => items.length === 1 ? rowAction(items[0].id, 'cancel') : bulkAction('cancel', { ids: items.map((i) => i.id) })) },
     { id: 'retry', label: __('Retry', 'sidecar-scheduler'), isPrimary: true, supportsBulk: true, isEligible: (i: ActionItem) => i.status === 'failed' || i.status === 'canceled',

@@ -1,5 +1,6 @@
 // What a lane needs from an execution channel, whatever carries it (a PHP process's pipes or signed HTTP).
-export type RunStatus = 'complete' | 'failed' | 'ignored' | 'invalid' | 'lost' | 'unknown' | 'timeout' | 'crashed';
+/** `unstarted`: the channel failed before the action's callback started (its row is still pending under the claim). */
+export type RunStatus = 'complete' | 'failed' | 'ignored' | 'invalid' | 'lost' | 'unknown' | 'timeout' | 'crashed' | 'unstarted';
 
 /** `at`: when a completed action's completion was made (gmt, site-local), for settling it if the worker dies. */
 export interface RunResult { id: number; status: RunStatus; ms: number; error?: string; mem?: number; at?: [string, string] }
@@ -10,7 +11,8 @@ export interface WindowMarks { ids: number[]; gmt: string; message: string; prev
 /** After a worker died: outcomes it reported but may not have committed, and start marks of actions it never ran. */
 export interface SettleRequest { claim: number; finalise: RunResult[]; unstart?: WindowMarks }
 
-export interface FailRequest { id: number; reason: 'timeout' | 'crash'; seconds?: number; error?: { message: string; file: string; line: number } }
+/** `claim`: only a row in progress under this claim is failed (its callback started); a pending one is left alone. */
+export interface FailRequest { id: number; claim?: number; reason: 'timeout' | 'crash'; seconds?: number; error?: { message: string; file: string; line: number } }
 
 export interface PhpSettings {
   batch_size: number; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number;
@@ -19,7 +21,8 @@ export interface PhpSettings {
 
 /** How a stream of actions ended. `failed` is the action that was running when the worker timed out or died. */
 export interface StreamEnd {
-  reason: 'done' | 'stopped' | 'limit' | 'memory' | 'timeout' | 'crashed';
+  /** `unavailable`: the channel could not start the next action (HTTP or network error); nothing of it ran. */
+  reason: 'done' | 'stopped' | 'limit' | 'memory' | 'timeout' | 'crashed' | 'unavailable';
   failed?: RunResult;
   /** Actions of the stream that never started, in order. */
   notStarted: number[];
@@ -44,7 +47,8 @@ export interface Executor {
   fail(req: FailRequest): Promise<void>;
   /** Only channels whose workers hold writes across actions (a PHP process) need settling after a death. */
   settle?(req: SettleRequest): Promise<void>;
-  clean(): Promise<void>;
+  /** One maintenance pass; true when it stopped at its time budget with work left. */
+  clean(): Promise<boolean | void>;
   settings(): Promise<PhpSettings>;
   stop(): Promise<void>;
   readonly pid?: number;
@@ -68,6 +72,7 @@ export async function streamByRuns(ex: { run(id: number, claimId: number, claime
     const r = await ex.run(ids[i], claimId, claimedAt);
     if (r.status === 'timeout' || r.status === 'crashed') return { reason: r.status, failed: r, notStarted: ids.slice(i + 1) };
     onDone(r);
+    if (r.status === 'unstarted') return { reason: 'unavailable', notStarted: ids.slice(i) };
   }
   return { reason: 'done', notStarted: [] };
 }

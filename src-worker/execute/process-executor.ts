@@ -176,10 +176,10 @@ export class ProcessExecutor implements Executor {
     await done;
   }
 
-  async clean(): Promise<void> {
+  async clean(): Promise<boolean> {
     const done = this.expect((m) => m.op === 'cleaned', 300_000);
     this.send({ op: 'clean' });
-    await done;
+    return (await done).more === true;
   }
 
   async settings(): Promise<PhpSettings> {

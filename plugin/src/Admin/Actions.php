@@ -1,5 +1,8 @@
 <?php
-/** The actions list, one action's detail, and the row/bulk operations (run now, cancel, retry, delete). */
+/**
+ * The actions list, one action's detail, and the row/bulk operations (run now, cancel, retry, delete). "Run now" queues:
+ * it makes the action due now and nudges the sidecar, it never runs a callback in the web request (queue_now()).
+ */
 
 namespace SidecarScheduler\Admin;
 
@@ -9,6 +12,8 @@ defined( 'ABSPATH' ) || exit;
 
 final class Actions {
 	const BULK_LIMIT = 5000;
+	/** "Run now" on a selection or a filter queues at most this many at once (one UPDATE per 500). */
+	const BULK_RUN_LIMIT = 1000;
 
 	/** Store query arguments for a filter; "past-due" is pending with a date up to now, as on the library's screen. */
 	private static function query_for( array $f ) {
@@ -131,8 +136,10 @@ final class Actions {
 					if ( Contract::STATUS_PENDING !== $status ) {
 						return self::conflict( $id, $status );
 					}
-					\ActionScheduler::runner()->process_action( $id, Contract::CONTEXT_ADMIN );
-					return array( 'id' => $id, 'status' => $store->get_status( $id ) );
+					if ( ! self::queue_now( array( $id ) ) ) {
+						return self::conflict( $id, $store->get_status( $id ) );
+					}
+					return array( 'id' => $id, 'status' => Contract::STATUS_PENDING, 'queued' => true );
 				case 'cancel':
 					if ( Contract::STATUS_PENDING !== $status ) {
 						return self::conflict( $id, $status );
@@ -169,10 +176,54 @@ final class Actions {
 		return new \WP_Error( 'sidecar_scheduler_wrong_status', sprintf( __( 'Action %1$d is %2$s; this operation does not apply.', 'sidecar-scheduler' ), $id, $status ), array( 'status' => 409 ) );
 	}
 
+	/**
+	 * "Run now" never runs a callback inside the web request: that would race the sidecar (or any runner) about to
+	 * start the same action, and a long callback would hold the request. Instead the pending actions are made due now
+	 * (only those still pending, and only if they were due later) and the sidecar is nudged: a runner claims and starts
+	 * them like any other, so each runs once. Without a sidecar, the WP-Cron fallback picks them up. Returns how many
+	 * of $ids are pending now (queued).
+	 *
+	 * @param int[] $ids
+	 */
+	public static function queue_now( array $ids ) {
+		global $wpdb;
+		$queued = 0;
+		$gmt    = current_time( 'mysql', true );
+		$local  = current_time( 'mysql' );
+		foreach ( array_chunk( array_values( array_unique( array_map( 'intval', $ids ) ) ), 500 ) as $chunk ) {
+			$list = implode( ',', $chunk );
+			// phpcs:disable WordPress.DB.PreparedSQL -- integers only.
+			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET scheduled_date_gmt = %s, scheduled_date_local = %s WHERE action_id IN ({$list}) AND status = %s AND scheduled_date_gmt > %s", $gmt, $local, Contract::STATUS_PENDING, $gmt ) );
+			$pending = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list}) AND status = %s", Contract::STATUS_PENDING ) ) );
+			// phpcs:enable
+			foreach ( $pending as $id ) {
+				\ActionScheduler::logger()->log( $id, __( 'action queued to run now from the admin screen', 'sidecar-scheduler' ) );
+			}
+			$queued += count( $pending );
+		}
+		if ( $queued ) {
+			do_action( 'sidecar_scheduler_due_action_stored' ); // The sidecar claims them within milliseconds.
+		}
+		return $queued;
+	}
+
 	/** Applies $op to the given IDs, or to everything matching $filter (bounded, so one click cannot run for minutes). */
 	public static function bulk( $op, $ids, array $filter ) {
+		$limit = 'run' === $op ? self::BULK_RUN_LIMIT : self::BULK_LIMIT;
 		if ( null === $ids ) {
-			$ids = array_map( 'intval', \ActionScheduler::store()->query_actions( self::query_for( $filter ) + array( 'per_page' => self::BULK_LIMIT, 'orderby' => 'action_id' ) ) );
+			if ( 'run' === $op && empty( $filter['status'] ) ) {
+				$filter['status'] = Contract::STATUS_PENDING; // Only pending actions can be queued.
+			}
+			$ids = array_map( 'intval', \ActionScheduler::store()->query_actions( self::query_for( $filter ) + array( 'per_page' => $limit, 'orderby' => 'action_id' ) ) );
+		}
+		$ids = array_slice( $ids, 0, $limit );
+		if ( 'run' === $op ) {
+			$queued = self::queue_now( $ids );
+			$errors = array();
+			if ( $queued < count( $ids ) ) {
+				$errors[] = array( 'id' => 0, 'code' => 'sidecar_scheduler_wrong_status', 'message' => sprintf( /* translators: %d: count */ __( '%d of the selected actions are no longer pending.', 'sidecar-scheduler' ), count( $ids ) - $queued ) );
+			}
+			return array( 'op' => $op, 'matched' => count( $ids ), 'done' => $queued, 'errors' => $errors, 'limit' => $limit, 'queued' => true );
 		}
 		$done   = 0;
 		$errors = array();
@@ -184,6 +235,6 @@ final class Actions {
 				$done++;
 			}
 		}
-		return array( 'op' => $op, 'matched' => count( $ids ), 'done' => $done, 'errors' => array_slice( $errors, 0, 50 ), 'limit' => self::BULK_LIMIT );
+		return array( 'op' => $op, 'matched' => count( $ids ), 'done' => $done, 'errors' => array_slice( $errors, 0, 50 ), 'limit' => $limit );
 	}
 }

@@ -710,6 +710,8 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			return;
 		}
 		$this->flush_deferred_completion();
+		// In the sidecar's worker the start is a compare-and-set: only while pending under the worker's claim.
+		$claim   = \SidecarScheduler\Runner\StartGuard::claim_for( $action_id );
 		$updated = $wpdb->query(
 			$wpdb->prepare(
 				"UPDATE {$wpdb->actionscheduler_actions} SET attempts = attempts+1, status=%s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d",
@@ -717,9 +719,12 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 				current_time( 'mysql', true ),
 				current_time( 'mysql' ),
 				$action_id
-			)
+			) . ( $claim ? $wpdb->prepare( ' AND status = %s AND claim_id = %d', self::STATUS_PENDING, $claim ) : '' ) // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
 		);
 		if ( ! $updated ) {
+			if ( $claim ) {
+				throw new \SidecarScheduler\Runner\StartRefused( sprintf( 'Action %d is no longer pending under claim %d; it was not started.', $action_id, $claim ) );
+			}
 			throw self::execution_not_logged( $action_id );
 		}
 	}
@@ -728,8 +733,11 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	private function log_execution_with_deferred_completion( $action_id ) {
 		global $wpdb;
 		list( $previous, $gmt, $local ) = array_pop( $this->deferred_completions );
+		$claim                          = \SidecarScheduler\Runner\StartGuard::claim_for( $action_id );
+		// The start half is a compare-and-set (pending under the worker's claim); the completion half always applies.
+		$cas     = $claim ? $wpdb->prepare( ' AND (action_id = %d OR (status = %s AND claim_id = %d))', $previous, self::STATUS_PENDING, $claim ) : '';
 		$updated                        = \SidecarScheduler\Runner\QueryWatch::trusted(
-			function () use ( $wpdb, $action_id, $previous, $gmt, $local ) {
+			function () use ( $wpdb, $action_id, $previous, $gmt, $local, $cas ) {
 				return $wpdb->query(
 					$wpdb->prepare(
 						"UPDATE {$wpdb->actionscheduler_actions} SET status = IF(action_id = %d, %s, %s), attempts = attempts + (action_id = %d), last_attempt_gmt = IF(action_id = %d, %s, %s), last_attempt_local = IF(action_id = %d, %s, %s) WHERE action_id IN (%d, %d)",
@@ -745,12 +753,17 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 						$local,
 						$action_id,
 						$previous
-					)
+					) . $cas // phpcs:ignore WordPress.DB.PreparedSQL -- prepared above.
 				);
 			}
 		);
-		// Both rows change (status, attempts), so 2 unless a row vanished; then find out whether it was this one.
-		if ( 2 !== $updated && ( false === $updated || (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d AND status = %s", $action_id, self::STATUS_RUNNING ) ) !== 1 ) ) {
+		// Both rows change (status, attempts), so 2 unless a row vanished or the start was refused; then find out
+		// whether this one is in progress now (under our claim: no other claim can have started it as ours).
+		$mine = $claim ? $wpdb->prepare( ' AND claim_id = %d', $claim ) : '';
+		if ( 2 !== $updated && ( false === $updated || (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d AND status = %s", $action_id, self::STATUS_RUNNING ) . $mine ) !== 1 ) ) { // phpcs:ignore WordPress.DB.PreparedSQL -- prepared.
+			if ( $claim && false !== $updated ) {
+				throw new \SidecarScheduler\Runner\StartRefused( sprintf( 'Action %d is no longer pending under claim %d; it was not started.', $action_id, $claim ) );
+			}
 			throw self::execution_not_logged( $action_id );
 		}
 	}

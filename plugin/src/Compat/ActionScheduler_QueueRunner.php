@@ -223,12 +223,25 @@ class ActionScheduler_QueueRunner {
 			do_action( 'action_scheduler_after_execute', $action_id, $action, $context );
 			$this->store->mark_complete( $action_id );
 		} catch ( Throwable $e ) {
-			if ( $valid_action ) {
+			if ( $e instanceof \SidecarScheduler\Runner\StartRefused ) {
+				// Its start was refused or never became durable: the callback did not run, so it is not failed, and
+				// no successor is scheduled for it.
+				\SidecarScheduler\Runner\StartGuard::refused( $action_id, $context );
+				unset( $action );
+			} elseif ( $valid_action ) {
 				try {
 					$this->store->mark_failure( $action_id );
 				} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
 					// The row vanished; the failure is still reported through the hook below.
 				}
+			// The sidecar's worker runs only what its claim holds: a row another claim took is not ours (not "ignored").
+			if ( ActionScheduler_Store::STATUS_PENDING === $status && $reuse_row && $row && ! \SidecarScheduler\Runner\StartGuard::allows( $action_id, $row->claim_id ) ) {
+				\SidecarScheduler\Runner\StartGuard::refuse_quietly();
+				restore_error_handler();
+				$this->current_action_id = null;
+				\SidecarScheduler\Runner\StartWindow::turn_over( $action_id );
+				return;
+			}
 				do_action( 'action_scheduler_failed_execution', $action_id, new Exception( $e->getMessage(), (int) $e->getCode(), $e ), $context );
 			} else {
 				// The library hands every hook of this path an Exception made from what was thrown.

@@ -1,5 +1,8 @@
 <?php
-/** The signed runner route for the sidecar's `rest` channel: runs one claimed batch and returns each result. */
+/**
+ * The signed runner route for the sidecar's `rest` channel: runs one claimed batch and returns each result. Only actions
+ * pending under the claim the request names run; anything else is refused with 409 and nothing runs.
+ */
 
 namespace SidecarScheduler\Rest;
 
@@ -34,6 +37,13 @@ final class RunnerController {
 		if ( 'fail' === $payload['op'] && empty( $payload['id'] ) ) {
 			return new \WP_Error( 'sidecar_scheduler_bad_request', __( 'fail needs an id.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
 		}
+		if ( 'batch' === $payload['op'] ) {
+			$refused = self::not_claimed_by( array_map( 'intval', $payload['ids'] ), isset( $payload['claim'] ) ? (int) $payload['claim'] : 0 );
+			if ( $refused ) {
+				/* translators: %s: action IDs */
+				return new \WP_Error( 'sidecar_scheduler_not_claimed', sprintf( __( 'Not run: action(s) %s are not pending under the claim this request names.', 'sidecar-scheduler' ), implode( ', ', $refused ) ), array( 'status' => 409 ) );
+			}
+		}
 		$stream = fopen( 'php://temp', 'w+' ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		$in     = fopen( 'php://temp', 'w+' ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		fwrite( $in, wp_json_encode( $payload ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
@@ -48,5 +58,22 @@ final class RunnerController {
 			ob_end_clean();
 		}
 		return rest_ensure_response( array( 'messages' => $messages ) );
+	}
+
+	/**
+	 * The IDs of a batch that the caller's claim does not hold (or that are no longer pending): a signed request runs
+	 * only what its sender claimed. Checked again, atomically, when each action starts (Runner\StartGuard), since a
+	 * request can arrive late (nginx gave up on it and the sidecar released the claim meanwhile).
+	 *
+	 * @return int[]
+	 */
+	private static function not_claimed_by( array $ids, $claim_id ) {
+		global $wpdb;
+		if ( $claim_id <= 0 ) {
+			return $ids;
+		}
+		$list = implode( ',', array_map( 'intval', $ids ) );
+		$held = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list}) AND claim_id = %d AND status = %s", $claim_id, Contract::STATUS_PENDING ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+		return array_values( array_diff( $ids, $held ) );
 	}
 }

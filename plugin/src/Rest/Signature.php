@@ -1,7 +1,9 @@
 <?php
 /**
- * HMAC-SHA256 request signing for the runner route: signature = hex(hmac(secret, timestamp + "\n" + body)).
- * Requests older than the skew window, replayed (same signature seen in the window) or badly signed are refused.
+ * HMAC-SHA256 request signing for the runner route:
+ * signature = hex(hmac(secret, timestamp \n host \n blog_id \n route \n body)), host lowercased.
+ * Signing the host, the blog and the route as well as the body means a request captured for one site of a network (or
+ * one route) is refused by every other. Requests outside the skew window, replayed, or badly signed are refused.
  */
 
 namespace SidecarScheduler\Rest;
@@ -11,22 +13,38 @@ use SidecarScheduler\Contract;
 defined( 'ABSPATH' ) || exit;
 
 final class Signature {
-	/** The secret: a wp-config constant wins; otherwise one generated on activation and kept in an option. */
+	/**
+	 * The secret: a wp-config constant wins; otherwise the site's option, created when first needed (network
+	 * activation runs the activation hook on the main site only, so subsites start without one).
+	 */
 	public static function secret() {
 		if ( defined( Contract::CONST_SECRET ) && constant( Contract::CONST_SECRET ) ) {
 			return (string) constant( Contract::CONST_SECRET );
 		}
-		return (string) get_option( Contract::OPTION_SECRET, '' );
+		$secret = (string) get_option( Contract::OPTION_SECRET, '' );
+		return '' !== $secret ? $secret : self::ensure_secret();
 	}
 
+	/**
+	 * Creates the site's secret if it has none, and returns the stored one. INSERT IGNORE on the option's unique name:
+	 * the sidecar creates it the same way, and whoever comes first wins (add_option() would overwrite the other's).
+	 * Read back from the table, not the cache, which may remember the option as missing.
+	 */
 	public static function ensure_secret() {
-		if ( ! get_option( Contract::OPTION_SECRET ) ) {
-			add_option( Contract::OPTION_SECRET, bin2hex( random_bytes( 32 ) ), '', 'no' );
-		}
+		global $wpdb;
+		$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", Contract::OPTION_SECRET, bin2hex( random_bytes( 32 ) ) ) );
+		wp_cache_delete( 'notoptions', 'options' );
+		wp_cache_delete( Contract::OPTION_SECRET, 'options' );
+		return (string) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", Contract::OPTION_SECRET ) );
 	}
 
-	public static function sign( $secret, $timestamp, $body ) {
-		return hash_hmac( 'sha256', $timestamp . "\n" . $body, $secret );
+	public static function sign( $secret, $timestamp, $host, $blog_id, $route, $body ) {
+		return hash_hmac( 'sha256', $timestamp . "\n" . strtolower( (string) $host ) . "\n" . (int) $blog_id . "\n" . $route . "\n" . $body, $secret );
+	}
+
+	/** The Host the request was sent to, as the client named it. */
+	private static function request_host() {
+		return isset( $_SERVER['HTTP_HOST'] ) ? sanitize_text_field( wp_unslash( $_SERVER['HTTP_HOST'] ) ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
 	}
 
 	/** @return true|\WP_Error */
@@ -46,18 +64,26 @@ final class Signature {
 		if ( abs( time() - (int) $timestamp ) > Contract::REST_MAX_SKEW_SECONDS ) {
 			return $deny( __( 'The request has expired.', 'sidecar-scheduler' ) );
 		}
-		$expected = self::sign( $secret, $timestamp, $request->get_body() );
+		$expected = self::sign( $secret, $timestamp, self::request_host(), get_current_blog_id(), $request->get_route(), $request->get_body() );
 		if ( ! hash_equals( $expected, strtolower( $signature ) ) ) {
 			return $deny( __( 'Bad signature.', 'sidecar-scheduler' ) );
 		}
-		// Replay guard: remember each accepted signature for the skew window. add_option is an INSERT on a unique
-		// key, so two concurrent replays cannot both pass.
+		return self::remember( $expected, (int) $timestamp ) ? true : $deny( __( 'This request was already used.', 'sidecar-scheduler' ) );
+	}
+
+	/**
+	 * Replay guard, network-wide: each accepted signature is kept in the main site's options table (one table for the
+	 * whole network) until its timestamp leaves the window, i.e. until timestamp + window, whatever the clock skew. The
+	 * INSERT IGNORE is on a unique key, so two concurrent replays cannot both pass. False when it was seen before.
+	 */
+	private static function remember( $signature, $timestamp ) {
 		global $wpdb;
-		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s AND option_value < %d", $wpdb->esc_like( '_sidecar_sig_' ) . '%', time() - Contract::REST_MAX_SKEW_SECONDS ) );
-		$inserted = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", '_sidecar_sig_' . substr( $expected, 0, 40 ), (string) time() ) );
-		if ( ! $inserted ) {
-			return $deny( __( 'This request was already used.', 'sidecar-scheduler' ) );
-		}
-		return true;
+		$table = $wpdb->base_prefix . 'options';
+		$now   = time();
+		// phpcs:disable WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is WordPress' own.
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE option_name LIKE %s AND CAST(option_value AS UNSIGNED) < %d LIMIT 200", $wpdb->esc_like( Contract::REST_REPLAY_OPTION_PREFIX ) . '%', $now ) );
+		$inserted = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$table} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", Contract::REST_REPLAY_OPTION_PREFIX . substr( $signature, 0, 40 ), (string) ( $timestamp + Contract::REST_MAX_SKEW_SECONDS ) ) );
+		// phpcs:enable
+		return (bool) $inserted;
 	}
 }

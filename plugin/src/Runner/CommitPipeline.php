@@ -115,12 +115,20 @@ final class CommitPipeline {
 	 * Right before a callback runs: its start (in-progress, attempts, "started" log) must be durable, or running it
 	 * could run it twice later. Throwing here lands in process_action()'s catch: the callback does not run.
 	 */
-	public function commit_start() {
+	public function commit_start( $action_id = 0 ) {
 		if ( StartWindow::active() && ! $this->open ) {
 			return; // Its window committed this start; completions held meanwhile wait for the next window.
 		}
 		if ( ! $this->commit() ) {
-			throw new \RuntimeException( 'The database connection was lost before this action could be marked in progress, so it was not run.' );
+			// The callback must not run, and since it never started the action must not be failed either. Our runner
+			// (standalone) catches StartRefused before its failure path; the bundled library's would fail the action
+			// for any exception, so in companion mode the worker stops here instead: the sidecar finds the row still
+			// pending (the library writes the start after this hook) and it goes back to the queue.
+			if ( \SidecarScheduler\Plugin::MODE_COMPANION === \SidecarScheduler\Plugin::mode() ) {
+				error_log( sprintf( 'Sidecar Scheduler: the database connection was lost before action %d could be started; this worker stops without running it.', (int) $action_id ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+				exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
+			}
+			throw new StartRefused( 'The database connection was lost before this action could be marked in progress, so it was not run.' );
 		}
 	}
 

@@ -269,12 +269,24 @@ final class Worker {
 		}
 		$t0 = microtime( true );
 		unset( $this->outcome[ $action_id ], $this->outcome[ 'error_' . $action_id ] );
+		// The start is a compare-and-set on status and this claim (StartGuard): an action another claim took is "lost".
+		StartGuard::expect( $action_id, $claim_id );
+		if ( \SidecarScheduler\Plugin::MODE_COMPANION === \SidecarScheduler\Plugin::mode() && $this->pipeline ) {
+			$this->pipeline->begin();
+			if ( ! StartGuard::lock_row( $action_id ) ) {
+				StartGuard::done();
+				$this->commit();
+				$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+				return;
+			}
+		}
 		\ActionScheduler::runner()->process_action( $action_id, $context );
+		$refused = StartGuard::done();
 		$this->jobs++;
 		$message = array(
 			'op'     => 'done',
 			'id'     => $action_id,
-			'status' => isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown',
+			'status' => $refused ? 'lost' : ( isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown' ),
 			'ms'     => round( ( microtime( true ) - $t0 ) * 1000, 3 ),
 			'mem'    => memory_get_usage( true ),
 		);
@@ -306,13 +318,13 @@ final class Worker {
 	/** Fails an action whose process died or timed out, with the library's hook and log text. */
 	private function fail( $action_id, array $request ) {
 		$this->commit();
-		$store = \ActionScheduler::store();
 		try {
-			if ( ! in_array( $store->get_status( $action_id ), array( Contract::STATUS_RUNNING, Contract::STATUS_PENDING ), true ) ) {
+			// Only an action whose callback started: in progress under the claim that ran it. A pending one never
+			// started and goes back to the queue when its claim is released.
+			if ( ! StartGuard::fail_started( $action_id, isset( $request['claim'] ) ? (int) $request['claim'] : 0 ) ) {
 				$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => false ) );
 				return;
 			}
-			$store->mark_failure( $action_id );
 			if ( 'crash' === $request['reason'] && ! empty( $request['error'] ) ) {
 				do_action( 'action_scheduler_unexpected_shutdown', $action_id, $request['error'] );
 			} else {
