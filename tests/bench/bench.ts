@@ -1,46 +1,49 @@
-// `npm run bench`: Sidecar Scheduler measured on the native stack; prints a table and writes the full results as JSON.
+// `npm run bench`: Sidecar Scheduler and the real Action Scheduler's own runner measured side by side on the native
+// stack, in one run; prints one table with our figures as ratios to the library's, and writes the results as JSON.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, DOCROOT } from '../helpers/stack';
-import { connect, prepareSite, enqueue, drain, latency, bigTable, EnqueueResult, DrainResult, LatencyResult, BigTableResult } from './scenarios';
-import { fmt, fmtSummary } from './stats';
+import { connect, enqueueOnce, drainOnce, latencyOnce, bigTable, Drainer, DrainRun, Kind, BigTableResult } from './scenarios';
+import { SITES, Mode, linkMuPlugins, prepareSite, storeClass } from './sites';
+import { fmt, fmtSummary, summarize, Summary } from './stats';
 
 const HELP = `Usage: npm run bench -- [options]
   --scenarios=enqueue,drain,latency,bigtable   which to run (default: all)
-  --size=10000            actions for enqueue and for each drain
-  --large-size=100000     the large drain (wp-cli channel, 2 workers; also the memory check); 0 skips it
-  --rest-size=2000        actions per rest-channel drain (one WordPress boot per action: far slower than pipes)
-  --channels=wp-cli,php,rest  drain channels (wp-cli: the stack's WP-CLI from Packagist, wp sidecar-scheduler work)
-  --workers=1,2,4         drain worker counts
-  --runs=3                repetitions; every number is the median with min and max
-  --latency-count=500     actions in each latency run
+  --size=10000            actions for each enqueue and each drain
+  --kinds=noop,write      drained actions: a no-op counted in a file, and one that writes one row
+  --runs=3                repetitions, interleaved (every drainer once per run); medians with min and max
+  --latency-count=300     actions in each latency run (one front-end request each)
   --big-rows=1000000      rows in the big-table scenario (--big-due=200000 of them due)
-  --quick                 small sizes for a smoke run (2,000 / 0 / 100 / 100,000 rows)`;
+  --library-claims=10     claims per run of the library's claim on the big table (each takes seconds)
+  --large-size=100000     a long standalone drain (2 wp-cli workers, one run): sustained rate and memory; 0 skips it
+  --extra=                more standalone no-op drains, channel:workers (e.g. php:2,rest:2,wp-cli:4)
+  --quick                 every row with small counts, one run (500 / 40 / 100,000 rows / 3 claims / no large drain)`;
 
 const { values: o } = parseArgs({
   options: {
     scenarios: { type: 'string', default: 'enqueue,drain,latency,bigtable' }, size: { type: 'string', default: '10000' },
-    'large-size': { type: 'string', default: '100000' }, 'rest-size': { type: 'string', default: '2000' }, channels: { type: 'string', default: 'wp-cli,php,rest' }, workers: { type: 'string', default: '1,2,4' },
-    runs: { type: 'string', default: '3' }, 'latency-count': { type: 'string', default: '500' }, 'big-rows': { type: 'string', default: '1000000' },
-    'big-due': { type: 'string', default: '200000' }, quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    kinds: { type: 'string', default: 'noop,write' }, runs: { type: 'string' }, 'latency-count': { type: 'string', default: '300' },
+    'big-rows': { type: 'string', default: '1000000' }, 'big-due': { type: 'string', default: '200000' }, 'library-claims': { type: 'string', default: '10' },
+    'large-size': { type: 'string', default: '100000' }, extra: { type: 'string', default: '' },
+    quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
   },
 });
 if (o.help) { console.log(HELP); process.exit(0); }
 const quick = o.quick;
 const num = (v: string | undefined, q: number) => (quick ? q : Number(v));
 const scenarios = new Set(String(o.scenarios).split(','));
-const size = num(o.size, 2000);
-const largeSize = num(o['large-size'], 0);
-const restSize = num(o['rest-size'], 500);
-const runs = Math.max(1, Number(o.runs));
-const channels = String(o.channels).split(',').filter(Boolean);
-const workerCounts = String(o.workers).split(',').map(Number).filter((n) => n > 0);
-const latencyCount = num(o['latency-count'], 100);
+const size = num(o.size, 500);
+const kinds = String(o.kinds).split(',').filter(Boolean) as Kind[];
+const runs = Math.max(1, Number(o.runs ?? (quick ? 1 : 3)));
+const latencyCount = num(o['latency-count'], 40);
 const bigRows = num(o['big-rows'], 100000);
 const bigDue = quick ? 20000 : Number(o['big-due']);
+const libraryClaims = num(o['library-claims'], 3);
+const largeSize = num(o['large-size'], 0);
+const extra = String(o.extra).split(',').filter(Boolean).map((x) => { const [channel, w] = x.split(':'); return { channel, workers: Number(w) }; });
 
 const started = Date.now();
 const progress = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -51,75 +54,175 @@ async function machine() {
   const [[flush]] = await c.query("SHOW VARIABLES LIKE 'innodb_flush_log_at_trx_commit'") as any;
   await c.end();
   const wp = /\$wp_version = '([^']+)'/.exec(readFileSync(join(DOCROOT, 'wp-includes/version.php'), 'utf8'))?.[1];
-  let commit = '';
-  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
+  const library = /^\s*\*\s*Version:\s*(\S+)/m.exec(readFileSync(join(DOCROOT, 'wp-content/plugins/action-scheduler/action-scheduler.php'), 'utf8'))?.[1];
+  let commit = ''; let dirty = 0;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean).length;
+  } catch { /* not a checkout */ }
   return {
-    date: new Date().toISOString(), commit, cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30),
-    mariadb: String(v.v), innodbFlushLogAtTrxCommit: String(flush.Value), php: execFileSync('php', ['-r', 'echo PHP_VERSION;'], { encoding: 'utf8' }), wordpress: wp, node: process.version,
+    date: new Date().toISOString(), commit, uncommittedFiles: dirty, cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30),
+    loadAverage: execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim(),
+    mariadb: String(v.v), innodbFlushLogAtTrxCommit: String(flush.Value), php: execFileSync('php', ['-r', 'echo PHP_VERSION;'], { encoding: 'utf8' }), wordpress: wp, actionScheduler: library, node: process.version,
   };
 }
 
-const LIBRARY = 'The real Action Scheduler is not served by any registry reachable here (Packagist mirror, npm, Debian), so its runner could not run in the same benchmark. Reference numbers measured earlier on this machine class (../shared/reference/native-stack-notes.md): enqueue ~400-830 calls/s at 3 queries per call; WP-CLI runner ~140-200 actions/s with 1 process, ~230-380/s with 2; claim 1.5-1.9 s on 1M rows with 200k due.';
+const DRAINERS: Drainer[] = [
+  { label: "the library's `wp action-scheduler run`, 1 process", prefix: SITES.library.prefix, runner: 'library', processes: 1 },
+  { label: "the library's `wp action-scheduler run`, 2 processes", prefix: SITES.library.prefix, runner: 'library', processes: 2 },
+  { label: 'sidecar, 2 wp-cli workers, companion mode', prefix: SITES.companion.prefix, runner: 'sidecar', processes: 2, channel: 'wp-cli' },
+  { label: 'sidecar, 2 wp-cli workers, standalone', prefix: SITES.standalone.prefix, runner: 'sidecar', processes: 2, channel: 'wp-cli' },
+];
+const [LIB1, LIB2, COMP, STD] = DRAINERS;
+
+/** Ratios taken run by run (the drainers of one run ran minutes apart at most), then summarized. */
+const ratios = (a: number[], b: number[]) => summarize(a.map((x, i) => x / b[i]));
+const times = (s: Summary) => `${fmt(s.median, s.median < 10 ? 2 : 1)}× (${fmt(s.min, s.min < 10 ? 2 : 1)}–${fmt(s.max, s.max < 10 ? 2 : 1)})`;
+const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 
 async function main() {
-  execFileSync('bash', [join(ROOT, 'scripts/build-if-stale.sh')], { stdio: 'inherit' });
-  execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), 'sidecar-stop'], { stdio: 'inherit' }); // a dev sidecar would compete for CPU
+  // Starts only what is down (never stops anything: the stack is shared); the bench starts its own sidecars.
   execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), 'up'], { stdio: 'ignore', env: { ...process.env, SIDECAR_STACK_START_SIDECAR: '0' } });
-  execFileSync('ln', ['-sfn', join(ROOT, 'tests/fixtures/sidecar-test-hooks.php'), join(DOCROOT, 'wp-content/mu-plugins/sidecar-test-hooks.php')]);
+  linkMuPlugins();
   const facts = await machine();
-  progress(`machine: ${facts.cores} cores, MariaDB ${facts.mariadb}, PHP ${facts.php}, WordPress ${facts.wordpress}, Node ${facts.node}`);
-  const results: { enqueue?: EnqueueResult; drain: DrainResult[]; latency?: LatencyResult; bigTable?: BigTableResult; library: string } = { drain: [], library: LIBRARY };
-  const prefix = 'bench_';
-  await prepareSite(prefix);
+  progress(`machine: ${facts.cores} cores, load ${facts.loadAverage}, MariaDB ${facts.mariadb}, PHP ${facts.php}, WordPress ${facts.wordpress}, Action Scheduler ${facts.actionScheduler}, Node ${facts.node}, commit ${facts.commit}${facts.uncommittedFiles ? ` + ${facts.uncommittedFiles} uncommitted files` : ''}`);
+  for (const mode of Object.keys(SITES) as Mode[]) await prepareSite(SITES[mode].prefix, mode);
+  const stores = Object.fromEntries((Object.keys(SITES) as Mode[]).map((m) => [m, storeClass(SITES[m].prefix)]));
+  progress(`sites: ${(Object.keys(SITES) as Mode[]).map((m) => `${m} ${SITES[m].prefix} (store in a PHP request: ${stores[m]})`).join(', ')}`);
 
-  if (scenarios.has('enqueue')) results.enqueue = await enqueue(prefix, size, runs, progress);
-  if (scenarios.has('drain')) {
-    for (const channel of channels) for (const w of workerCounts) results.drain.push(await drain(prefix, channel === 'rest' ? restSize : size, channel, w, runs, progress));
-    if (largeSize > 0) results.drain.push(await drain(prefix, largeSize, 'wp-cli', 2, runs, progress));
+  const enqueue: Partial<Record<Mode, { perSec: number[]; queriesPerCall: number[] }>> = {};
+  const drains = new Map<string, DrainRun[]>(); // `${kind}|${label}`
+  const extraDrains: { label: string; runs: DrainRun[] }[] = [];
+  const latency: Partial<Record<Mode, { p50: number[]; p95: number[]; p99: number[] }>> = {};
+  let big: BigTableResult | undefined;
+
+  if (scenarios.has('enqueue')) {
+    for (let r = 1; r <= runs; r++) {
+      for (const mode of ['library', 'standalone', 'companion'] as Mode[]) {
+        const e = await enqueueOnce(SITES[mode].prefix, size);
+        const acc = (enqueue[mode] ??= { perSec: [], queriesPerCall: [] });
+        acc.perSec.push(e.perSec); acc.queriesPerCall.push(e.queriesPerCall);
+        progress(`enqueue ${mode} run ${r}/${runs}: ${size} calls, ${e.perSec.toFixed(0)}/s, ${e.queriesPerCall.toFixed(2)} queries/call`);
+      }
+    }
   }
-  if (scenarios.has('latency')) results.latency = await latency(prefix, latencyCount, runs, progress);
+  if (scenarios.has('drain')) {
+    for (let r = 1; r <= runs; r++) {
+      for (const kind of kinds) {
+        for (const d of DRAINERS) {
+          const run = await drainOnce(d, kind, size);
+          const key = `${kind}|${d.label}`;
+          drains.set(key, [...(drains.get(key) ?? []), run]);
+          progress(`drain ${kind} ${d.label} run ${r}/${runs}: ${size} in ${run.secs.toFixed(1)} s (${run.perSec.toFixed(0)}/s), exactly once: ${run.exactlyOnce ? 'yes' : `NO (${run.onceDetail})`}, ${fmt(run.queriesPerAction, 2)} queries/action (${run.queries.phpProcesses} PHP processes: ${run.queries.php}, sidecar: ${run.queries.node})`);
+        }
+      }
+    }
+    for (const x of [...extra, ...(largeSize > 0 ? [{ channel: 'wp-cli', workers: 2, size: largeSize }] : [])]) {
+      const n = 'size' in x ? x.size : size;
+      const d: Drainer = { label: `sidecar, ${x.workers} ${x.channel} worker${x.workers > 1 ? 's' : ''}, standalone, ${n} no-op`, prefix: SITES.standalone.prefix, runner: 'sidecar', processes: x.workers, channel: x.channel };
+      const rr: DrainRun[] = [];
+      for (let r = 1; r <= ('size' in x ? 1 : runs); r++) {
+        const run = await drainOnce(d, 'noop', n);
+        rr.push(run);
+        progress(`drain ${d.label} run ${r}: ${n} in ${run.secs.toFixed(1)} s (${run.perSec.toFixed(0)}/s), exactly once: ${run.exactlyOnce ? 'yes' : `NO (${run.onceDetail})`}, sidecar RSS max ${fmt(run.usage?.sidecarRssMaxMb ?? NaN, 0)} MB`);
+      }
+      extraDrains.push({ label: d.label, runs: rr });
+    }
+  }
+  if (scenarios.has('latency')) {
+    for (let r = 1; r <= runs; r++) {
+      for (const [mode, port] of [['companion', 28710], ['standalone', 28712]] as [Mode, number][]) {
+        const l = await latencyOnce(SITES[mode].prefix, latencyCount, port);
+        const acc = (latency[mode] ??= { p50: [], p95: [], p99: [] });
+        acc.p50.push(l.p50); acc.p95.push(l.p95); acc.p99.push(l.p99);
+        progress(`latency ${mode} run ${r}/${runs}: ${l.n} actions, p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`);
+      }
+    }
+  }
   if (scenarios.has('bigtable')) {
-    const big = 'benchbig_';
-    await prepareSite(big);
-    results.bigTable = await bigTable(big, bigRows, bigDue, runs, progress);
+    await prepareSite('tbbig_', 'standalone');
+    await prepareSite('tblbig_', 'library');
+    big = await bigTable('tbbig_', 'tblbig_', bigRows, bigDue, runs, libraryClaims, progress);
   }
 
   // --- the table ---------------------------------------------------------------------------------------------
   const lines: string[] = [];
-  const row = (a: string, b: string, c = '') => lines.push(`| ${a} | ${b} | ${c} |`);
-  lines.push(`Sidecar Scheduler benchmark, ${facts.date} (commit ${facts.commit}), ${facts.cores} cores, MariaDB ${facts.mariadb}, PHP ${facts.php}, WordPress ${facts.wordpress}. Median (min–max) of ${runs} runs.`, '');
-  lines.push('| scenario | result | target |', '| --- | --- | --- |');
-  if (results.enqueue) {
-    row(`enqueue ${size} × as_enqueue_async_action, one PHP process`, `${fmtSummary(results.enqueue.callsPerSec, 0)} calls/s; ${fmtSummary(results.enqueue.queriesPerCall, 2)} queries/call`, '≤ 2 queries/call; ≥ 3× the library');
+  const row = (...cells: string[]) => lines.push(`| ${cells.join(' | ')} |`);
+  lines.push(`Sidecar Scheduler beside Action Scheduler ${facts.actionScheduler}, ${facts.date} (commit ${facts.commit}${facts.uncommittedFiles ? `, ${facts.uncommittedFiles} files with uncommitted changes` : ''}), ${facts.cores} cores (load at start ${facts.loadAverage.split(' ').slice(0, 3).join(' ')}), MariaDB ${facts.mariadb}, PHP ${facts.php}, WordPress ${facts.wordpress}. Median (min–max) of ${runs} run${runs > 1 ? 's' : ''}; ratios are taken run by run.`, '');
+  row('scenario', 'result', 'ratio to the library', 'target');
+  row('---', '---', '---', '---');
+  if (enqueue.library) {
+    const lib = enqueue.library;
+    row(`enqueue ${size} × as_enqueue_async_action, one PHP process: the library`, `${fmtSummary(summarize(lib.perSec), 0)} calls/s; ${fmtSummary(summarize(lib.queriesPerCall), 2)} queries/call`, '1', '');
+    for (const mode of ['standalone', 'companion'] as Mode[]) {
+      const e = enqueue[mode]!;
+      row(`enqueue, ours ${mode}${mode === 'companion' ? ' (the library\'s as_* functions, with ours loaded)' : ''}`, `${fmtSummary(summarize(e.perSec), 0)} calls/s; ${fmtSummary(summarize(e.queriesPerCall), 2)} queries/call`,
+        `${times(ratios(e.perSec, lib.perSec))} calls/s; ${times(ratios(e.queriesPerCall, lib.queriesPerCall))} queries`, mode === 'standalone' ? `≥ 3× the library: ${verdict(ratios(e.perSec, lib.perSec).median >= 3)}; ≤ 2 queries/call: ${verdict(summarize(e.queriesPerCall).median <= 2)}` : '');
+    }
   }
-  for (const d of results.drain) {
-    const rss = Math.max(...d.usage.map((u) => u.sidecarRssMaxMb));
-    const wrss = Math.max(...d.usage.map((u) => u.workerRssMaxMb));
-    const cpuPerK = d.usage.map((u) => (u.sidecarCpuSec / d.size) * 1000);
-    row(`drain ${d.size} no-op, ${d.channel} channel, ${d.workers} worker${d.workers > 1 ? 's' : ''}`,
-      `${fmtSummary(d.actionsPerSec, 0)} actions/s; exactly once: ${d.exactlyOnce ? 'yes' : 'NO'}; ${fmt(d.queriesPerAction.median, 1)} queries, ${fmt(d.rowsWrittenPerAction.median, 1)} rows written, ${fmt(d.commitsPerAction.median, 1)} commits, ${fmt(d.fsyncsPerAction.median, 1)} fsyncs per action; sidecar RSS ≤ ${fmt(rss, 0)} MB, CPU ${fmt(cpuPerK.sort()[Math.floor(cpuPerK.length / 2)], 2)} s per 1000; PHP worker RSS ≤ ${fmt(wrss, 0)} MB`,
-      d.channel === 'wp-cli' && d.workers === 2 ? '≥ 2,000/s; ≥ 10× the library with 2 processes' + (d.size >= 100000 ? '; sidecar RSS < 100 MB' : '') : '');
+  for (const kind of kinds) {
+    const get = (d: Drainer) => drains.get(`${kind}|${d.label}`);
+    if (!get(LIB2)) continue;
+    const rate = (d: Drainer) => get(d)!.map((x) => x.perSec);
+    const q = (d: Drainer) => get(d)!.map((x) => x.queriesPerAction);
+    const what = kind === 'noop' ? 'no-op (counted in a file)' : 'writing one row';
+    for (const d of DRAINERS) {
+      const rr = get(d)!;
+      const once = rr.every((x) => x.exactlyOnce);
+      const result = `${fmtSummary(summarize(rate(d)), 0)} actions/s; ${fmtSummary(summarize(q(d)), 1)} queries/action${kind === 'write' ? ' besides its INSERT' : ''}; exactly once: ${once ? 'yes' : '**NO**'}`;
+      let ratio = '1 (reference)';
+      let target = '';
+      if (d === LIB1) ratio = `${times(ratios(rate(LIB1), rate(LIB2)))} the 2-process runner`;
+      if (d.runner === 'sidecar') {
+        const vs2 = ratios(rate(d), rate(LIB2));
+        ratio = `${times(vs2)} actions/s (${times(ratios(rate(d), rate(LIB1)))} the 1-process runner); ${times(ratios(q(d), q(LIB2)))} queries`;
+        target = `≥ 10× the library's 2 processes: ${verdict(vs2.median >= 10)}`;
+        if (d === COMP) {
+          const share = ratios(rate(COMP), rate(STD));
+          target += `; ≥ 90 % of standalone: ${fmt(share.median * 100, 0)} % (${fmt(share.min * 100, 0)}–${fmt(share.max * 100, 0)}), ${verdict(share.median >= 0.9)}`;
+        }
+      }
+      row(`drain ${size} ${what}: ${d.label}`, result, ratio, target);
+    }
   }
-  if (results.latency) {
-    const l = results.latency;
-    row(`enqueue-to-start latency, idle queue, ${l.count} actions`, `p50 ${fmtSummary(l.p50)} ms, p95 ${fmtSummary(l.p95)} ms, p99 ${fmtSummary(l.p99)} ms`, 'p50 < 25 ms, p99 < 150 ms');
+  for (const x of extraDrains) {
+    const rss = Math.max(...x.runs.map((r) => r.usage?.sidecarRssMaxMb ?? NaN));
+    const large = x.label.includes(String(largeSize)) && largeSize > 0;
+    row(`drain: ${x.label}`, `${fmtSummary(summarize(x.runs.map((r) => r.perSec)), 0)} actions/s; ${fmtSummary(summarize(x.runs.map((r) => r.queriesPerAction)), 1)} queries/action; exactly once: ${x.runs.every((r) => r.exactlyOnce) ? 'yes' : '**NO**'}; sidecar RSS ≤ ${fmt(rss, 0)} MB`, '',
+      large ? `≥ 2,000/s: ${verdict(summarize(x.runs.map((r) => r.perSec)).median >= 2000)}; sidecar RSS < 100 MB: ${verdict(rss < 100)}` : '');
   }
-  if (results.bigTable) {
-    const b = results.bigTable;
-    for (const [k, v] of Object.entries(b.claimMs)) row(`claim of ${k}, on ${b.rows} rows (${b.due} due, ${b.logs} log rows)`, `p50 ${fmtSummary(v.p50, 2)} ms, p99 ${fmtSummary(v.p99, 2)} ms`, 'p99 < 5 ms');
-    for (const [k, v] of Object.entries(b.apiMs)) row(`${k}() on ${b.rows} rows`, `p50 ${fmtSummary(v.p50, 2)} ms, p99 ${fmtSummary(v.p99, 2)} ms`, k === 'as_get_scheduled_actions' ? '' : '< 5 ms');
-    for (const [k, v] of Object.entries(b.restMs)) row(`admin REST ${k} on ${b.rows} rows`, `p50 ${fmtSummary(v.p50, 0)} ms, p99 ${fmtSummary(v.p99, 0)} ms`, '< 300 ms');
-    row(`drain on ${b.rows} rows, php channel, 2 workers`, `${fmtSummary(b.drainPerSec, 0)} actions/s`, '');
+  for (const mode of ['companion', 'standalone'] as Mode[]) {
+    const l = latency[mode];
+    if (!l) continue;
+    const p50 = summarize(l.p50); const p99 = summarize(l.p99);
+    row(`enqueue → start, idle queue, ${latencyCount} actions (one request each), sidecar with 2 wp-cli workers, ${mode}`, `p50 ${fmtSummary(p50)} ms, p95 ${fmtSummary(summarize(l.p95))} ms, p99 ${fmtSummary(p99)} ms`,
+      '', `p50 < 25 ms: ${verdict(p50.median < 25)}; p99 < 150 ms: ${verdict(p99.median < 150)}`);
   }
-  lines.push('', results.library);
+  if (big) {
+    const b = big;
+    const on = `on ${b.rows} rows (${b.due} due, ${b.logs} log rows)`;
+    for (const batch of ['25', '100']) {
+      const lib = b.libraryClaimMs[batch];
+      if (!lib) continue;
+      row(`claim of ${batch} ${on}: the library's store (stake_claim), its own schema`, `p50 ${fmtSummary(lib.p50, 0)} ms, max ${fmtSummary(lib.max, 0)} ms (${b.libraryClaims} claims a run)`, '1', '');
+      const ours = b.claimMs[`${batch}, successive`];
+      row(`claim of ${batch} ${on}: ours (the sidecar's claimer), fresh rows each time`, `p50 ${fmtSummary(ours.p50, 2)} ms, p99 ${fmtSummary(ours.p99, 2)} ms`,
+        `p50 ${times(ratios(ours.p50.runs, lib.p50.runs))} the library's time (${fmt(lib.p50.median / ours.p50.median, 0)} times faster)`, `p99 < 5 ms: ${verdict(ours.p99.median < 5)}`);
+    }
+    for (const [k, v] of Object.entries(b.claimMs)) if (!/^(25|100), successive$/.test(k)) row(`claim of ${k} ${on}: ours`, `p50 ${fmtSummary(v.p50, 2)} ms, p99 ${fmtSummary(v.p99, 2)} ms`, '', `p99 < 5 ms: ${verdict(v.p99.median < 5)}`);
+    for (const [k, v] of Object.entries(b.apiMs)) row(`${k}() on ${b.rows} rows, ours`, `p50 ${fmtSummary(v.p50, 2)} ms, p99 ${fmtSummary(v.p99, 2)} ms`, '', k === 'as_get_scheduled_actions' ? '' : `< 5 ms: ${verdict(v.p99.median < 5)}`);
+    for (const [k, v] of Object.entries(b.restMs)) row(`admin REST ${k} on ${b.rows} rows`, `p50 ${fmtSummary(v.p50, 0)} ms, p99 ${fmtSummary(v.p99, 0)} ms`, '', `< 300 ms: ${verdict(v.p99.median < 300)}`);
+    row(`drain on ${b.rows} rows, standalone, php channel, 2 workers (20 s)`, `${fmtSummary(b.drainPerSec, 0)} actions/s`, '', '');
+  }
   const table = lines.join('\n');
   console.log('\n' + table + '\n');
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${facts.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: facts, options: { size, largeSize, restSize, runs, channels, workerCounts, latencyCount, bigRows, bigDue }, results, table }, null, 2));
+  const drainJson = Object.fromEntries([...drains.entries()]);
+  writeFileSync(file, JSON.stringify({ machine: facts, stores, options: { size, kinds, runs, latencyCount, bigRows, bigDue, libraryClaims, largeSize, extra }, results: { enqueue, drains: drainJson, extraDrains, latency, bigTable: big }, table }, null, 2));
   writeFileSync(join(dir, 'latest.md'), table + '\n');
-  console.log(`results written to ${file}`);
+  console.log(`results written to ${file} (${((Date.now() - started) / 60000).toFixed(1)} min)`);
 }
 
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

@@ -1,13 +1,16 @@
-// The benchmark scenarios, each on its own table prefix of the native stack. Numbers are taken from the database
-// and /proc, and every drain is checked for exactly-once execution in a table of its own (not our bookkeeping).
-import { spawn } from 'node:child_process';
+// The benchmark scenarios on the native stack, each site on its own table prefix (tests/bench/sites.ts). Every drain
+// is checked for exactly-once execution outside the scheduler's bookkeeping (a file or a table of its own), and the
+// library's own runner is measured beside ours in the same run.
+import { spawn, ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { installSite, php, dropPrefix, SOCKET, DB, DOCROOT, ROOT, PREFIX_SITE, exited, eventually, runsInFile, WP_BIN } from '../helpers/stack';
+import { php, SOCKET, DB, DOCROOT, ROOT, PREFIX_SITE, exited, eventually, runsInFile, WP_BIN } from '../helpers/stack';
 import { sample, Usage } from './sampler';
 import { percentile, summarize, Summary } from './stats';
+import { queriesFile, readQueries } from './queries';
+import { PHP_ENV } from './sites';
 import { Claimer } from '../../src-worker/claim/claimer';
 import { SiteTime } from '../../src-worker/db/site-time';
 import { tableNames } from '../../src-worker/db/database';
@@ -22,17 +25,14 @@ export async function connect() {
   return c;
 }
 
-export async function prepareSite(prefix: string) {
-  await dropPrefix(prefix);
-  installSite(prefix);
-  php(prefix, `global $wpdb;
-    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");
-    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_latency (id bigint unsigned auto_increment primary key, ms double)");
-    as_enqueue_async_action('sidecar_test_noop', array(), 'bench');`);
-}
-
+/** Empties the queue and the counting tables of a site (the library's site has no tables of ours). */
 async function resetQueue(c: mysql.Connection, prefix: string) {
-  await c.query(`TRUNCATE ${prefix}actionscheduler_actions; TRUNCATE ${prefix}actionscheduler_logs; TRUNCATE ${prefix}actionscheduler_claims; TRUNCATE ${prefix}sidecar_test_runs; TRUNCATE ${prefix}sidecar_test_latency; TRUNCATE ${prefix}sidecar_stats; DELETE FROM ${prefix}sidecar_workers`);
+  const [t] = await c.query<mysql.RowDataPacket[]>('SHOW TABLES LIKE ?', [prefix.replace(/_/g, '\\_') + '%']);
+  const present = new Set(t.map((r) => String(Object.values(r)[0])));
+  const truncate = ['actionscheduler_actions', 'actionscheduler_logs', 'actionscheduler_claims', 'sidecar_test_runs', 'sidecar_test_latency', 'sidecar_stats']
+    .map((x) => prefix + x).filter((x) => present.has(x));
+  await c.query(truncate.map((x) => `TRUNCATE ${x}`).join('; '));
+  if (present.has(`${prefix}sidecar_workers`)) await c.query(`DELETE FROM ${prefix}sidecar_workers`);
 }
 
 async function groupId(c: mysql.Connection, prefix: string, slug: string): Promise<number> {
@@ -43,136 +43,167 @@ async function groupId(c: mysql.Connection, prefix: string, slug: string): Promi
 }
 
 /** N due async actions, written by SQL in the exact form PHP writes them (faster than 100k PHP calls). */
-async function seedDue(c: mysql.Connection, prefix: string, n: number, hook = 'sidecar_test_count', offset = 0) {
+async function seedDue(c: mysql.Connection, prefix: string, n: number, hook: string) {
   const gid = await groupId(c, prefix, 'bench');
   for (let start = 1; start <= n; start += 100000) {
     const end = Math.min(n, start + 99999);
     await c.query(
       `INSERT INTO ${prefix}actionscheduler_actions (hook, status, scheduled_date_gmt, scheduled_date_local, priority, args, schedule, group_id, attempts, last_attempt_gmt, last_attempt_local, claim_id)
-       SELECT ?, 'pending', UTC_TIMESTAMP() - INTERVAL 1 SECOND, UTC_TIMESTAMP() - INTERVAL 1 SECOND, 10, CONCAT('[', seq + ?, ']'), ?, ?, 0, '0000-00-00 00:00:00', '0000-00-00 00:00:00', 0
-       FROM seq_${start}_to_${end}`, [hook, offset, NULL_SCHEDULE, gid]);
+       SELECT ?, 'pending', UTC_TIMESTAMP() - INTERVAL 1 SECOND, UTC_TIMESTAMP() - INTERVAL 1 SECOND, 10, CONCAT('[', seq, ']'), ?, ?, 0, '0000-00-00 00:00:00', '0000-00-00 00:00:00', 0
+       FROM seq_${start}_to_${end}`, [hook, NULL_SCHEDULE, gid]);
   }
 }
 
+/** The server's global counters: on this shared machine they include other work, so the table does not use them. */
 async function dbCounters(c: mysql.Connection) {
-  const [r] = await c.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Handler_write', 'Handler_update', 'Handler_delete', 'Handler_commit', 'Innodb_data_fsyncs')");
+  const [r] = await c.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Handler_commit', 'Innodb_data_fsyncs')");
   return Object.fromEntries(r.map((x) => [x.Variable_name, Number(x.Value)]));
 }
 
 /** The sidecar started as the shipped Supervisor and systemd files start it (same V8 flags), on the stack's WordPress. */
 const SIDECAR_COMMAND = ['--max-semi-space-size=2', '--optimize-for-size', `${ROOT}/dist/src-worker/bin.js`, `--path=${DOCROOT}`];
+/** Preloaded only when the bench counts queries: it counts the sidecar's statements (count-queries.ts). */
+const COUNT_QUERIES = ['-r', join(__dirname, 'count-queries.js')];
 
 function sidecar(prefix: string, args: string[], env: Record<string, string> = {}) {
-  return spawn('node', [...SIDECAR_COMMAND, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
-    env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+  const count = env.SIDECAR_BENCH_QUERIES_FILE ? COUNT_QUERIES : [];
+  return spawn('node', [...count, ...SIDECAR_COMMAND, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
+    env: { ...process.env, ...PHP_ENV, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-/** Executions counted outside the scheduler: lines in a file (php channel) or rows in a table (rest channel, php-fpm). */
-async function countRuns(c: mysql.Connection, prefix: string, file: string | undefined): Promise<{ n: number; d: number }> {
-  if (file) {
-    const lines = runsInFile(file);
-    return { n: lines.length, d: new Set(lines).size };
-  }
-  const [[cnt]] = await c.query<mysql.RowDataPacket[][]>(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${prefix}sidecar_test_runs`) as any;
-  return { n: Number(cnt.n), d: Number(cnt.d) };
+/** The last lines a child wrote (the sidecar logs JSON lines on stdout, PHP errors go to stderr). */
+function collectOutput(child: ChildProcess): () => string {
+  let out = '';
+  const add = (d: Buffer) => { out += d; if (out.length > 20000) out = out.slice(-10000); };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return () => out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface EnqueueResult { callsPerSec: Summary; queriesPerCall: Summary }
 
-export async function enqueue(prefix: string, n: number, runs: number, progress: Progress): Promise<EnqueueResult> {
+/** as_enqueue_async_action() in one PHP process, queries counted by $wpdb itself (not the server's global counter). */
+export async function enqueueOnce(prefix: string, n: number): Promise<{ perSec: number; queriesPerCall: number }> {
   const c = await connect();
-  const rates: number[] = [];
-  const queries: number[] = [];
-  try {
-    for (let r = 1; r <= runs; r++) {
-      await resetQueue(c, prefix);
-      const out = php(prefix, `global $wpdb; as_enqueue_async_action('warm', array(), 'bench'); $q = $wpdb->num_queries; $t = microtime(true);
-        for ($i = 0; $i < ${n}; $i++) { as_enqueue_async_action('sidecar_test_noop', array($i), 'bench'); }
-        echo json_encode(array('s' => microtime(true) - $t, 'q' => $wpdb->num_queries - $q));`);
-      const { s, q } = JSON.parse(out.trim().split('\n').pop()!);
-      rates.push(n / s);
-      queries.push(q / n);
-      progress(`enqueue run ${r}/${runs}: ${n} calls in ${s.toFixed(2)} s (${(n / s).toFixed(0)}/s, ${(q / n).toFixed(2)} queries/call)`);
-    }
-  } finally { await c.end(); }
-  return { callsPerSec: summarize(rates), queriesPerCall: summarize(queries) };
+  try { await resetQueue(c, prefix); } finally { await c.end(); }
+  const out = php(prefix, `global $wpdb; as_enqueue_async_action('warm', array(), 'bench'); $q = $wpdb->num_queries; $t = microtime(true);
+    for ($i = 0; $i < ${n}; $i++) { as_enqueue_async_action('sidecar_test_noop', array($i), 'bench'); }
+    echo json_encode(array('s' => microtime(true) - $t, 'q' => $wpdb->num_queries - $q));`, PHP_ENV);
+  const { s, q } = JSON.parse(out.trim().split('\n').pop()!);
+  return { perSec: n / s, queriesPerCall: q / n };
 }
 
-export interface DrainResult {
-  channel: string; workers: number; size: number; actionsPerSec: Summary; exactlyOnce: boolean;
-  queriesPerAction: Summary; rowsWrittenPerAction: Summary; commitsPerAction: Summary; fsyncsPerAction: Summary; usage: Usage[];
+// --- drains -------------------------------------------------------------------------------------------------------
+
+/** no-op: counted in a file (no database write of its own); write: one INSERT per action (real actions write). */
+export type Kind = 'noop' | 'write';
+export const KIND_HOOK: Record<Kind, string> = { noop: 'sidecar_test_count', write: 'sidecar_test_write' };
+
+/** Who drains: the library's `wp action-scheduler run` in N processes, or our sidecar with N workers. */
+export interface Drainer { label: string; prefix: string; runner: 'library' | 'sidecar'; processes: number; channel?: string }
+
+export interface DrainRun { secs: number; perSec: number; exactlyOnce: boolean; onceDetail: string; queriesPerAction: number; queries: ReturnType<typeof readQueries>; globalQuestionsPerAction: number; usage?: Usage }
+
+/** `wp action-scheduler run` as a site owner runs it from cron: the library's default batch of 100, until nothing is due. */
+function libraryRunner(prefix: string, env: Record<string, string>) {
+  return spawn(WP_BIN, ['action-scheduler', 'run', '--batch-size=100'], { env: { ...process.env, ...PHP_ENV, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export async function drain(prefix: string, n: number, channel: string, workers: number, runs: number, progress: Progress): Promise<DrainResult> {
+export async function drainOnce(d: Drainer, kind: Kind, n: number): Promise<DrainRun> {
   const c = await connect();
-  const rates: number[] = []; const q: number[] = []; const w: number[] = []; const commits: number[] = []; const fsyncs: number[] = []; const usage: Usage[] = [];
-  let exactlyOnce = true;
   try {
-    for (let r = 1; r <= runs; r++) {
-      await resetQueue(c, prefix);
-      await seedDue(c, prefix, n);
-      const before = await dbCounters(c);
-      const extra = channel === 'rest' ? [`--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${prefix}`] : channel === 'wp-cli' ? [`--wp-binary=${WP_BIN}`] : [];
-      const runsFile = channel === 'rest' ? undefined : join(tmpdir(), `sidecar-bench-runs-${process.pid}.txt`);
-      if (runsFile) rmSync(runsFile, { force: true });
-      const t0 = process.hrtime.bigint();
-      const child = sidecar(prefix, ['--once', `--channel=${channel}`, `--workers=${workers}`, '--batch-size=100', '--max-jobs-per-worker=1000000', ...extra], runsFile ? { SIDECAR_TEST_RUNS_FILE: runsFile } : {});
-      let stderr = '';
-      child.stderr!.on('data', (d) => { stderr += d; });
+    await resetQueue(c, d.prefix);
+    await seedDue(c, d.prefix, n, KIND_HOOK[kind]);
+    const runsFile = kind === 'noop' ? join(tmpdir(), `tb-bench-runs-${process.pid}.txt`) : undefined;
+    if (runsFile) rmSync(runsFile, { force: true });
+    const qFile = queriesFile(`${d.prefix}${kind}`);
+    const env: Record<string, string> = { SIDECAR_BENCH_QUERIES_FILE: qFile, ...(runsFile ? { SIDECAR_TEST_RUNS_FILE: runsFile } : {}) };
+    const before = await dbCounters(c);
+    const t0 = process.hrtime.bigint();
+    let usage: Usage | undefined;
+    if (d.runner === 'library') {
+      const children = Array.from({ length: d.processes }, () => libraryRunner(d.prefix, env));
+      const errs = children.map(collectOutput);
+      const codes = await Promise.all(children.map((ch) => exited(ch, 3600_000)));
+      codes.forEach((code, i) => { if (code !== 0) throw new Error(`wp action-scheduler run exited ${code}: ${errs[i]().slice(-2000)}`); });
+    } else {
+      const extra = d.channel === 'wp-cli' ? [`--wp-binary=${WP_BIN}`] : d.channel === 'rest' ? [`--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${d.prefix}`] : [];
+      const child = sidecar(d.prefix, ['--once', `--channel=${d.channel ?? 'wp-cli'}`, `--workers=${d.processes}`, '--batch-size=100', '--max-jobs-per-worker=1000000', ...extra], env);
+      const err = collectOutput(child);
       const sampler = sample(child.pid!);
       const code = await exited(child, 3600_000);
-      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      usage.push(sampler.stop());
-      if (code !== 0) throw new Error(`sidecar exited ${code}: ${stderr.slice(-2000)}`);
-      const after = await dbCounters(c);
-      const cnt = await countRuns(c, prefix, runsFile);
-      const [[st]] = await c.query<mysql.RowDataPacket[][]>(`SELECT SUM(status = 'complete') AS done FROM ${prefix}actionscheduler_actions`) as any;
-      const once = Number(cnt.n) === n && Number(cnt.d) === n && Number(st.done) === n;
-      exactlyOnce &&= once;
-      rates.push(n / secs);
-      // With the rest channel the callback's own INSERT into the counting table is subtracted: it is the test's.
-      const own = runsFile ? 0 : 1;
-      q.push((after.Questions - before.Questions) / n - own);
-      w.push((after.Handler_write + after.Handler_update + after.Handler_delete - before.Handler_write - before.Handler_update - before.Handler_delete) / n - own);
-      commits.push((after.Handler_commit - before.Handler_commit) / n);
-      fsyncs.push((after.Innodb_data_fsyncs - before.Innodb_data_fsyncs) / n);
-      progress(`drain ${channel}×${workers} run ${r}/${runs}: ${n} in ${secs.toFixed(1)} s (${(n / secs).toFixed(0)}/s), exactly once: ${once ? 'yes' : 'NO'}, sidecar RSS max ${usage[usage.length - 1].sidecarRssMaxMb.toFixed(0)} MB`);
+      usage = sampler.stop();
+      if (code !== 0) throw new Error(`sidecar exited ${code}: ${err().slice(-2000)}`);
     }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const after = await dbCounters(c);
+    let counted: { n: number; d: number };
+    if (runsFile) {
+      const lines = runsInFile(runsFile);
+      counted = { n: lines.length, d: new Set(lines).size };
+    } else {
+      const [[cnt]] = await c.query<mysql.RowDataPacket[][]>(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${d.prefix}sidecar_test_runs`) as any;
+      counted = { n: Number(cnt.n), d: Number(cnt.d) };
+    }
+    // Only the seeded hook: a site may have scheduled its own actions meanwhile (action_scheduler_ensure_recurring_actions).
+    const [[st]] = await c.query<mysql.RowDataPacket[][]>(`SELECT SUM(status = 'complete') AS done, COUNT(*) AS total FROM ${d.prefix}actionscheduler_actions WHERE hook = ?`, [KIND_HOOK[kind]]) as any;
+    const exactlyOnce = counted.n === n && counted.d === n && Number(st.done) === n && Number(st.total) === n;
+    const onceDetail = `${counted.n} runs counted (${counted.d} distinct), ${Number(st.done)} of ${Number(st.total)} actions complete`;
+    const queries = readQueries(qFile);
+    // The write kind's own INSERT is the action's work, not the runner's: subtracted.
+    const own = kind === 'write' ? 1 : 0;
+    const complete = queries.phpProcesses >= d.processes && (d.runner === 'library' || queries.nodeProcesses === 1);
+    return {
+      secs, perSec: n / secs, exactlyOnce, onceDetail, queries, usage,
+      queriesPerAction: complete ? queries.total / n - own : NaN,
+      globalQuestionsPerAction: (after.Questions - before.Questions) / n - own,
+    };
   } finally { await c.end(); }
-  return { channel, workers, size: n, actionsPerSec: summarize(rates), exactlyOnce, queriesPerAction: summarize(q), rowsWrittenPerAction: summarize(w), commitsPerAction: summarize(commits), fsyncsPerAction: summarize(fsyncs), usage };
 }
+
+// --- latency -----------------------------------------------------------------------------------------------------
 
 export interface LatencyResult { count: number; p50: Summary; p95: Summary; p99: Summary }
 
-/** Enqueue-to-start on an idle queue: one action at a time, each followed by the nudge PHP sends at shutdown. */
-export async function latency(prefix: string, count: number, runs: number, progress: Progress): Promise<LatencyResult> {
+/**
+ * Enqueue-to-start on an idle queue, with a live sidecar (2 wp-cli workers): each action is enqueued by a front-end
+ * request of its own (php-fpm, through tests/fixtures/bench-mu.php), so whatever the plugin does at the end of a
+ * request (a nudge at shutdown) happens as on a real site; the bench never nudges by itself. Requests are ~50 ms
+ * apart; the callback stores its start time minus the enqueue time.
+ */
+export async function latencyOnce(prefix: string, count: number, port: number): Promise<{ p50: number; p95: number; p99: number; n: number }> {
   const c = await connect();
-  const p50: number[] = []; const p95: number[] = []; const p99: number[] = [];
-  const nudgePort = 18990;
   try {
-    for (let r = 1; r <= runs; r++) {
-      await resetQueue(c, prefix);
-      const child = spawn('node', [...SIDECAR_COMMAND, '--http-port=18991', `--nudge-port=${nudgePort}`, '--workers=2', '--log-level=warn'], {
-        env: { ...process.env, WP_TABLE_PREFIX: prefix }, stdio: 'ignore',
-      });
-      try {
-        await eventually(async () => { try { return (await fetch('http://127.0.0.1:18991/healthz')).status; } catch { return 0; } }, (s) => s === 200, 30000);
-        php(prefix, `for ($i = 0; $i < ${count}; $i++) { as_enqueue_async_action('sidecar_test_latency', array(microtime(true)), 'bench'); SidecarScheduler\\Runner\\Nudge::send(); usleep(40000); }`,
-          { SIDECAR_NUDGE: `udp://127.0.0.1:${nudgePort}` });
-        const ms = await eventually(async () => (await c.query<mysql.RowDataPacket[]>(`SELECT ms FROM ${prefix}sidecar_test_latency`))[0].map((x) => Number(x.ms)), (v) => v.length >= count, 60000);
-        p50.push(percentile(ms, 0.5)); p95.push(percentile(ms, 0.95)); p99.push(percentile(ms, 0.99));
-        progress(`latency run ${r}/${runs}: ${ms.length} actions, p50 ${percentile(ms, 0.5).toFixed(1)} ms, p95 ${percentile(ms, 0.95).toFixed(1)} ms, p99 ${percentile(ms, 0.99).toFixed(1)} ms`);
-      } finally {
-        child.kill('SIGTERM');
-        await exited(child, 60000);
+    await resetQueue(c, prefix);
+    php(prefix, `update_option('tb_bench_http_enqueue', 1); update_option('tb_bench_nudge_address', 'udp://127.0.0.1:${port}');`, PHP_ENV);
+    const child = spawn('node', [...SIDECAR_COMMAND, `--http-port=${port + 1}`, `--nudge-port=${port}`, '--channel=wp-cli', `--wp-binary=${WP_BIN}`, '--workers=2', '--log-level=warn'], {
+      env: { ...process.env, ...PHP_ENV, WP_TABLE_PREFIX: prefix }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const err = collectOutput(child);
+    try {
+      const health = await eventually(async () => { try { return (await fetch(`http://127.0.0.1:${port + 1}/healthz`)).status; } catch { return 0; } }, (s) => s === 200, 60000);
+      if (health !== 200) throw new Error(`sidecar not healthy: ${err().slice(-2000)}`);
+      for (let i = 0; i < count; i++) {
+        const res = await fetch(`${PREFIX_SITE}/?tb_bench_enqueue=1`, { headers: { 'X-WP-Table-Prefix': prefix } });
+        await res.text();
+        if (res.status !== 200) throw new Error(`enqueue request: HTTP ${res.status}`);
+        await new Promise((r) => setTimeout(r, 30 + Math.random() * 40));
       }
+      const ms = await eventually(async () => (await c.query<mysql.RowDataPacket[]>(`SELECT ms FROM ${prefix}sidecar_test_latency`))[0].map((x) => Number(x.ms)), (v) => v.length >= count, 60000);
+      if (ms.length !== count) throw new Error(`latency: ${ms.length} of ${count} actions started`);
+      return { p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), p99: percentile(ms, 0.99), n: ms.length };
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child, 60000);
+      php(prefix, "delete_option('tb_bench_http_enqueue'); delete_option('tb_bench_nudge_address');", PHP_ENV);
     }
   } finally { await c.end(); }
-  return { count, p50: summarize(p50), p95: summarize(p95), p99: summarize(p99) };
 }
+
+// --- the 1M-row table ----------------------------------------------------------------------------------------------
 
 export interface BigTableResult {
   rows: number; due: number; logs: number; seedSeconds: number;
@@ -181,10 +212,13 @@ export interface BigTableResult {
   apiMs: Record<string, { p50: Summary; p99: Summary }>;
   restMs: Record<string, { p50: Summary; p99: Summary }>;
   drainPerSec: Summary;
+  /** The library's own claim (its store's stake_claim) on the same rows, on its own schema; keyed by batch size. */
+  libraryClaimMs: Record<string, { p50: Summary; max: Summary }>;
+  libraryClaims: number;
 }
 
 /** 1M actions: `due` pending and due, the rest complete; three log rows per action (3M); 50 hooks, 5 groups. */
-export async function bigTable(prefix: string, total: number, due: number, runs: number, progress: Progress): Promise<BigTableResult> {
+export async function bigTable(prefix: string, libraryPrefix: string, total: number, due: number, runs: number, libraryClaims: number, progress: Progress): Promise<BigTableResult> {
   const c = await connect();
   try {
     const t0 = Date.now();
@@ -295,7 +329,8 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
     const drainRates: number[] = [];
     for (let r = 1; r <= runs; r++) {
       const [[b]] = await c.query<mysql.RowDataPacket[][]>(`SELECT COUNT(*) AS n FROM ${prefix}actionscheduler_actions WHERE status = 'complete'`) as any;
-      const child = sidecar(prefix, ['--workers=2', '--batch-size=100']);
+      const child = sidecar(prefix, ['--workers=2', '--batch-size=100', '--channel=php']);
+      collectOutput(child); // read, so a full pipe never blocks it
       await new Promise((res) => setTimeout(res, 20000));
       child.kill('SIGTERM');
       await exited(child, 60000);
@@ -303,6 +338,7 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
       drainRates.push((Number(a.n) - Number(b.n)) / 20);
       progress(`drain on ${total} rows run ${r}/${runs}: ${((Number(a.n) - Number(b.n)) / 20).toFixed(0)}/s`);
     }
+    const libraryClaimMs = await libraryClaim(c, prefix, libraryPrefix, runs, libraryClaims, progress);
     const s2 = (o: { p50: number[]; p99: number[] }) => ({ p50: summarize(o.p50), p99: summarize(o.p99) });
     return {
       rows: total, due, logs: total * 3, seedSeconds,
@@ -310,6 +346,47 @@ export async function bigTable(prefix: string, total: number, due: number, runs:
       apiMs: Object.fromEntries(Object.entries(apiRuns).map(([k, v]) => [k, s2(v)])),
       restMs: Object.fromEntries(Object.entries(restRuns).map(([k, v]) => [k, s2(v)])),
       drainPerSec: summarize(drainRates),
+      libraryClaimMs, libraryClaims,
     };
   } finally { await c.end(); }
+}
+
+/**
+ * The library's claim on the same 1M rows: the drain's actions are put back as they were, the four tables move to the
+ * library's site (RENAME, instant) and lose the indexes our schema adds (the library's site does not have them, and
+ * its claim would use them), and the library's store claims `batch` actions at a time, as its runners do; each claim's
+ * rows then leave the pending state, as while draining. Timed: stake_claim() alone.
+ */
+async function libraryClaim(c: mysql.Connection, prefix: string, libraryPrefix: string, runs: number, claims: number, progress: Progress) {
+  await c.query(`UPDATE ${prefix}actionscheduler_actions SET status = 'pending', claim_id = 0, attempts = 0 WHERE hook = 'sidecar_test_noop' AND status <> 'pending'; DELETE FROM ${prefix}actionscheduler_claims`);
+  const tables = ['actions', 'claims', 'groups', 'logs'].map((t) => `actionscheduler_${t}`);
+  await c.query(tables.map((t) => `DROP TABLE IF EXISTS ${libraryPrefix}${t}`).join('; '));
+  await c.query(`RENAME TABLE ${tables.map((t) => `${prefix}${t} TO ${libraryPrefix}${t}`).join(', ')}`);
+  const [idx] = await c.query<mysql.RowDataPacket[]>(`SHOW INDEX FROM ${libraryPrefix}actionscheduler_actions WHERE Key_name LIKE 'sidecar\\_%'`);
+  const ours = [...new Set(idx.map((r) => String(r.Key_name)))];
+  if (ours.length) await c.query(`ALTER TABLE ${libraryPrefix}actionscheduler_actions ${ours.map((k) => `DROP INDEX ${k}`).join(', ')}`);
+  await c.query(`ANALYZE TABLE ${libraryPrefix}actionscheduler_actions`);
+  const [[due]] = await c.query<mysql.RowDataPacket[][]>(`SELECT COUNT(*) AS n FROM ${libraryPrefix}actionscheduler_actions WHERE status = 'pending'`) as any;
+  progress(`library claim: tables moved to ${libraryPrefix} (${due.n} due), indexes of ours dropped: ${ours.join(', ') || 'none'}`);
+  const out: Record<string, { p50: number[]; max: number[] }> = {};
+  for (const batch of [25, 100]) {
+    out[batch] = { p50: [], max: [] };
+    for (let r = 1; r <= runs; r++) {
+      const res = JSON.parse(php(libraryPrefix, `global $wpdb; $store = ActionScheduler::store(); $t = array(); $taken = array();
+        for ($i = 0; $i < ${claims}; $i++) {
+          $s = microtime(true); $claim = $store->stake_claim(${batch}); $t[] = (microtime(true) - $s) * 1000;
+          $ids = array_map('intval', $claim->get_actions()); $taken = array_merge($taken, $ids);
+          if ($ids) { $wpdb->query("UPDATE {$wpdb->prefix}actionscheduler_actions SET status = 'complete', claim_id = 0 WHERE action_id IN (" . implode(',', $ids) . ")"); }
+          $wpdb->query($wpdb->prepare("DELETE FROM {$wpdb->prefix}actionscheduler_claims WHERE claim_id = %d", $claim->get_id()));
+        }
+        foreach (array_chunk($taken, 5000) as $chunk) { $wpdb->query("UPDATE {$wpdb->prefix}actionscheduler_actions SET status = 'pending' WHERE action_id IN (" . implode(',', $chunk) . ")"); }
+        echo json_encode(array('store' => get_class($store), 'ms' => $t, 'n' => count($taken)));`, PHP_ENV).trim().split('\n').pop()!);
+      if (res.store !== 'ActionScheduler_DBStore') throw new Error(`library claim: the library site runs on ${res.store}, not the library's table store`);
+      if (res.n !== claims * batch) throw new Error(`library claim: ${res.n} actions claimed, expected ${claims * batch}`);
+      const sorted = [...res.ms].sort((a: number, b: number) => a - b);
+      out[batch].p50.push(percentile(sorted, 0.5)); out[batch].max.push(sorted[sorted.length - 1]);
+      progress(`library claim of ${batch} on the big table run ${r}/${runs}: p50 ${percentile(sorted, 0.5).toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms (${claims} claims)`);
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { p50: summarize(v.p50), max: summarize(v.max) }]));
 }
