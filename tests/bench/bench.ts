@@ -80,6 +80,22 @@ const ratios = (a: number[], b: number[]) => summarize(a.map((x, i) => x / b[i])
 const times = (s: Summary) => `${fmt(s.median, s.median < 10 ? 2 : 1)}× (${fmt(s.min, s.min < 10 ? 2 : 1)}–${fmt(s.max, s.max < 10 ? 2 : 1)})`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 
+/**
+ * Other work changes the tree while the bench runs: a scenario that fails (a half-saved file, a sidecar that cannot
+ * start its workers) is retried twice after a pause, then the bench goes on without that run (its cells say n/a).
+ */
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  for (let i = 1; i <= 3; i++) {
+    try { return await fn(); } catch (e) {
+      progress(`${what} failed (attempt ${i} of 3): ${String((e as Error).message ?? e).slice(0, 600)}`);
+      failures.push(`${what}: ${String((e as Error).message ?? e).slice(0, 300)}`);
+      if (i < 3) await new Promise((r) => setTimeout(r, 20000));
+    }
+  }
+  return undefined;
+}
+const failures: string[] = [];
+
 async function main() {
   // Starts only what is down (never stops anything: the stack is shared); the bench starts its own sidecars.
   execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), 'up'], { stdio: 'ignore', env: { ...process.env, SIDECAR_STACK_START_SIDECAR: '0' } });
@@ -91,7 +107,7 @@ async function main() {
   progress(`sites: ${(Object.keys(SITES) as Mode[]).map((m) => `${m} ${SITES[m].prefix} (store in a PHP request: ${stores[m]})`).join(', ')}`);
 
   const enqueue: Partial<Record<Mode, { perSec: number[]; queriesPerCall: number[] }>> = {};
-  const drains = new Map<string, DrainRun[]>(); // `${kind}|${label}`
+  const drains = new Map<string, (DrainRun | undefined)[]>(); // `${kind}|${label}`
   const extraDrains: { label: string; runs: DrainRun[] }[] = [];
   const latency: Partial<Record<Mode, { p50: number[]; p95: number[]; p99: number[] }>> = {};
   let big: BigTableResult | undefined;
@@ -99,9 +115,10 @@ async function main() {
   if (scenarios.has('enqueue')) {
     for (let r = 1; r <= runs; r++) {
       for (const mode of ['library', 'standalone', 'companion'] as Mode[]) {
-        const e = await enqueueOnce(SITES[mode].prefix, size);
+        const e = await attempt(`enqueue ${mode}`, () => enqueueOnce(SITES[mode].prefix, size));
         const acc = (enqueue[mode] ??= { perSec: [], queriesPerCall: [] });
-        acc.perSec.push(e.perSec); acc.queriesPerCall.push(e.queriesPerCall);
+        acc.perSec.push(e?.perSec ?? NaN); acc.queriesPerCall.push(e?.queriesPerCall ?? NaN);
+        if (!e) continue;
         progress(`enqueue ${mode} run ${r}/${runs}: ${size} calls, ${e.perSec.toFixed(0)}/s, ${e.queriesPerCall.toFixed(2)} queries/call`);
       }
     }
@@ -110,9 +127,10 @@ async function main() {
     for (let r = 1; r <= runs; r++) {
       for (const kind of kinds) {
         for (const d of DRAINERS) {
-          const run = await drainOnce(d, kind, size);
+          const run = await attempt(`drain ${kind} ${d.label}`, () => drainOnce(d, kind, size));
           const key = `${kind}|${d.label}`;
-          drains.set(key, [...(drains.get(key) ?? []), run]);
+          drains.set(key, [...(drains.get(key) ?? []), run]); // by run, so ratios pair runs of the same round
+          if (!run) continue;
           progress(`drain ${kind} ${d.label} run ${r}/${runs}: ${size} in ${run.secs.toFixed(1)} s (${run.perSec.toFixed(0)}/s), exactly once: ${run.exactlyOnce ? 'yes' : `NO (${run.onceDetail})`}, ${fmt(run.queriesPerAction, 2)} queries/action (${run.queries.phpProcesses} PHP processes: ${run.queries.php}, sidecar: ${run.queries.node})`);
         }
       }
@@ -122,7 +140,8 @@ async function main() {
       const d: Drainer = { label: `sidecar, ${x.workers} ${x.channel} worker${x.workers > 1 ? 's' : ''}, standalone, ${n} no-op`, prefix: SITES.standalone.prefix, runner: 'sidecar', processes: x.workers, channel: x.channel };
       const rr: DrainRun[] = [];
       for (let r = 1; r <= ('size' in x ? 1 : runs); r++) {
-        const run = await drainOnce(d, 'noop', n);
+        const run = await attempt(`drain ${d.label}`, () => drainOnce(d, 'noop', n));
+        if (!run) continue;
         rr.push(run);
         progress(`drain ${d.label} run ${r}: ${n} in ${run.secs.toFixed(1)} s (${run.perSec.toFixed(0)}/s), exactly once: ${run.exactlyOnce ? 'yes' : `NO (${run.onceDetail})`}, sidecar RSS max ${fmt(run.usage?.sidecarRssMaxMb ?? NaN, 0)} MB`);
       }
@@ -132,17 +151,20 @@ async function main() {
   if (scenarios.has('latency')) {
     for (let r = 1; r <= runs; r++) {
       for (const [mode, port] of [['companion', 28710], ['standalone', 28712]] as [Mode, number][]) {
-        const l = await latencyOnce(SITES[mode].prefix, latencyCount, port);
+        const l = await attempt(`latency ${mode}`, () => latencyOnce(SITES[mode].prefix, latencyCount, port));
         const acc = (latency[mode] ??= { p50: [], p95: [], p99: [] });
-        acc.p50.push(l.p50); acc.p95.push(l.p95); acc.p99.push(l.p99);
+        acc.p50.push(l?.p50 ?? NaN); acc.p95.push(l?.p95 ?? NaN); acc.p99.push(l?.p99 ?? NaN);
+        if (!l) continue;
         progress(`latency ${mode} run ${r}/${runs}: ${l.n} actions, p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`);
       }
     }
   }
   if (scenarios.has('bigtable')) {
-    await prepareSite('tbbig_', 'standalone');
-    await prepareSite('tblbig_', 'library');
-    big = await bigTable('tbbig_', 'tblbig_', bigRows, bigDue, runs, libraryClaims, progress);
+    big = await attempt('big table', async () => {
+      await prepareSite('tbbig_', 'standalone');
+      await prepareSite('tblbig_', 'library');
+      return bigTable('tbbig_', 'tblbig_', bigRows, bigDue, runs, libraryClaims, progress);
+    });
   }
 
   // --- the table ---------------------------------------------------------------------------------------------
@@ -162,14 +184,15 @@ async function main() {
   }
   for (const kind of kinds) {
     const get = (d: Drainer) => drains.get(`${kind}|${d.label}`);
-    if (!get(LIB2)) continue;
-    const rate = (d: Drainer) => get(d)!.map((x) => x.perSec);
-    const q = (d: Drainer) => get(d)!.map((x) => x.queriesPerAction);
+    if (!get(LIB2) && !get(STD)) continue;
+    const rate = (d: Drainer) => (get(d) ?? []).map((x) => x?.perSec ?? NaN);
+    const q = (d: Drainer) => (get(d) ?? []).map((x) => x?.queriesPerAction ?? NaN);
     const what = kind === 'noop' ? 'no-op (counted in a file)' : 'writing one row';
     for (const d of DRAINERS) {
-      const rr = get(d)!;
-      const once = rr.every((x) => x.exactlyOnce);
-      const result = `${fmtSummary(summarize(rate(d)), 0)} actions/s; ${fmtSummary(summarize(q(d)), 1)} queries/action${kind === 'write' ? ' besides its INSERT' : ''}; exactly once: ${once ? 'yes' : '**NO**'}`;
+      const rr = get(d) ?? [];
+      const done = rr.filter((x): x is DrainRun => !!x);
+      const once = done.length > 0 && done.every((x) => x.exactlyOnce);
+      const result = `${fmtSummary(summarize(rate(d)), 0)} actions/s; ${fmtSummary(summarize(q(d)), 1)} queries/action${kind === 'write' ? ' besides its INSERT' : ''}; exactly once: ${once ? `yes (${done.length} run${done.length > 1 ? 's' : ''})` : done.length ? '**NO**' : 'n/a'}`;
       let ratio = '1 (reference)';
       let target = '';
       if (d === LIB1) ratio = `${times(ratios(rate(LIB1), rate(LIB2)))} the 2-process runner`;
@@ -214,6 +237,7 @@ async function main() {
     for (const [k, v] of Object.entries(b.restMs)) row(`admin REST ${k} on ${b.rows} rows`, `p50 ${fmtSummary(v.p50, 0)} ms, p99 ${fmtSummary(v.p99, 0)} ms`, '', `< 300 ms: ${verdict(v.p99.median < 300)}`);
     row(`drain on ${b.rows} rows, standalone, php channel, 2 workers (20 s)`, `${fmtSummary(b.drainPerSec, 0)} actions/s`, '', '');
   }
+  if (failures.length) lines.push('', `Failed attempts (retried; a run that failed three times is missing above): ${failures.join(' / ')}`);
   const table = lines.join('\n');
   console.log('\n' + table + '\n');
   const dir = join(ROOT, 'bench-results');
