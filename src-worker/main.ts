@@ -1,5 +1,5 @@
 // Entry point: the only file that reads process (argv, env, signals) or exits. Exit codes are listed in --help.
-import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -19,8 +19,12 @@ import { Sidecar } from './sidecar';
 import { SidecarSet } from './sidecar-set';
 import { discoverSites, Site } from './sites';
 import { startHttp } from './http/server';
+import { listenForNudges } from './nudge-listener';
+import { isConfigFailure, withStartRetry } from './startup';
 
 const EXIT = { OK: 0, USAGE: 64, UNAVAILABLE: 69, SOFTWARE: 70, CONFIG: 78 };
+/** The longest any statement of the sidecar may run (claims and releases take milliseconds). */
+const SESSION_STATEMENT_SECONDS = 60;
 
 function pickChannel(config: SidecarConfig): 'wp-cli' | 'php' | 'rest' {
   if (config.channel !== 'auto') return config.channel;
@@ -44,11 +48,35 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // sites of a network share them, and a lane waits for a free one).
   const claimPool = createPool(config, 2 * (config.workers + config.lanes.reduce((n, l) => n + l.workers, 0)) + 2, { multipleStatements: true });
   const endPools = () => Promise.all([pool.end(), claimPool.end()]).catch(() => undefined);
+  // A ceiling for every statement of the sidecar (MariaDB; MySQL has no such variable and answers an error that is
+  // ignored): a lock held elsewhere or a stalled table then ends in an error the loop handles, never in a hang.
+  // Periodic statements get tighter limits of their own (Sidecar.timed()).
+  for (const p of [pool, claimPool]) p.pool.on('connection', (conn) => { conn.query(`SET SESSION max_statement_time = ${SESSION_STATEMENT_SECONDS}`, () => undefined); });
+
+  // Signals are handled from here on: a stop during start-up retries ends them, and a started sidecar stops cleanly.
+  let stopping = false;
+  let stopPromise: Promise<void> | undefined;
+  const stopWaiters = new Set<() => void>();
+  const sleep = (ms: number) => new Promise<void>((resolve) => { const done = () => { clearTimeout(t); stopWaiters.delete(done); resolve(); }; const t = setTimeout(done, ms); stopWaiters.add(done); });
+  // --once is for cron: it retries a transient start-up failure for about a minute, then exits 69 (the next run tries again).
+  const retryOpts = { giveUp: (n: number) => config.once && n >= 5, stopped: () => stopping, sleep };
+  const set = new SidecarSet();
+  const onSignal = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'stopping: no new claims; waiting for running actions');
+    for (const w of [...stopWaiters]) w();
+    stopPromise = set.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'), (e) => log.error({ err: e.message }, 'error while stopping'));
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
   let schema;
   try {
-    schema = await checkSchema(pool, tables);
+    schema = await withStartRetry(() => checkSchema(pool, tables), (e, n, waitMs) => log.error({ err: (e as Error).message, code: (e as { code?: string }).code, attempt: n, retryInMs: waitMs }, 'database unavailable at start; retrying'), retryOpts);
   } catch (e) {
     await endPools();
+    if (stopping) return EXIT.OK;
     if (e instanceof SchemaError) { log.fatal({ err: e.message }, 'refusing to start'); return EXIT.CONFIG; }
     log.fatal({ err: (e as Error).message, code: (e as { code?: string }).code }, 'database unavailable');
     return isConnectionError(e) || /Access denied|Unknown database/.test((e as Error).message) ? EXIT.UNAVAILABLE : EXIT.SOFTWARE;
@@ -94,68 +122,100 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
       return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${site.blogId}.${i}` }, log, timeout);
     };
-    const sidecar = new Sidecar({ config, pool, tables: t, claimer, dedicated, log: log.child({ site: site.blogId }), metrics, makeExecutor, channel, siteKey: site.prefix });
+    const sidecar = new Sidecar({ config, pool, tables: t, claimer, dedicated, log: log.child({ site: site.blogId }), metrics, makeExecutor, channel, siteKey: site.prefix, mariadb: /mariadb/i.test(schema.server) });
     sidecarRef = sidecar;
     await sidecar.start();
     return sidecar;
   };
 
-  const set = new SidecarSet();
   let sites: Site[];
   try {
-    sites = await discoverSites(pool, config.tablePrefix, config.multisite, config.url);
+    sites = await withStartRetry(() => discoverSites(pool, config.tablePrefix, config.multisite, config.url), (e, n, waitMs) => log.error({ err: (e as Error).message, attempt: n, retryInMs: waitMs }, 'site discovery failed at start; retrying'), retryOpts);
     if (config.groups.length && !(await resolveGroupIds(pool, tables, config.groups)).length) {
       log.fatal({ groups: config.groups }, 'none of the --groups exist'); await endPools(); return EXIT.CONFIG;
     }
-    for (const site of sites) { const s = await buildSite(site); if (s) set.add(s); }
-    if (!set.size) throw new Error('no site could be served');
   } catch (e) {
-    log.fatal({ err: (e as Error).message }, 'could not start PHP workers');
-    await set.stop(0).catch(() => undefined);
+    log.fatal({ err: (e as Error).message }, 'could not list the sites to serve');
+    await endPools();
+    return isConfigFailure(e) ? EXIT.CONFIG : EXIT.UNAVAILABLE;
+  }
+  let udp: Socket[] = [];
+  try {
+    if (!config.once && config.nudgePort) udp = await listenForNudges(config.nudgeHost, config.nudgePort, log, (prefix) => set.nudge(prefix));
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'refusing to start');
     await endPools();
     return EXIT.CONFIG;
   }
+  // Health is served from the start: while a site's workers cannot start yet, /healthz says so (503).
   const server = !config.once && config.httpPort ? await startHttp(config.httpPort, set, metrics).catch((e) => { log.error({ err: e.message, port: config.httpPort }, 'http port unavailable; health endpoint off'); return undefined; }) : undefined;
-  const udp = !config.once && config.nudgePort ? createSocket('udp4') : undefined;
-  if (udp) {
-    // PHP names its table prefix in the datagram: wake that site's lanes (anything unreadable wakes them all).
-    udp.on('message', (msg) => { let prefix: string | undefined; try { prefix = JSON.parse(String(msg)).prefix; } catch { /* wake all */ } set.nudge(prefix); });
-    udp.on('error', (e) => log.error({ err: e.message, port: config.nudgePort }, 'nudge port unavailable; polling only'));
-    udp.bind(config.nudgePort, '127.0.0.1');
-  }
-  log.info({ channel, workers: config.workers, prefix: config.tablePrefix, sites: set.size, multisite: config.multisite, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: config.nudgePort || null }, 'ready');
 
-  // New sites of a network are picked up without a restart.
-  const running: Promise<void>[] = [];
+  /**
+   * Starts one site's sidecar and runs it until stop (or, with --once, until drained). A transient failure to start
+   * (workers that cannot reach the database, a route down, a database flap) is retried with backoff for this site
+   * alone; the other sites of a network keep running. A configuration failure ends the attempt (and the process, for
+   * the main site).
+   */
+  let fatal: unknown;
+  let unavailable = false;
+  const serve = async (site: Site, main: boolean) => {
+    let s: Sidecar | undefined;
+    try {
+      s = await withStartRetry(() => buildSite(site), (e, n, waitMs) => {
+        set.starting(site.prefix, (e as Error).message);
+        log.error({ site: site.url, err: (e as Error).message, attempt: n, retryInMs: waitMs }, 'could not start PHP workers; retrying');
+      }, retryOpts);
+    } catch (e) {
+      set.started(site.prefix);
+      if (stopping) return;
+      if (isConfigFailure(e) && main) {
+        log.fatal({ site: site.url, err: (e as Error).message }, 'could not start PHP workers');
+        fatal = e;
+        onSignal('fatal');
+        return;
+      }
+      if (!isConfigFailure(e)) unavailable = true;
+      log.error({ site: site.url, err: (e as Error).message }, isConfigFailure(e) ? 'site not served: configuration problem' : 'site not served: could not start PHP workers');
+      return;
+    }
+    set.started(site.prefix);
+    if (!s) return;
+    if (stopping) { await s.stop(0).catch(() => undefined); return; }
+    set.add(s);
+    if (!main) log.info({ site: site.url }, 'serving site');
+    await s.run();
+    // --once: each site says goodbye as soon as it is drained (its heartbeat row goes, its workers stop).
+    if (config.once && !stopping) await s.stop(config.shutdownTimeoutMs);
+  };
+  const running = sites.map((site) => serve(site, site.prefix === config.tablePrefix));
+  log.info({ channel, workers: config.workers, prefix: config.tablePrefix, sites: sites.length, multisite: config.multisite, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: udp.length ? `${config.nudgeHost}:${config.nudgePort}` : null }, 'ready');
+
+  // New sites of a network are picked up without a restart; a scan still running when the next is due is not stacked.
+  let scanning = false;
+  const serving = new Set<string>();
   const rescan = config.multisite && !config.once ? setInterval(async () => {
+    if (scanning || stopping) return;
+    scanning = true;
     try {
       for (const site of await discoverSites(pool, config.tablePrefix, true, config.url)) {
-        if (set.has(site.prefix)) continue;
-        const s = await buildSite(site);
-        if (s) { set.add(s); running.push(s.run()); log.info({ site: site.url }, 'serving a new site'); }
+        if (set.has(site.prefix) || set.isStarting(site.prefix) || serving.has(site.prefix)) continue;
+        serving.add(site.prefix);
+        running.push(serve(site, false).finally(() => serving.delete(site.prefix)));
       }
-    } catch (e) { log.warn({ err: (e as Error).message }, 'site discovery failed'); }
+    } catch (e) { log.warn({ err: (e as Error).message }, 'site discovery failed'); } finally { scanning = false; }
   }, 60_000) : undefined;
 
-  let stopping: Promise<void> | undefined;
-  const onSignal = (sig: string) => {
-    if (stopping) return;
-    log.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'stopping: no new claims; waiting for running actions');
-    if (rescan) clearInterval(rescan);
-    stopping = set.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'), (e) => log.error({ err: e.message }, 'error while stopping'));
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-
-  await set.run();
-  await Promise.all(running);
+  // Settles as sites are added by the rescan too.
+  for (let n = 0; n < running.length; n++) await running[n];
+  if (rescan) clearInterval(rescan);
   // The pool must outlive stop(): it writes the last heartbeat and removes this sidecar's row.
-  if (stopping) await stopping;
-  else if (config.once) await set.stop(config.shutdownTimeoutMs);
+  if (stopPromise) await stopPromise;
   server?.close();
-  udp?.close();
+  for (const u of udp) u.close();
   await endPools();
   log.info({ executed: set.executedTotal }, 'exit');
+  if (fatal) return EXIT.CONFIG;
+  if (config.once && unavailable) return EXIT.UNAVAILABLE;
   return EXIT.OK;
 }
 

@@ -12,14 +12,19 @@ import { mysqlUtc } from './db/site-time';
 import type { Executor, PhpSettings, RunResult, StreamEnd, StreamLimits } from './execute/executor';
 import { ProcessExecutor } from './execute/process-executor';
 import { Metrics, MinuteStats } from './metrics';
-import { Wake } from './wake';
+import { NudgeGate, Wake, WakeReason } from './wake';
 import type { HealthSource } from './sidecar-set';
 
 export const VERSION = '0.1.0';
 /** The most starts a worker commits at once (StartWindow.php): bounds what a crash of sidecar and worker together leaves marked. */
 export const MAX_START_WINDOW = 25;
+/** setTimeout holds at most 2^31-1 ms (about 24.8 days): the longest per-action limit, used for "no limit". */
+const MAX_TIMER_SECONDS = 2_000_000;
+/** Repairs a --once lane tries before it gives up (about a minute of backoff). */
+const ONCE_REPAIRS = 6;
 
-interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean; maintenance?: Promise<void>; unavailable?: number }
+/** `lastClaimAt`: when its last claim (empty or not) succeeded; `broken`: its worker could not be replaced, it claims nothing until one starts. */
+interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean; lastClaimAt: number; broken?: boolean; repairs?: number; maintenance?: Promise<void>; unavailable?: number }
 // `maintenance`: a maintenance pass running on the lane's worker (no stream is sent until it is over, so the pass never
 // counts against an action's time limit); `unavailable`: consecutive claims the channel could not start (rest: HTTP or
 // network errors), for the lane's backoff.
@@ -40,7 +45,12 @@ export interface SidecarDeps {
   channel: string;
   /** The site's table prefix: names this sidecar among the sites one process serves. */
   siteKey?: string;
+  /** MariaDB: statements get a server-side limit too (SET STATEMENT max_statement_time), which leaves the connection usable. */
+  mariadb?: boolean;
 }
+
+/** Seconds a periodic statement may take before it is abandoned (the next tick tries again). */
+const STATEMENT_SECONDS = { heartbeat: 5, stats: 10, maintenance: 30 };
 
 export class Sidecar implements HealthSource {
   private lanes: Lane[] = [];
@@ -52,6 +62,13 @@ export class Sidecar implements HealthSource {
   /** Claims whose release failed (database down): retried before new claims, so they do not wait for the stale reset. */
   private unreleased = new Set<number>();
   private settings?: PhpSettings;
+  /** Nudges wake one idle lane at a time, coalesced (see NudgeGate). */
+  private nudges = new NudgeGate(() => { this.wake.notifyOne('nudge'); });
+  /** In-flight guards: a slow heartbeat or maintenance pass is never stacked by the next tick. */
+  private heartbeating?: Promise<void>;
+  private maintaining?: Promise<void>;
+  /** When the heartbeat row was last written. */
+  lastHeartbeatAt = 0;
   readonly workerId: string;
   readonly startedAt = Date.now();
   lastClaimAt = 0;
@@ -68,8 +85,43 @@ export class Sidecar implements HealthSource {
   get running() { return this.lanes.filter((l) => l.current).map((l) => ({ ...l.current!, lane: l.index })); }
   get laneCount() { return this.lanes.length; }
 
+  /**
+   * Why this site is not healthy, if it is not: the heartbeat row not written for three intervals (a stalled or
+   * unreachable database), an idle lane whose last successful claim is older than it may be (it claims at least once
+   * per poll interval while idle; a busy lane is running an action and is not judged), a lane with no worker, or
+   * the last database statement of the loop failed.
+   */
+  healthProblems(now = Date.now()): string[] {
+    const problems: string[] = [];
+    const heartbeatLimit = 3 * this.d.config.heartbeatMs;
+    const heartbeatAge = now - this.lastHeartbeatAt;
+    if (heartbeatAge > heartbeatLimit) problems.push(this.lastHeartbeatAt ? `heartbeat not written for ${heartbeatAge} ms (stale after ${heartbeatLimit} ms)` : 'heartbeat never written');
+    const claimLimit = 2 * this.d.config.pollMs + 15_000;
+    for (const l of this.lanes) {
+      if (l.broken) problems.push(`lane ${l.index} has no PHP worker (retrying)`);
+      else if (!l.busy && now - l.lastClaimAt > claimLimit) problems.push(`lane ${l.index}: last successful claim ${now - l.lastClaimAt} ms ago (stale after ${claimLimit} ms)`);
+    }
+    if (!this.dbHealthy) problems.push('the last database statement of the loop failed');
+    return problems;
+  }
+
+  /**
+   * Seconds an action may run before its worker is killed: --action-timeout, else the site's own limit, which PHP
+   * never sets below the library's failure period (Settings.php), so no action is killed before the library's
+   * cleaner would have failed it. 0 from PHP (a failure period < 0: the library never fails a running action) means
+   * no limit, capped here at what a Node timer can hold.
+   */
   actionTimeoutSec(): number {
-    return this.d.config.actionTimeoutSec || this.settings?.action_time_limit || 300;
+    if (this.d.config.actionTimeoutSec) return this.d.config.actionTimeoutSec;
+    const limit = this.settings?.action_time_limit ?? 300;
+    return limit > 0 ? Math.min(limit, MAX_TIMER_SECONDS) : MAX_TIMER_SECONDS;
+  }
+
+  /** The most actions a claim takes: --batch-size when given, else the site's action_scheduler_queue_runner_batch_size when a plugin filters it, else the default. */
+  private claimMax(): number {
+    const s = this.settings;
+    if (!this.d.config.batchSizeExplicit && s?.batch_size_filtered && s.batch_size > 0) return Math.min(5000, s.batch_size);
+    return this.d.config.batchSize;
   }
 
   async start(): Promise<void> {
@@ -83,22 +135,41 @@ export class Sidecar implements HealthSource {
       await Promise.allSettled(lanes.filter((_, k) => started[k].status === 'fulfilled').map((l) => l.executor.stop()));
       throw failed.reason;
     }
-    for (const l of lanes) this.lanes.push({ ...l, sizer: new ClaimSizer(this.d.config.batchSize), busy: false });
-    this.settings = await this.lanes[0].executor.settings();
-    this.d.log.info({ settings: this.settings, lanes: this.lanes.length, channel: this.d.channel }, 'sidecar started');
+    try {
+      this.settings = await lanes[0].executor.settings();
+    } catch (e) {
+      await Promise.allSettled(lanes.map((l) => l.executor.stop()));
+      throw e;
+    }
+    for (const l of lanes) this.lanes.push({ ...l, sizer: new ClaimSizer(this.claimMax()), busy: false, lastClaimAt: Date.now() });
+    this.d.log.info({ settings: this.settings, lanes: this.lanes.length, channel: this.d.channel, claimMax: this.claimMax(), actionTimeoutSec: this.actionTimeoutSec() }, 'sidecar started');
+    this.explainRunnerFilters();
     await this.heartbeat();
     if (!this.d.config.once) {
       this.timers.push(setInterval(() => void this.heartbeat(), this.d.config.heartbeatMs));
       this.timers.push(setInterval(() => void this.maintain(), this.d.config.maintenanceMs));
-      this.timers.push(setInterval(() => this.wake.notify(), this.d.config.pollMs));
+      this.timers.push(setInterval(() => this.wake.notify('poll'), this.d.config.pollMs));
     }
   }
 
-  nudge() { this.wake.notify(); }
+  /** The library's runner filters that the sidecar reads differently, said once at start so nobody wonders. */
+  private explainRunnerFilters() {
+    const s = this.settings;
+    if (!s) return;
+    if (s.concurrent_batches > 1) this.d.log.info({ concurrent_batches: s.concurrent_batches, lanes: this.lanes.length }, 'action_scheduler_queue_runner_concurrent_batches is not used: --workers (and --lanes) set how many actions run at once');
+    if (this.d.config.actionTimeoutSec && s.failure_period >= 0 && this.d.config.actionTimeoutSec < s.failure_period) {
+      this.d.log.warn({ actionTimeoutSec: this.d.config.actionTimeoutSec, failure_period: s.failure_period }, '--action-timeout is below the site\'s action_scheduler_failure_period: actions may be killed before the library would fail them');
+    }
+  }
+
+  nudge() { if (!this.stopping) this.nudges.nudge(); }
 
   /** Runs every lane until stop() (or, with --once, until nothing is due). */
   async run(): Promise<void> {
-    if (!this.d.config.once) void this.maintain();
+    // --once runs the maintenance pass first, as the library's runners clean before their batch: a cron-driven site
+    // would otherwise never reset stale claims, fail stuck actions or delete old rows; the reset claims then run now.
+    if (this.d.config.once) await this.maintain();
+    else void this.maintain();
     await Promise.all(this.lanes.map((lane) => this.laneLoop(lane)));
   }
 
@@ -106,20 +177,34 @@ export class Sidecar implements HealthSource {
     // The previous batch's flush (PHP commits and drops its caches) and release, left to finish while the next
     // claim runs: they touch neither the rows the claim looks for nor the worker's pipe until the next stream.
     let finishing: Promise<void> | undefined;
+    let woke: WakeReason = 'poll';
     try {
       while (!this.stopping) {
+        if (lane.broken) {
+          if (finishing) { const f = finishing; finishing = undefined; await f; }
+          // --once gives up on a lane whose worker stays unstartable (its claim was released); a daemon keeps trying.
+          if (!(await this.repair(lane)) && this.d.config.once && (lane.repairs ?? 0) > ONCE_REPAIRS) return;
+          continue;
+        }
         let claim: Claim | null = null;
+        let size = 0;
         try {
           await this.retryReleases();
           const t0 = process.hrtime.bigint();
-          claim = await lane.claimer.claim(lane.sizer.next());
+          size = lane.sizer.next();
+          claim = await lane.claimer.claim(size);
           this.d.metrics.claimSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-          this.lastClaimAt = Date.now();
+          this.lastClaimAt = lane.lastClaimAt = Date.now();
           this.dbHealthy = true;
         } catch (e) {
           await this.onDbError(e, 'claim');
           continue;
         }
+        // A nudge's claim tells the gate whether nudges are finding work; a full claim suggests more is due, so one
+        // more idle lane is woken (a nudge wakes one lane, not all: the others would claim nothing).
+        if (woke === 'nudge') this.nudges.found(!!claim);
+        if (claim && claim.actions.length >= size) this.wake.notifyOne('more');
+        woke = 'poll';
         if (finishing) { const f = finishing; finishing = undefined; await f; }
         if (!claim) {
           if (this.d.config.once) {
@@ -127,7 +212,7 @@ export class Sidecar implements HealthSource {
             try { if (await lane.claimer.hasDue()) { await new Promise((r) => setTimeout(r, 10)); continue; } } catch (e) { await this.onDbError(e, 'has-due'); continue; }
             return;
           }
-          await this.idle(lane);
+          woke = await this.idle(lane);
           continue;
         }
         finishing = (await this.runClaim(lane, claim)).finished;
@@ -157,14 +242,16 @@ export class Sidecar implements HealthSource {
     while (!this.stopping && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
   }
 
-  private async idle(lane: Lane) {
+  private async idle(lane: Lane): Promise<WakeReason> {
     let wait = this.d.config.pollMs;
     try {
       const next = await lane.claimer.msUntilNextDue();
       // Scheduled actions start when due: sleep only until then (plus a little, as dates have 1 s resolution).
       if (next !== null) wait = Math.min(wait, next + 5);
-    } catch (e) { await this.onDbError(e, 'next-due'); return; }
-    await this.wake.wait(Math.max(1, wait));
+    } catch (e) { await this.onDbError(e, 'next-due'); return 'timeout'; }
+    // stop() may have come while the query ran: its wake-up is gone, and the wait would last a whole poll interval.
+    if (this.stopping) return 'stop';
+    return this.wake.wait(Math.max(1, wait));
   }
 
   private async onDbError(e: unknown, where: string) {
@@ -224,7 +311,7 @@ export class Sidecar implements HealthSource {
         lane.unavailable = 0;
         if (end.reason === 'timeout' || end.reason === 'crashed') {
           await this.recover(lane, claim.claimId, end, reported);
-          if (end.failed) {
+          if (end.failed && end.failed.status !== 'unstarted') {
             this.record(byId.get(end.failed.id), end.failed);
             lane.sizer.observe(end.failed.ms);
           }
@@ -284,7 +371,8 @@ export class Sidecar implements HealthSource {
     const id = end.failed?.id;
     this.d.log.warn({ action: id, status: result.status, error: result.error }, id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker');
     await this.replace(lane, result.status);
-    if (id !== undefined) {
+    // 'unstarted': the worker died before the running action's start was committed; it never ran, so it is not failed.
+    if (id !== undefined && result.status !== 'unstarted') {
       let fatal: { message: string; file: string; line: number } | undefined;
       if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
       const req = fatal
@@ -294,7 +382,7 @@ export class Sidecar implements HealthSource {
       try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
     }
     const finalise = reported.filter((r) => r.status === 'complete' || r.status === 'failed');
-    const unstart = end.marks ? end.marks.ids.filter((x) => end.notStarted.includes(x)) : [];
+    const unstart = end.marks ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && result.status === 'unstarted')) : [];
     if (!lane.executor.settle || (!finalise.length && !unstart.length)) return;
     try {
       await lane.executor.settle({ claim: claimId, finalise, unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined });
@@ -303,19 +391,48 @@ export class Sidecar implements HealthSource {
     }
   }
 
+  /**
+   * A fresh worker for the lane: a few quick attempts, then the lane is marked broken instead of throwing (which took
+   * the whole process down, every other lane and site with it). A broken lane claims nothing; its current claim is
+   * released as usual, and repair() keeps trying with backoff (a database or deploy that comes back heals it).
+   */
   private async replace(lane: Lane, reason: string) {
     this.d.metrics.workerRestarts.inc({ reason });
     await lane.executor.stop().catch(() => undefined);
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
         lane.executor = this.d.makeExecutor(lane.index);
         await lane.executor.start();
+        lane.broken = false;
+        lane.repairs = 0;
         return;
       } catch (e) {
-        this.d.log.error({ err: (e as Error).message, attempt }, 'could not start a PHP worker');
-        if (this.stopping || attempt > 20) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
+        this.d.log.error({ err: (e as Error).message, attempt, lane: lane.index }, 'could not start a PHP worker');
+        if (this.stopping) break;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
+    }
+    lane.broken = true;
+    this.d.log.error({ lane: lane.index }, 'lane has no worker; it claims nothing until one starts (retrying with backoff)');
+  }
+
+  /** One more try at a broken lane's worker, after a backoff that grows to 30 s; true when it works again. */
+  private async repair(lane: Lane): Promise<boolean> {
+    lane.repairs = (lane.repairs ?? 0) + 1;
+    if (this.stopping) return false;
+    await this.wake.wait(Math.min(30_000, 1000 * 2 ** Math.min(5, lane.repairs - 1)));
+    if (this.stopping) return false;
+    try {
+      lane.executor = this.d.makeExecutor(lane.index);
+      await lane.executor.start();
+      lane.broken = false;
+      lane.repairs = 0;
+      this.d.log.info({ lane: lane.index }, 'lane has a worker again');
+      return true;
+    } catch (e) {
+      this.d.log.error({ err: (e as Error).message, lane: lane.index, repairs: lane.repairs }, 'could not start a PHP worker');
+      await lane.executor.stop().catch(() => undefined);
+      return false;
     }
   }
 
@@ -341,22 +458,40 @@ export class Sidecar implements HealthSource {
     } catch { /* the stats then carry the numeric id for a minute */ }
   }
 
-  async heartbeat(): Promise<void> {
+  /**
+   * A statement with a time limit suited to it: MariaDB aborts it itself (the connection stays usable, and a lock
+   * wait counts), and the client gives up a second later in any case (a server that stopped answering).
+   */
+  private timed(sql: string, values: unknown[], seconds: number) {
+    const text = this.d.mariadb ? `SET STATEMENT max_statement_time=${seconds} FOR ${sql}` : sql;
+    return this.d.pool.query({ sql: text, timeout: seconds * 1000 + 1000 }, values);
+  }
+
+  /** The heartbeat row and the minute statistics; a tick that finds the previous one still running skips (no stacking). */
+  heartbeat(): Promise<void> {
+    if (!this.heartbeating) this.heartbeating = this.beat().finally(() => { this.heartbeating = undefined; });
+    return this.heartbeating;
+  }
+
+  private async beat(): Promise<void> {
     const now = mysqlUtc(Date.now());
     try {
-      await this.d.pool.query(
+      await this.timed(
         `INSERT INTO ${this.d.tables.workers} (worker_id, host, pid, version, channel, concurrency, started_gmt, last_seen_gmt, running)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON DUPLICATE KEY UPDATE last_seen_gmt = VALUES(last_seen_gmt), running = VALUES(running), concurrency = VALUES(concurrency)`,
         [this.workerId, hostname(), process.pid, VERSION, this.d.channel, this.lanes.length, mysqlUtc(this.startedAt), now, JSON.stringify(this.running)],
+        STATEMENT_SECONDS.heartbeat,
       );
+      this.lastHeartbeatAt = Date.now();
       for (const s of this.stats.drain()) {
         const slug = /^\d+$/.test(s.group) ? (this.groupSlugs.get(Number(s.group)) ?? '') : s.group;
-        await this.d.pool.query(
+        await this.timed(
           `INSERT INTO ${this.d.tables.stats} (minute_gmt, group_slug, completed, failed, wait_ms_sum, wait_ms_p50, wait_ms_p95, run_ms_sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON DUPLICATE KEY UPDATE completed = completed + VALUES(completed), failed = failed + VALUES(failed), wait_ms_sum = wait_ms_sum + VALUES(wait_ms_sum),
              wait_ms_p50 = GREATEST(wait_ms_p50, VALUES(wait_ms_p50)), wait_ms_p95 = GREATEST(wait_ms_p95, VALUES(wait_ms_p95)), run_ms_sum = run_ms_sum + VALUES(run_ms_sum)`,
           [s.minute, slug, s.completed, s.failed, s.waitSum, s.p50, s.p95, s.runMs],
+          STATEMENT_SECONDS.stats,
         );
       }
       this.dbHealthy = true;
@@ -371,8 +506,14 @@ export class Sidecar implements HealthSource {
    * Cleanup, stale-claim reset and in-progress timeouts, run by one sidecar at a time: MySQL's GET_LOCK is held on
    * one connection for the whole pass, and released (or dropped with the connection) afterwards.
    */
-  async maintain(): Promise<void> {
-    if (this.stopping) return;
+  /** One maintenance pass at a time: a tick that finds the previous pass still running (a slow database) skips. */
+  maintain(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (!this.maintaining) this.maintaining = this.maintainPass().finally(() => { this.maintaining = undefined; });
+    return this.maintaining;
+  }
+
+  private async maintainPass(): Promise<void> {
     const lockName = `${this.d.config.db.database}.${this.siteKey}sidecar_maintenance`.slice(0, 64);
     let conn;
     try {
@@ -386,8 +527,8 @@ export class Sidecar implements HealthSource {
       await pass;
       // The pass stopped at its time budget with work left (a backlog of expired rows): the next one comes soon.
       if (more && !this.stopping) setTimeout(() => void this.maintain(), 2000).unref();
-      await this.d.pool.query(`DELETE FROM ${this.d.tables.workers} WHERE last_seen_gmt < ?`, [mysqlUtc(Date.now() - 3600_000)]);
-      await this.d.pool.query(`DELETE FROM ${this.d.tables.stats} WHERE minute_gmt < ?`, [mysqlUtc(Date.now() - 8 * 86400_000)]);
+      await this.timed(`DELETE FROM ${this.d.tables.workers} WHERE last_seen_gmt < ?`, [mysqlUtc(Date.now() - 3600_000)], STATEMENT_SECONDS.maintenance);
+      await this.timed(`DELETE FROM ${this.d.tables.stats} WHERE minute_gmt < ?`, [mysqlUtc(Date.now() - 8 * 86400_000)], STATEMENT_SECONDS.maintenance);
       this.d.log.debug('maintenance pass done');
     } catch (e) {
       this.d.log.warn({ err: (e as Error).message }, 'maintenance failed');
@@ -401,7 +542,8 @@ export class Sidecar implements HealthSource {
     this.stopping = true;
     for (const l of this.lanes) l.executor.requestStop();
     for (const t of this.timers) clearInterval(t);
-    this.wake.notify();
+    this.nudges.stop();
+    this.wake.notify('stop');
     const until = Date.now() + deadlineMs;
     while (this.lanes.some((l) => l.busy) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     const clean = !this.lanes.some((l) => l.busy);

@@ -66,7 +66,7 @@ final class Plugin {
 		add_action( 'init', array( Runner\Fallback::class, 'register' ), 5 );
 		add_action( 'rest_api_init', array( Rest\RunnerController::class, 'register_routes' ) );
 		add_action( 'rest_api_init', array( Rest\AdminController::class, 'register_routes' ) );
-		add_action( 'sidecar_scheduler_due_action_stored', array( Runner\Nudge::class, 'queue' ) );
+		Runner\Nudge::register();
 		add_action( 'admin_menu', array( Admin\Page::class, 'register' ) );
 		add_action( 'plugins_loaded', array( __CLASS__, 'load_textdomain' ), 5 );
 		if ( defined( 'WP_CLI' ) && WP_CLI ) {

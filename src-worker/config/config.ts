@@ -27,6 +27,10 @@ export interface SidecarConfig {
   lanes: Array<{ groups: string[]; workers: number }>;
   httpPort: number;
   nudgePort: number;
+  /** Where nudges are received: 127.0.0.1, ::1, or both for `localhost` (PHP may resolve it to either). */
+  nudgeHost: NudgeHost;
+  /** --batch-size (or its variable) was given: it then wins over the site's action_scheduler_queue_runner_batch_size. */
+  batchSizeExplicit: boolean;
   heartbeatMs: number;
   maintenanceMs: number;
   shutdownTimeoutMs: number;
@@ -46,7 +50,23 @@ export interface SidecarConfig {
 
 type Raw = Record<string, string | number | boolean | undefined>;
 
-function collect(argv: string[], env: Record<string, string | undefined>): Raw {
+export type NudgeHost = '127.0.0.1' | '::1' | 'localhost';
+
+/**
+ * SIDECAR_SCHEDULER_NUDGE: udp://127.0.0.1:PORT, udp://localhost:PORT or udp://[::1]:PORT. The sidecar listens on
+ * loopback only (nudges carry no signature), so any other address is refused rather than silently never received.
+ */
+export function parseNudgeAddress(address: string): { host: NudgeHost; port: number } {
+  const m = /^udp:\/\/(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/i.exec(address.trim());
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) {
+    throw new ConfigError(`SIDECAR_SCHEDULER_NUDGE "${address}" is not udp://127.0.0.1:PORT, udp://localhost:PORT or udp://[::1]:PORT (the sidecar receives nudges on loopback only); fix it in wp-config.php or pass --nudge-port`);
+  }
+  const host = m[1].toLowerCase();
+  return { host: host === '[::1]' ? '::1' : (host as NudgeHost), port };
+}
+
+function collect(argv: string[], env: Record<string, string | undefined>, explicit = new Set<string>()): Raw {
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const o of OPTIONS) spec[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string' };
   let parsed;
@@ -59,6 +79,7 @@ function collect(argv: string[], env: Record<string, string | undefined>): Raw {
   for (const o of OPTIONS) {
     const fromFlag = (parsed.values as Raw)[o.name];
     const fromEnv = env[envName(o.name)];
+    if (fromFlag !== undefined || fromEnv !== undefined) explicit.add(o.name);
     let v: string | number | boolean | undefined = fromFlag ?? fromEnv ?? o.default;
     if (o.type === 'number' && v !== undefined) {
       const n = Number(v);
@@ -102,7 +123,8 @@ export function parseHeaders(spec: string): Record<string, string> {
 const list = (v: unknown) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): SidecarConfig {
-  const raw = collect(argv, env);
+  const explicit = new Set<string>();
+  const raw = collect(argv, env, explicit);
   if (raw.help) return { help: true } as SidecarConfig;
   let constants: Record<string, unknown> = {};
   let prefix: string | undefined;
@@ -136,10 +158,15 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (!['auto', 'wp-cli', 'php', 'rest'].includes(channel)) throw new ConfigError(`--channel must be wp-cli, php, rest or auto, got "${channel}"`);
   if ((channel === 'php' || channel === 'wp-cli') && !wpPath) throw new ConfigError(`--channel=${channel} needs --path`);
   let nudgePort = Number(raw['nudge-port']);
+  if (nudgePort > 65535) throw new ConfigError(`--nudge-port must be a UDP port (1-65535), got "${nudgePort}"`);
+  let nudgeHost: NudgeHost = '127.0.0.1';
   const nudgeConst = constants.SIDECAR_SCHEDULER_NUDGE;
-  if (!nudgePort && typeof nudgeConst === 'string') {
-    const m = /^udp:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(nudgeConst);
-    if (m) nudgePort = Number(m[1]);
+  if (typeof nudgeConst === 'string' && nudgeConst !== '') {
+    if (!nudgePort) ({ host: nudgeHost, port: nudgePort } = parseNudgeAddress(nudgeConst));
+    else {
+      // --nudge-port wins; listen where PHP sends when the constant names the same port on another loopback form.
+      try { const c = parseNudgeAddress(nudgeConst); if (c.port === nudgePort) nudgeHost = c.host; } catch { /* the flag decides */ }
+    }
   }
   const workers = Number(raw.workers);
   if (workers < 1 || workers > 256) throw new ConfigError('--workers must be between 1 and 256');
@@ -164,6 +191,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     lanes: parseLanes(String(raw.lanes ?? '')),
     httpPort: Number(raw['http-port']),
     nudgePort,
+    nudgeHost,
+    batchSizeExplicit: explicit.has('batch-size'),
     heartbeatMs: Math.max(250, Number(raw['heartbeat-ms'])),
     maintenanceMs: Math.max(1000, Number(raw['maintenance-ms'])),
     shutdownTimeoutMs: Number(raw['shutdown-timeout-ms']),

@@ -17,6 +17,8 @@ export interface FailRequest { id: number; claim?: number; reason: 'timeout' | '
 export interface PhpSettings {
   batch_size: number; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number;
   retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string;
+  /** A plugin filters action_scheduler_queue_runner_batch_size: claims then follow it unless --batch-size is given. */
+  batch_size_filtered?: boolean;
 }
 
 /** How a stream of actions ended. `failed` is the action that was running when the worker timed out or died. */

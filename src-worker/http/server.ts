@@ -3,14 +3,22 @@ import { createServer, Server } from 'node:http';
 import type { HealthSource } from '../sidecar-set';
 import type { Metrics } from '../metrics';
 
+const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
+
 export function startHttp(port: number, sidecar: HealthSource, metrics: Metrics): Promise<Server> {
   const server = createServer(async (req, res) => {
     if (req.url === '/healthz') {
+      // Health is the age of what the loop last did successfully (heartbeat written, claims made), not a flag:
+      // a database that stalls answers nothing, so nothing would ever have reported it unhealthy.
+      const now = Date.now();
+      const problems = sidecar.healthProblems(now);
       const body = {
-        status: sidecar.dbHealthy ? 'ok' : 'degraded', db: sidecar.dbHealthy, worker: sidecar.workerId, lanes: sidecar.laneCount,
-        running: sidecar.running, executed: sidecar.executedTotal, lastClaimAt: sidecar.lastClaimAt ? new Date(sidecar.lastClaimAt).toISOString() : null,
+        status: problems.length ? 'unhealthy' : 'ok', problems, worker: sidecar.workerId, lanes: sidecar.laneCount,
+        running: sidecar.running, executed: sidecar.executedTotal,
+        lastClaimAt: iso(sidecar.lastClaimAt), lastHeartbeatAt: iso(sidecar.lastHeartbeatAt),
+        heartbeatAgeMs: sidecar.lastHeartbeatAt ? now - sidecar.lastHeartbeatAt : null,
       };
-      res.writeHead(sidecar.dbHealthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      res.writeHead(problems.length ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
     } else {

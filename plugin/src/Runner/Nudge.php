@@ -1,7 +1,11 @@
 <?php
 /**
- * Tells the sidecar that a due action was stored, so it starts in milliseconds instead of at the next poll.
- * One UDP datagram per request, sent at shutdown after the response: it never blocks or fails the request.
+ * Tells the sidecar that an action is due now, so it starts in milliseconds instead of at the next poll.
+ *
+ * Works in both modes: it listens to the library's own `action_scheduler_stored_action` (fired by whichever store is
+ * loaded, ours or a bundled copy's), and to `sidecar_scheduler_due_action_stored`, which our factory fires when it
+ * knows the action is due and which any code that makes an action due by other means may fire too. One UDP datagram
+ * per site per request, sent at shutdown: it never blocks or fails the request.
  */
 
 namespace SidecarScheduler\Runner;
@@ -11,35 +15,114 @@ use SidecarScheduler\Contract;
 defined( 'ABSPATH' ) || exit;
 
 final class Nudge {
-	private static $pending = false;
+	/**
+	 * Stored IDs looked up at shutdown, per table prefix. Past this many a request nudges without looking: a spurious
+	 * nudge costs the sidecar one empty claim, a lookup of thousands of IDs costs more.
+	 */
+	const MAX_CHECKED = 200;
 
+	/** @var array<string, true> Prefixes known to have an action due now. */
+	private static $due = array();
+	/** @var array<string, int[]> Prefix => stored action IDs whose due time is not known yet. */
+	private static $stored = array();
+	private static $armed = false;
+
+	public static function register() {
+		add_action( 'sidecar_scheduler_due_action_stored', array( __CLASS__, 'queue' ) );
+		add_action( 'action_scheduler_stored_action', array( __CLASS__, 'stored' ) );
+	}
+
+	/** An action of the current site is due now (the caller knows its schedule). */
 	public static function queue() {
-		if ( ! self::$pending ) {
-			self::$pending = true;
-			if ( did_action( 'shutdown' ) || ( defined( 'SIDECAR_SCHEDULER_WORKER' ) && SIDECAR_SCHEDULER_WORKER ) ) {
-				return; // A long-lived worker's successors are picked up by the sidecar's own loop.
-			}
-			add_action( 'shutdown', array( __CLASS__, 'send' ), 1 );
+		if ( self::arm() ) {
+			self::$due[ self::prefix() ] = true;
 		}
+	}
+
+	/** The library stored an action: whether it is due is decided at shutdown, in one lookup for the request. */
+	public static function stored( $action_id ) {
+		if ( ! self::arm() ) {
+			return;
+		}
+		$prefix = self::prefix();
+		if ( isset( self::$due[ $prefix ] ) ) {
+			return;
+		}
+		if ( ! isset( self::$stored[ $prefix ] ) ) {
+			self::$stored[ $prefix ] = array();
+		}
+		if ( count( self::$stored[ $prefix ] ) >= self::MAX_CHECKED ) {
+			self::$due[ $prefix ] = true;
+			unset( self::$stored[ $prefix ] );
+			return;
+		}
+		self::$stored[ $prefix ][] = (int) $action_id;
+	}
+
+	/** Registers the shutdown send once per request; false where nudges make no sense. */
+	private static function arm() {
+		if ( defined( 'SIDECAR_SCHEDULER_WORKER' ) && SIDECAR_SCHEDULER_WORKER ) {
+			return false; // A long-lived worker's successors are picked up by its lane's next claim.
+		}
+		if ( ! self::address() ) {
+			return false;
+		}
+		if ( ! self::$armed ) {
+			self::$armed = true;
+			// Stored during shutdown itself (another shutdown callback): send after it, still in this request.
+			add_action( 'shutdown', array( __CLASS__, 'send' ), doing_action( 'shutdown' ) ? PHP_INT_MAX : 1 );
+		}
+		return true;
+	}
+
+	private static function prefix() {
+		return (string) $GLOBALS['wpdb']->prefix;
 	}
 
 	public static function address() {
 		$address = defined( Contract::CONST_NUDGE ) ? constant( Contract::CONST_NUDGE ) : '';
-		return apply_filters( 'sidecar_scheduler_nudge_address', $address );
+		$address = apply_filters( 'sidecar_scheduler_nudge_address', $address );
+		return is_string( $address ) && 0 === strpos( $address, 'udp://' ) ? $address : '';
 	}
 
 	public static function send() {
-		self::$pending = false;
-		$address       = self::address();
-		if ( ! $address || 0 !== strpos( $address, 'udp://' ) ) {
+		$due          = self::$due;
+		$stored       = self::$stored;
+		self::$due    = array();
+		self::$stored = array();
+		self::$armed  = false;
+		foreach ( $stored as $prefix => $ids ) {
+			if ( ! isset( $due[ $prefix ] ) && self::any_due( $prefix, $ids ) ) {
+				$due[ $prefix ] = true;
+			}
+		}
+		if ( ! $due ) {
 			return;
 		}
-		$errno  = 0;
-		$errstr = '';
-		$socket = @stream_socket_client( $address, $errno, $errstr, 0.05 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a missing sidecar is normal.
-		if ( $socket ) {
-			@fwrite( $socket, '{"site":' . wp_json_encode( home_url() ) . ',"prefix":' . wp_json_encode( $GLOBALS['wpdb']->prefix ) . '}' ); // phpcs:ignore
-			fclose( $socket ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		$address = self::address();
+		$errno   = 0;
+		$errstr  = '';
+		$socket  = @stream_socket_client( $address, $errno, $errstr, 0.05 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a missing sidecar is normal.
+		if ( ! $socket ) {
+			return;
 		}
+		foreach ( array_keys( $due ) as $prefix ) {
+			// The prefix names the site (a network's sidecar serves each site's tables); the URL is for people reading a capture.
+			@fwrite( $socket, '{"site":' . wp_json_encode( home_url() ) . ',"prefix":' . wp_json_encode( (string) $prefix ) . '}' ); // phpcs:ignore
+		}
+		fclose( $socket ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+	}
+
+	/** Whether any of these just-stored actions is pending and due now (a schedule for now or in the past). */
+	private static function any_due( $prefix, array $ids ) {
+		global $wpdb;
+		$ids = array_filter( array_map( 'intval', $ids ) );
+		if ( ! $ids ) {
+			return false;
+		}
+		$table = $prefix . Contract::TABLE_ACTIONS;
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery -- table from the site's prefix, IDs are integers.
+		$found = $wpdb->get_var( $wpdb->prepare( "SELECT 1 FROM {$table} WHERE action_id IN (" . implode( ',', $ids ) . ') AND status = %s AND scheduled_date_gmt <= %s LIMIT 1', Contract::STATUS_PENDING, gmdate( 'Y-m-d H:i:s' ) ) );
+		return null !== $found;
 	}
 }

@@ -1,0 +1,46 @@
+// Start-up failures: a configuration error stops the process (exit 78, which the shipped systemd unit does not
+// restart, since retrying cannot help); anything else is taken as transient and retried with backoff.
+import { ConfigError } from './config/config';
+import { WpConfigError } from './config/wp-config-reader';
+import { SchemaError } from './db/database';
+
+/**
+ * What only a person can fix: wrong options or wp-config.php, tables missing or of an unknown schema, a PHP or
+ * WP-CLI binary that does not exist, a worker that says the plugin is not active (bin/worker.php exits 2 on bad
+ * usage, 3 when Sidecar Scheduler or Action Scheduler is not loaded), WP-CLI that finds no WordPress or no command,
+ * a rest channel without URL or secret. A database that refuses connections, a worker whose WordPress cannot reach
+ * the database, a route that answers 502, a timeout: transient.
+ */
+export function isConfigFailure(e: unknown): boolean {
+  if (e instanceof ConfigError || e instanceof WpConfigError || e instanceof SchemaError) return true;
+  const msg = String((e as Error)?.message ?? e);
+  if (/Error establishing a database connection|mysqli_real_connect|Connection refused|server has gone away|Too many connections/i.test(msg)) return false;
+  return /could not start \S+: spawn \S+ (ENOENT|EACCES)/.test(msg)
+    || /worker exited \(code [23], /.test(msg)
+    || /is not a registered wp command|does not seem to be a WordPress installation|needs --url or --rest-url|needs a secret/.test(msg);
+}
+
+/** 1 s, 2 s, 4 s … up to 30 s between attempts. */
+export const backoffMs = (attempt: number) => Math.min(30_000, 1000 * 2 ** Math.min(5, attempt));
+
+/**
+ * Runs `attempt` until it succeeds; a configuration failure is thrown at once; a transient one is logged and retried
+ * after a backoff, until `giveUp(attempt)` says stop (then the last error is thrown) or `stopped()`.
+ */
+export async function withStartRetry<T>(
+  attempt: () => Promise<T>,
+  onRetry: (e: unknown, n: number, waitMs: number) => void,
+  opts: { giveUp: (n: number) => boolean; stopped: () => boolean; sleep: (ms: number) => Promise<unknown> },
+): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (isConfigFailure(e) || opts.giveUp(n) || opts.stopped()) throw e;
+      const wait = backoffMs(n);
+      onRetry(e, n, wait);
+      await opts.sleep(wait);
+      if (opts.stopped()) throw e;
+    }
+  }
+}
