@@ -16,6 +16,9 @@ final class Plugin {
 
 	public static function boot( $file ) {
 		self::$file = $file;
+		// The sidecar's worker runs actions through subclasses of whichever store and logger get loaded: their class
+		// filters must be in place before any copy of the library creates them (plugins_loaded).
+		Runner\WorkerClasses::install();
 		// Priority 1 on plugins_loaded: every plugin file (and any bundled copy's registration) has been read by now,
 		// and this is where the library itself initialises, so as_* exist from the same moment as with the library.
 		add_action( 'plugins_loaded', array( __CLASS__, 'choose_mode' ), 1 );

@@ -42,15 +42,19 @@ export class ProcessExecutor implements Executor {
     child.on('error', (e) => this.onExit(`could not start ${this.spec.command}: ${e.message}`));
     child.on('exit', (code, signal) => this.onExit(`worker exited (code ${code}, signal ${signal})`));
     child.stdin!.on('error', () => undefined); // EPIPE after a crash is reported through 'exit'.
-    await ready;
-    this.log.debug({ pid: child.pid, label: this.label }, 'php worker ready');
+    const hello = await ready;
+    this.log.debug({ pid: child.pid, label: this.label, classes: hello.classes }, 'php worker ready');
+    if (hello.classes === 'library' && hello.fallback) {
+      // Still correct, only slower: one autocommit per write, no start windows. Said once per worker start.
+      this.log.warn({ label: this.label, reason: hello.fallback }, "php worker runs actions with the library's own store and logger classes");
+    }
   }
 
   private onLine(line: string) {
     let msg: any;
     try { msg = JSON.parse(line); } catch { this.log.warn({ line: line.slice(0, 300) }, 'non-protocol output from php worker'); return; }
     if (msg.op === 'error') this.log.error({ message: msg.message }, 'php worker reported an error');
-    if (this.stream && (msg.op === 'done' || msg.op === 'stream_end' || msg.op === 'window')) { this.stream.onMessage(msg); return; }
+    if (this.stream && (msg.op === 'done' || msg.op === 'stream_end' || msg.op === 'window' || msg.op === 'started' || msg.op === 'completed')) { this.stream.onMessage(msg); return; }
     const i = this.pending.findIndex((p) => p.match(msg));
     if (i >= 0) { const [p] = this.pending.splice(i, 1); p.resolve(msg); }
   }
@@ -93,6 +97,10 @@ export class ProcessExecutor implements Executor {
     return new Promise<StreamEnd>((resolve) => {
       let reported = 0; // actions that sent 'done'; the next one in `ids` is the one running
       let marks: WindowMarks | undefined; // the latest start window
+      // The worker says "started" right before an action's start is committed and "completed" (with its time) before
+      // the library's completion hook runs: if it dies in between, these decide what the running action's outcome is.
+      let started: number | undefined;
+      const completed = new Map<number, [string, string]>();
       let startedAt = Date.now();
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
@@ -103,8 +111,23 @@ export class ProcessExecutor implements Executor {
         this.stream = undefined;
         resolve(e);
       };
-      const failedEnd = (status: 'timeout' | 'crashed', error: string) => {
+      const failedEnd = (status: 'timeout' | 'crashed', error: string, fatal = false) => {
         const id = ids[reported] as number | undefined;
+        const at = id === undefined ? undefined : completed.get(id);
+        if (id !== undefined && at) {
+          // Its completion was made (a later hook was running): it is complete, as the library's committed
+          // completion would stand; the sidecar writes it if the worker had not committed it yet.
+          reported++;
+          onDone({ id, status: 'complete', ms: Date.now() - startedAt, at });
+          end({ reason: status, notStarted: ids.slice(reported), marks });
+          return;
+        }
+        if (id !== undefined && started !== id && !fatal) {
+          // Killed before its start was committed (in a hook before it, say): it never ran, so it is not failed. Its
+          // start mark, if a window made one, is undone; it stays pending under the claim and runs after the release.
+          end({ reason: status, failed: { id, status: 'unstarted', ms: Date.now() - startedAt, error }, notStarted: ids.slice(reported + 1), marks });
+          return;
+        }
         end({
           reason: status,
           failed: id === undefined ? undefined : { id, status, ms: Date.now() - startedAt, error },
@@ -122,6 +145,10 @@ export class ProcessExecutor implements Executor {
           if (m.op === 'window') {
             marks = { ids: (m.ids as unknown[]).map(Number), gmt: String(m.gmt), message: String(m.message), prev: m.prev ?? {} };
             this.log.debug({ label: this.label, actions: marks.ids.length }, 'start window');
+          } else if (m.op === 'started') {
+            started = Number(m.id);
+          } else if (m.op === 'completed') {
+            if (Array.isArray(m.at)) completed.set(Number(m.id), [String(m.at[0]), String(m.at[1])]);
           } else if (m.op === 'done') {
             const r: RunResult = { id: Number(m.id), status: m.status, ms: Number(m.ms ?? Date.now() - startedAt), error: m.error, mem: m.mem, at: Array.isArray(m.at) ? [String(m.at[0]), String(m.at[1])] : undefined };
             reported++;
@@ -139,7 +166,7 @@ export class ProcessExecutor implements Executor {
           // Give stderr a moment to deliver the fatal error PHP printed before it died.
           void this.waitExit().then(() => {
             const fatal = parsePhpFatal(this.stderrTail);
-            failedEnd('crashed', fatal ? JSON.stringify(fatal) : e.message);
+            failedEnd('crashed', fatal ? JSON.stringify(fatal) : e.message, !!fatal);
           });
         },
       };

@@ -135,8 +135,9 @@ test('a request that reaches a worker during a stream (the maintenance "clean", 
     worker.stdin!.write(JSON.stringify({ op: 'stream', ids, claim: 0, context: 'Sidecar', max: 100, max_mem: 0 }) + '\n');
     await new Promise((r) => setTimeout(r, 300)); // the first action is sleeping
     worker.stdin!.write('{"op":"ping"}\n');
-    await eventually(async () => lines.length, (n) => n >= 5, 30000, 20);
-    expect(lines.slice(1).map((m) => m.op + (m.status ? `:${m.status}` : ''))).toEqual(['done:complete', 'done:complete', 'stream_end', 'pong']);
+    await eventually(async () => lines.length, (n) => n >= 9, 30000, 20);
+    // "started" and "completed" tell the sidecar where each action is (see Worker.php); "done" ends its turn.
+    expect(lines.slice(1).map((m) => m.op + (m.status ? `:${m.status}` : ''))).toEqual(['started', 'completed', 'done:complete', 'started', 'completed', 'done:complete', 'stream_end', 'pong']);
   } finally {
     worker.stdin!.end();
     await exited(worker, 10000);

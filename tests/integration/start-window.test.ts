@@ -111,7 +111,7 @@ test('a callback that unschedules a later action of its own window stops it, as 
     $ids['canceller'] = array(as_enqueue_async_action('sidecar_test_unschedule', array('sidecar_test_count', array(9500000)), 'win', false, 2));
     $ids['target'] = array(as_enqueue_async_action('sidecar_test_count', array(9500000), 'win', false, 3));
     $ids['next'] = array(as_enqueue_async_action('sidecar_test_count', array(9500001), 'win', false, 4));`);
-  const s = startSidecar(PREFIX, ['--once', '--workers=1', '--batch-size=20', '--log-level=debug']);
+  const s = startSidecar(PREFIX, ['--once', '--workers=1', '--batch-size=20', '--start-window-ms=100', '--log-level=debug']);
   expect(await exited(s)).toBe(0);
   expect(s.output.join('')).toMatch(/"actions":3,"msg":"start window"/); // the three ran in one window
   expect(await row(ids.canceller[0])).toMatchObject({ status: 'complete' });

@@ -41,15 +41,18 @@ abstract class ActionScheduler_Logger {
 	}
 
 	public function log_started_action( $action_id, $context = '' ) {
-		$this->log( $action_id, \SidecarScheduler\Runner\LogText::started( $context ) );
+		/* translators: %s: context */
+		$this->log( $action_id, $context ? sprintf( __( 'action started via %s', 'action-scheduler' ), $context ) : __( 'action started', 'action-scheduler' ) );
 	}
 
 	public function log_completed_action( $action_id, $action = null, $context = '' ) {
-		$this->log( $action_id, \SidecarScheduler\Runner\LogText::complete( $context ) );
+		/* translators: %s: context */
+		$this->log( $action_id, $context ? sprintf( __( 'action complete via %s', 'action-scheduler' ), $context ) : __( 'action complete', 'action-scheduler' ) );
 	}
 
 	public function log_failed_action( $action_id, Exception $exception, $context = '' ) {
-		$this->log( $action_id, \SidecarScheduler\Runner\LogText::failed( $context, $exception->getMessage() ) );
+		/* translators: 1: context 2: exception message */
+		$this->log( $action_id, $context ? sprintf( __( 'action failed via %1$s: %2$s', 'action-scheduler' ), $context, $exception->getMessage() ) : sprintf( __( 'action failed: %s', 'action-scheduler' ), $exception->getMessage() ) );
 	}
 
 	public function log_timed_out_action( $action_id, $timeout ) {
@@ -96,82 +99,11 @@ abstract class ActionScheduler_Logger {
 }
 
 class ActionScheduler_DBLogger extends ActionScheduler_Logger {
-	/** @var array[]|null Held-back "started"/"complete" lines (null: every line is written at once, as the library does). */
-	private $deferred = null;
-	private $deferring_this_line = false;
-
-	/**
-	 * The sidecar's worker: hold back the "action started" and "action complete" lines and write them as one
-	 * multi-row INSERT (one statement fewer per action). Safe because the worker's CommitPipeline keeps these writes
-	 * in the transaction that commits before the next callback, and flushes them first; any other statement on the
-	 * logs table flushes them before it runs (QueryWatch), so log IDs keep the library's order and readers see them.
-	 * Each line keeps the time it was logged at.
-	 */
-	public function defer_execution_logs() {
-		if ( null === $this->deferred ) {
-			$this->deferred = array();
-		}
-	}
-
-	public function log_started_action( $action_id, $context = '' ) {
-		if ( \SidecarScheduler\Runner\StartWindow::started_by_window( $action_id ) ) {
-			return; // Its start window wrote this line, committed before the action's turn.
-		}
-		$this->deferring_this_line = null !== $this->deferred;
-		try {
-			parent::log_started_action( $action_id, $context );
-		} finally {
-			$this->deferring_this_line = false;
-		}
-	}
-
-	public function log_completed_action( $action_id, $action = null, $context = '' ) {
-		$this->deferring_this_line = null !== $this->deferred;
-		try {
-			parent::log_completed_action( $action_id, $action, $context );
-		} finally {
-			$this->deferring_this_line = false;
-		}
-	}
-
-	/** Holds back a line with the times given (a start window's "started" lines share the window's time). */
-	public function log_held( $action_id, $message, $gmt, $local ) {
-		global $wpdb;
-		$this->defer_execution_logs();
-		$this->deferred[] = $wpdb->prepare( '(%d, %s, %s, %s)', $action_id, $message, $gmt, $local );
-	}
-
-	/** Writes the held-back lines, in the order they were logged. False when the INSERT failed. */
-	public function flush_deferred() {
-		global $wpdb;
-		if ( empty( $this->deferred ) ) {
-			return true;
-		}
-		$values         = implode( ',', $this->deferred );
-		$this->deferred = array();
-		return false !== $wpdb->query( "INSERT INTO {$wpdb->actionscheduler_logs} (action_id, message, log_date_gmt, log_date_local) VALUES {$values}" ); // phpcs:ignore WordPress.DB.PreparedSQL -- each row was prepared in log().
-	}
-
-	public function holds_lines() {
-		return ! empty( $this->deferred );
-	}
-
-	/** The transaction they belonged to was rolled back: so are they. */
-	public function discard_deferred() {
-		if ( null !== $this->deferred ) {
-			$this->deferred = array();
-		}
-	}
-
 	public function log( $action_id, $message, ?DateTime $date = null ) {
 		global $wpdb;
 		$date      = empty( $date ) ? as_get_datetime_object() : clone $date;
 		$date_gmt  = $date->format( 'Y-m-d H:i:s' );
 		ActionScheduler_TimezoneHelper::set_local_timezone( $date );
-		if ( $this->deferring_this_line ) {
-			$this->deferred[] = $wpdb->prepare( '(%d, %s, %s, %s)', $action_id, $message, $date_gmt, $date->format( 'Y-m-d H:i:s' ) );
-			return 0;
-		}
 		$wpdb->insert(
 			$wpdb->actionscheduler_logs,
 			array( 'action_id' => $action_id, 'message' => $message, 'log_date_gmt' => $date_gmt, 'log_date_local' => $date->format( 'Y-m-d H:i:s' ) ),

@@ -6,14 +6,6 @@
 defined( 'ABSPATH' ) || exit;
 
 class ActionScheduler_DBStore extends ActionScheduler_Store {
-	/** @var bool The sidecar's worker holds back completions (see defer_completions()). */
-	private $defer_completions = false;
-	/**
-	 * @var array[] Held-back completions: array( action_id, last_attempt_gmt, last_attempt_local ) each. At most one
-	 *              outside a start window (sent with the next start); a window's are sent when the next one opens.
-	 */
-	private $deferred_completions = array();
-
 	/** @var int JSON longer than this is rejected. */
 	protected static $max_args_length = 8000;
 	/** @var int JSON up to this length is stored in `args`; longer goes to `extended_args` with its md5 in `args`. */
@@ -181,11 +173,6 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			$data->args = $data->extended_args;
 			unset( $data->extended_args );
 		}
-		if ( self::STATUS_RUNNING === $data->status && ( \SidecarScheduler\Runner\StartWindow::holds( $action_id ) || \SidecarScheduler\Runner\StartWindow::started_by_window( $action_id ) ) ) {
-			// Marked by this worker's start window, not started by anyone: the pending action it is (the factory
-			// makes a finished action, which runs nothing, of any other status).
-			$data->status = self::STATUS_PENDING;
-		}
 		try {
 			$action = $this->make_action_from_db_record( $data );
 		} catch ( ActionScheduler_InvalidActionException $exception ) {
@@ -193,21 +180,6 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			return $this->get_null_action();
 		}
 		return $action;
-	}
-
-	/**
-	 * get_status() and the row fetch_action() reads, in one SELECT (the sidecar's worker: one statement fewer per
-	 * action). Throws as get_status() does. Returns array( status, row ); pass the row to action_from_row().
-	 */
-	public function get_status_and_row( $action_id ) {
-		foreach ( $this->deferred_completions as $held ) {
-			if ( (int) $action_id === $held[0] ) {
-				$this->flush_deferred_completion();
-				break;
-			}
-		}
-		$row = $this->fetch_row( $action_id );
-		return array( $this->checked_status( null === $row ? null : $row->status ), $row );
 	}
 
 	protected function make_action_from_db_record( $data ) {
@@ -330,16 +302,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		if ( $query['status'] ) {
 			$statuses = (array) $query['status'];
 			$in       = ' a.status IN (' . implode( ', ', array_fill( 0, count( $statuses ), '%s' ) ) . ')';
-			// In the sidecar's worker, actions its start window marked are pending as far as the library can tell:
-			// queries from plugin code in this process (as_unschedule_action, as_next_scheduled_action) see them so.
-			$held    = \SidecarScheduler\Runner\StartWindow::held_ids();
-			$pending = in_array( self::STATUS_PENDING, $statuses, true );
-			$running = in_array( self::STATUS_RUNNING, $statuses, true );
-			if ( $held && $pending !== $running ) {
-				$sql .= $pending ? " AND ({$in} OR a.action_id IN (" . implode( ',', $held ) . '))' : " AND {$in} AND a.action_id NOT IN (" . implode( ',', $held ) . ')';
-			} else {
-				$sql .= " AND {$in}";
-			}
+			$sql     .= " AND {$in}";
 			$params   = array_merge( $params, array_values( $statuses ) );
 		}
 		if ( $query['date'] instanceof DateTime ) {
@@ -639,40 +602,6 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		}
 	}
 
-	/**
-	 * The sidecar's worker: hold back mark_complete()'s UPDATE and send it within the next action's log_execution()
-	 * UPDATE (one statement for both rows). Hooks fire exactly as before; any other statement on the actions table
-	 * sends it first (QueryWatch), and the worker's CommitPipeline sends it before every commit, so nobody can read
-	 * the row in between. One difference: if the row was deleted while its action ran, the library's mark_complete()
-	 * throws and the action is reported failed; here the completion hook has already fired and the UPDATE finds no row.
-	 */
-	public function defer_completions() {
-		$this->defer_completions = true;
-	}
-
-	/** Sends the held-back completions on their own (one UPDATE for all). False when the UPDATE failed. */
-	public function flush_deferred_completion() {
-		global $wpdb;
-		$held                       = $this->deferred_completions;
-		$this->deferred_completions = array();
-		if ( ! $held ) {
-			return true;
-		}
-		if ( 1 === count( $held ) ) {
-			return false !== $this->write_completion( $held[0][0], $held[0][1], $held[0][2] );
-		}
-		$gmt   = '';
-		$local = '';
-		$ids   = array();
-		foreach ( $held as $c ) {
-			$gmt  .= $wpdb->prepare( ' WHEN %d THEN %s', $c[0], $c[1] );
-			$local .= $wpdb->prepare( ' WHEN %d THEN %s', $c[0], $c[2] );
-			$ids[]  = (int) $c[0];
-		}
-		// A row deleted while its action ran is simply not found, as with a single held-back completion.
-		return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, last_attempt_gmt = CASE action_id{$gmt} END, last_attempt_local = CASE action_id{$local} END WHERE action_id IN (" . implode( ',', $ids ) . ')', self::STATUS_COMPLETE ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- each part prepared above.
-	}
-
 	/** mark_complete()'s UPDATE: rows changed, or false on error. */
 	private function write_completion( $action_id, $gmt, $local ) {
 		global $wpdb;
@@ -691,27 +620,8 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		return new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
 	}
 
-	public function holds_completions() {
-		return (bool) $this->deferred_completions;
-	}
-
-	/** The transaction it belonged to was rolled back: so is it. */
-	public function discard_deferred_completion() {
-		$this->deferred_completions = array();
-	}
-
 	public function log_execution( $action_id ) {
 		global $wpdb;
-		if ( \SidecarScheduler\Runner\StartWindow::started_by_window( $action_id ) ) {
-			return; // In progress with attempts + 1 since its start window was committed.
-		}
-		if ( 1 === count( $this->deferred_completions ) ) {
-			$this->log_execution_with_deferred_completion( (int) $action_id );
-			return;
-		}
-		$this->flush_deferred_completion();
-		// In the sidecar's worker the start is a compare-and-set: only while pending under the worker's claim.
-		$claim   = \SidecarScheduler\Runner\StartGuard::claim_for( $action_id );
 		$updated = $wpdb->query(
 			$wpdb->prepare(
 				"UPDATE {$wpdb->actionscheduler_actions} SET attempts = attempts+1, status=%s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d",
@@ -719,61 +629,14 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 				current_time( 'mysql', true ),
 				current_time( 'mysql' ),
 				$action_id
-			) . ( $claim ? $wpdb->prepare( ' AND status = %s AND claim_id = %d', self::STATUS_PENDING, $claim ) : '' ) // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
+			)
 		);
 		if ( ! $updated ) {
-			if ( $claim ) {
-				throw new \SidecarScheduler\Runner\StartRefused( sprintf( 'Action %d is no longer pending under claim %d; it was not started.', $action_id, $claim ) );
-			}
-			throw self::execution_not_logged( $action_id );
-		}
-	}
-
-	/** The previous action's held-back completion and this action's start, in one UPDATE of both rows. */
-	private function log_execution_with_deferred_completion( $action_id ) {
-		global $wpdb;
-		list( $previous, $gmt, $local ) = array_pop( $this->deferred_completions );
-		$claim                          = \SidecarScheduler\Runner\StartGuard::claim_for( $action_id );
-		// The start half is a compare-and-set (pending under the worker's claim); the completion half always applies.
-		$cas     = $claim ? $wpdb->prepare( ' AND (action_id = %d OR (status = %s AND claim_id = %d))', $previous, self::STATUS_PENDING, $claim ) : '';
-		$updated                        = \SidecarScheduler\Runner\QueryWatch::trusted(
-			function () use ( $wpdb, $action_id, $previous, $gmt, $local, $cas ) {
-				return $wpdb->query(
-					$wpdb->prepare(
-						"UPDATE {$wpdb->actionscheduler_actions} SET status = IF(action_id = %d, %s, %s), attempts = attempts + (action_id = %d), last_attempt_gmt = IF(action_id = %d, %s, %s), last_attempt_local = IF(action_id = %d, %s, %s) WHERE action_id IN (%d, %d)",
-						$action_id,
-						self::STATUS_RUNNING,
-						self::STATUS_COMPLETE,
-						$action_id,
-						$action_id,
-						current_time( 'mysql', true ),
-						$gmt,
-						$action_id,
-						current_time( 'mysql' ),
-						$local,
-						$action_id,
-						$previous
-					) . $cas // phpcs:ignore WordPress.DB.PreparedSQL -- prepared above.
-				);
-			}
-		);
-		// Both rows change (status, attempts), so 2 unless a row vanished or the start was refused; then find out
-		// whether this one is in progress now (under our claim: no other claim can have started it as ours).
-		$mine = $claim ? $wpdb->prepare( ' AND claim_id = %d', $claim ) : '';
-		if ( 2 !== $updated && ( false === $updated || (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d AND status = %s", $action_id, self::STATUS_RUNNING ) . $mine ) !== 1 ) ) { // phpcs:ignore WordPress.DB.PreparedSQL -- prepared.
-			if ( $claim && false !== $updated ) {
-				throw new \SidecarScheduler\Runner\StartRefused( sprintf( 'Action %d is no longer pending under claim %d; it was not started.', $action_id, $claim ) );
-			}
 			throw self::execution_not_logged( $action_id );
 		}
 	}
 
 	public function mark_complete( $action_id ) {
-		if ( $this->defer_completions && ( ! $this->deferred_completions || \SidecarScheduler\Runner\StartWindow::active() ) && \SidecarScheduler\Runner\QueryWatch::active() ) {
-			$this->deferred_completions[] = array( (int) $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
-			do_action( 'action_scheduler_completed_action', $action_id );
-			return;
-		}
 		$updated = $this->write_completion( $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
 		if ( empty( $updated ) ) {
 			/* translators: %s is the action ID */
@@ -784,9 +647,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 
 	public function get_status( $action_id ) {
 		global $wpdb;
-		$status = $this->checked_status( $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) ) );
-		// A start window's mark, seen from plugin code in the worker: still pending, as with the library.
-		return self::STATUS_RUNNING === $status && \SidecarScheduler\Runner\StartWindow::holds( $action_id ) ? self::STATUS_PENDING : $status;
+		return $this->checked_status( $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) ) );
 	}
 
 	private function checked_status( $status ) {

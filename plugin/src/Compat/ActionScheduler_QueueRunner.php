@@ -188,60 +188,26 @@ class ActionScheduler_QueueRunner {
 		$valid_action = false;
 		try {
 			do_action( 'action_scheduler_before_execute', $action_id, $context );
-			// In the sidecar's worker the status check also reads the row fetch_action() needs (one SELECT instead
-			// of two); the row is reused only if nothing wrote to the actions table in between. See QueryWatch.
-			$reuse_row = \SidecarScheduler\Runner\QueryWatch::active() && 'ActionScheduler_DBStore' === get_class( $this->store );
-			if ( $reuse_row ) {
-				$writes_before     = \SidecarScheduler\Runner\QueryWatch::actions_writes();
-				// Trusted: reading this row needs no held-back write of the previous action sent first.
-				list( $status, $row ) = \SidecarScheduler\Runner\QueryWatch::trusted(
-					function () use ( $action_id ) {
-						return $this->store->get_status_and_row( $action_id );
-					}
-				);
-			} else {
-				$status = $this->store->get_status( $action_id );
-			}
-			// An action its start window marked reads "in progress" and is ours to run (see Runner\StartWindow).
-			$status = \SidecarScheduler\Runner\StartWindow::status_at_turn( $action_id, $status );
-			if ( ActionScheduler_Store::STATUS_PENDING !== $status ) {
+			if ( ActionScheduler_Store::STATUS_PENDING !== $this->store->get_status( $action_id ) ) {
 				do_action( 'action_scheduler_execution_ignored', $action_id, $context );
 				restore_error_handler();
 				$this->current_action_id = null;
-				\SidecarScheduler\Runner\StartWindow::turn_over( $action_id );
 				return;
 			}
 			$valid_action = true;
 			do_action( 'action_scheduler_begin_execute', $action_id, $context );
-			$action = ( $reuse_row && \SidecarScheduler\Runner\QueryWatch::actions_writes() === $writes_before )
-				? $this->store->action_from_row( $action_id, $row )
-				: $this->store->fetch_action( $action_id );
+			$action = $this->store->fetch_action( $action_id );
 			$this->store->log_execution( $action_id );
-			// Our own hook, for the sidecar worker: the last moment before plugin code runs (see Runner\CommitPipeline).
-			do_action( 'sidecar_scheduler_before_callback', $action_id );
 			$action->execute();
 			do_action( 'action_scheduler_after_execute', $action_id, $action, $context );
 			$this->store->mark_complete( $action_id );
 		} catch ( Throwable $e ) {
-			if ( $e instanceof \SidecarScheduler\Runner\StartRefused ) {
-				// Its start was refused or never became durable: the callback did not run, so it is not failed, and
-				// no successor is scheduled for it.
-				\SidecarScheduler\Runner\StartGuard::refused( $action_id, $context );
-				unset( $action );
-			} elseif ( $valid_action ) {
+			if ( $valid_action ) {
 				try {
 					$this->store->mark_failure( $action_id );
 				} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
 					// The row vanished; the failure is still reported through the hook below.
 				}
-			// The sidecar's worker runs only what its claim holds: a row another claim took is not ours (not "ignored").
-			if ( ActionScheduler_Store::STATUS_PENDING === $status && $reuse_row && $row && ! \SidecarScheduler\Runner\StartGuard::allows( $action_id, $row->claim_id ) ) {
-				\SidecarScheduler\Runner\StartGuard::refuse_quietly();
-				restore_error_handler();
-				$this->current_action_id = null;
-				\SidecarScheduler\Runner\StartWindow::turn_over( $action_id );
-				return;
-			}
 				do_action( 'action_scheduler_failed_execution', $action_id, new Exception( $e->getMessage(), (int) $e->getCode(), $e ), $context );
 			} else {
 				// The library hands every hook of this path an Exception made from what was thrown.
@@ -250,7 +216,6 @@ class ActionScheduler_QueueRunner {
 		}
 		restore_error_handler();
 		$this->current_action_id = null;
-		\SidecarScheduler\Runner\StartWindow::turn_over( $action_id );
 		if ( isset( $action ) && is_a( $action, 'ActionScheduler_Action' ) && $action->get_schedule()->is_recurring() ) {
 			$this->schedule_next_instance( $action, $action_id );
 		}

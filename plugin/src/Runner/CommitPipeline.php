@@ -1,151 +1,351 @@
 <?php
 /**
- * Fewer commits per action in the sidecar's worker, without weakening at-most-once.
+ * Fewer commits per action in the sidecar's worker, with no transaction of ours open while other code runs.
  *
  * Action Scheduler autocommits four writes per action (start log, in-progress, complete log, complete), so the
- * database's commit flush, not PHP, limits throughput (~4 fsyncs per action). Here the writes an action makes
- * *after* its callback (complete or failed, its log line, a recurring successor) stay in an open transaction that
- * commits together with the *next* action's start writes, right before that action's callback runs. So:
+ * database's commit flush, not PHP, limits throughput. Here the writes made after a callback (the "complete" line and
+ * the completion) and the "started" line are held back in memory, and committed in one short transaction together
+ * with the next action's start, inside WorkerStore::log_execution(), the last call before that action's callback.
+ * Nothing else runs while the transaction is open: every hook and callback of other code (before_execute,
+ * begin_execute, after_execute, completed_action, the callback itself) runs with nothing of ours open, so its own
+ * writes autocommit as they would beside the library, and survive whatever happens to this worker next.
  *
- * - every callback starts with its own "started / in-progress" state committed, as with the library: a crash inside
- *   a callback leaves that action in progress, never re-runs it;
- * - no transaction is open while plugin callbacks run, so they never hold our locks or join our transaction;
- * - what can be lost in a crash is only the completion of the action just before, during the ~1 ms until the next
- *   commit: the sidecar then fails that action as an unexpected shutdown, exactly what the library's fatal-error
- *   monitor does when a process dies between a callback and mark_complete().
+ * - Every callback starts with its own start committed (in progress, attempts + 1, its "started" line), as with the
+ *   library: a crash inside a callback leaves that action in progress, never runs it twice.
+ * - The start is a compare-and-set: only a row still pending under the worker's claim is started. Otherwise (another
+ *   claim took it, or the start's commit was lost) the action does not run and is not failed: the worker reports it
+ *   "lost" and exits (inside the library's process_action() returning would run the callback, and throwing would
+ *   fail it), and the sidecar carries on with a fresh worker.
+ * - What a crash can lose is only what is held back: completions the worker has already reported to the sidecar
+ *   (each with its time), which the sidecar then writes through a fresh worker ("settle").
+ * - Any statement of other code that touches the actions or logs table first commits what is held (QueryWatch), so
+ *   nobody can read a row in a state the library would not have left it in.
  *
- * The worker commits at the end of each claimed batch ("flush"), before maintenance and before failing an action.
- * READ COMMITTED makes every status check see the latest committed row, not a snapshot taken earlier.
  * Turn it off with the filter sidecar_scheduler_pipeline_commits (then every write autocommits, as in the library).
  */
 
 namespace SidecarScheduler\Runner;
 
+use SidecarScheduler\Contract;
+
 defined( 'ABSPATH' ) || exit;
 
 final class CommitPipeline {
-	private $open = false;
-	/** @var int|null The connection the open transaction lives on. */
-	private $thread = null;
-	/** @var \ActionScheduler_DBLogger|null Ours, when it holds back the started/complete lines until the commit. */
-	private $logger = null;
-	/** @var \ActionScheduler_DBStore|null Ours, when it holds back an action's completion until the next start or commit. */
-	private $store = null;
+	/** @var self|null */
+	private static $running = null;
 
-	/** Start windows need our own store and logger (standalone mode), whose held-back writes they extend. */
-	public function supports_windows() {
-		return null !== $this->logger;
-	}
+	/** @var array[] Held log lines, in the order they were logged: array( action ID, message, statement parts ). */
+	private $lines = array();
+	/** @var array<int, array{0: string, 1: string}> Held completions: action ID => last attempt gmt, local. */
+	private $completions = array();
+	/** @var array<int, int> Action ID => the claim its start must still be under (StartGuard). */
+	private $claims = array();
+	/** @var callable|null Told each action ID right before its start is committed (the worker's "started"). */
+	private $on_start = null;
+	/** @var callable|null Told the action ID whose start was refused, right before this process exits. */
+	private $on_refused = null;
+	/** @var WorkerStore */
+	private $store;
 
 	public static function enabled() {
 		return (bool) apply_filters( 'sidecar_scheduler_pipeline_commits', true );
 	}
 
-	public function register() {
-		global $wpdb;
-		$wpdb->query( 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' );
-		$begin = array( $this, 'begin_for_action' );
-		add_action( 'action_scheduler_before_execute', $begin, -1000 );
-		$commit_start = array( $this, 'commit_start' );
-		add_action( 'sidecar_scheduler_before_callback', $commit_start, -1000 ); // Our runner (standalone mode).
-		if ( \SidecarScheduler\Plugin::MODE_COMPANION === \SidecarScheduler\Plugin::mode() ) {
-			// The bundled library has no hook between its in-progress write and the callback: commit after the
-			// start log instead; the in-progress UPDATE then autocommits on its own (2 commits instead of 4).
-			add_action( 'action_scheduler_begin_execute', $commit_start, PHP_INT_MAX );
+	/** Starts the pipeline in this process; null when the store and logger are not ours (see WorkerClasses). */
+	public static function start( $on_start = null, $on_refused = null ) {
+		if ( self::$running ) {
+			return self::$running;
 		}
-		add_action( 'action_scheduler_after_execute', $begin, -1000 );
-		add_action( 'action_scheduler_failed_execution', $begin, -1000 );
-		// A fatal error while a transaction is open: roll back first, so the fatal-error monitor's failure mark
-		// (priority 0 on shutdown) is written on its own instead of being lost with the connection.
-		add_action( 'shutdown', array( $this, 'rollback' ), -1000 );
-		// Standalone mode: three statements fewer per action, invisible to anyone reading the tables (see QueryWatch).
-		$logger = \ActionScheduler::logger();
-		$store  = \ActionScheduler::store();
-		if ( $logger instanceof \ActionScheduler_DBLogger && method_exists( $logger, 'defer_execution_logs' ) && 'ActionScheduler_DBStore' === get_class( $store ) && method_exists( $store, 'defer_completions' ) ) {
-			$logger->defer_execution_logs();
-			$store->defer_completions();
-			$this->logger = $logger;
-			$this->store  = $store;
-			QueryWatch::register( array( $store, 'flush_deferred_completion' ), array( $logger, 'flush_deferred' ) );
+		if ( ! WorkerClasses::active() || ! self::enabled() ) {
+			return null;
 		}
+		$pipeline             = new self();
+		$pipeline->store      = \ActionScheduler::store();
+		$pipeline->on_start   = $on_start;
+		$pipeline->on_refused = $on_refused;
+		QueryWatch::register( $pipeline );
+		add_action( 'action_scheduler_before_execute', array( $pipeline->store, 'arm_turn' ), PHP_INT_MAX );
+		// A fatal error in PHP code: what is held belongs to actions that finished, so commit it (the php channel;
+		// under WP-CLI the shutdown hook does not run after a fatal, and the sidecar settles what was reported).
+		add_action( 'shutdown', array( $pipeline, 'flush' ), -1000 );
+		self::$running = $pipeline;
+		return $pipeline;
+	}
+
+	/** @return self|null */
+	public static function running() {
+		return self::$running;
+	}
+
+	/** The worker is about to run $action_id for $claim_id (0: no claim to check, the library's plain start). */
+	public function expect( $action_id, $claim_id ) {
+		$this->claims = array( (int) $action_id => (int) $claim_id );
+	}
+
+	public function holds() {
+		return $this->lines || $this->completions;
+	}
+
+	/** Holds back the log line $log writes (a logger call) for the next commit. */
+	public function hold_line( $action_id, $message, callable $log ) {
+		$insert = QueryWatch::capture( $log );
+		if ( $insert ) {
+			$this->lines[] = array( (int) $action_id, (string) $message, $insert );
+		}
+	}
+
+	/** Adds lines made elsewhere (a start window's), to be sent after those already held. */
+	public function add_lines( array $lines ) {
+		foreach ( $lines as $line ) {
+			$this->lines[] = $line;
+		}
+	}
+
+	/** Holds back mark_complete()'s UPDATE, with the time it was made. */
+	public function hold_completion( $action_id ) {
+		$this->completions[ (int) $action_id ] = array( current_time( 'mysql', true ), current_time( 'mysql' ) );
+	}
+
+	/** When the completion of $action_id was made (gmt, local), or null when none is held. */
+	public function completion_time( $action_id ) {
+		return isset( $this->completions[ (int) $action_id ] ) ? $this->completions[ (int) $action_id ] : null;
 	}
 
 	/**
-	 * Hooked before and after each action. Inside start windows nothing opens per action: the window committed the
-	 * starts, completions wait in memory for the next window, failures are written at once, and plugin code never
-	 * runs inside a transaction of ours.
+	 * Commits what is held, in one transaction. False when it may have been lost (an error, or the connection changed
+	 * meanwhile): it stays in progress, and the sidecar writes the completions the worker reported.
 	 */
-	public function begin_for_action() {
-		if ( ! StartWindow::active() ) {
-			$this->begin();
+	public function flush() {
+		if ( ! $this->holds() ) {
+			return true;
 		}
-	}
-
-	public function begin() {
-		global $wpdb;
-		if ( ! $this->open ) {
-			$wpdb->query( 'START TRANSACTION' );
-			$this->open   = true;
-			$this->thread = self::thread_id();
-		}
-	}
-
-	/** Commits; returns false when the writes of the transaction may be lost (an error, or a reconnect meanwhile). */
-	public function commit() {
-		global $wpdb;
-		if ( ! $this->open ) {
-			// Completions held in a start window wait outside any transaction: send them in one now.
-			if ( ! $this->logger || ! ( $this->store->holds_completions() || $this->logger->holds_lines() ) ) {
-				return true;
+		return $this->transaction(
+			function () {
+				return $this->send_held( 0 );
 			}
-			$this->begin();
-		}
-		if ( $this->logger && ( ! $this->store->flush_deferred_completion() || ! $this->logger->flush_deferred() ) ) {
-			$this->rollback();
-			return false;
-		}
-		$this->open = false;
-		// wpdb reconnects by itself after "server has gone away" and then runs COMMIT on a fresh connection, where
-		// it succeeds with nothing to commit: only an unchanged connection proves our writes were committed.
-		$ok = false !== $wpdb->query( 'COMMIT' ) && self::thread_id() === $this->thread;
-		return $ok;
+		);
 	}
 
 	/**
-	 * Right before a callback runs: its start (in-progress, attempts, "started" log) must be durable, or running it
-	 * could run it twice later. Throwing here lands in process_action()'s catch: the callback does not run.
+	 * WorkerStore::log_execution(): this action's start, committed with what is held, right before its callback.
+	 * True when it may run; false when its row is gone (the caller lets the parent report that). A start that was
+	 * refused does not return.
 	 */
-	public function commit_start( $action_id = 0 ) {
-		if ( StartWindow::active() && ! $this->open ) {
-			return; // Its window committed this start; completions held meanwhile wait for the next window.
+	public function start_action( $action_id ) {
+		global $wpdb;
+		$action_id = (int) $action_id;
+		if ( $this->on_start ) {
+			// Before the commit: a worker that dies in between leaves the row pending, and pending is never failed.
+			call_user_func( $this->on_start, $action_id );
 		}
-		if ( ! $this->commit() ) {
-			// The callback must not run, and since it never started the action must not be failed either. Our runner
-			// (standalone) catches StartRefused before its failure path; the bundled library's would fail the action
-			// for any exception, so in companion mode the worker stops here instead: the sidecar finds the row still
-			// pending (the library writes the start after this hook) and it goes back to the queue.
-			if ( \SidecarScheduler\Plugin::MODE_COMPANION === \SidecarScheduler\Plugin::mode() ) {
-				error_log( sprintf( 'Sidecar Scheduler: the database connection was lost before action %d could be started; this worker stops without running it.', (int) $action_id ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-				exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
+		if ( StartWindow::started_by_window( $action_id ) ) {
+			StartWindow::turn_started( $action_id ); // started by its window's commit; its line was written there
+			return true;
+		}
+		$claim   = isset( $this->claims[ $action_id ] ) ? $this->claims[ $action_id ] : 0;
+		$gmt     = current_time( 'mysql', true );
+		$line    = $this->last_message_of( $action_id );
+		$state   = 'started';
+		$started = $this->transaction(
+			function () use ( $wpdb, $action_id, $claim, $gmt, &$state ) {
+				$a    = $wpdb->actionscheduler_actions;
+				$cas  = $claim ? $wpdb->prepare( ' AND status = %s AND claim_id = %d', Contract::STATUS_PENDING, $claim ) : '';
+				$prev = 1 === count( $this->completions ) ? (int) key( $this->completions ) : 0;
+				if ( $prev && $prev !== $action_id ) {
+					// The previous action's completion and this start in one UPDATE of both rows.
+					list( $p_gmt, $p_local ) = $this->completions[ $prev ];
+					$this->completions       = array();
+					$rows                    = $wpdb->query(
+						$wpdb->prepare(
+							"UPDATE {$a} SET status = IF(action_id = %d, %s, %s), attempts = attempts + (action_id = %d), last_attempt_gmt = IF(action_id = %d, %s, %s), last_attempt_local = IF(action_id = %d, %s, %s) WHERE action_id IN (%d, %d)",
+							$action_id,
+							Contract::STATUS_RUNNING,
+							Contract::STATUS_COMPLETE,
+							$action_id,
+							$action_id,
+							$gmt,
+							$p_gmt,
+							$action_id,
+							current_time( 'mysql' ),
+							$p_local,
+							$action_id,
+							$prev
+						) . ( $claim ? $wpdb->prepare( ' AND (action_id = %d OR (status = %s AND claim_id = %d))', $prev, Contract::STATUS_PENDING, $claim ) : '' ) // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
+					);
+					$ok = false !== $rows && 2 === (int) $rows;
+				} else {
+					if ( ! $this->send_completions() ) {
+						return false;
+					}
+					$rows = $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET attempts = attempts + 1, status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d", Contract::STATUS_RUNNING, $gmt, current_time( 'mysql' ), $action_id ) . $cas ); // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
+					$ok   = false !== $rows && 1 === (int) $rows;
+				}
+				if ( false === $rows ) {
+					return false;
+				}
+				if ( ! $ok ) {
+					// Not started: the row is gone, or (the compare-and-set) not pending under our claim any more.
+					$row   = $wpdb->get_row( $wpdb->prepare( "SELECT status, claim_id FROM {$a} WHERE action_id = %d", $action_id ) );
+					$state = ! $row ? 'gone' : ( Contract::STATUS_RUNNING === $row->status && ( ! $claim || (int) $row->claim_id === $claim ) ? 'started' : 'refused' );
+				}
+				if ( 'refused' === $state ) {
+					$this->drop_lines_of( $action_id, true ); // its "started" line goes with it
+				}
+				return $this->send_lines();
 			}
-			throw new StartRefused( 'The database connection was lost before this action could be marked in progress, so it was not run.' );
+		);
+		if ( ! $started ) {
+			$this->refuse( $action_id, $claim, $gmt, $line, 'the database connection was lost before its start was committed' );
 		}
+		if ( 'refused' === $state ) {
+			$this->refuse( $action_id, $claim, $gmt, '', sprintf( 'it is no longer pending under claim %d', $claim ) );
+		}
+		return 'gone' !== $state;
+	}
+
+	/**
+	 * The action must not run, and it never started, so it must not be failed either. Whatever of its start may have
+	 * been committed is undone (a COMMIT whose answer was lost), then the sidecar is told and this process exits:
+	 * inside the library's process_action() there is no other way to stop the callback without failing the action.
+	 */
+	private function refuse( $action_id, $claim, $gmt, $message, $why ) {
+		global $wpdb;
+		$this->discard();
+		if ( $claim ) {
+			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, attempts = GREATEST(attempts, 1) - 1 WHERE action_id = %d AND status = %s AND claim_id = %d AND last_attempt_gmt = %s", Contract::STATUS_PENDING, $action_id, Contract::STATUS_RUNNING, $claim, $gmt ) );
+		}
+		if ( $message ) {
+			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s", $action_id, $message, $gmt ) );
+		}
+		error_log( sprintf( 'Sidecar Scheduler: action %d was not started (%s); this worker stops without running it.', $action_id, $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		if ( $this->on_refused ) {
+			call_user_func( $this->on_refused, $action_id );
+		}
+		exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
+	}
+
+	/** Takes this action's held lines out (all of them, or only the last: its "started" line); returns its message. */
+	private function drop_lines_of( $action_id, $last_only ) {
+		$message = '';
+		for ( $i = count( $this->lines ) - 1; $i >= 0; $i-- ) {
+			if ( $this->lines[ $i ][0] === $action_id ) {
+				$message = $message ? $message : $this->lines[ $i ][1];
+				unset( $this->lines[ $i ] );
+				if ( $last_only ) {
+					break;
+				}
+			}
+		}
+		$this->lines = array_values( $this->lines );
+		return $message;
+	}
+
+	/** The message of the last line held for this action (its "started" line, at its start), or ''. */
+	private function last_message_of( $action_id ) {
+		for ( $i = count( $this->lines ) - 1; $i >= 0; $i-- ) {
+			if ( $this->lines[ $i ][0] === $action_id ) {
+				return $this->lines[ $i ][1];
+			}
+		}
+		return '';
+	}
+
+	/** Sends everything held (inside a transaction). */
+	public function send_held() {
+		return $this->send_completions() && $this->send_lines();
+	}
+
+	private function send_completions() {
+		global $wpdb;
+		$held              = $this->completions;
+		$this->completions = array();
+		if ( ! $held ) {
+			return true;
+		}
+		$a = $wpdb->actionscheduler_actions;
+		if ( 1 === count( $held ) ) {
+			$id = (int) key( $held );
+			return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d", Contract::STATUS_COMPLETE, $held[ $id ][0], $held[ $id ][1], $id ) );
+		}
+		$gmt   = '';
+		$local = '';
+		foreach ( $held as $id => $at ) {
+			$gmt   .= $wpdb->prepare( ' WHEN %d THEN %s', $id, $at[0] );
+			$local .= $wpdb->prepare( ' WHEN %d THEN %s', $id, $at[1] );
+		}
+		// A row deleted while its action ran is simply not found.
+		return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET status = %s, last_attempt_gmt = CASE action_id{$gmt} END, last_attempt_local = CASE action_id{$local} END WHERE action_id IN (" . implode( ',', array_map( 'intval', array_keys( $held ) ) ) . ')', Contract::STATUS_COMPLETE ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- each part prepared above.
+	}
+
+	/** The held lines, in the order they were logged: consecutive INSERTs of the same shape as one multi-row INSERT. */
+	private function send_lines() {
+		global $wpdb;
+		$lines       = $this->lines;
+		$this->lines = array();
+		$prefix      = null;
+		$values      = array();
+		$flush       = function () use ( $wpdb, &$prefix, &$values ) {
+			$ok     = null === $prefix || false !== $wpdb->query( $prefix . implode( ', ', $values ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- statements the logger built.
+			$prefix = null;
+			$values = array();
+			return $ok;
+		};
+		foreach ( $lines as $line ) {
+			list( $head, $tuple ) = $line[2];
+			if ( '' === $head ) {
+				if ( ! $flush() || false === $wpdb->query( $tuple ) ) { // phpcs:ignore WordPress.DB.PreparedSQL
+					return false;
+				}
+				continue;
+			}
+			if ( $head !== $prefix && ! $flush() ) {
+				return false;
+			}
+			$prefix   = $head;
+			$values[] = $tuple;
+		}
+		return $flush();
+	}
+
+	/** The transaction was rolled back, or its writes are lost with the connection: so is what was held. */
+	public function discard() {
+		$this->lines       = array();
+		$this->completions = array();
+	}
+
+	/**
+	 * Runs the worker's own statements in one transaction (or inside one that other code left open, which a START
+	 * TRANSACTION would commit). True when they were all sent and committed on an unchanged connection.
+	 */
+	public function transaction( callable $statements, $read_committed = false ) {
+		global $wpdb;
+		return QueryWatch::own(
+			function () use ( $wpdb, $statements, $read_committed ) {
+				if ( QueryWatch::foreign_transaction() ) {
+					return (bool) $statements();
+				}
+				if ( $read_committed ) {
+					$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' ); // the next transaction only: no gap locks
+				}
+				if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
+					$this->discard();
+					return false;
+				}
+				$thread = self::thread_id();
+				if ( ! $statements() ) {
+					$wpdb->query( 'ROLLBACK' );
+					$this->discard();
+					return false;
+				}
+				// wpdb reconnects by itself after "server has gone away" and then runs COMMIT on a fresh connection,
+				// where it succeeds with nothing to commit: only an unchanged connection proves the writes committed.
+				return false !== $wpdb->query( 'COMMIT' ) && self::thread_id() === $thread;
+			}
+		);
 	}
 
 	private static function thread_id() {
 		global $wpdb;
 		return ( $wpdb->dbh instanceof \mysqli ) ? $wpdb->dbh->thread_id : null;
-	}
-
-	public function rollback() {
-		global $wpdb;
-		if ( $this->logger ) {
-			$this->logger->discard_deferred();
-			$this->store->discard_deferred_completion();
-		}
-		if ( $this->open ) {
-			$wpdb->query( 'ROLLBACK' );
-			$this->open = false;
-		}
 	}
 }

@@ -1,14 +1,18 @@
 <?php
 /**
- * Sees every statement wpdb sends in the sidecar's worker, so that the worker's statement savings stay invisible:
+ * Sees every statement wpdb sends in the sidecar's worker (the `query` filter, last priority), so that what the
+ * worker holds back stays invisible:
  *
- * - a row read before `action_scheduler_begin_execute` is reused afterwards only when nothing wrote to the actions
- *   table in between (then reading it again would return the same row);
- * - writes held back to be sent together with the next action's (an action's completion; the "started" and
- *   "complete" log lines) are sent before any other statement touches their table, so whoever reads sees them and
- *   log IDs keep the library's order. Only the worker's own statements that are part of the saving run "trusted".
+ * - before any statement of other code that names the actions or logs table, whatever the worker holds back (log
+ *   lines, completions) is committed first, so whoever reads sees the rows as the library would have left them;
+ * - statements of other code that write to the actions table are counted, so a row read before the hooks of an
+ *   action's turn is reused only when nothing wrote in between;
+ * - the logger's INSERT of a line the worker holds back is taken out of the stream (sent later, with the next commit);
+ * - while a start window holds marked actions, a status query from this process sees them as pending;
+ * - transactions that other code opens are tracked, so the worker never opens one of its own inside them (a START
+ *   TRANSACTION would commit theirs).
  *
- * Registered only in the worker process (CommitPipeline::register()), never on page loads.
+ * Registered only in the worker process (CommitPipeline::start()), never on page loads.
  */
 
 namespace SidecarScheduler\Runner;
@@ -16,57 +20,103 @@ namespace SidecarScheduler\Runner;
 defined( 'ABSPATH' ) || exit;
 
 final class QueryWatch {
-	/** @var int Statements other than SELECT that named the actions table. */
+	/** @var int Statements of other code, not SELECTs, that named the actions table. */
 	private static $actions_writes = 0;
-	/** @var callable|null Runs before a statement that names the actions table. */
-	private static $before_actions_statement = null;
-	/** @var callable|null Runs before a statement that names the logs table. */
-	private static $before_logs_statement = null;
-	private static $inside  = false;
+	/** @var CommitPipeline|null */
+	private static $pipeline = null;
+	/** @var bool True while the worker sends its own statements: they pass untouched. */
+	private static $own = false;
+	/** @var bool True while the worker reads a row that needs nothing held back sent first. */
 	private static $trusted = false;
+	/** @var array|null|false While set: the next INSERT into the logs table is taken, not sent (false: none yet). */
+	private static $capture = null;
+	/** @var array|null While set: array( statuses, held IDs ) for the next status query on the actions table. */
+	private static $rewrite = null;
+	/** @var bool A transaction other code opened on this connection and has not ended. */
+	private static $foreign_transaction = false;
 	private static $registered = false;
 
-	public static function register( callable $before_actions_statement, callable $before_logs_statement ) {
-		self::$before_actions_statement = $before_actions_statement;
-		self::$before_logs_statement    = $before_logs_statement;
+	public static function register( CommitPipeline $pipeline ) {
+		self::$pipeline = $pipeline;
 		if ( ! self::$registered ) {
 			add_filter( 'query', array( __CLASS__, 'see' ), PHP_INT_MAX );
 			self::$registered = true;
 		}
 	}
 
-	/** Runs one of the worker's own statements that is part of a saving: nothing held back is flushed for it. */
-	public static function trusted( callable $statement ) {
+	/** Runs the worker's own statements: nothing is flushed, counted, taken or rewritten for them. */
+	public static function own( callable $statements ) {
+		$was        = self::$own;
+		self::$own = true;
+		try {
+			return $statements();
+		} finally {
+			self::$own = $was;
+		}
+	}
+
+	/** Runs a read of the worker's that needs nothing held back sent first (the next action's own row). */
+	public static function trusted( callable $read ) {
 		self::$trusted = true;
 		try {
-			return $statement();
+			return $read();
 		} finally {
 			self::$trusted = false;
 		}
 	}
 
+	/**
+	 * Runs $log (a logger call) and takes the INSERT it makes out of the stream. Returns the statement split in the
+	 * part before its VALUES tuple and the tuple (so consecutive lines merge into one multi-row INSERT), array( '',
+	 * statement ) for an INSERT of another shape, or null when $log made none.
+	 */
+	public static function capture( callable $log ) {
+		self::$capture = false;
+		try {
+			$log();
+			return self::$capture ? self::$capture : null;
+		} finally {
+			self::$capture = null;
+		}
+	}
+
+	/**
+	 * Runs $query (a status query of the store) so that it sees the actions of $held, marked in progress by this
+	 * worker's start window, as pending. Returns $query's result, or null when the statement did not have the shape
+	 * expected (then nothing was rewritten and the caller must not rely on it).
+	 */
+	public static function with_held_as_pending( array $statuses, array $held, callable $query, &$rewritten ) {
+		self::$rewrite = array( array_values( $statuses ), array_map( 'intval', $held ), false );
+		try {
+			$result    = $query();
+			$rewritten = self::$rewrite[2];
+			return $result;
+		} finally {
+			self::$rewrite = null;
+		}
+	}
+
 	public static function see( $query ) {
 		global $wpdb;
-		if ( ! is_string( $query ) ) {
+		if ( self::$own || ! is_string( $query ) ) {
 			return $query;
 		}
+		if ( false === self::$capture && self::is_insert_into( $query, $wpdb->actionscheduler_logs ) ) {
+			self::$capture = self::split_insert( $query );
+			self::reset_query_check();
+			return ''; // wpdb::query() returns false for it; the logger only returns the (then 0) insert ID.
+		}
+		self::track_transaction( $query );
 		$names_actions = false !== stripos( $query, $wpdb->actionscheduler_actions );
-		if ( $names_actions && ! preg_match( '/^\s*\(?\s*SELECT\b/i', $query ) ) {
+		$is_select     = (bool) preg_match( '/^\s*\(?\s*SELECT\b/i', $query );
+		if ( $names_actions && ! $is_select ) {
 			self::$actions_writes++;
 		}
-		if ( self::$inside || self::$trusted ) {
-			return $query;
+		if ( self::$rewrite && $names_actions && $is_select && ! self::$rewrite[2] ) {
+			$query = self::rewrite_status( $query );
 		}
-		self::$inside = true; // The flushes below are statements too.
-		try {
-			if ( $names_actions ) {
-				call_user_func( self::$before_actions_statement );
-			}
-			if ( false !== stripos( $query, $wpdb->actionscheduler_logs ) ) {
-				call_user_func( self::$before_logs_statement );
-			}
-		} finally {
-			self::$inside = false;
+		if ( ! self::$trusted && self::$pipeline && self::$pipeline->holds() && ( $names_actions || false !== stripos( $query, $wpdb->actionscheduler_logs ) ) ) {
+			self::$pipeline->flush();
 		}
 		return $query;
 	}
@@ -75,7 +125,74 @@ final class QueryWatch {
 		return self::$actions_writes;
 	}
 
-	public static function active() {
-		return self::$registered;
+	public static function foreign_transaction() {
+		return self::$foreign_transaction;
+	}
+
+	private static function is_insert_into( $query, $table ) {
+		return (bool) preg_match( '/^\s*INSERT\s+(?:IGNORE\s+)?INTO\s+`?' . preg_quote( $table, '/' ) . '`?\s/i', $query );
+	}
+
+	/** "INSERT INTO t (cols) VALUES (…)" as array( "INSERT INTO t (cols) VALUES ", "(…)" ); else array( '', statement ). */
+	private static function split_insert( $query ) {
+		$at = strpos( $query, ') VALUES (' );
+		if ( false === $at || false !== strpos( substr( $query, 0, $at ), "'" ) ) {
+			return array( '', $query );
+		}
+		return array( substr( $query, 0, $at + 9 ), substr( $query, $at + 9 ) );
+	}
+
+	/**
+	 * wpdb::insert() turns off its check of the next query's text and relies on that query to turn it back on; a
+	 * query taken out of the stream never does, so turn it back on here (the property is protected).
+	 */
+	private static function reset_query_check() {
+		global $wpdb;
+		static $reset = null;
+		if ( null === $reset ) {
+			$reset = function () {
+				$this->check_current_query = true; // phpcs:ignore
+			};
+		}
+		\Closure::bind( $reset, $wpdb, get_class( $wpdb ) )();
+	}
+
+	private static function track_transaction( $query ) {
+		if ( ! preg_match( '/^\s*(START\s+TRANSACTION|BEGIN|COMMIT|ROLLBACK|SET\s+(?:SESSION\s+|@@)?autocommit\s*=\s*(\w+))/i', $query, $m ) ) {
+			return;
+		}
+		$word = strtoupper( $m[1] );
+		if ( 0 === strpos( $word, 'START' ) || 'BEGIN' === $word ) {
+			self::$foreign_transaction = true;
+		} elseif ( 'COMMIT' === $word || 'ROLLBACK' === substr( $word, 0, 8 ) ) {
+			self::$foreign_transaction = false;
+		} else {
+			self::$foreign_transaction = in_array( strtolower( $m[2] ), array( '0', 'off', 'false' ), true );
+		}
+	}
+
+	/**
+	 * "a.status IN ('pending')" becomes "(a.status IN ('pending') OR (a.action_id IN (held) AND a.status =
+	 * 'in-progress'))", and a query for in-progress actions leaves the held ones out. Both the library's store and
+	 * ours write the status condition in this form; anything else is left alone (and reported).
+	 */
+	private static function rewrite_status( $query ) {
+		global $wpdb;
+		list( $statuses, $held ) = self::$rewrite;
+		$quoted                  = array();
+		foreach ( $statuses as $status ) {
+			$quoted[] = $wpdb->prepare( '%s', $status );
+		}
+		$condition = 'a.status IN (' . implode( ', ', $quoted ) . ')';
+		if ( 1 !== substr_count( $query, $condition ) ) {
+			return $query;
+		}
+		$ids     = implode( ',', $held );
+		$running = $wpdb->prepare( '%s', \ActionScheduler_Store::STATUS_RUNNING );
+		$with    = in_array( \ActionScheduler_Store::STATUS_PENDING, $statuses, true )
+			? "({$condition} OR (a.action_id IN ({$ids}) AND a.status = {$running}))"
+			: "({$condition} AND a.action_id NOT IN ({$ids}))";
+		self::$rewrite[2] = true;
+		return str_replace( $condition, $with, $query );
 	}
 }

@@ -2,7 +2,13 @@
 /**
  * The execution worker the sidecar drives: WordPress boots once, then batches of claimed action IDs arrive as JSON
  * lines on stdin and one result line per action goes to stdout as soon as it finishes. PHP owns every write an
- * action causes (status, attempts, logs, hooks, successors) through the library's own process_action().
+ * action causes (status, attempts, logs, hooks, successors) through the loaded library's own process_action(), run
+ * with WorkerStore and WorkerLogger (see WorkerClasses) so that the sidecar's differences apply in both modes.
+ *
+ * Per action the sidecar hears "started" right before the action's start is committed (before that, a death leaves
+ * it pending: the sidecar runs it again on a fresh worker instead of failing it), "completed" as soon as its
+ * completion is made (before the library's completion hook runs: a death after it settles the action as complete,
+ * as the library's committed completion would stand), and "done" when its turn is over.
  */
 
 namespace SidecarScheduler\Runner;
@@ -22,6 +28,8 @@ final class Worker {
 	private $jobs    = 0;
 	/** @var CommitPipeline|null */
 	private $pipeline = null;
+	/** @var string Why this worker runs with the library's own classes ('' when it does not). */
+	private $fallback = '';
 	/** @var float When WordPress finished booting in this process. */
 	private $booted_at;
 	private $last_code_check = 0.0;
@@ -55,13 +63,28 @@ final class Worker {
 		$worker     = new self( $out );
 		$worker->in = $in;
 		$worker->listen_for_outcomes();
-		if ( CommitPipeline::enabled() ) {
-			$worker->pipeline = new CommitPipeline();
-			$worker->pipeline->register();
+		$worker->pipeline = CommitPipeline::start(
+			function ( $action_id ) use ( $worker ) {
+				$worker->send( array( 'op' => 'started', 'id' => $action_id ) );
+			},
+			function ( $action_id ) use ( $worker ) {
+				$worker->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+			}
+		);
+		$worker->fallback = $worker->pipeline ? '' : ( CommitPipeline::enabled() ? WorkerClasses::fallback_reason() : 'sidecar_scheduler_pipeline_commits is off' );
+		if ( ! $worker->pipeline ) {
+			// The library's own classes: its start autocommits right after begin_execute, so "started" is sent there.
+			add_action(
+				'action_scheduler_begin_execute',
+				function ( $action_id ) use ( $worker ) {
+					$worker->send( array( 'op' => 'started', 'id' => (int) $action_id ) );
+				},
+				PHP_INT_MAX
+			);
 		}
 		// Callbacks may echo: keep their output out of the protocol stream (fwrite(STDOUT) bypasses this buffer).
 		ob_start();
-		$worker->send( array( 'op' => 'ready', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION ) );
+		$worker->send( array( 'op' => 'ready', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION, 'classes' => $worker->pipeline ? 'sidecar' : 'library', 'fallback' => $worker->fallback ) );
 		while ( ( $line = $worker->next_line() ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
 			$line = trim( $line );
 			if ( '' === $line ) {
@@ -93,7 +116,7 @@ final class Worker {
 	}
 
 	private function commit() {
-		if ( $this->pipeline && ! $this->pipeline->commit() ) {
+		if ( $this->pipeline && ! $this->pipeline->flush() ) {
 			// The database went away with a completion uncommitted: the row stays in progress and the cleaner fails
 			// it after the failure period, with the library's message. Say so where operators look.
 			error_log( 'Sidecar Scheduler: the database connection was lost before an action\'s completion was committed; it will be failed by the cleaner after the failure period.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
@@ -107,6 +130,15 @@ final class Worker {
 			};
 		};
 		add_action( 'action_scheduler_completed_action', $record( Contract::STATUS_COMPLETE ), 999 );
+		// First on the completion hook: the sidecar knows the outcome before any other code of the hook runs.
+		add_action(
+			'action_scheduler_completed_action',
+			function ( $action_id ) {
+				$at = $this->pipeline ? $this->pipeline->completion_time( $action_id ) : null;
+				$this->send( array( 'op' => 'completed', 'id' => (int) $action_id, 'at' => $at ? $at : array( current_time( 'mysql', true ), current_time( 'mysql' ) ) ) );
+			},
+			PHP_INT_MIN
+		);
 		add_action( 'action_scheduler_failed_execution', $record( Contract::STATUS_FAILED ), 999 );
 		add_action( 'action_scheduler_execution_ignored', $record( 'ignored' ), 999 );
 		add_action( 'action_scheduler_failed_validation', $record( 'invalid' ), 999 );
@@ -175,15 +207,19 @@ final class Worker {
 	 * worker due for replacement never starts another action. Since actions run strictly in order, the sidecar
 	 * knows which one was running if this process dies: the first without a 'done'.
 	 *
-	 * With $window > 1 (fast actions; standalone mode) the starts of up to $window actions are committed at once
+	 * Like the library's runners around a batch, action_scheduler_before_process_queue fires before the first action
+	 * and action_scheduler_after_process_queue after the last (with everything held back committed by then).
+	 *
+	 * With $window > 1 (fast actions) the starts of up to $window actions are committed at once
 	 * (StartWindow). A 'window' line tells the sidecar which, before they are committed, so it can undo the marks
 	 * of those that never ran if this process dies; when this worker stops early it undoes them itself.
 	 */
 	private function run_stream( array $ids, $claim_id, $context, $claimed_at, $max, $max_mem, $window ) {
 		$ran      = 0;
 		$reason   = 'done';
-		$windowed = $window > 1 && $this->pipeline && $this->pipeline->supports_windows();
+		$windowed = $window > 1 && $this->pipeline;
 		StartWindow::activate( $windowed );
+		do_action( 'action_scheduler_before_process_queue' );
 		try {
 			foreach ( $ids as $i => $action_id ) {
 				if ( $this->stop_requested() ) {
@@ -219,6 +255,8 @@ final class Worker {
 			StartWindow::release_held(); // Marks of actions this stream will not run: back to pending.
 			StartWindow::activate( false );
 		}
+		$this->commit();
+		do_action( 'action_scheduler_after_process_queue' );
 		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'mem' => memory_get_usage( true ) ) );
 	}
 
@@ -249,10 +287,12 @@ final class Worker {
 
 	private function run_batch( array $ids, $claim_id, $context ) {
 		$started = microtime( true );
+		do_action( 'action_scheduler_before_process_queue' );
 		foreach ( $ids as $action_id ) {
 			$this->run_one( $action_id, $claim_id, $context, $started );
 		}
 		$this->commit();
+		do_action( 'action_scheduler_after_process_queue' );
 		$this->flush_caches();
 		$this->send( array( 'op' => 'batch_done', 'count' => count( $ids ) ) );
 	}
@@ -269,24 +309,34 @@ final class Worker {
 		}
 		$t0 = microtime( true );
 		unset( $this->outcome[ $action_id ], $this->outcome[ 'error_' . $action_id ] );
-		// The start is a compare-and-set on status and this claim (StartGuard): an action another claim took is "lost".
-		StartGuard::expect( $action_id, $claim_id );
-		if ( \SidecarScheduler\Plugin::MODE_COMPANION === \SidecarScheduler\Plugin::mode() && $this->pipeline ) {
-			$this->pipeline->begin();
-			if ( ! StartGuard::lock_row( $action_id ) ) {
-				StartGuard::done();
-				$this->commit();
-				$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
-				return;
+		// Only what this claim holds starts (a stale claim, a late request): an action another claim took is "lost",
+		// never run, never failed. Checked on the row the turn reads anyway, then again by the start itself (the
+		// pipeline's compare-and-set).
+		$store = \ActionScheduler::store();
+		if ( $this->pipeline && $store instanceof WorkerStore ) {
+			$this->pipeline->expect( $action_id, $claim_id );
+			$turn    = $store->read_turn( $action_id );
+			$claimed = null === $turn['status'] || (int) $turn['claim'] === (int) $claim_id;
+		} else {
+			$claimed = $this->claimed_by( $action_id, $claim_id );
+		}
+		if ( $claim_id && ! $claimed ) {
+			if ( $store instanceof WorkerStore ) {
+				$store->end_turn();
 			}
+			$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+			return;
 		}
 		\ActionScheduler::runner()->process_action( $action_id, $context );
-		$refused = StartGuard::done();
+		StartWindow::turn_over( $action_id );
+		if ( $store instanceof WorkerStore ) {
+			$store->end_turn();
+		}
 		$this->jobs++;
 		$message = array(
 			'op'     => 'done',
 			'id'     => $action_id,
-			'status' => $refused ? 'lost' : ( isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown' ),
+			'status' => isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown',
 			'ms'     => round( ( microtime( true ) - $t0 ) * 1000, 3 ),
 			'mem'    => memory_get_usage( true ),
 		);
@@ -295,9 +345,20 @@ final class Worker {
 		}
 		if ( Contract::STATUS_COMPLETE === $message['status'] ) {
 			// If this process dies before the completion is committed, the sidecar writes it with this time ("settle").
-			$message['at'] = array( current_time( 'mysql', true ), current_time( 'mysql' ) );
+			$at            = $this->pipeline ? $this->pipeline->completion_time( $action_id ) : null;
+			$message['at'] = $at ? $at : array( current_time( 'mysql', true ), current_time( 'mysql' ) );
 		}
 		$this->send( $message );
+	}
+
+	/** The library's own classes: a status and claim check before the turn (the start itself cannot check the claim). */
+	private function claimed_by( $action_id, $claim_id ) {
+		global $wpdb;
+		if ( ! $claim_id ) {
+			return true;
+		}
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT claim_id FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d", $action_id ) );
+		return ! $row || (int) $row->claim_id === (int) $claim_id;
 	}
 
 	/** After each claim batch, like the library's runner: drop the runtime cache so the next batch sees fresh options. */
@@ -352,15 +413,30 @@ final class Worker {
 			$id = (int) $r['id'];
 			if ( Contract::STATUS_COMPLETE === $r['status'] && ! empty( $r['at'] ) ) {
 				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_COMPLETE, $r['at'][0], $r['at'][1], $id, Contract::STATUS_RUNNING, $claim ) );
-				$message = LogText::complete( $context );
+				$hook    = 'action_scheduler_after_execute';
+				$handler = 'log_completed_action';
+				$args    = array( $id, null, $context );
 			} elseif ( Contract::STATUS_FAILED === $r['status'] ) {
 				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_FAILED, $id, Contract::STATUS_RUNNING, $claim ) );
-				$message = LogText::failed( $context, isset( $r['error'] ) ? (string) $r['error'] : '' );
+				$hook    = 'action_scheduler_failed_execution';
+				$handler = 'log_failed_action';
+				$args    = array( $id, new \Exception( isset( $r['error'] ) ? (string) $r['error'] : '' ), $context );
 			} else {
 				continue;
 			}
 			if ( $changed ) {
-				$logger->log( $id, $message, as_get_datetime_object( ( empty( $r['at'] ) ? 'now' : $r['at'][0] . ' UTC' ) ) );
+				// The line the dead worker's logger would have written: by the logger's own handler, if it is hooked
+				// (a plugin may have unhooked it), dated when the outcome was reported.
+				if ( false !== has_action( $hook, array( $logger, $handler ) ) ) {
+					$log = function () use ( $logger, $handler, $args ) {
+						call_user_func_array( array( $logger, $handler ), $args );
+					};
+					if ( $logger instanceof WorkerLogger && ! empty( $r['at'] ) ) {
+						$logger->dated( as_get_datetime_object( $r['at'][0] . ' UTC' ), $log );
+					} else {
+						$log();
+					}
+				}
 				$finalised++;
 			}
 		}
