@@ -26,3 +26,28 @@ export function compareObservations(library: Record<string, unknown>, ours: Reco
   out.unusedAllowances = allowances.filter((a) => !used.has(a));
   return out;
 }
+
+/**
+ * Two event sequences as observations that survive an insertion: the events both have in the same order (a longest
+ * common subsequence) are one observation; each event only one side has is its own, named by its hook.
+ */
+export function sequenceObservations(library: unknown[], ours: unknown[]): [Record<string, unknown>, Record<string, unknown>] {
+  const a = library.map((e) => JSON.stringify(e));
+  const b = ours.map((e) => JSON.stringify(e));
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const common: string[] = [];
+  const left: Record<string, unknown> = {};
+  const right: Record<string, unknown> = {};
+  const hook = (e: string) => (JSON.parse(e) as [string])[0];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) { left[`event in common #${common.length}`] = right[`event in common #${common.length}`] = JSON.parse(a[i]); common.push(a[i]); i++; j++; continue; }
+    if (j >= b.length || (i < a.length && lcs[i + 1][j] >= lcs[i][j + 1])) { left[`event only in one: ${hook(a[i])} #${common.length}`] = JSON.parse(a[i]); i++; continue; }
+    right[`event only in one: ${hook(b[j])} #${common.length}`] = JSON.parse(b[j]); j++;
+  }
+  left['events in common'] = common.length;
+  right['events in common'] = common.length;
+  return [left, right];
+}
