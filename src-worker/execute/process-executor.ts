@@ -15,6 +15,8 @@ export class ProcessExecutor implements Executor {
   private child?: ChildProcess;
   private pending: Pending[] = [];
   private stderrTail = '';
+  /** Text a worker printed outside the protocol (WordPress's "Error establishing a database connection" page at boot): shown when it dies. */
+  private outputTail = '';
   /** While a stream runs: where its 'done' / 'stream_end' lines and the worker's death go. */
   private stream?: { onMessage: (m: any) => void; onExit: (e: Error) => void };
   private exited = false;
@@ -32,6 +34,7 @@ export class ProcessExecutor implements Executor {
   async start(): Promise<void> {
     this.exited = false;
     this.stderrTail = '';
+    this.outputTail = '';
     const child = spawn(this.spec.command, this.spec.args, { env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     const ready = this.expect((m) => m.op === 'ready', 60_000);
@@ -52,7 +55,12 @@ export class ProcessExecutor implements Executor {
 
   private onLine(line: string) {
     let msg: any;
-    try { msg = JSON.parse(line); } catch { this.log.warn({ line: line.slice(0, 300) }, 'non-protocol output from php worker'); return; }
+    try { msg = JSON.parse(line); } catch {
+      this.log.warn({ line: line.slice(0, 300) }, 'non-protocol output from php worker');
+      const text = line.replace(/<style[^>]*>.*?<\/style>|<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+      if (text && !/[{};,]\s*$/.test(text)) this.outputTail = `${this.outputTail} ${text}`.slice(-500);
+      return;
+    }
     if (msg.op === 'error') this.log.error({ message: msg.message }, 'php worker reported an error');
     if (this.stream && (msg.op === 'done' || msg.op === 'stream_end' || msg.op === 'window' || msg.op === 'started' || msg.op === 'completed')) { this.stream.onMessage(msg); return; }
     const i = this.pending.findIndex((p) => p.match(msg));
@@ -62,7 +70,7 @@ export class ProcessExecutor implements Executor {
   private onExit(reason: string) {
     if (this.exited) return;
     this.exited = true;
-    const err = new WorkerDiedError(`${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}`);
+    const err = new WorkerDiedError(`${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}${this.outputTail ? `; output: ${this.outputTail.trim().slice(-300)}` : ''}`);
     for (const p of this.pending.splice(0)) p.reject(err);
     this.stream?.onExit(err);
   }
