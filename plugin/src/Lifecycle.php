@@ -10,6 +10,10 @@ final class Lifecycle {
 		Store\Schema::register_table_names();
 		if ( Plugin::MODE_STANDALONE === Plugin::mode() ) {
 			Store\Schema::maybe_install( true );
+			// The queue lives in the tables, so the library's post-to-table migration is complete. The library deletes
+			// this flag whenever a plugin is deactivated while it runs (its own deactivation included): without it, a
+			// copy of the library activated later on this site would start on its hybrid store and migrate (tested).
+			update_option( 'action_scheduler_migration_status', 'complete' );
 		} else {
 			Store\Schema::maybe_install_own( true );
 		}

@@ -65,6 +65,8 @@ function sidecar_scheduler_register_compat_autoloader() {
 		static function ( $class ) use ( $dir, $map ) {
 			if ( isset( $map[ $class ] ) ) {
 				require_once $dir . $map[ $class ];
+			} elseif ( 0 === strpos( $class, 'ActionScheduler_' ) && is_readable( $dir . $class . '.php' ) ) {
+				require_once $dir . $class . '.php'; // Classes with a file of their own: Compat/<class>.php.
 			}
 		}
 	);

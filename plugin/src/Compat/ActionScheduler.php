@@ -27,7 +27,7 @@ abstract class ActionScheduler {
 	}
 
 	public static function lock() {
-		return ActionScheduler_OptionLock::instance();
+		return ActionScheduler_Lock::instance();
 	}
 
 	public static function plugin_path( $path ) {
@@ -44,6 +44,7 @@ abstract class ActionScheduler {
 		self::$plugin_file = $plugin_file;
 		// Every copy of the library registers its version; probes (latest_version(), get_versions()) expect one.
 		ActionScheduler_Versions::instance()->register( SIDECAR_SCHEDULER_AS_VERSION, 'sidecar_scheduler_as_initialized' );
+		ActionScheduler_DataController::init();
 		do_action( 'action_scheduler_pre_init' );
 		$store  = self::store();
 		$logger = self::logger();
@@ -63,6 +64,26 @@ abstract class ActionScheduler {
 		add_action( 'init', array( $logger, 'init' ), 1 );
 		add_action( 'init', array( $runner, 'init' ), 1 );
 		add_action( 'init', $ready, 1 );
+	}
+
+	/** Deprecated in the library since 2.0. */
+	public static function get_datetime_object( $when = null, $timezone = 'UTC' ) {
+		_deprecated_function( __METHOD__, '2.0', 'wcs_add_months()' );
+		return as_get_datetime_object( $when, $timezone );
+	}
+
+	/** Deprecated in the library since 3.1.6; does nothing but say so. */
+	public static function check_shutdown_hook( $function_name ) {
+		_deprecated_function( __FUNCTION__, '3.1.6' );
+	}
+
+	/** A facade of static methods: never copied or unserialised. */
+	final public function __clone() {
+		trigger_error( 'ActionScheduler is a static facade and cannot be cloned.', E_USER_ERROR ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	}
+
+	final public function __wakeup() {
+		trigger_error( 'ActionScheduler is a static facade and cannot be unserialized.', E_USER_ERROR ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 	}
 
 	public static function is_initialized( $function_name = null ) {

@@ -3,7 +3,12 @@
 defined( 'ABSPATH' ) || exit;
 
 class ActionScheduler_ActionFactory {
-	public function get_stored_action( $status, $hook, array $args = array(), ?ActionScheduler_Schedule $schedule = null, $group = '', $priority = 10 ) {
+	/**
+	 * The action object for a stored row; the priority comes as an undeclared 6th argument, so factories that
+	 * override this with the library's five-parameter signature still load.
+	 */
+	public function get_stored_action( $status, $hook, array $args = array(), ?ActionScheduler_Schedule $schedule = null, $group = '' ) {
+		$priority = func_num_args() > 5 ? (int) func_get_arg( 5 ) : 10;
 		switch ( $status ) {
 			case ActionScheduler_Store::STATUS_PENDING:
 				$action_class = 'ActionScheduler_Action';
@@ -18,31 +23,68 @@ class ActionScheduler_ActionFactory {
 				$action_class = 'ActionScheduler_FinishedAction';
 				break;
 		}
-		$priority     = (int) $priority; // A row gives a string; the library's hooks get an int.
 		$action_class = apply_filters( 'action_scheduler_stored_action_class', $action_class, $status, $hook, $args, $schedule, $group );
 		$action       = new $action_class( $hook, $args, $schedule, $group );
 		$action->set_priority( $priority );
 		return apply_filters( 'action_scheduler_stored_action_instance', $action, $hook, $args, $schedule, $group, $priority );
 	}
 
+	/*
+	 * The typed builders. Unlike create() (what the as_* functions use), they let the store's exceptions through,
+	 * as the library's do, and take no priority (10).
+	 */
+
 	public function async( $hook, $args = array(), $group = '' ) {
-		return $this->create( array( 'type' => 'async', 'hook' => $hook, 'arguments' => $args, 'group' => $group ) );
+		return $this->async_unique( $hook, $args, $group, false );
 	}
 
-	public function async_unique( $hook, $args = array(), $group = '', $unique = true, $priority = 10 ) {
-		return $this->create( array( 'type' => 'async', 'hook' => $hook, 'arguments' => $args, 'group' => $group, 'unique' => $unique, 'priority' => $priority ) );
+	public function async_unique( $hook, $args = array(), $group = '', $unique = true ) {
+		return $this->store_new( new ActionScheduler_Action( $hook, $args, new ActionScheduler_NullSchedule(), $group ), $unique );
 	}
 
 	public function single( $hook, $args = array(), $when = null, $group = '' ) {
-		return $this->create( array( 'type' => 'single', 'hook' => $hook, 'arguments' => $args, 'when' => $when, 'group' => $group ) );
+		return $this->single_unique( $hook, $args, $when, $group, false );
+	}
+
+	public function single_unique( $hook, $args = array(), $when = null, $group = '', $unique = true ) {
+		$schedule = new ActionScheduler_SimpleSchedule( as_get_datetime_object( $when ) );
+		return $this->store_new( new ActionScheduler_Action( $hook, $args, $schedule, $group ), $unique );
 	}
 
 	public function recurring( $hook, $args = array(), $first = null, $interval = null, $group = '' ) {
-		return $this->create( array( 'type' => 'recurring', 'hook' => $hook, 'arguments' => $args, 'when' => $first, 'pattern' => $interval, 'group' => $group ) );
+		return $this->recurring_unique( $hook, $args, $first, $interval, $group, false );
+	}
+
+	/** Without an interval it is a single action. */
+	public function recurring_unique( $hook, $args = array(), $first = null, $interval = null, $group = '', $unique = true ) {
+		if ( empty( $interval ) ) {
+			return $this->single_unique( $hook, $args, $first, $group, $unique );
+		}
+		$schedule = new ActionScheduler_IntervalSchedule( as_get_datetime_object( $first ), $interval );
+		return $this->store_new( new ActionScheduler_Action( $hook, $args, $schedule, $group ), $unique );
 	}
 
 	public function cron( $hook, $args = array(), $base_timestamp = null, $schedule = null, $group = '' ) {
-		return $this->create( array( 'type' => 'cron', 'hook' => $hook, 'arguments' => $args, 'when' => $base_timestamp, 'pattern' => $schedule, 'group' => $group ) );
+		return $this->cron_unique( $hook, $args, $base_timestamp, $schedule, $group, false );
+	}
+
+	/** Without a cron expression it is a single action. */
+	public function cron_unique( $hook, $args = array(), $base_timestamp = null, $schedule = null, $group = '', $unique = true ) {
+		if ( empty( $schedule ) ) {
+			return $this->single_unique( $hook, $args, $base_timestamp, $group, $unique );
+		}
+		$cron = new ActionScheduler_CronSchedule( as_get_datetime_object( $base_timestamp ), CronExpression::factory( $schedule ) );
+		return $this->store_new( new ActionScheduler_Action( $hook, $args, $cron, $group ), $unique );
+	}
+
+	/** Stores a new action and, when it is due already, tells the sidecar (sidecar_scheduler_due_action_stored). */
+	private function store_new( ActionScheduler_Action $action, $unique ) {
+		$action_id = $unique ? $this->store_unique_action( $action ) : $this->store( $action );
+		$date      = $action->get_schedule()->get_date();
+		if ( $action_id && ( ! $date || $date->getTimestamp() <= time() ) ) {
+			do_action( 'sidecar_scheduler_due_action_stored', $action_id );
+		}
+		return $action_id;
 	}
 
 	/**
@@ -97,13 +139,10 @@ class ActionScheduler_ActionFactory {
 
 		$action_id = 0;
 		try {
-			$action_id = $options['unique'] ? $this->store_unique_action( $action ) : $this->store( $action );
+			$action_id = $this->store_new( $action, $options['unique'] );
 		} catch ( Exception $e ) {
 			/* translators: 1: action hook 2: error message */
 			error_log( sprintf( __( 'Caught exception while enqueuing action "%1$s": %2$s', 'action-scheduler' ), $options['hook'], $e->getMessage() ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-		}
-		if ( $action_id && 'async' === $options['type'] || ( $action_id && $schedule->get_date() && $schedule->get_date()->getTimestamp() <= time() ) ) {
-			do_action( 'sidecar_scheduler_due_action_stored', $action_id );
 		}
 		return $action_id;
 	}

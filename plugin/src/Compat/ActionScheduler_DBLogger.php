@@ -18,7 +18,7 @@ abstract class ActionScheduler_Logger {
 	abstract public function get_logs( $action_id );
 
 	public function init() {
-		add_action( 'action_scheduler_stored_action', array( $this, 'log_stored_action' ), 10, 1 );
+		$this->hook_stored_action();
 		add_action( 'action_scheduler_canceled_action', array( $this, 'log_canceled_action' ), 10, 1 );
 		add_action( 'action_scheduler_begin_execute', array( $this, 'log_started_action' ), 10, 2 );
 		add_action( 'action_scheduler_after_execute', array( $this, 'log_completed_action' ), 10, 3 );
@@ -30,6 +30,15 @@ abstract class ActionScheduler_Logger {
 		add_action( 'action_scheduler_failed_fetch_action', array( $this, 'log_failed_fetch_action' ), 10, 2 );
 		add_action( 'action_scheduler_failed_to_schedule_next_instance', array( $this, 'log_failed_schedule_next_instance' ), 10, 2 );
 		add_action( 'action_scheduler_bulk_cancel_actions', array( $this, 'bulk_log_cancel_actions' ), 10, 1 );
+	}
+
+	/** Plugins that store many actions at once unhook the "action created" line around them, and hook it back. */
+	public function hook_stored_action() {
+		add_action( 'action_scheduler_stored_action', array( $this, 'log_stored_action' ) );
+	}
+
+	public function unhook_stored_action() {
+		remove_action( 'action_scheduler_stored_action', array( $this, 'log_stored_action' ) );
 	}
 
 	public function log_stored_action( $action_id ) {
@@ -76,7 +85,7 @@ abstract class ActionScheduler_Logger {
 		$this->log( $action_id, $context ? sprintf( __( 'action ignored via %s', 'action-scheduler' ), $context ) : __( 'action ignored', 'action-scheduler' ) );
 	}
 
-	public function log_failed_fetch_action( $action_id, $exception = null ) {
+	public function log_failed_fetch_action( $action_id, ?Exception $exception = null ) {
 		if ( $exception ) {
 			/* translators: %s: exception message */
 			$message = sprintf( __( 'There was a failure fetching this action: %s', 'action-scheduler' ), $exception->getMessage() );
@@ -86,7 +95,7 @@ abstract class ActionScheduler_Logger {
 		$this->log( $action_id, $message );
 	}
 
-	public function log_failed_schedule_next_instance( $action_id, $exception ) {
+	public function log_failed_schedule_next_instance( $action_id, Exception $exception ) {
 		/* translators: %s: exception message */
 		$this->log( $action_id, sprintf( __( 'There was a failure scheduling the next instance of this action: %s', 'action-scheduler' ), $exception->getMessage() ) );
 	}

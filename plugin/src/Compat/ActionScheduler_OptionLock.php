@@ -1,38 +1,28 @@
 <?php
 defined( 'ABSPATH' ) || exit;
 
-/** The option-row lock the async loopback runner uses (facts §9). */
-class ActionScheduler_OptionLock {
-	private static $instance = null;
-
-	public static function instance() {
-		if ( empty( self::$instance ) ) {
-			self::$instance = new self();
-		}
-		return self::$instance;
-	}
-
-	public function get_duration( $lock_type ) {
-		return apply_filters( 'action_scheduler_lock_duration', 60, $lock_type );
-	}
-
-	public function is_locked( $lock_type ) {
-		return $this->get_expiration( $lock_type ) >= time();
-	}
-
+/** The option-row lock the async loopback runner uses (facts §9): "<unique id>|<expiry>" in the options table. */
+class ActionScheduler_OptionLock extends ActionScheduler_Lock {
+	/** Expiry of the lock as stored now (read from the table, not the options cache), false when none is held. */
 	public function get_expiration( $lock_type ) {
-		$value = get_option( 'action_scheduler_lock_' . $lock_type );
-		if ( ! $value ) {
-			return 0;
-		}
+		global $wpdb;
+		$value = (string) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", $this->get_key( $lock_type ) ) );
 		$parts = explode( '|', $value );
-		return (int) end( $parts );
+		// "<expiry>" (older locks) or "<id>|<expiry>".
+		if ( count( $parts ) <= 2 && is_numeric( end( $parts ) ) ) {
+			return (int) end( $parts );
+		}
+		return false;
+	}
+
+	protected function get_key( $lock_type ) {
+		return 'action_scheduler_lock_' . $lock_type;
 	}
 
 	/** INSERT when absent, else a compare-and-swap UPDATE of an expired value: two requests cannot both win. */
 	public function set( $lock_type ) {
 		global $wpdb;
-		$name  = 'action_scheduler_lock_' . $lock_type;
+		$name  = $this->get_key( $lock_type );
 		$value = uniqid( '', true ) . '|' . ( time() + $this->get_duration( $lock_type ) );
 		$rows  = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", $name, $value ) );
 		if ( ! $rows ) {

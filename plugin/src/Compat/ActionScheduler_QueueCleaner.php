@@ -35,13 +35,13 @@ class ActionScheduler_QueueCleaner {
 	}
 
 	/** Deletes up to $batch_size rows per status whose last attempt is before $cutoff. Returns the deleted IDs. */
-	public function clean_actions( array $statuses, DateTime $cutoff, $batch_size = null, $context = 'old' ) {
+	public function clean_actions( array $statuses_to_purge, DateTime $cutoff_date, $batch_size = null, $context = 'old' ) {
 		$batch_size = null !== $batch_size ? $batch_size : $this->batch_size;
-		$lifespan   = time() - $cutoff->getTimestamp();
+		$lifespan   = time() - $cutoff_date->getTimestamp();
 		$deleted    = array();
-		foreach ( $statuses as $status ) {
+		foreach ( $statuses_to_purge as $status ) {
 			$ids = $this->store->query_actions(
-				array( 'status' => $status, 'modified' => $cutoff, 'modified_compare' => '<=', 'per_page' => $batch_size, 'orderby' => 'none' )
+				array( 'status' => $status, 'modified' => $cutoff_date, 'modified_compare' => '<=', 'per_page' => $batch_size, 'orderby' => 'none' )
 			);
 			foreach ( $ids as $action_id ) {
 				try {

@@ -5,7 +5,7 @@
  */
 defined( 'ABSPATH' ) || exit;
 
-class ActionScheduler_QueueRunner {
+class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 	const WP_CRON_HOOK     = 'action_scheduler_run_queue';
 	const WP_CRON_SCHEDULE = 'every_minute';
 
@@ -30,10 +30,35 @@ class ActionScheduler_QueueRunner {
 		return self::$runner;
 	}
 
-	public function __construct( ?ActionScheduler_Store $store = null, ?ActionScheduler_QueueCleaner $cleaner = null ) {
-		$this->created_time = microtime( true );
-		$this->store        = $store ? $store : ActionScheduler_Store::instance();
-		$this->cleaner      = $cleaner ? $cleaner : new ActionScheduler_QueueCleaner( $this->store );
+	/** @var ActionScheduler_AsyncRequest_QueueRunner|null A loopback runner given by the caller (ours is Runner\AsyncRequest). */
+	private $async_request = null;
+
+	/** The library's signature, so plugins' `new ActionScheduler_QueueRunner( $store, $monitor, $cleaner )` still fits. */
+	public function __construct( ?ActionScheduler_Store $store = null, ?ActionScheduler_FatalErrorMonitor $monitor = null, ?ActionScheduler_QueueCleaner $cleaner = null, ?ActionScheduler_AsyncRequest_QueueRunner $async_request = null ) {
+		parent::__construct( $store, $monitor, $cleaner );
+		$this->created_time  = microtime( true );
+		$this->async_request = $async_request;
+	}
+
+	/** The admin-shutdown loopback (the library's hook points; SidecarScheduler\Runner\AsyncRequest is ours). */
+	public function hook_dispatch_async_request() {
+		add_action( 'shutdown', array( $this, 'maybe_dispatch_async_request' ) );
+	}
+
+	public function unhook_dispatch_async_request() {
+		remove_action( 'shutdown', array( $this, 'maybe_dispatch_async_request' ) );
+		remove_action( 'shutdown', array( \SidecarScheduler\Runner\AsyncRequest::class, 'maybe_dispatch' ) );
+	}
+
+	public function maybe_dispatch_async_request() {
+		if ( $this->async_request ) {
+			// At most one loopback per lock period, from admin requests only, as ours does.
+			if ( is_admin() && ActionScheduler::lock()->set( 'async-request-runner' ) ) {
+				$this->async_request->maybe_dispatch();
+			}
+			return;
+		}
+		\SidecarScheduler\Runner\AsyncRequest::maybe_dispatch();
 	}
 
 	/** Hooked on init priority 1: the WP-Cron fallback runner. SidecarScheduler\Runner\Fallback stands it down. */
@@ -88,7 +113,7 @@ class ActionScheduler_QueueRunner {
 		return $this->processed_actions_count;
 	}
 
-	public function run_cleanup() {
+	protected function run_cleanup() {
 		$this->cleaner->clean( 10 * $this->get_time_limit() );
 	}
 
@@ -109,9 +134,9 @@ class ActionScheduler_QueueRunner {
 	}
 
 	/** The memory check first; the time check only when memory is fine (the library's order of its filters). */
-	protected function batch_limits_exceeded( $processed ) {
+	protected function batch_limits_exceeded( $processed_actions ) {
 		$memory_exceeded = apply_filters( 'action_scheduler_memory_exceeded', memory_get_usage( true ) >= $this->get_memory_limit() * 0.9, $this );
-		return $memory_exceeded || $this->time_likely_to_be_exceeded( $processed );
+		return $memory_exceeded || $this->time_likely_to_be_exceeded( $processed_actions );
 	}
 
 	/** Wall-clock seconds of this runner, or the process's system CPU time where the host counts that instead. */
@@ -127,14 +152,14 @@ class ActionScheduler_QueueRunner {
 	}
 
 	/** Would three more actions at the average so far pass the time limit? */
-	protected function time_likely_to_be_exceeded( $processed ) {
+	protected function time_likely_to_be_exceeded( $processed_actions ) {
 		$elapsed = $this->get_execution_time();
 		$limit   = $this->get_time_limit();
-		if ( 0 === $processed ) {
+		if ( 0 === $processed_actions ) {
 			return $elapsed >= $limit;
 		}
-		$likely = $elapsed + 3 * ( $elapsed / $processed ) > $limit;
-		return apply_filters( 'action_scheduler_maximum_execution_time_likely_to_be_exceeded', $likely, $this, $processed, $elapsed, $limit );
+		$likely = $elapsed + 3 * ( $elapsed / $processed_actions ) > $limit;
+		return apply_filters( 'action_scheduler_maximum_execution_time_likely_to_be_exceeded', $likely, $this, $processed_actions, $elapsed, $limit );
 	}
 
 	protected function get_memory_limit() {
@@ -290,6 +315,11 @@ class ActionScheduler_QueueRunner {
 
 /** Small helpers the runners share with the library's names. */
 class ActionScheduler_Compatibility {
+	/** "128M" and the like in bytes (WordPress 4.6+ has the conversion; this plugin needs 6.2). */
+	public static function convert_hr_to_bytes( $value ) {
+		return wp_convert_hr_to_bytes( $value );
+	}
+
 	public static function raise_memory_limit() {
 		if ( function_exists( 'wp_raise_memory_limit' ) ) {
 			return wp_raise_memory_limit( 'admin' );

@@ -10,7 +10,7 @@ interface ActionScheduler_Schedule {
 	public function is_recurring();
 }
 
-abstract class ActionScheduler_Abstract_Schedule implements ActionScheduler_Schedule {
+abstract class ActionScheduler_Abstract_Schedule extends ActionScheduler_Schedule_Deprecated {
 	/** @var DateTime|null In memory only. */
 	private $scheduled_date = null;
 	/** @var int|null Serialised. */
@@ -36,10 +36,6 @@ abstract class ActionScheduler_Abstract_Schedule implements ActionScheduler_Sche
 
 	public function get_date() {
 		return $this->scheduled_date;
-	}
-
-	public function next( ?DateTime $after = null ) {
-		return $this->get_date();
 	}
 
 	public function __sleep() {
@@ -135,10 +131,6 @@ class ActionScheduler_NullSchedule extends ActionScheduler_SimpleSchedule {
 	public function get_date() {
 		return null;
 	}
-
-	public function next( ?DateTime $after = null ) {
-		return null;
-	}
 }
 
 class ActionScheduler_CanceledSchedule extends ActionScheduler_SimpleSchedule {
@@ -176,6 +168,7 @@ class ActionScheduler_IntervalSchedule extends ActionScheduler_Abstract_Recurrin
 	}
 
 	public function interval_in_seconds() {
+		_deprecated_function( __METHOD__, '3.0.0', '(int)ActionScheduler_Abstract_RecurringSchedule::get_recurrence()' );
 		return (int) $this->get_recurrence();
 	}
 

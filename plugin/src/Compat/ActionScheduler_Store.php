@@ -2,7 +2,7 @@
 /** The store's public face: status constants and the singleton that plugins reach with ActionScheduler::store(). */
 defined( 'ABSPATH' ) || exit;
 
-abstract class ActionScheduler_Store {
+abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 	const STATUS_COMPLETE = 'complete';
 	const STATUS_PENDING  = 'pending';
 	const STATUS_RUNNING  = 'in-progress';
@@ -117,13 +117,40 @@ abstract class ActionScheduler_Store {
 		}
 	}
 
-	public function get_null_action() {
+	protected function get_null_action() {
 		return new ActionScheduler_NullAction();
 	}
+
+	/**
+	 * Cancels every pending action of a hook, one cancel_action() at a time, 1000 per bulk hook. Stores with a faster
+	 * way (ActionScheduler_DBStore: one UPDATE per batch) override this.
+	 */
+	public function cancel_actions_by_hook( $hook ) {
+		$this->cancel_pending_matching( array( 'hook' => $hook ) );
+	}
+
+	public function cancel_actions_by_group( $group ) {
+		$this->cancel_pending_matching( array( 'group' => $group ) );
+	}
+
+	private function cancel_pending_matching( array $query ) {
+		do {
+			$action_ids = $this->query_actions( array_merge( $query, array( 'status' => self::STATUS_PENDING, 'per_page' => 1000, 'orderby' => 'none' ) ) );
+			foreach ( $action_ids as $action_id ) {
+				$this->cancel_action( $action_id );
+			}
+			do_action( 'action_scheduler_bulk_cancel_actions', $action_ids );
+		} while ( ! empty( $action_ids ) );
+	}
+
+	/** A posts-table store marks the actions it migrated; the table store has nothing to mark. */
+	public function mark_migrated( $action_id ) {}
 
 	abstract public function save_action( ActionScheduler_Action $action, ?DateTime $scheduled_date = null );
 	abstract public function fetch_action( $action_id );
 	abstract public function query_actions( $query = array(), $query_type = 'select' );
+	/** Counts per status (status => count). */
+	abstract public function action_counts();
 	abstract public function cancel_action( $action_id );
 	abstract public function delete_action( $action_id );
 	abstract public function get_date( $action_id );
@@ -139,7 +166,7 @@ abstract class ActionScheduler_Store {
 	abstract public function find_actions_by_claim_id( $claim_id );
 }
 
-class ActionScheduler_InvalidActionException extends InvalidArgumentException {
+class ActionScheduler_InvalidActionException extends InvalidArgumentException implements ActionScheduler_Exception {
 	public static function from_schedule( $action_id, $schedule ) {
 		/* translators: 1: action ID 2: schedule */
 		return new static( sprintf( __( 'Action [%1$s] has an invalid schedule: %2$s', 'action-scheduler' ), $action_id, var_export( $schedule, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
@@ -153,16 +180,86 @@ class ActionScheduler_InvalidActionException extends InvalidArgumentException {
 
 /** Local wall time exactly as the library derives it: timezone_string wins; a bare offset leaves format() in UTC. */
 abstract class ActionScheduler_TimezoneHelper {
+	/** @var DateTimeZone|null get_local_timezone()'s answer, kept until it is asked to reset. */
+	private static $local_timezone = null;
+
 	public static function set_local_timezone( DateTime $date ) {
 		if ( ! is_a( $date, 'ActionScheduler_DateTime' ) ) {
 			$date = as_get_datetime_object( $date->format( 'U' ) );
 		}
-		$tz = get_option( 'timezone_string' );
-		if ( $tz ) {
-			$date->setTimezone( new DateTimeZone( $tz ) );
+		if ( get_option( 'timezone_string' ) ) {
+			$date->setTimezone( new DateTimeZone( self::get_local_timezone_string() ) );
 		} else {
-			$date->setUtcOffset( (float) get_option( 'gmt_offset', 0 ) * HOUR_IN_SECONDS );
+			$date->setUtcOffset( self::get_local_timezone_offset() );
 		}
 		return $date;
+	}
+
+	/**
+	 * The site's zone name; for a bare offset, a zone that has that offset (whole hours only, as the library reads
+	 * gmt_offset as an integer), or '' when none does, 'UTC' for offset 0.
+	 */
+	protected static function get_local_timezone_string( $reset = false ) {
+		$timezone = get_option( 'timezone_string' );
+		if ( $timezone ) {
+			return $timezone;
+		}
+		$offset = intval( get_option( 'gmt_offset', 0 ) ) * HOUR_IN_SECONDS;
+		if ( 0 === $offset ) {
+			return 'UTC';
+		}
+		$timezone = timezone_name_from_abbr( '', $offset );
+		if ( $timezone ) {
+			return $timezone;
+		}
+		$dst_now = (bool) date( 'I' ); // phpcs:ignore WordPress.DateTime.RestrictedFunctions -- the runtime's own DST state.
+		foreach ( timezone_abbreviations_list() as $zones ) {
+			foreach ( $zones as $zone ) {
+				if ( $zone['timezone_id'] && (bool) $zone['dst'] === $dst_now && intval( $zone['offset'] ) === $offset ) {
+					return $zone['timezone_id'];
+				}
+			}
+		}
+		return '';
+	}
+
+	/** Seconds east of UTC now: the zone's current offset, or gmt_offset (which may be fractional, e.g. 5.5). */
+	protected static function get_local_timezone_offset() {
+		$timezone = get_option( 'timezone_string' );
+		if ( $timezone ) {
+			return ( new DateTimeZone( $timezone ) )->getOffset( new DateTime( 'now' ) );
+		}
+		return floatval( get_option( 'gmt_offset', 0 ) ) * HOUR_IN_SECONDS;
+	}
+
+	/** Deprecated since 2.1.0: a DateTimeZone for the site (offset sites get a zone with that whole-hour offset, or UTC). */
+	public static function get_local_timezone( $reset = false ) {
+		_deprecated_function( __FUNCTION__, '2.1.0', 'ActionScheduler_TimezoneHelper::set_local_timezone()' );
+		if ( $reset ) {
+			self::$local_timezone = null;
+		}
+		if ( ! isset( self::$local_timezone ) ) {
+			$name = get_option( 'timezone_string' );
+			if ( empty( $name ) ) {
+				$offset = absint( get_option( 'gmt_offset' ) ) * HOUR_IN_SECONDS;
+				$name   = 0 === $offset ? 'UTC' : self::zone_for_offset( $offset );
+			}
+			self::$local_timezone = new DateTimeZone( $name );
+		}
+		return self::$local_timezone;
+	}
+
+	/**
+	 * A zone name with this offset, with DST first, then without; else UTC. (The library also scans the abbreviation
+	 * list, comparing a bool with date('I')'s string, which never matches: UTC is what it ends with too.)
+	 */
+	private static function zone_for_offset( $offset ) {
+		foreach ( array( 1, 0 ) as $is_dst ) {
+			$name = timezone_name_from_abbr( '', $offset, $is_dst );
+			if ( false !== $name ) {
+				return $name;
+			}
+		}
+		return 'UTC';
 	}
 }

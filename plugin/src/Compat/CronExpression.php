@@ -32,15 +32,15 @@ class CronExpression {
 		'@hourly'   => '0 * * * *',
 	);
 
-	public static function factory( $expression, ?CronExpression_FieldFactory $field_factory = null ) {
+	public static function factory( $expression, ?CronExpression_FieldFactory $fieldFactory = null ) {
 		if ( isset( self::$macros[ $expression ] ) ) {
 			$expression = self::$macros[ $expression ];
 		}
-		return new self( $expression, $field_factory ? $field_factory : new CronExpression_FieldFactory() );
+		return new self( $expression, $fieldFactory ? $fieldFactory : new CronExpression_FieldFactory() );
 	}
 
-	public function __construct( $expression, CronExpression_FieldFactory $field_factory ) {
-		$this->fieldFactory = $field_factory;
+	public function __construct( $expression, CronExpression_FieldFactory $fieldFactory ) {
+		$this->fieldFactory = $fieldFactory;
 		$this->setExpression( $expression );
 	}
 
@@ -74,16 +74,16 @@ class CronExpression {
 		return $this->getExpression();
 	}
 
-	public function getNextRunDate( $current_time = 'now', $nth = 0, $allow_current_date = false ) {
-		return $this->getRunDate( $current_time, $nth, false, $allow_current_date );
+	public function getNextRunDate( $currentTime = 'now', $nth = 0, $allowCurrentDate = false ) {
+		return $this->getRunDate( $currentTime, $nth, false, $allowCurrentDate );
 	}
 
-	public function getPreviousRunDate( $current_time = 'now', $nth = 0, $allow_current_date = false ) {
-		return $this->getRunDate( $current_time, $nth, true, $allow_current_date );
+	public function getPreviousRunDate( $currentTime = 'now', $nth = 0, $allowCurrentDate = false ) {
+		return $this->getRunDate( $currentTime, $nth, true, $allowCurrentDate );
 	}
 
-	public function isDue( $current_time = 'now' ) {
-		$date = $current_time instanceof DateTime ? clone $current_time : new DateTime( $current_time );
+	public function isDue( $currentTime = 'now' ) {
+		$date = $currentTime instanceof DateTime ? clone $currentTime : new DateTime( $currentTime );
 		$date->setTime( (int) $date->format( 'H' ), (int) $date->format( 'i' ), 0 );
 		try {
 			return $this->getNextRunDate( $date, 0, true ) == $date;
@@ -96,11 +96,20 @@ class CronExpression {
 	 * Walks forward (or back) field by field. The DateTime passed in has its seconds zeroed in place,
 	 * as the library's does: callers rely on that for the stored first_timestamp.
 	 */
-	protected function getRunDate( $current_time, $nth, $invert, $allow_current_date ) {
-		if ( $current_time instanceof DateTime ) {
-			$current = $current_time;
+	/** The next ($invert: previous) $total run dates, as getNextRunDate() would give them for nth = 0, 1, … */
+	public function getMultipleRunDates( $total, $currentTime = 'now', $invert = false, $allowCurrentDate = false ) { // phpcs:ignore WordPress.NamingConventions.ValidVariableName -- the library's parameter names (named arguments).
+		$dates = array();
+		for ( $nth = 0; $nth < max( 0, (int) $total ); $nth++ ) {
+			$dates[] = $this->getRunDate( $currentTime, $nth, $invert, $allowCurrentDate );
+		}
+		return $dates;
+	}
+
+	protected function getRunDate( $currentTime = null, $nth = 0, $invert = false, $allowCurrentDate = false ) {
+		if ( $currentTime instanceof DateTime ) {
+			$current = $currentTime;
 		} else {
-			$current = new DateTime( $current_time ? $current_time : 'now' );
+			$current = new DateTime( $currentTime ? $currentTime : 'now' );
 		}
 		$current->setTime( (int) $current->format( 'H' ), (int) $current->format( 'i' ), 0 );
 		$next = clone $current;
@@ -125,7 +134,7 @@ class CronExpression {
 					continue 2;
 				}
 			}
-			if ( ( ! $allow_current_date && $next == $current ) || --$nth > -1 ) {
+			if ( ( ! $allowCurrentDate && $next == $current ) || --$nth > -1 ) {
 				$this->fieldFactory->getField( self::MINUTE )->increment( $next, $invert );
 				continue;
 			}
