@@ -37,54 +37,105 @@ final class ActionSchedulerCommand {
 	 * : Run even when the concurrency limit is reached.
 	 */
 	public function run( $args, $assoc ) {
-		$batch   = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'batch-size', 100 );
-		$batches = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'batches', 0 );
-		$clean   = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'cleanup-batch-size', $batch );
-		$hooks   = array_filter( explode( ',', (string) \WP_CLI\Utils\get_flag_value( $assoc, 'hooks', '' ) ) );
+		$batch   = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batch-size', 100 ) );
+		$batches = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batches', 0 ) );
+		$clean   = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'cleanup-batch-size', $batch ) );
+		$hooks   = array_filter( array_map( 'trim', explode( ',', (string) \WP_CLI\Utils\get_flag_value( $assoc, 'hooks', '' ) ) ) );
 		$group   = (string) \WP_CLI\Utils\get_flag_value( $assoc, 'group', '' );
-		$exclude = $group ? array() : array_filter( str_getcsv( (string) \WP_CLI\Utils\get_flag_value( $assoc, 'exclude-groups', '' ) ) );
-		$free_on = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'free-memory-on', 50 );
-		$pause   = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'pause', 0 );
+		$exclude = array_filter( str_getcsv( (string) \WP_CLI\Utils\get_flag_value( $assoc, 'exclude-groups', '' ) ) );
 		$force   = (bool) \WP_CLI\Utils\get_flag_value( $assoc, 'force', false );
-		$store   = \ActionScheduler::store();
-		$runner  = \ActionScheduler::runner();
-		$store->set_claim_filter( 'hooks', $hooks );
-		$store->set_claim_filter( 'group', $group );
-		$store->set_claim_filter( 'exclude-groups', $exclude );
-		$unhook = self::print_progress( $store );
-		$total  = 0;
-		$done   = 0;
-		do {
-			( new \ActionScheduler_QueueCleaner( $store, $clean ) )->clean();
-			if ( $runner->has_maximum_concurrent_batches() ) {
-				if ( ! $force ) {
-					\WP_CLI::error( __( 'There are too many concurrent batches.', 'action-scheduler' ) );
-				}
-				\WP_CLI::warning( __( 'There are too many concurrent batches, but the run is forced to continue.', 'action-scheduler' ) );
+		\ActionScheduler_DataController::set_free_ticks( (int) \WP_CLI\Utils\get_flag_value( $assoc, 'free-memory-on', 50 ) );
+		\ActionScheduler_DataController::set_sleep_time( (int) \WP_CLI\Utils\get_flag_value( $assoc, 'pause', 0 ) );
+		$store = \ActionScheduler::store();
+		if ( $exclude && is_callable( array( $store, 'set_claim_filter' ) ) ) {
+			$store->set_claim_filter( 'exclude-groups', $exclude );
+		}
+		$cleaner   = new \ActionScheduler_QueueCleaner( $store, $clean );
+		$unhook    = self::print_progress( $store );
+		$completed = 0;
+		$done      = 0;
+		try {
+			// As the library's WP-CLI runner: clean, check concurrency and claim before each batch; a batch (and its
+			// before/after_process_queue hooks) exists only when the claim found something.
+			$found = $this->claim_batch( $store, $cleaner, $batch, $hooks, $group, $force, $claim );
+			while ( $found > 0 ) {
+				/* translators: %d: number of actions claimed for this batch */
+				\WP_CLI::log( sprintf( _n( 'Found %d scheduled task', 'Found %d scheduled tasks', $found, 'action-scheduler' ), $found ) );
+				$completed += (int) $this->run_batch( $store, $claim );
+				$done++;
+				$found = ( 0 === $batches || $done < $batches ) ? $this->claim_batch( $store, $cleaner, $batch, $hooks, $group, $force, $claim ) : 0;
 			}
-			do_action( 'action_scheduler_before_process_queue' );
-			$claim = $store->stake_claim( $batch );
-			$runner->attach_claim( $claim ); // A fatal error releases it, as the library's monitor does.
-			foreach ( $claim->get_actions() as $action_id ) {
-				if ( ! in_array( $action_id, $store->find_actions_by_claim_id( $claim->get_id() ), true ) ) {
-					\WP_CLI::warning( __( 'The claim has been lost. Aborting current batch.', 'action-scheduler' ) );
-					break;
-				}
-				$runner->process_action( $action_id, 'WP CLI' );
-				$total++;
-				if ( $free_on > 0 && 0 === $total % $free_on ) {
-					self::free_memory( $pause );
-				}
-			}
-			$count = count( $claim->get_actions() );
-			$store->release_claim( $claim );
-			$runner->detach_claim();
-			do_action( 'action_scheduler_after_process_queue' );
-			$done++;
-		} while ( $count > 0 && ( 0 === $batches || $done < $batches ) );
-		$unhook();
+		} catch ( \Exception $e ) {
+			/* translators: %s: the error message */
+			\WP_CLI::error( sprintf( __( 'There was an error running the action scheduler: %s', 'action-scheduler' ), $e->getMessage() ) );
+		} finally {
+			$unhook();
+		}
+		/* translators: %d: number of batches run */
+		\WP_CLI::log( sprintf( _n( '%d batch executed.', '%d batches executed.', $done, 'action-scheduler' ), $done ) );
 		/* translators: %d: amount of actions */
-		\WP_CLI::success( sprintf( _n( '%d scheduled task completed.', '%d scheduled tasks completed.', $total, 'action-scheduler' ), $total ) );
+		\WP_CLI::success( sprintf( _n( '%d scheduled task completed.', '%d scheduled tasks completed.', $completed, 'action-scheduler' ), $completed ) );
+	}
+
+	/** Cleans, checks the concurrency limit and claims the next batch; returns how many actions it claimed. */
+	private function claim_batch( $store, $cleaner, $batch, $hooks, $group, $force, &$claim ) {
+		$cleaner->clean( 10 * self::time_limit() );
+		if ( \ActionScheduler::runner()->has_maximum_concurrent_batches() ) {
+			if ( ! $force ) {
+				\WP_CLI::error( __( 'There are too many concurrent batches.', 'action-scheduler' ) );
+			}
+			\WP_CLI::warning( __( 'There are too many concurrent batches, but the run is forced to continue.', 'action-scheduler' ) );
+		}
+		$claim = $store->stake_claim( $batch, null, $hooks, $group );
+		if ( ! $claim->get_actions() ) {
+			// The library leaves this empty claim's row in the claims table on every run; we delete it (README).
+			$store->release_claim( $claim );
+			return 0;
+		}
+		\ActionScheduler::runner()->attach_claim( $claim ); // A fatal error releases it, as the library's monitor does.
+		return count( $claim->get_actions() );
+	}
+
+	/**
+	 * Runs one claimed batch. The count it returns is the progress bar's, as in the library: WP-CLI gives a piped
+	 * command a bar that counts nothing, so there the final "N scheduled tasks completed." says 0, as the library's does.
+	 */
+	private function run_batch( $store, $claim ) {
+		do_action( 'action_scheduler_before_process_queue' );
+		$count = count( $claim->get_actions() );
+		/* translators: %d: number of actions in the batch */
+		$message = sprintf( _n( 'Running %d action', 'Running %d actions', $count, 'action-scheduler' ), $count );
+		$bar     = null;
+		$ticks   = 0;
+		foreach ( $claim->get_actions() as $action_id ) {
+			if ( ! in_array( $action_id, $store->find_actions_by_claim_id( $claim->get_id() ), true ) ) {
+				\WP_CLI::warning( __( 'The claim has been lost. Aborting current batch.', 'action-scheduler' ) );
+				break;
+			}
+			\ActionScheduler::runner()->process_action( $action_id, 'WP CLI' );
+			$bar = $bar ? $bar : \WP_CLI\Utils\make_progress_bar( $message, $count, 100 );
+			$bar->tick();
+			$ticks++;
+			// The library's progress hook: ActionScheduler_DataController frees memory on it every --free-memory-on actions.
+			do_action( 'action_scheduler/progress_tick', $ticks ); // phpcs:ignore WordPress.NamingConventions.ValidHookName -- the library's name.
+		}
+		$completed = $bar ? $bar->current() : 0;
+		if ( $bar ) {
+			$bar->finish();
+		}
+		$store->release_claim( $claim );
+		\ActionScheduler::runner()->detach_claim();
+		do_action( 'action_scheduler_after_process_queue' );
+		return $completed;
+	}
+
+	/** The runners' time limit (the cleaner works with ten times it), with the library's filters. */
+	private static function time_limit() {
+		$time_limit = 30;
+		if ( has_filter( 'action_scheduler_maximum_execution_time' ) ) {
+			$time_limit = apply_filters( 'action_scheduler_maximum_execution_time', $time_limit );
+		}
+		return absint( apply_filters( 'action_scheduler_queue_runner_time_limit', $time_limit ) );
 	}
 
 	/**
@@ -115,23 +166,6 @@ final class ActionSchedulerCommand {
 			remove_action( 'action_scheduler_after_execute', $completed, 10 );
 			remove_action( 'action_scheduler_failed_execution', $failed, 10 );
 		};
-	}
-
-	/** --free-memory-on: the library's memory relief between actions of a long run, with its messages. */
-	private static function free_memory( $pause ) {
-		global $wpdb;
-		if ( $pause > 0 ) {
-			/* translators: %d: seconds */
-			\WP_CLI::warning( sprintf( _n( 'Stopped the insanity for %d second', 'Stopped the insanity for %d seconds', $pause, 'action-scheduler' ), $pause ) );
-			sleep( $pause );
-		}
-		\WP_CLI::warning( __( 'Attempting to reduce used memory...', 'action-scheduler' ) );
-		$wpdb->queries = array();
-		if ( function_exists( 'wp_cache_flush_runtime' ) ) {
-			wp_cache_flush_runtime();
-		} elseif ( ! wp_using_ext_object_cache() ) {
-			wp_cache_flush();
-		}
 	}
 
 	/**
