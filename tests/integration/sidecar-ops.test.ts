@@ -49,6 +49,27 @@ test('--once runs the maintenance pass: a stale claim is reset (and its action t
   expect(await logs(old)).toEqual([]);
 });
 
+test('the maintenance pass reads the two periods as the library does: a raised timeout period leaves the failure period at its default', async () => {
+  // 400 s ago: past the failure period (300 s by default), within the raised timeout period (1,000 s).
+  const [claimed, stuck] = enqueue(`
+    global $wpdb;
+    $ago = gmdate('Y-m-d H:i:s', time() - 400);
+    $ids[] = as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('claimed-400'), 'periods');
+    $ids[] = as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('stuck-400'), 'periods');
+    $wpdb->insert($wpdb->prefix . 'actionscheduler_claims', array('date_created_gmt' => $ago));
+    $wpdb->update($wpdb->prefix . 'actionscheduler_actions', array('claim_id' => $wpdb->insert_id, 'last_attempt_gmt' => $ago), array('action_id' => $ids[0]));
+    $wpdb->update($wpdb->prefix . 'actionscheduler_actions', array('status' => 'in-progress', 'last_attempt_gmt' => $ago), array('action_id' => $ids[1]));
+  `);
+  const s = startSidecar(PREFIX, ['--once', '--workers=1'], { SIDECAR_TEST_RUNNER_FILTERS: JSON.stringify({ action_scheduler_timeout_period: 1000 }) });
+  expect(await exited(s)).toBe(0);
+  const [c] = await rows(`SELECT status, claim_id FROM ${actions} WHERE action_id = ?`, [claimed]);
+  expect(c.status).toBe('pending');
+  expect(Number(c.claim_id)).toBeGreaterThan(0); // not reset: younger than the timeout period
+  expect((await rows(`SELECT status FROM ${actions} WHERE action_id = ?`, [stuck]))[0].status).toBe('failed');
+  await rows(`UPDATE ${actions} SET claim_id = 0 WHERE action_id = ?`, [claimed]);
+  php(PREFIX, `as_unschedule_all_actions('', array(), 'periods');`);
+});
+
 describe('the library\'s runner filters under the sidecar', () => {
   const claimSizes = async (lo: number) => {
     const r = await rows(`SELECT n AS claim, COUNT(*) AS c FROM ${runs} WHERE id > ? GROUP BY n ORDER BY MIN(id)`, [lo]);

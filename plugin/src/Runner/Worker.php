@@ -62,6 +62,11 @@ final class Worker {
 	public static function run( $in, $out ) {
 		$worker     = new self( $out );
 		$worker->in = $in;
+		// A fatal error must reach stderr, where the sidecar reads it to fail the action with the library's
+		// "unexpected shutdown" text (WordPress turned display_errors off while booting, after worker.php set it).
+		if ( 'cli' === PHP_SAPI ) {
+			ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet
+		}
 		$worker->listen_for_outcomes();
 		$worker->pipeline = CommitPipeline::start(
 			function ( $action_id ) use ( $worker ) {
@@ -458,7 +463,9 @@ final class Worker {
 		$this->commit();
 		$settings = Settings::current();
 		$cleaner  = new \ActionScheduler_QueueCleaner( \ActionScheduler::store(), $settings['cleanup_batch_size'] );
-		$cleaner->clean( $settings['timeout_period'] );
+		// As the library's runners call it: ten times the runner's time limit, the default that the cleaner's own
+		// action_scheduler_timeout_period and action_scheduler_failure_period filters then receive (each separately).
+		$cleaner->clean( 10 * $settings['time_limit'] );
 		$this->send( array( 'op' => 'cleaned' ) );
 	}
 }
