@@ -126,14 +126,14 @@ describe('wp action-scheduler clean and fix-schema', () => {
     const left = (await rows(`SELECT action_id ${ours} ORDER BY action_id`)).map((x: any) => Number(x.action_id));
     expect(left).toEqual([failed, pending]);
     expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${T('logs')} WHERE action_id IN (?, ?)`, [done, canceled]))[0].n)).toBe(0);
-    expect(wp(PREFIX, ['action-scheduler', 'clean', '--status=failed']).stdout).toContain('Success: 1 actions deleted.');
+    expect(wp(PREFIX, ['action-scheduler', 'clean', '--status=failed']).stdout).toContain('Success: 1 action deleted.');
     expect((await rows(`SELECT action_id ${ours}`)).map((x: any) => Number(x.action_id))).toEqual([pending]);
   });
 
   test('clean --before keeps rows finished after the date; --batch-size with --batches bounds a run', async () => {
     enqueue(`for ($i = 0; $i < 5; $i++) { $ids[] = as_enqueue_async_action('sidecar_test_noop', array($i)); }`);
     expect(wp(PREFIX, ['action-scheduler', 'run']).code).toBe(0);
-    expect(wp(PREFIX, ['action-scheduler', 'clean', '--before=1 day ago']).stdout).toContain('Success: 0 actions deleted.');
+    expect(wp(PREFIX, ['action-scheduler', 'clean', '--before=1 day ago']).stdout).toBe('0 batches processed.\n'); // The library's output when nothing is old enough.
     expect(wp(PREFIX, ['action-scheduler', 'clean', '--batch-size=2', '--batches=1']).stdout).toContain('Success: 2 actions deleted.');
     expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${T('actions')} WHERE hook = 'sidecar_test_noop'`))[0].n)).toBe(3);
   });

@@ -171,6 +171,29 @@ describe('wp action-scheduler run prints and hooks what the library\'s WP-CLI ru
     expect(our).toEqual(lib);
   });
 
+  test('wp action-scheduler clean: per-batch and total lines, --status, --before, --batches, as the library prints them', () => {
+    const code = `for ($i = 0; $i < 5; $i++) { as_enqueue_async_action('parity_cli_ok', array($i)); } as_enqueue_async_action('parity_cli_throw'); as_schedule_single_action(time() + 3600, 'parity_cli_ok');`;
+    const clean = (prefix: string, args: string[]) => {
+      const r = wp(prefix, ['action-scheduler', 'clean', ...args]);
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    };
+    const results = SITES.map((prefix) => {
+      enqueue(prefix, code);
+      run(prefix, []);
+      php(prefix, `as_unschedule_action('parity_cli_ok');`);
+      return [
+        clean(prefix, ['--before=1 day ago']),
+        clean(prefix, ['--batch-size=2', '--batches=1']),
+        clean(prefix, ['--batch-size=2']),
+        clean(prefix, ['--status=failed']),
+        clean(prefix, []),
+      ];
+    });
+    // 6 finished: the first run took 2 complete + the canceled one; this one 2, then 1.
+    expect(results[0][2].stdout).toBe('Success: 2 actions deleted.\nSuccess: 1 action deleted.\n2 batches processed.\nSuccess: 3 actions deleted.\n');
+    expect(results[1]).toEqual(results[0]);
+  });
+
   test('options: --batches, --hooks, --group (also one that does not exist) and --exclude-groups', () => {
     const code = `foreach (array('a', 'b') as $g) { for ($i = 0; $i < 2; $i++) { as_enqueue_async_action('parity_cli_ok', array($g, $i), $g); } } as_enqueue_async_action('parity_cli_throw');`;
     const results = SITES.map((prefix) => {

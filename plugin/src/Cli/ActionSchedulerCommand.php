@@ -178,25 +178,45 @@ final class ActionSchedulerCommand {
 	 * [--pause=<seconds>]
 	 */
 	public function clean( $args, $assoc ) {
-		$batch    = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'batch-size', 20 );
-		$batches  = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'batches', 0 );
-		$statuses = array_filter( explode( ',', (string) \WP_CLI\Utils\get_flag_value( $assoc, 'status', 'complete,canceled' ) ) );
+		$batch    = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batch-size', 20 ) );
+		$batches  = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batches', 0 ) );
+		// No --status: the cleaner's defaults (complete and canceled).
+		$statuses = array_filter( array_map( 'trim', explode( ',', (string) \WP_CLI\Utils\get_flag_value( $assoc, 'status', '' ) ) ) );
 		// The library documents "31 days" but parses an empty string, i.e. now; kept so scripts behave the same.
 		$before   = as_get_datetime_object( (string) \WP_CLI\Utils\get_flag_value( $assoc, 'before', '' ) );
 		$pause    = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'pause', 0 );
 		$cleaner  = new \ActionScheduler_QueueCleaner( \ActionScheduler::store(), $batch );
 		$deleted  = 0;
 		$done     = 0;
-		do {
-			$ids      = $cleaner->clean_actions( $statuses, $before, $batch, 'CLI' );
-			$deleted += count( $ids );
-			$done++;
-			if ( $pause && $ids ) {
-				sleep( $pause );
+		try {
+			// The library's output: a success line per batch that deleted something, the number of such batches,
+			// and the total when there was more than one.
+			while ( 0 === $batches || $done < $batches ) {
+				if ( $pause && $done > 0 ) {
+					sleep( $pause );
+				}
+				$count = count( $cleaner->clean_actions( $statuses, $before, null, 'CLI' ) );
+				if ( $count <= 0 ) {
+					break;
+				}
+				$deleted += $count;
+				$done++;
+				self::print_deleted( $count );
 			}
-		} while ( $ids && ( 0 === $batches || $done < $batches ) );
+		} catch ( \Exception $e ) {
+			/* translators: %s: the error message */
+			\WP_CLI::error( sprintf( __( 'There was an error deleting an action: %s', 'action-scheduler' ), $e->getMessage() ) );
+		}
+		/* translators: %d: number of batches */
+		\WP_CLI::log( sprintf( _n( '%d batch processed.', '%d batches processed.', $done, 'action-scheduler' ), $done ) );
+		if ( $done > 1 ) {
+			self::print_deleted( $deleted );
+		}
+	}
+
+	private static function print_deleted( $count ) {
 		/* translators: %d: number of deleted actions */
-		\WP_CLI::success( sprintf( __( '%d actions deleted.', 'sidecar-scheduler' ), $deleted ) );
+		\WP_CLI::success( sprintf( _n( '%d action deleted.', '%d actions deleted.', $count, 'action-scheduler' ), $count ) );
 	}
 
 	/**

@@ -39,6 +39,10 @@ class ActionScheduler_QueueCleaner {
 		$batch_size = null !== $batch_size ? $batch_size : $this->batch_size;
 		$lifespan   = time() - $cutoff_date->getTimestamp();
 		$deleted    = array();
+		if ( empty( $statuses_to_purge ) ) {
+			// As the library: complete and canceled (unfiltered; the filter applies to the automatic cleanup).
+			$statuses_to_purge = array( ActionScheduler_Store::STATUS_COMPLETE, ActionScheduler_Store::STATUS_CANCELED );
+		}
 		foreach ( $statuses_to_purge as $status ) {
 			$ids = $this->store->query_actions(
 				array( 'status' => $status, 'modified' => $cutoff_date, 'modified_compare' => '<=', 'per_page' => $batch_size, 'orderby' => 'none' )
