@@ -275,7 +275,8 @@ export class Sidecar implements HealthSource {
     let remaining = claim.actions.map((a) => a.id);
     try {
       // On SIGTERM nothing new starts; the release below returns the rest of the batch to the queue untouched.
-      while (remaining.length && !this.stopping) {
+      // A lane left without a worker (broken) stops here: the release below returns the rest of the claim to the queue.
+      while (remaining.length && !this.stopping && !lane.broken) {
         const ex = lane.executor;
         const limits = this.limits(ex, lane);
         if (limits.max <= 0) {
@@ -332,7 +333,7 @@ export class Sidecar implements HealthSource {
 
   private async finishClaim(lane: Lane, claim: Claim): Promise<void> {
     try {
-      await lane.executor.flush().catch(async (e) => { this.d.log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await this.replace(lane, 'flush-failed'); });
+      if (!lane.broken) await lane.executor.flush().catch(async (e) => { this.d.log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await this.replace(lane, 'flush-failed'); });
       if (lane.executor instanceof ProcessExecutor && lane.executor.codeChanged) {
         this.d.log.info({ lane: lane.index }, 'PHP code changed on disk; replacing worker');
         await this.replace(lane, 'code-changed');
@@ -520,7 +521,7 @@ export class Sidecar implements HealthSource {
       conn = await this.d.pool.getConnection();
       const [rows] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [lockName]);
       if (Number(rows[0].got) !== 1) return;
-      const lane = this.lanes.find((l) => !l.busy && !l.maintenance) ?? this.lanes.find((l) => !l.maintenance) ?? this.lanes[0];
+      const lane = this.lanes.find((l) => !l.busy && !l.maintenance && !l.broken) ?? this.lanes.find((l) => !l.maintenance) ?? this.lanes[0];
       let more = false;
       const pass = (async () => { more = (await lane.executor.clean()) === true; })();
       lane.maintenance = pass.then(() => undefined, () => undefined).finally(() => { lane.maintenance = undefined; });
