@@ -3,15 +3,17 @@
 // that rows and log lines end as the library leaves them. Each test first trains the lane with fast actions (the
 // sidecar sizes windows from their run time), so the claim under test really runs in a window: they check that too.
 import { execFileSync } from 'node:child_process';
-import { installSite, php, phpJson, rows, startSidecar, exited, dropPrefix, waitFor, eventually } from '../helpers/stack';
+import { installSite, php, phpJson, rows, startSidecar, exited, dropPrefix, waitFor, eventually, OURS, BUNDLER_AFTER } from '../helpers/stack';
 
-const PREFIX = 'tswin_';
+// Both modes, with the same assertions: standalone, and companion beside the real library (bundled by a plugin loaded
+// after ours, as WooCommerce does): the worker's windows run over whichever store and logger are loaded.
+describe.each([['standalone', 'tswin_', [OURS]], ['companion', 'tswic_', [OURS, BUNDLER_AFTER]]] as const)('%s mode', (_mode, PREFIX, plugins) => {
 const A = (t: string) => `${PREFIX}actionscheduler_${t}`;
 const runsTable = `${PREFIX}sidecar_test_runs`;
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);
-  installSite(PREFIX);
+  installSite(PREFIX, [...plugins]);
   php(PREFIX, `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`);
 });
 
@@ -40,7 +42,7 @@ test('kill -9 of the worker inside a window: finished actions keep their outcome
     for ($i = 0; $i < 5; $i++) { $ids['before'][] = as_enqueue_async_action('sidecar_test_count', array(9100000 + $i), 'win', false, 2); }
     $ids['sleeper'] = array(as_enqueue_async_action('sidecar_test_sleep', array(20), 'win', false, 3));
     for ($i = 0; $i < 5; $i++) { $ids['after'][] = as_enqueue_async_action('sidecar_test_count', array(9200000 + $i), 'win', false, 4); }`);
-  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--start-window-ms=100']);
+  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--start-window-ms=1000']);
   try {
     await eventually(() => statusOf(ids.sleeper[0]), (st) => st === 'in-progress', 60000, 20);
     // The window marked the actions after the sleeper too (the documented difference): this is the case under test.
@@ -67,7 +69,7 @@ test('SIGTERM inside a window: the running action finishes; marked ones that nev
     $ids['sleeper'] = array(as_enqueue_async_action('sidecar_test_sleep', array(2), 'win', false, 2));
     $ids['after'] = array();
     for ($i = 0; $i < 5; $i++) { $ids['after'][] = as_enqueue_async_action('sidecar_test_count', array(9300000 + $i), 'win', false, 3); }`);
-  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--start-window-ms=100', '--shutdown-timeout-ms=10000']);
+  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--start-window-ms=1000', '--shutdown-timeout-ms=10000']);
   await eventually(() => statusOf(ids.sleeper[0]), (st) => st === 'in-progress', 60000, 20);
   expect(await row(ids.after[0])).toMatchObject({ status: 'in-progress', attempts: 1 });
   s.kill('SIGTERM');
@@ -87,7 +89,7 @@ test('kill -9 of the sidecar inside a window: its worker finishes the running ac
     $ids['sleeper'] = array(as_enqueue_async_action('sidecar_test_sleep', array(2), 'win', false, 2));
     $ids['after'] = array();
     for ($i = 0; $i < 5; $i++) { $ids['after'][] = as_enqueue_async_action('sidecar_test_count', array(9400000 + $i), 'win', false, 3); }`);
-  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--start-window-ms=100']);
+  const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--start-window-ms=1000']);
   await eventually(() => statusOf(ids.sleeper[0]), (st) => st === 'in-progress', 60000, 20);
   expect(await row(ids.after[0])).toMatchObject({ status: 'in-progress', attempts: 1 });
   const worker = workerOf(s.pid!);
@@ -111,7 +113,7 @@ test('a callback that unschedules a later action of its own window stops it, as 
     $ids['canceller'] = array(as_enqueue_async_action('sidecar_test_unschedule', array('sidecar_test_count', array(9500000)), 'win', false, 2));
     $ids['target'] = array(as_enqueue_async_action('sidecar_test_count', array(9500000), 'win', false, 3));
     $ids['next'] = array(as_enqueue_async_action('sidecar_test_count', array(9500001), 'win', false, 4));`);
-  const s = startSidecar(PREFIX, ['--once', '--workers=1', '--batch-size=20', '--start-window-ms=100', '--log-level=debug']);
+  const s = startSidecar(PREFIX, ['--once', '--workers=1', '--batch-size=20', '--start-window-ms=1000', '--log-level=debug']);
   expect(await exited(s)).toBe(0);
   expect(s.output.join('')).toMatch(/"actions":3,"msg":"start window"/); // the three ran in one window
   expect(await row(ids.canceller[0])).toMatchObject({ status: 'complete' });
@@ -119,4 +121,5 @@ test('a callback that unschedules a later action of its own window stops it, as 
   expect(await logsOf(ids.target[0])).toEqual(['action created', 'action canceled', 'action ignored via Sidecar']);
   expect(await runsOf(9500000, 9500000)).toEqual([0, 0]);
   expect(await runsOf(9500001, 9500001)).toEqual([1, 1]);
+});
 });
