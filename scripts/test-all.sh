@@ -19,6 +19,7 @@ SIDECAR_STACK_START_SIDECAR=0 bash scripts/stack.sh up >"$log/stack.log" 2>&1 ||
 for f in sidecar-test-hooks.php as-standin.php as-library-mu.php; do ln -sfn "$PWD/tests/fixtures/$f" ".stack/wordpress/wp-content/mu-plugins/$f"; done
 # The differential tests' observer (inert unless SIDECAR_TEST_OBSERVE_FILE is set; its sidecar_test_obs_* callbacks always).
 ln -sfn "$PWD/tests/fixtures/observer.php" ".stack/wordpress/wp-content/mu-plugins/sidecar-test-observer.php"
+ln -sfn "$PWD/tests/fixtures/themes/td-as-theme" ".stack/wordpress/wp-content/themes/td-as-theme"
 for p in aa-as-bundler zz-as-bundler; do ln -sfn "$PWD/tests/fixtures/plugins/$p" ".stack/wordpress/wp-content/plugins/$p"; done
 
 npx jest --selectProjects unit php integration 2>&1 | tee "$log/main.log"
