@@ -305,7 +305,8 @@ export class Sidecar implements HealthSource {
         remaining = end.notStarted;
         if (end.reason === 'unavailable') {
           // Nothing of it ran: the rest of the claim is released untouched (back to pending) and the lane backs off.
-          lane.unavailable = (lane.unavailable ?? 0) + 1;
+          // Consecutive failures count up; one after actions that ran is a first failure again (a lone 502).
+          lane.unavailable = reported.length ? 1 : (lane.unavailable ?? 0) + 1;
           this.d.log.warn({ lane: lane.index, notStarted: remaining.length, attempt: lane.unavailable }, 'the channel could not start an action; releasing the claim and backing off');
           break;
         }

@@ -72,9 +72,9 @@ export async function streamByRuns(ex: { run(id: number, claimId: number, claime
   for (let i = 0; i < ids.length; i++) {
     if (stopRequested()) return { reason: 'stopped', notStarted: ids.slice(i) };
     const r = await ex.run(ids[i], claimId, claimedAt);
+    if (r.status === 'unstarted') return { reason: 'unavailable', notStarted: ids.slice(i) };
     if (r.status === 'timeout' || r.status === 'crashed') return { reason: r.status, failed: r, notStarted: ids.slice(i + 1) };
     onDone(r);
-    if (r.status === 'unstarted') return { reason: 'unavailable', notStarted: ids.slice(i) };
   }
   return { reason: 'done', notStarted: [] };
 }

@@ -39,10 +39,10 @@ export class RestExecutor implements Executor {
   private readonly host: string;
 
   constructor(private o: RestExecutorOptions) {
-    const override = Object.entries(o.extraHeaders ?? {}).find(([k]) => k.toLowerCase() === 'host');
+    // The Host actually sent: fetch() always sends the URL's (it drops a Host given in the headers).
     let urlHost = '';
     try { urlHost = new URL(o.url).host; } catch { /* start() says what is wrong */ }
-    this.host = override ? override[1] : urlHost;
+    this.host = urlHost;
   }
 
   async start(): Promise<void> {

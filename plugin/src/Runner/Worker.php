@@ -462,10 +462,9 @@ final class Worker {
 	private function clean() {
 		$this->commit();
 		$settings = Settings::current();
-		$cleaner  = new \ActionScheduler_QueueCleaner( \ActionScheduler::store(), $settings['cleanup_batch_size'] );
 		// As the library's runners call it: ten times the runner's time limit, the default that the cleaner's own
 		// action_scheduler_timeout_period and action_scheduler_failure_period filters then receive (each separately).
-		$cleaner->clean( 10 * $settings['time_limit'] );
-		$this->send( array( 'op' => 'cleaned' ) );
+		// Set-based and time-boxed (Maintenance); 'more' asks the sidecar to come back soon.
+		$this->send( array( 'op' => 'cleaned' ) + Maintenance::run( 10 * $settings['time_limit'], $settings['cleanup_batch_size'] ) );
 	}
 }

@@ -1,0 +1,233 @@
+<?php
+/**
+ * The sidecar's maintenance pass (the worker's "clean" request), in both modes: what the library's cleaner does
+ * (delete old finished actions with their logs, reset stale claims, fail actions stuck in progress), fast enough to
+ * keep up with a sidecar that runs thousands of actions a second.
+ *
+ * The library's cleaner handles at most cleanup_batch_size (20) rows per status per run, one statement per row, about
+ * 28,800 a day at one run a minute. Here each step works in chunks of up to a few hundred rows, set-based (one SELECT
+ * that locks the chunk, one DELETE or UPDATE for all of it, one DELETE for their logs), each chunk its own short
+ * READ COMMITTED transaction so no lock is held for long and nothing waits on a gap lock, and it keeps going until the
+ * work is done or the pass's time budget is spent (then it says there is more, and the sidecar comes back soon).
+ *
+ * What keeps its meaning: the same filters (action_scheduler_retention_period, action_scheduler_default_cleaner_statuses,
+ * action_scheduler_cleanup_batch_size, action_scheduler_timeout_period, action_scheduler_failure_period) with the same
+ * defaults and the same row selection (status, last attempt at or before the cut-off, claimed for the reset), and
+ * the same hooks per action, fired after its chunk committed: action_scheduler_deleted_action for each deleted action
+ * (the logger's own listener, which would delete that action's logs one statement at a time, stands aside for the pass:
+ * the logs went with the chunk), action_scheduler_reset_action, action_scheduler_failed_action with the period, and
+ * action_scheduler_failed_old_action_deletion when a chunk could not be deleted. The batch size filter sets the
+ * smallest chunk: a chunk is never smaller than it, and never smaller than CHUNK.
+ *
+ * On a store that is not the library's table store (a migration in progress, another plugin's store) the library's
+ * own cleaner runs instead, as it always did.
+ */
+
+namespace SidecarScheduler\Runner;
+
+use SidecarScheduler\Contract;
+
+defined( 'ABSPATH' ) || exit;
+
+final class Maintenance {
+	/** Rows per chunk (at least; the cleanup batch size filter may raise it, up to MAX_CHUNK). */
+	const CHUNK     = 500;
+	const MAX_CHUNK = 5000;
+	/** Seconds one pass may take by default (filter sidecar_scheduler_maintenance_seconds). */
+	const SECONDS = 10;
+
+	private $deadline;
+	private $chunk;
+	private $counts = array( 'deleted' => 0, 'reset' => 0, 'failed' => 0 );
+	private $more   = false;
+
+	/**
+	 * One pass. $time_limit is what the library's runners pass to its cleaner (ten times the runner's time limit): the
+	 * default of the timeout and failure periods. Returns what it did and whether work is left ('more').
+	 *
+	 * @return array{deleted: int, reset: int, failed: int, more: bool}
+	 */
+	public static function run( $time_limit, $batch_size = Contract::DEFAULT_CLEANUP_BATCH_SIZE ) {
+		$store = \ActionScheduler::store();
+		if ( ! $store instanceof \ActionScheduler_DBStore ) {
+			( new \ActionScheduler_QueueCleaner( $store, $batch_size ) )->clean( $time_limit );
+			return array( 'deleted' => 0, 'reset' => 0, 'failed' => 0, 'more' => false );
+		}
+		$pass           = new self();
+		$seconds        = (float) apply_filters( 'sidecar_scheduler_maintenance_seconds', self::SECONDS );
+		$pass->deadline = microtime( true ) + max( 0.1, $seconds );
+		$batch          = absint( apply_filters( 'action_scheduler_cleanup_batch_size', $batch_size ) );
+		$pass->chunk    = min( self::MAX_CHUNK, max( self::CHUNK, $batch ) );
+		// Old rows first, as the library's cleaner; they may take the whole budget on a backlog, so the resets and
+		// failures, which matter for the queue moving, always get at least one chunk each after them.
+		$pass->delete_old_actions( microtime( true ) + 0.7 * max( 0.1, $seconds ) );
+		$pass->reset_timeouts( $time_limit );
+		$pass->mark_failures( $time_limit );
+		return $pass->counts + array( 'more' => $pass->more );
+	}
+
+	private function time_left( $until = null ) {
+		return microtime( true ) < ( null === $until ? $this->deadline : min( $until, $this->deadline ) );
+	}
+
+	private function delete_old_actions( $until ) {
+		$lifespan = apply_filters( 'action_scheduler_retention_period', Contract::DEFAULT_RETENTION_PERIOD );
+		try {
+			$cutoff = as_get_datetime_object( $lifespan . ' seconds ago' );
+		} catch ( \Exception $e ) {
+			return; // The library reports this through _doing_it_wrong() from its own cleaner; nothing is deleted.
+		}
+		$statuses = (array) apply_filters( 'action_scheduler_default_cleaner_statuses', array( Contract::STATUS_COMPLETE, Contract::STATUS_CANCELED ) );
+		if ( ! $statuses ) {
+			$statuses = array( Contract::STATUS_COMPLETE, Contract::STATUS_CANCELED );
+		}
+		$lifespan = time() - $cutoff->getTimestamp();
+		$logger   = \ActionScheduler::logger();
+		$own_logs = $logger instanceof \ActionScheduler_DBLogger;
+		$listener = array( $logger, 'clear_deleted_action_logs' );
+		$removed  = $own_logs && remove_action( 'action_scheduler_deleted_action', $listener, 10 );
+		try {
+			foreach ( $statuses as $status ) {
+				$full = false;
+				do {
+					$ids = array();
+					$ok  = $this->in_transaction(
+						function () use ( &$ids, $status, $cutoff, $own_logs ) {
+							global $wpdb;
+							$ids = $this->chunk_of( (string) $status, $cutoff->format( 'Y-m-d H:i:s' ), '', true );
+							if ( ! $ids ) {
+								return true;
+							}
+							$list = implode( ',', $ids );
+							// phpcs:disable WordPress.DB.PreparedSQL -- integers only.
+							return false !== $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list})" )
+								&& ( ! $own_logs || false !== $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id IN ({$list})" ) );
+							// phpcs:enable
+						}
+					);
+					if ( $ok && ! $ids ) {
+						$full = false;
+						break;
+					}
+					if ( ! $ok ) {
+						global $wpdb;
+						$e = new \RuntimeException( (string) $wpdb->last_error );
+						foreach ( $ids as $id ) {
+							do_action( 'action_scheduler_failed_old_action_deletion', $id, $e, $lifespan, count( $ids ) );
+						}
+						break;
+					}
+					foreach ( $ids as $id ) {
+						do_action( 'action_scheduler_deleted_action', $id );
+					}
+					$this->counts['deleted'] += count( $ids );
+					$full = count( $ids ) >= $this->chunk;
+				} while ( $full && $this->time_left( $until ) );
+				if ( $full && ! $this->time_left( $until ) ) {
+					$this->more = true;
+					break;
+				}
+			}
+		} finally {
+			if ( $removed ) {
+				add_action( 'action_scheduler_deleted_action', $listener, 10, 1 );
+			}
+		}
+	}
+
+	/** Unclaims pending actions whose claim is older than the timeout period (a runner that died holding them). */
+	private function reset_timeouts( $time_limit ) {
+		$timeout = apply_filters( 'action_scheduler_timeout_period', $time_limit );
+		if ( $timeout < 0 ) {
+			return;
+		}
+		$cutoff = as_get_datetime_object( $timeout . ' seconds ago' )->format( 'Y-m-d H:i:s' );
+		$this->update_chunks(
+			Contract::STATUS_PENDING,
+			$cutoff,
+			' AND claim_id != 0',
+			'claim_id = 0',
+			function ( $id ) {
+				do_action( 'action_scheduler_reset_action', $id );
+			},
+			'reset'
+		);
+	}
+
+	/** Fails actions in progress for longer than the failure period (a process that died in the callback). */
+	private function mark_failures( $time_limit ) {
+		$timeout = apply_filters( 'action_scheduler_failure_period', $time_limit );
+		if ( $timeout < 0 ) {
+			return;
+		}
+		$cutoff = as_get_datetime_object( $timeout . ' seconds ago' )->format( 'Y-m-d H:i:s' );
+		$this->update_chunks(
+			Contract::STATUS_RUNNING,
+			$cutoff,
+			'',
+			$GLOBALS['wpdb']->prepare( 'status = %s', Contract::STATUS_FAILED ),
+			function ( $id ) use ( $timeout ) {
+				do_action( 'action_scheduler_failed_action', $id, $timeout );
+			},
+			'failed'
+		);
+	}
+
+	/** Chunk by chunk (at least one, then while time is left): lock, UPDATE by primary key, commit, then the hooks. */
+	private function update_chunks( $status, $cutoff, $where, $set, callable $hook, $count ) {
+		global $wpdb;
+		$first = true;
+		do {
+			$ids = array();
+			$ok  = $this->in_transaction(
+				function () use ( &$ids, $status, $cutoff, $where, $set, $wpdb ) {
+					$ids = $this->chunk_of( $status, $cutoff, $where, true );
+					if ( ! $ids ) {
+						return true;
+					}
+					return false !== $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET {$set} WHERE action_id IN (" . implode( ',', $ids ) . ')' ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers and a prepared SET.
+				}
+			);
+			if ( ! $ok || ! $ids ) {
+				return;
+			}
+			foreach ( $ids as $id ) {
+				$hook( $id );
+			}
+			$this->counts[ $count ] += count( $ids );
+			$full  = count( $ids ) >= $this->chunk;
+			$first = false;
+		} while ( $full && ( $first || $this->time_left() ) );
+		if ( $full ) {
+			$this->more = true;
+		}
+	}
+
+	/**
+	 * Up to one chunk of IDs with this status and a last attempt at or before the cut-off, as the library's cleaner
+	 * selects them. With $lock (inside a transaction), the rows are locked until it commits.
+	 *
+	 * @return int[]
+	 */
+	private function chunk_of( $status, $cutoff, $where, $lock = false ) {
+		global $wpdb;
+		$sql = $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE status = %s AND last_attempt_gmt <= %s{$where} LIMIT %d", $status, $cutoff, $this->chunk ); // phpcs:ignore WordPress.DB.PreparedSQL -- $where is a constant fragment.
+		return array_map( 'intval', (array) $wpdb->get_col( $sql . ( $lock ? ' FOR UPDATE' : '' ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+	}
+
+	/**
+	 * Runs $work in one short READ COMMITTED transaction (no gap locks: a chunk of old rows never blocks an insert of a
+	 * new action, whose last attempt date is zero and so sorts among them). True when it committed.
+	 */
+	private function in_transaction( callable $work ) {
+		global $wpdb;
+		$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' );
+		$wpdb->query( 'START TRANSACTION' );
+		$ok = (bool) $work();
+		if ( $ok && false !== $wpdb->query( 'COMMIT' ) ) {
+			return true;
+		}
+		$wpdb->query( 'ROLLBACK' );
+		return false;
+	}
+}

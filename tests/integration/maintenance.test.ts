@@ -1,0 +1,92 @@
+// The sidecar's maintenance pass (the worker's "clean" request) at scale: 20,000 expired rows with their logs go in one
+// or a few passes (the library's cleaner takes 20 per status per minute: ~17 h), 200 stuck in-progress rows are failed
+// and 150 stale claims reset in one pass, with the library's filters, hooks and log lines.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installSite, php, rows, dropPrefix, DOCROOT, ROOT } from '../helpers/stack';
+
+const PREFIX = 'tfx_';
+const A = `${PREFIX}actionscheduler_actions`;
+const L = `${PREFIX}actionscheduler_logs`;
+const dir = mkdtempSync(join(tmpdir(), 'tf-maint-'));
+
+/** One "clean" request to a real worker process (the php channel's), as the sidecar sends it; returns its answer. */
+function clean(env: Record<string, string> = {}): { deleted: number; reset: number; failed: number; more: boolean } {
+  const r = spawnSync('php', [join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], { input: '{"op":"clean"}\n', env: { ...process.env, WP_TABLE_PREFIX: PREFIX, ...env }, encoding: 'utf8', timeout: 120000 });
+  const answer = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((m) => m.op === 'cleaned');
+  if (!answer) throw new Error(`no answer: ${r.stdout} ${r.stderr}`);
+  return answer;
+}
+
+/** `count` rows cloned from one real row, each with three log lines, by SQL (20,000 PHP calls would take minutes). */
+async function addRows(count: number, status: string, lastAttempt: string, claimed = false, seqFrom = 1) {
+  const [{ id }] = await rows(`SELECT MIN(action_id) AS id FROM ${A} WHERE hook = 'tf_template'`);
+  await rows(`INSERT INTO ${A} (hook, status, scheduled_date_gmt, scheduled_date_local, priority, args, schedule, group_id, attempts, last_attempt_gmt, last_attempt_local, claim_id)
+    SELECT CONCAT('tf_', ?), ?, scheduled_date_gmt, scheduled_date_local, priority, CONCAT('[', seq, ']'), schedule, group_id, 1, ?, ?, ? FROM ${A}, seq_${seqFrom}_to_${seqFrom + count - 1} WHERE action_id = ?`,
+  [status.replace('-', '_'), status, lastAttempt, lastAttempt, claimed ? 424242 : 0, id]);
+  await rows(`INSERT INTO ${L} (action_id, message, log_date_gmt, log_date_local) SELECT action_id, m.msg, ?, ? FROM ${A} JOIN (SELECT 'action created' AS msg UNION ALL SELECT 'action started via Sidecar' UNION ALL SELECT 'action complete via Sidecar') m WHERE hook = CONCAT('tf_', ?) AND last_attempt_gmt = ?`,
+  [lastAttempt, lastAttempt, status.replace('-', '_'), lastAttempt]);
+}
+const count = async (where: string) => Number((await rows(`SELECT COUNT(*) AS n FROM ${A} WHERE ${where}`))[0].n);
+const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+beforeAll(async () => {
+  await dropPrefix(PREFIX);
+  installSite(PREFIX);
+  php(PREFIX, `as_schedule_single_action(time() + 86400, 'tf_template', array(), 'maint');`);
+});
+
+test('20,000 expired rows and their logs in one or a few passes; newer, failed and pending rows stay; a hook per deleted action', async () => {
+  const old = ago(40 * 86400);
+  await addRows(20000, 'complete', old);
+  await addRows(500, 'canceled', ago(35 * 86400));
+  await addRows(300, 'complete', ago(20 * 86400), false, 100000); // inside the retention period
+  await addRows(200, 'failed', old, false, 200000); // not a status the cleaner deletes by default
+  const hookLog = join(dir, 'hooks-1.txt');
+  const before = await rows(`SELECT action_id FROM ${A} WHERE hook IN ('tf_complete', 'tf_canceled') AND last_attempt_gmt < ?`, [ago(31 * 86400)]);
+  let passes = 0;
+  let answer;
+  do { answer = clean({ SIDECAR_TEST_HOOK_LOG: hookLog }); passes++; } while (answer.more && passes < 10);
+  expect(passes).toBeLessThanOrEqual(5); // the library's cleaner: 20,500 / (20 per status per minute) ≈ 17 hours of passes
+  expect(await count(`hook IN ('tf_complete', 'tf_canceled') AND last_attempt_gmt < '${ago(31 * 86400)}'`)).toBe(0);
+  expect(await count(`hook = 'tf_complete'`)).toBe(300);
+  expect(await count(`hook = 'tf_failed'`)).toBe(200);
+  expect(await count(`hook = 'tf_template'`)).toBe(1);
+  // Their logs went with them (set-based), the others' stayed.
+  expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${L} l LEFT JOIN ${A} a USING (action_id) WHERE a.action_id IS NULL`))[0].n)).toBe(0);
+  expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook IN ('tf_complete', 'tf_failed')`))[0].n)).toBe(1500);
+  // action_scheduler_deleted_action once per deleted action, as the library's cleaner fires it.
+  const fired = readFileSync(hookLog, 'utf8').split('\n').filter((l) => l.startsWith('action_scheduler_deleted_action ')).map((l) => Number(l.split(' ')[1]));
+  expect(fired.length).toBe(20500);
+  expect(new Set(fired)).toEqual(new Set(before.map((r: any) => Number(r.action_id))));
+}, 300000);
+
+test('the library\'s retention and status filters keep their meaning', async () => {
+  await addRows(100, 'failed', ago(3 * 86400), false, 300000);
+  // Retention of 2 days and failed rows as a cleaner status: the 200 old failed rows and these 100 go, the 300
+  // complete rows of 20 days go too (older than 2 days); the template (pending) stays.
+  const answer = clean({ SIDECAR_TEST_RETENTION: String(2 * 86400), SIDECAR_TEST_CLEANER_STATUSES: 'failed,complete' });
+  expect(answer.deleted).toBe(600);
+  expect(await count(`hook LIKE 'tf\\_%' AND hook <> 'tf_template'`)).toBe(0);
+});
+
+test('200 actions stuck in progress are failed, and 150 stale claims reset, in one pass, with the library\'s log lines', async () => {
+  await addRows(200, 'in-progress', ago(600), false, 400000);
+  await addRows(150, 'pending', ago(600), true, 500000); // claimed 10 minutes ago by a runner that died
+  await addRows(50, 'pending', ago(10), true, 600000); // claimed just now: not stale
+  const hookLog = join(dir, 'hooks-3.txt');
+  const answer = clean({ SIDECAR_TEST_HOOK_LOG: hookLog });
+  expect({ failed: answer.failed, reset: answer.reset, more: answer.more }).toEqual({ failed: 200, reset: 150, more: false });
+  expect(await count(`hook = 'tf_in_progress' AND status = 'failed'`)).toBe(200);
+  expect(await count(`hook = 'tf_pending' AND claim_id = 0`)).toBe(150);
+  expect(await count(`hook = 'tf_pending' AND claim_id = 424242`)).toBe(50);
+  const [failedLines] = await rows(`SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook = 'tf_in_progress' AND l.message = 'action marked as failed after 300 seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.'`);
+  expect(Number(failedLines.n)).toBe(200);
+  const [resetLines] = await rows(`SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook = 'tf_pending' AND l.message = 'action reset'`);
+  expect(Number(resetLines.n)).toBe(150);
+  const hooks = existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : [];
+  expect(hooks.filter((h) => h.startsWith('action_scheduler_failed_action ')).length).toBe(200);
+  expect(hooks.filter((h) => h.startsWith('action_scheduler_reset_action ')).length).toBe(150);
+}, 120000);
