@@ -102,6 +102,14 @@ describe('the library\'s runner filters under the sidecar', () => {
     expect((await rows(`SELECT status FROM ${actions} WHERE action_id = ?`, [id]))[0].status).toBe('complete');
   });
 
+  test('action_scheduler_queue_runner_time_limit sets the default periods (10 times it), and so the per-action limit', async () => {
+    const s = startSidecar(PREFIX, ['--once', '--workers=1'], { SIDECAR_TEST_RUNNER_FILTERS: JSON.stringify({ action_scheduler_queue_runner_time_limit: 2 }) });
+    expect(await exited(s)).toBe(0);
+    const out = s.output.join('');
+    expect(out).toContain('"time_limit":2,"timeout_period":20,"failure_period":20');
+    expect(out).toContain('"actionTimeoutSec":20');
+  });
+
   test('a lowered failure period is the limit: the action is failed after it, with the library\'s text', async () => {
     const [id] = enqueue(`$ids[] = as_enqueue_async_action('sidecar_test_sleep', array(30), 'filters');`);
     const s = startSidecar(PREFIX, ['--once', '--workers=1'], { SIDECAR_TEST_RUNNER_FILTERS: JSON.stringify({ action_scheduler_failure_period: 2 }) });
