@@ -62,7 +62,7 @@ final class RunnerController {
 
 	/**
 	 * The IDs of a batch that the caller's claim does not hold (or that are no longer pending): a signed request runs
-	 * only what its sender claimed. Checked again, atomically, when each action starts (Runner\StartGuard), since a
+	 * only what its sender claimed. Checked again, atomically, when each action starts (CommitPipeline::start_action()), since a
 	 * request can arrive late (nginx gave up on it and the sidecar released the claim meanwhile).
 	 *
 	 * @return int[]
