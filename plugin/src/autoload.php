@@ -60,6 +60,7 @@ function sidecar_scheduler_register_compat_autoloader() {
 		'ActionScheduler_QueueRunner'                => 'ActionScheduler_QueueRunner.php',
 		'ActionScheduler_Compatibility'              => 'ActionScheduler_QueueRunner.php',
 		'ActionScheduler_QueueCleaner'               => 'ActionScheduler_QueueCleaner.php',
+		'Action_Scheduler\\WP_CLI\\ProgressBar'        => 'WP_CLI/ProgressBar.php',
 	);
 	spl_autoload_register(
 		static function ( $class ) use ( $dir, $map ) {

@@ -20,6 +20,11 @@ $library_parity_classes = array(
 	'ActionScheduler_DateTime', 'ActionScheduler_Versions', 'ActionScheduler_LogEntry', 'ActionScheduler_NullLogEntry',
 	'ActionScheduler_Exception', 'ActionScheduler_InvalidActionException',
 );
+if ( defined( 'WP_CLI' ) && WP_CLI ) {
+	// Their constructors refuse to run outside WP-CLI: compared there.
+	$library_parity_classes[] = 'ActionScheduler_WPCLI_QueueRunner';
+	$library_parity_classes[] = 'Action_Scheduler\WP_CLI\ProgressBar';
+}
 // The library declares this one only while its async runner is loaded; loading that class declares it here too.
 class_exists( 'ActionScheduler_AsyncRequest_QueueRunner' );
 

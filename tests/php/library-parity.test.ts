@@ -194,6 +194,24 @@ describe('wp action-scheduler run prints and hooks what the library\'s WP-CLI ru
     expect(results[1]).toEqual(results[0]);
   });
 
+  test('a CLI plugin\'s own command on ActionScheduler_WPCLI_QueueRunner (setup()/run(), progress ticks) works the same', () => {
+    const results = SITES.map((prefix) => {
+      enqueue(prefix, `as_enqueue_async_action('parity_cli_ok'); as_enqueue_async_action('parity_cli_throw'); as_enqueue_async_action('parity_cli_ok'); as_enqueue_async_action('parity_cli_other');`);
+      const r = wp(prefix, [`--require=${join(ROOT, 'tests/php/library-parity-wpcli.php')}`, 'parity-runner']);
+      return { code: r.code, stdout: normalise(r.stdout), stderr: normalise(r.stderr) };
+    });
+    expect(results[0].stdout).toContain('counts [[2,null],[1,null]]'); // Piped: WP-CLI's no-op bar counts nothing.
+    expect(results[1]).toEqual(results[0]);
+    // Its surface and its progress bar's (run under WP-CLI; both classes also load elsewhere, on both sites).
+    const surface = (prefix: string) => JSON.parse(wp(prefix, [`--require=${join(ROOT, 'tests/php/library-parity-wpcli.php')}`, 'parity-surface']).stdout.trim().split('\n').pop() as string);
+    const [libSurface, ourSurface] = SITES.map(surface);
+    for (const name of ['ActionScheduler_WPCLI_QueueRunner', 'Action_Scheduler\\WP_CLI\\ProgressBar']) {
+      expect(libSurface[name]).toHaveProperty('methods');
+      expect(ourSurface[name]).toEqual(libSurface[name]);
+    }
+    expect(SITES.map((prefix) => php(prefix, `var_export(array(class_exists('ActionScheduler_WPCLI_QueueRunner'), class_exists('Action_Scheduler\\\\WP_CLI\\\\ProgressBar')));`).replace(/\s+/g, ''))).toEqual(Array(2).fill('array(0=>true,1=>true,)'));
+  });
+
   test('options: --batches, --hooks, --group (also one that does not exist) and --exclude-groups', () => {
     const code = `foreach (array('a', 'b') as $g) { for ($i = 0; $i < 2; $i++) { as_enqueue_async_action('parity_cli_ok', array($g, $i), $g); } } as_enqueue_async_action('parity_cli_throw');`;
     const results = SITES.map((prefix) => {
