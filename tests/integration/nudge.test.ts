@@ -39,7 +39,7 @@ beforeAll(async () => {
 });
 
 describe.each([['standalone', STANDALONE], ['companion', COMPANION]])('PHP nudges in %s mode', (mode, prefix) => {
-  test('one datagram per request for a due action (async, now, past, a retry); none for a future one', async () => {
+  test('one datagram per request for a due action (async, now, past, an admin retry or Run now); none for a future one', async () => {
     const port = await freePort();
     const { socket, got } = await listen(port);
     const env = { SIDECAR_NUDGE: `udp://127.0.0.1:${port}` };
@@ -69,6 +69,12 @@ describe.each([['standalone', STANDALONE], ['companion', COMPANION]])('PHP nudge
       const retried = JSON.parse(php(prefix, `echo json_encode(SidecarScheduler\\Admin\\Actions::apply('retry', ${failed}));`, env).trim().split('\n').pop()!);
       await settle();
       expect(retried.newId).toBeGreaterThan(failed);
+      expect(got.length).toBe(1);
+      // "Run now" from our admin: a future action made due now.
+      const future = Number(php(prefix, `echo as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('run-now'));`, env).trim().split('\n').pop());
+      got.length = 0;
+      php(prefix, `SidecarScheduler\\Admin\\Actions::apply('run', ${future});`, env);
+      await settle();
       expect(got.length).toBe(1);
     } finally {
       socket.close();
