@@ -1,7 +1,7 @@
 // The sidecar's maintenance under --once, the library's runner filters, start-up failures that pass, and health
 // under a stalled database, against the real stack.
 import { createServer, connect, Server } from 'node:net';
-import { installSite, php, rows, db, startSidecar, exited, dropPrefix, eventually, SOCKET } from '../helpers/stack';
+import { installSite, php, rows, db, startSidecar, exited, dropPrefix, eventually, SOCKET, PREFIX_SITE } from '../helpers/stack';
 
 const PREFIX = 'tnops_';
 const runs = `${PREFIX}sidecar_test_runs`;
@@ -159,6 +159,32 @@ test('workers that cannot reach the database at start: the sidecar retries with 
     expect(Number(done[0].n)).toBe(20);
   } finally {
     proxy.close();
+  }
+});
+
+test('rest channel: a runner route that is down at start is retried, then the queue drains', async () => {
+  // A TCP proxy to the stack's prefix-selecting server that refuses connections for the first 3 s.
+  const port = await freePort();
+  let server: Server | undefined;
+  const opened = new Promise((r) => setTimeout(r, 3000)).then(() => new Promise<void>((resolve) => {
+    server = createServer((client) => {
+      const upstream = connect(Number(new URL(PREFIX_SITE).port), '127.0.0.1');
+      client.pipe(upstream); upstream.pipe(client);
+      const end = () => { client.destroy(); upstream.destroy(); };
+      client.on('error', end); upstream.on('error', end);
+    });
+    server.listen(port, '127.0.0.1', () => resolve());
+  }));
+  enqueue(`for ($i = 0; $i < 5; $i++) { $ids[] = as_enqueue_async_action('sidecar_test_count', array(45000 + $i), 'rest-start'); }`);
+  const s = startSidecar(PREFIX, ['--once', '--channel=rest', `--url=http://127.0.0.1:${port}`, `--rest-headers=X-WP-Table-Prefix: ${PREFIX}`, '--workers=1']);
+  try {
+    expect(await exited(s)).toBe(0);
+    await opened;
+    expect(s.output.join('')).toContain('"msg":"could not start PHP workers; retrying"');
+    const [c] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runs} WHERE n BETWEEN 45000 AND 45004`);
+    expect([Number(c.n), Number(c.d)]).toEqual([5, 5]);
+  } finally {
+    server?.close();
   }
 });
 
