@@ -1,7 +1,7 @@
 // Test helpers for the native stack: one WordPress site per table prefix (so test files run in parallel), PHP snippets, SQL.
 import { execFileSync, spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, lstatSync, symlinkSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 
 /** The repository root, from the TypeScript sources (tests/helpers) or from their build (dist/tests/helpers). */
@@ -37,6 +37,21 @@ export const OURS = 'sidecar-scheduler/sidecar-scheduler.php';
 /** A plugin that bundles the library and loads before ours (its folder sorts first) / after ours (as WooCommerce's). */
 export const BUNDLER_BEFORE = 'aa-as-bundler/aa-as-bundler.php';
 export const BUNDLER_AFTER = 'zz-as-bundler/zz-as-bundler.php';
+
+/**
+ * The differential and companion tests' fixtures in the stack's WordPress (scripts/test-all.sh links them too; a test
+ * file run alone links them itself): the observer mu-plugin, inert unless SIDECAR_TEST_OBSERVE_FILE is set, and a
+ * theme that bundles the real library.
+ */
+export function linkTestFixtures() {
+  const links: [string, string][] = [
+    [join(ROOT, 'tests/fixtures/observer.php'), join(DOCROOT, 'wp-content/mu-plugins/sidecar-test-observer.php')],
+    [join(ROOT, 'tests/fixtures/themes/td-as-theme'), join(DOCROOT, 'wp-content/themes/td-as-theme')],
+  ];
+  for (const [target, link] of links) {
+    try { lstatSync(link); } catch { symlinkSync(target, link); }
+  }
+}
 
 /**
  * Installs WordPress under this prefix (idempotent) with `plugins` active: by default only ours. The reference site of

@@ -6,10 +6,10 @@
 // a sidecar heartbeat is fresh, the library's own WP-CLI commands and admin screen work beside ours, and our Queue
 // Health screen renders. A theme that bundles the library stays out of a site where ours is the library.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installSite, php, phpJson, rows, startSidecar, exited, dropPrefix, wp, DOCROOT, ROOT, PREFIX_SITE, LIBRARY, OURS, BUNDLER_BEFORE, BUNDLER_AFTER } from '../helpers/stack';
+import { installSite, php, phpJson, rows, startSidecar, exited, dropPrefix, wp, DOCROOT, PREFIX_SITE, linkTestFixtures, LIBRARY, OURS, BUNDLER_BEFORE, BUNDLER_AFTER } from '../helpers/stack';
 
 const LIB_DIR = '/plugins/action-scheduler/';
 const ORDERS: [string, string, string[], boolean][] = [
@@ -43,6 +43,7 @@ async function adminPage(prefix: string, cookies: string, query: string) {
 
 describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, mu) => {
   beforeAll(async () => {
+    linkTestFixtures();
     await dropPrefix(prefix);
     installSite(prefix, plugins);
     if (mu) php(prefix, `update_option( 'sidecar_test_library_mu', 1 );`);
@@ -132,9 +133,8 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
 
 describe('a theme bundling the real library, on a site where ours is the library', () => {
   const prefix = 'tdm_thm_';
-  const THEME = join(DOCROOT, 'wp-content/themes/td-as-theme');
   beforeAll(async () => {
-    if (!existsSync(THEME)) symlinkSync(join(ROOT, 'tests/fixtures/themes/td-as-theme'), THEME);
+    linkTestFixtures();
     await dropPrefix(prefix);
     installSite(prefix, [OURS]);
     php(prefix, `update_option( 'template', 'twentytwentyfour' ); update_option( 'stylesheet', 'td-as-theme' );`);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { installSite, php, phpJson, dropPrefix, rows, LIBRARY, OURS, ROOT } from '../helpers/stack';
+import { installSite, php, phpJson, dropPrefix, rows, LIBRARY, OURS, ROOT, linkTestFixtures } from '../helpers/stack';
 
 type Side = 'library' | 'ours';
 const PLUGIN: Record<Side, string> = { library: LIBRARY, ours: OURS };
@@ -100,6 +100,7 @@ describe.each([
   let before: any;
 
   beforeAll(async () => {
+    linkTestFixtures();
     await dropPrefix(prefix);
     installSite(prefix, [PLUGIN[first]]);
     expect(implementation(prefix)).toBe(first);
