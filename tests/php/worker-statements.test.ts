@@ -148,6 +148,33 @@ describe.each(Object.entries(SITES))('%s mode', (mode, prefix) => {
     expect(windowed.seen).toEqual(library.seen); // as_unschedule_action in before_execute found #4: this worker's marks are pending to it
   });
 
+  test('the reflection check: the loaded store and logger fit; a changed signature or a return type is reported, and a plugin\'s own store class leaves the worker on the library\'s classes', () => {
+    const out = lastJson(php(prefix, `
+      eval('class Ts_Changed_Store extends ActionScheduler_DBStore { public function log_execution($action_id, $attempt = 1) {} }');
+      eval('class Ts_Typed_Logger extends ActionScheduler_DBLogger { public function log_started_action($action_id, $context = \\'\\'): void {} }');
+      $w = 'SidecarScheduler\\\\Runner\\\\WorkerClasses';
+      $in = fopen('php://temp', 'w+'); fwrite($in, "{\\"op\\":\\"ping\\"}\\n"); rewind($in); $out = fopen('php://temp', 'w+');
+      SidecarScheduler\\Runner\\Worker::run($in, $out); rewind($out); $ready = json_decode(fgets($out), true);
+      while (ob_get_level() > 0) { ob_end_clean(); }
+      echo json_encode(array(
+        'store' => $w::incompatibility('ActionScheduler_DBStore', $w::STORE_METHODS),
+        'logger' => $w::incompatibility('ActionScheduler_DBLogger', $w::LOGGER_METHODS),
+        'changed' => $w::incompatibility('Ts_Changed_Store', $w::STORE_METHODS),
+        'typed' => $w::incompatibility('Ts_Typed_Logger', $w::LOGGER_METHODS),
+        'ready' => $ready,
+        'class' => get_class(ActionScheduler::store()),
+      ));`, {}, `define('SIDECAR_SCHEDULER_WORKER', true);
+      // A plugin with a store class of its own, filtered after the library's own choice (priority 100), declared when asked.
+      $GLOBALS['wp_filter']['action_scheduler_store_class'][200][] = array('accepted_args' => 1, 'function' => function ($class) {
+        if (!class_exists('Ts_Own_Store', false)) { eval('class Ts_Own_Store extends ActionScheduler_DBStore {}'); }
+        return 'Ts_Own_Store';
+      });`));
+    expect(out).toMatchObject({ store: '', logger: '', class: 'Ts_Own_Store' });
+    expect(out.changed).toBe('Ts_Changed_Store::log_execution() takes (action_id, attempt?) where (action_id) was expected');
+    expect(out.typed).toBe('Ts_Typed_Logger::log_started_action() is final, private, static or declares a return type');
+    expect(out.ready).toMatchObject({ op: 'ready', classes: 'library', fallback: 'the store class is Ts_Own_Store, not ActionScheduler_DBStore' });
+  });
+
   test('statements per action of a plain drain: the library\'s 6 (4 of them autocommitted writes), the worker\'s 5 with one commit, about 2 in a window', () => {
     const lib = plainDrain(prefix, 'library');
     const one = plainDrain(prefix, 'pipeline');
