@@ -19,6 +19,8 @@ $library_parity_classes = array(
 	'ActionScheduler_FatalErrorMonitor', 'ActionScheduler_OptionLock', 'ActionScheduler_Compatibility', 'ActionScheduler_DataController',
 	'ActionScheduler_DateTime', 'ActionScheduler_Versions', 'ActionScheduler_LogEntry', 'ActionScheduler_NullLogEntry',
 	'ActionScheduler_Exception', 'ActionScheduler_InvalidActionException',
+	// The table makers.
+	'ActionScheduler_Abstract_Schema', 'ActionScheduler_StoreSchema', 'ActionScheduler_LoggerSchema',
 );
 if ( defined( 'WP_CLI' ) && WP_CLI ) {
 	// Their constructors refuse to run outside WP-CLI: compared there.

@@ -343,6 +343,42 @@ function library_parity_custom_runner() {
 	return $out;
 }
 
+/** (g) The table makers plugins call to check and recreate the queue tables (test set-ups do, after dropping them). */
+function library_parity_schema() {
+	global $wpdb;
+	$events = array();
+	add_action( 'action_scheduler/created_table', function ( $full, $short ) use ( &$events ) { // phpcs:ignore WordPress.NamingConventions.ValidHookName
+		$events[] = array( 'created', $full === $GLOBALS['wpdb']->prefix . $short, $short );
+	}, 10, 2 );
+	add_action( 'action_scheduler_before_schema_update', function ( $table, $db_version ) use ( &$events ) {
+		$events[] = array( 'before_update', $table, preg_replace( '/\.\d+$/', '.<time>', (string) $db_version ) );
+	}, 10, 2 );
+	$store  = new ActionScheduler_StoreSchema();
+	$logger = new ActionScheduler_LoggerSchema();
+	$store->init();
+	$logger->init();
+	$out = array( 'exist' => array( $store->tables_exist(), $logger->tables_exist() ) );
+	$wpdb->query( "DROP TABLE {$wpdb->prefix}actionscheduler_claims" );
+	$wpdb->query( "DROP TABLE {$wpdb->prefix}actionscheduler_logs" );
+	$out['after_drop'] = array( $store->tables_exist(), $logger->tables_exist() );
+	$store->register_tables();
+	$logger->register_tables();
+	$out['unforced'] = array( $store->tables_exist(), $logger->tables_exist() );
+	$store->register_tables( true );
+	$logger->register_tables( true );
+	$out['forced']  = array( $store->tables_exist(), $logger->tables_exist() );
+	$out['events']  = $events;
+	$out['options'] = array( (bool) preg_match( '/^7\.0\.\d+$/', get_option( 'schema-ActionScheduler_StoreSchema' ) ), (bool) preg_match( '/^3\.0\.\d+$/', get_option( 'schema-ActionScheduler_LoggerSchema' ) ) );
+	foreach ( array( 'actionscheduler_claims', 'actionscheduler_logs' ) as $table ) {
+		$create                  = $wpdb->get_row( "SHOW CREATE TABLE {$wpdb->prefix}{$table}", ARRAY_N )[1];
+		$out['create'][ $table ] = str_replace( $wpdb->prefix, '{prefix}', preg_replace( '/ AUTO_INCREMENT=\d+/', '', $create ) );
+	}
+	$out['constants'] = array( ActionScheduler_StoreSchema::ACTIONS_TABLE, ActionScheduler_StoreSchema::DEFAULT_DATE, ActionScheduler_LoggerSchema::LOG_TABLE );
+	$out['still_works'] = as_schedule_single_action( time() + 60, 'parity_schema' ) > 0 && 1 === count( ActionScheduler::logger()->get_logs( as_next_scheduled_action( 'parity_schema' ) ? (int) ActionScheduler::store()->query_action( array( 'hook' => 'parity_schema' ) ) : 0 ) );
+	library_parity_reset();
+	return $out;
+}
+
 $library_parity_scenarios = array(
 	'manual-offset' => 'library_parity_manual_offset',
 	'cancel-ids'    => 'library_parity_cancel_ids',
@@ -352,6 +388,7 @@ $library_parity_scenarios = array(
 	'time-limit'    => 'library_parity_time_limit',
 	'versions'      => 'library_parity_versions',
 	'custom-runner' => 'library_parity_custom_runner',
+	'schema'        => 'library_parity_schema',
 );
 $library_parity_name = getenv( 'LIBRARY_PARITY_SCENARIO' );
 if ( ! isset( $library_parity_scenarios[ $library_parity_name ] ) ) {

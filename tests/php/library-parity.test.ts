@@ -107,6 +107,7 @@ describe('the class surface plugins and their tests call and extend', () => {
     'ActionScheduler_QueueCleaner', 'ActionScheduler_FatalErrorMonitor', 'ActionScheduler_OptionLock', 'ActionScheduler_Compatibility',
     'ActionScheduler_DataController', 'ActionScheduler_DateTime', 'ActionScheduler_Versions', 'ActionScheduler_LogEntry',
     'ActionScheduler_NullLogEntry', 'ActionScheduler_Exception', 'ActionScheduler_InvalidActionException',
+    'ActionScheduler_Abstract_Schema', 'ActionScheduler_StoreSchema', 'ActionScheduler_LoggerSchema',
   ])('%s: same kind, parents, interfaces, constants, and every method of the library with its signature', (name) => {
     const lib = library[name];
     const our = ours[name];
@@ -118,6 +119,12 @@ describe('the class surface plugins and their tests call and extend', () => {
     const expected = Object.fromEntries(Object.entries(lib.methods).filter(([m]) => !(ABSENT_ON_PURPOSE[name] ?? []).includes(m)));
     const actual = Object.fromEntries(Object.keys(expected).map((m) => [m, our.methods[m] ?? 'missing']));
     expect(actual).toEqual(expected);
+  });
+
+  test('the table makers: tables_exist(), and register_tables( true ) recreating dropped tables with the same DDL and hooks', () => {
+    const { library: lib, ours: our } = both('schema');
+    expect([lib.after_drop, lib.forced]).toEqual([[false, false], [true, true]]);
+    expect(our).toEqual(lib);
   });
 
   test('a plugin\'s own runner, store, factory, lock and async helper built on these classes load and behave the same', () => {
@@ -164,10 +171,17 @@ describe('wp action-scheduler run prints and hooks what the library\'s WP-CLI ru
     const inTerminal = (prefix: string) => {
       enqueue(prefix, `as_enqueue_async_action('parity_cli_ok'); as_enqueue_async_action('parity_cli_ok'); as_enqueue_async_action('parity_cli_ok');`);
       const r = spawnSync('script', ['-qec', `${WP_BIN} action-scheduler run ${REQUIRE} --batch-size=2`, '/dev/null'], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8', timeout: 120000 });
-      return { code: r.status, out: normalise(r.stdout) };
+      // How often WP-CLI redraws the bar depends on timing (at most every 100 ms, and once at the end): compare
+      // which bars were drawn, not how often.
+      const parts = normalise(r.stdout).split(/[\r\n]+/);
+      const bar = /^\s*(Running \d+ actions?)\s+\d+\s*%/;
+      const bars = [...new Set(parts.map((p) => p.match(bar)?.[1]).filter(Boolean))];
+      const text = parts.map((p) => p.replace(/\s*Running \d+ actions?\s+\d+\s*%\s*\[[=> ]*\]\s*T \/ T\s*/g, '')).filter((p) => p.trim() !== '');
+      return { code: r.status, bars, text };
     };
     const [lib, our] = SITES.map(inTerminal);
-    expect(lib.out).toContain('Success:\u001b[0m 3 scheduled tasks completed.');
+    expect(lib.text).toContain('\u001b[32;1mSuccess:\u001b[0m 3 scheduled tasks completed.');
+    expect(lib.bars).toEqual(['Running 2 actions', 'Running 1 action']);
     expect(our).toEqual(lib);
   });
 
