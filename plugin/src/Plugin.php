@@ -71,6 +71,7 @@ final class Plugin {
 		add_action( 'rest_api_init', array( Rest\AdminController::class, 'register_routes' ) );
 		Runner\Nudge::register();
 		add_action( 'admin_menu', array( Admin\Page::class, 'register' ) );
+		add_filter( 'site_status_tests', array( Admin\Health::class, 'site_status_tests' ) );
 		add_action( 'plugins_loaded', array( __CLASS__, 'load_textdomain' ), 5 );
 		if ( defined( 'WP_CLI' ) && WP_CLI ) {
 			Cli\Commands::register( self::$mode );

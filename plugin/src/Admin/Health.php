@@ -116,6 +116,10 @@ final class Health {
 	/** Each warning says what is wrong and what to do about it. */
 	public static function warnings( array $d ) {
 		$w         = array();
+		$schema    = \SidecarScheduler\Store\Schema::error();
+		if ( $schema ) {
+			$w[] = array( 'code' => 'schema', 'severity' => 'error', 'message' => self::schema_message( $schema ), 'fix' => self::schema_fix() );
+		}
 		$threshold = (int) apply_filters( 'sidecar_scheduler_past_due_warning_seconds', 300 );
 		if ( empty( $d['sidecars'] ) ) {
 			$w[] = array( 'code' => 'no_sidecar', 'severity' => 'warning', 'message' => __( 'No sidecar is running: actions are processed by the WP-Cron fallback, up to a minute late and only when the site has traffic.', 'sidecar-scheduler' ), 'fix' => __( 'Start the sidecar under Supervisor or systemd (see the README), or run `npx sidecar-scheduler --path=/path/to/wordpress`.', 'sidecar-scheduler' ) );
@@ -135,6 +139,37 @@ final class Health {
 			$w[] = array( 'code' => 'failure_rate', 'severity' => 'warning', 'message' => sprintf( /* translators: %d: failures */ __( '%d actions failed in the last hour (over 10%%).', 'sidecar-scheduler' ), $failed ), 'fix' => __( 'Filter the list by Failed to see the error messages in their logs.', 'sidecar-scheduler' ) );
 		}
 		return $w;
+	}
+
+	private static function schema_message( array $schema ) {
+		$missing = array_slice( $schema['missing'], 0, 6 );
+		/* translators: 1: tables or indexes, 2: database error */
+		return sprintf( __( 'The database upgrade of the queue tables did not finish: %1$s missing.%2$s', 'sidecar-scheduler' ), implode( ', ', $missing ) . ( count( $schema['missing'] ) > count( $missing ) ? ', …' : '' ), $schema['error'] ? ' ' . sprintf( /* translators: %s: database error */ __( 'The database said: %s', 'sidecar-scheduler' ), $schema['error'] ) : '' );
+	}
+
+	private static function schema_fix() {
+		return __( 'It is retried within a minute by the next admin page, WP-CLI command or sidecar worker; to retry now, run `wp action-scheduler fix-schema`. If it keeps failing, check the database user\'s ALTER privilege and free disk space.', 'sidecar-scheduler' );
+	}
+
+	/** Site Health (Tools › Site Health): a failed schema upgrade is critical until it is fixed. */
+	public static function site_status_tests( $tests ) {
+		$tests['direct']['sidecar_scheduler_schema'] = array(
+			'label' => __( 'Sidecar Scheduler queue tables', 'sidecar-scheduler' ),
+			'test'  => array( __CLASS__, 'site_health_schema' ),
+		);
+		return $tests;
+	}
+
+	public static function site_health_schema() {
+		$schema = \SidecarScheduler\Store\Schema::error();
+		return array(
+			'label'       => $schema ? __( 'The queue tables\' database upgrade did not finish', 'sidecar-scheduler' ) : __( 'The queue tables are up to date', 'sidecar-scheduler' ),
+			'status'      => $schema ? 'critical' : 'good',
+			'badge'       => array( 'label' => __( 'Performance', 'sidecar-scheduler' ), 'color' => $schema ? 'red' : 'blue' ),
+			'description' => '<p>' . esc_html( $schema ? self::schema_message( $schema ) . ' ' . self::schema_fix() : __( 'Every table and index the scheduled actions need exists.', 'sidecar-scheduler' ) ) . '</p>',
+			'actions'     => '',
+			'test'        => 'sidecar_scheduler_schema',
+		);
 	}
 
 	/**

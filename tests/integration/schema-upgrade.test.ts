@@ -1,0 +1,73 @@
+// Schema upgrades: they run from WP-CLI, admin screens or the sidecar's worker, never from a front-end request; one
+// process at a time (a named lock); the version option moves only once every index is verified; a failed one is
+// recorded, shown in the admin screen's warnings and in Site Health, and retried until it is fixed.
+import mysql from 'mysql2/promise';
+import { installSite, php, phpJson, rows, dropPrefix, wp, PREFIX_SITE, SOCKET, DB } from '../helpers/stack';
+
+const PREFIX = 'tfu_';
+const A = `${PREFIX}actionscheduler_actions`;
+const option = (name: string) => php(PREFIX, `echo get_option('${name}');`).trim();
+const hasIndex = async (name: string) => (await rows(`SHOW INDEX FROM ${A} WHERE Key_name = ?`, [name])).length > 0;
+/** An older install of ours: the index is not there yet and the version option says 3. */
+async function olderOwnSchema(index: string) {
+  if (await hasIndex(index)) await rows(`ALTER TABLE ${A} DROP INDEX ${index}`);
+  php(PREFIX, `update_option('sidecar_scheduler_schema', 3); delete_transient('sidecar_scheduler_schema_retry');`);
+}
+const cli = (env: Record<string, string> = {}) => { const r = wp(PREFIX, ['sidecar-scheduler', 'status'], env); expect(r.code).toBe(0); };
+
+beforeAll(async () => {
+  await dropPrefix(PREFIX);
+  installSite(PREFIX);
+});
+
+test('a front-end request never runs an upgrade; WP-CLI does, and verifies it', async () => {
+  await olderOwnSchema('sidecar_group_date');
+  php(PREFIX, `update_option('schema-ActionScheduler_StoreSchema', '6.0.1');`);
+  expect((await fetch(`${PREFIX_SITE}/`, { headers: { 'X-WP-Table-Prefix': PREFIX } })).status).toBe(200);
+  php(PREFIX, `do_action('init');`); // a plain PHP request (not admin, CLI or worker)
+  expect([option('sidecar_scheduler_schema'), option('schema-ActionScheduler_StoreSchema'), await hasIndex('sidecar_group_date')]).toEqual(['3', '6.0.1', false]);
+  cli();
+  expect(option('sidecar_scheduler_schema')).toBe('4');
+  expect(option('schema-ActionScheduler_StoreSchema')).toMatch(/^7\.0\.\d+$/);
+  expect(await hasIndex('sidecar_group_date')).toBe(true);
+  expect(option('sidecar_scheduler_schema_error')).toBe('');
+});
+
+test('one process at a time: while another holds the schema lock, an upgrade is skipped, not run twice', async () => {
+  await olderOwnSchema('sidecar_status_group');
+  const c = await mysql.createConnection({ socketPath: SOCKET, user: 'root', database: DB });
+  try {
+    const [[got]] = await c.query<any[]>('SELECT GET_LOCK(?, 0) AS got', [`${DB}.${PREFIX}sidecar_schema`]);
+    expect(Number(got.got)).toBe(1);
+    cli();
+    expect([option('sidecar_scheduler_schema'), await hasIndex('sidecar_status_group')]).toEqual(['3', false]);
+  } finally {
+    await c.query('SELECT RELEASE_LOCK(?)', [`${DB}.${PREFIX}sidecar_schema`]);
+    await c.end();
+  }
+  cli();
+  expect([option('sidecar_scheduler_schema'), await hasIndex('sidecar_status_group')]).toEqual(['4', true]);
+});
+
+test('a failed index: the version stays, the failure is shown in the admin warnings and Site Health, and a retry fixes it', async () => {
+  await olderOwnSchema('sidecar_claim');
+  cli({ SIDECAR_TEST_FAIL_INDEX: 'sidecar_claim' });
+  expect([option('sidecar_scheduler_schema'), await hasIndex('sidecar_claim')]).toEqual(['3', false]);
+  const error = phpJson(PREFIX, `echo wp_json_encode(get_option('sidecar_scheduler_schema_error'));`);
+  expect(error.missing).toEqual(['actionscheduler_actions.sidecar_claim']);
+  expect(error.error).toMatch(/sidecar_test_no_such_table/);
+  const shown = () => phpJson(PREFIX, `$w = wp_list_filter(SidecarScheduler\\Admin\\Health::overview()['warnings'], array('code' => 'schema'));
+    $tests = apply_filters('site_status_tests', array()); $h = call_user_func($tests['direct']['sidecar_scheduler_schema']['test']);
+    echo wp_json_encode(array('warning' => array_values($w), 'health' => $h['status']));`);
+  const failed = shown();
+  expect(failed.health).toBe('critical');
+  expect(failed.warning).toHaveLength(1);
+  expect(failed.warning[0].message).toMatch(/actionscheduler_actions\.sidecar_claim missing/);
+  // Retried, but not on every request: within the retry period nothing runs; after it, the next CLI run fixes it.
+  cli();
+  expect(option('sidecar_scheduler_schema')).toBe('3');
+  php(PREFIX, `delete_transient('sidecar_scheduler_schema_retry');`);
+  cli();
+  expect([option('sidecar_scheduler_schema'), await hasIndex('sidecar_claim')]).toEqual(['4', true]);
+  expect(shown()).toEqual({ warning: [], health: 'good' });
+});
