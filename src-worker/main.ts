@@ -182,13 +182,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     if (!s) return;
     if (stopping) { await s.stop(0).catch(() => undefined); return; }
     set.add(s);
-    if (!main) log.info({ site: site.url }, 'serving site');
+    if (main) logReady(); else log.info({ site: site.url }, 'serving site');
     await s.run();
     // --once: each site says goodbye as soon as it is drained (its heartbeat row goes, its workers stop).
     if (config.once && !stopping) await s.stop(config.shutdownTimeoutMs);
   };
+  // "ready" once the main site serves (the other sites of a network start beside it, each when it can).
+  const logReady = () => log.info({ channel, workers: config.workers, prefix: config.tablePrefix, sites: sites.length, multisite: config.multisite, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: udp.length ? `${config.nudgeHost}:${config.nudgePort}` : null }, 'ready');
   const running = sites.map((site) => serve(site, site.prefix === config.tablePrefix));
-  log.info({ channel, workers: config.workers, prefix: config.tablePrefix, sites: sites.length, multisite: config.multisite, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: udp.length ? `${config.nudgeHost}:${config.nudgePort}` : null }, 'ready');
 
   // New sites of a network are picked up without a restart; a scan still running when the next is due is not stacked.
   let scanning = false;
