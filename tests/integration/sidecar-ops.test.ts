@@ -1,9 +1,10 @@
 // The sidecar's maintenance under --once, the library's runner filters, start-up failures that pass, and health
 // under a stalled database, against the real stack.
 import { createServer, connect, Server } from 'node:net';
-import { installSite, php, rows, db, startSidecar, exited, dropPrefix, eventually, SOCKET, PREFIX_SITE } from '../helpers/stack';
+import { installSite, php, rows, db, startSidecar, exited, dropPrefix, eventually, SOCKET, PREFIX_SITE, OURS, BUNDLER_AFTER } from '../helpers/stack';
 
 const PREFIX = 'tnops_';
+const COMPANION = 'tnopc_';
 const runs = `${PREFIX}sidecar_test_runs`;
 const actions = `${PREFIX}actionscheduler_actions`;
 const DB_PORT = Number(process.env.SIDECAR_STACK_DB_PORT ?? '33306');
@@ -16,13 +17,17 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  await dropPrefix(PREFIX);
-  installSite(PREFIX);
-  php(PREFIX, `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`);
+  for (const [prefix, plugins] of [[PREFIX, [OURS]], [COMPANION, [OURS, BUNDLER_AFTER]]] as const) {
+    await dropPrefix(prefix);
+    installSite(prefix, [...plugins]);
+    php(prefix, `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`);
+  }
 });
 
-test('--once runs the maintenance pass: a stale claim is reset (and its action then runs), a stuck action is failed, an old row is deleted', async () => {
-  const [stale, stuck, old] = enqueue(`
+test.each([['standalone', PREFIX], ['companion (the real library\'s cleaner)', COMPANION]])('--once runs the maintenance pass, %s: a stale claim is reset (and its action then runs), a stuck action is failed, an old row is deleted', async (_mode, prefix) => {
+  const actions = `${prefix}actionscheduler_actions`;
+  const runs = `${prefix}sidecar_test_runs`;
+  const [stale, stuck, old] = JSON.parse(lastLine(php(prefix, `$ids = array(); 
     global $wpdb;
     $ids[] = as_schedule_single_action(time() - 60, 'sidecar_test_count', array(42001), 'maint');
     $ids[] = as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('stuck'), 'maint');
@@ -32,10 +37,11 @@ test('--once runs the maintenance pass: a stale claim is reset (and its action t
     $wpdb->update($wpdb->prefix . 'actionscheduler_actions', array('claim_id' => $claim, 'last_attempt_gmt' => '2000-01-01 00:00:00', 'last_attempt_local' => '2000-01-01 00:00:00'), array('action_id' => $ids[0]));
     $wpdb->update($wpdb->prefix . 'actionscheduler_actions', array('status' => 'in-progress', 'last_attempt_gmt' => '2000-01-01 00:00:00', 'last_attempt_local' => '2000-01-01 00:00:00'), array('action_id' => $ids[1]));
     $wpdb->update($wpdb->prefix . 'actionscheduler_actions', array('status' => 'complete', 'last_attempt_gmt' => '2000-01-01 00:00:00', 'last_attempt_local' => '2000-01-01 00:00:00'), array('action_id' => $ids[2]));
-  `);
-  const s = startSidecar(PREFIX, ['--once', '--workers=1']);
+  echo json_encode($ids);`))) as number[];
+  const s = startSidecar(prefix, ['--once', '--workers=1']);
   expect(await exited(s)).toBe(0);
-  const logs = async (id: number) => (await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id = ? ORDER BY log_id`, [id])).map((r: any) => r.message);
+  expect(s.output.join('')).toContain(`"mode":"${prefix === PREFIX ? 'standalone' : 'companion'}"`);
+  const logs = async (id: number) => (await rows(`SELECT message FROM ${prefix}actionscheduler_logs WHERE action_id = ? ORDER BY log_id`, [id])).map((r: any) => r.message);
   // 1. The stale claim was reset ("action reset"), then the action ran once in the same --once run.
   const [a] = await rows(`SELECT status, claim_id FROM ${actions} WHERE action_id = ?`, [stale]);
   expect([a.status, Number(a.claim_id)]).toEqual(['complete', 0]);
