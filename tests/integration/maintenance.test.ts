@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installSite, php, rows, dropPrefix, DOCROOT, ROOT } from '../helpers/stack';
+import { installSite, php, rows, dropPrefix, DOCROOT, ROOT, startSidecar, exited, eventually } from '../helpers/stack';
 
 const PREFIX = 'tfx_';
 const A = `${PREFIX}actionscheduler_actions`;
@@ -89,4 +89,21 @@ test('200 actions stuck in progress are failed, and 150 stale claims reset, in o
   const hooks = existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : [];
   expect(hooks.filter((h) => h.startsWith('action_scheduler_failed_action ')).length).toBe(200);
   expect(hooks.filter((h) => h.startsWith('action_scheduler_reset_action ')).length).toBe(150);
+}, 120000);
+
+test('a slow maintenance pass on a lane\'s worker does not count against the next action\'s time limit', async () => {
+  // One lane: the pass (3 s) and the claim's stream go to the same worker; the action's limit is 2 s.
+  const id = Number(php(PREFIX, `echo as_enqueue_async_action('sidecar_test_noop', array('slow-clean'), 'maint');`).trim());
+  const s = startSidecar(PREFIX, ['--workers=1', '--action-timeout=2', '--log-level=debug'], { SIDECAR_TEST_SLOW_CLEAN: '3' });
+  try {
+    const status = await eventually(async () => (await rows(`SELECT status FROM ${A} WHERE action_id = ?`, [id]))[0].status, (v) => v !== 'pending', 60000, 100);
+    expect(status).toBe('complete');
+  } finally {
+    s.kill('SIGTERM');
+    await exited(s, 60000);
+  }
+  const [row] = await rows(`SELECT attempts FROM ${A} WHERE action_id = ?`, [id]);
+  expect(row.attempts).toBe(1);
+  expect(s.output.join('')).not.toMatch(/did not finish/);
+  expect(s.output.join('')).toMatch(/maintenance pass done/);
 }, 120000);
