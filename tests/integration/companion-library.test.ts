@@ -13,10 +13,10 @@ import { installSite, php, phpJson, rows, startSidecar, exited, dropPrefix, wp, 
 
 const LIB_DIR = '/plugins/action-scheduler/';
 const ORDERS: [string, string, string[], boolean][] = [
-  ['the library as a must-use plugin', 'tdm_mu_', [OURS], true],
-  ['a plugin bundling it, loaded before ours', 'tdm_bef_', [BUNDLER_BEFORE, OURS], false],
-  ['a plugin bundling it, loaded after ours (as WooCommerce)', 'tdm_aft_', [OURS, BUNDLER_AFTER], false],
-  ['the library as its own plugin', 'tdm_own_', [LIBRARY, OURS], false],
+  ['the library as a must-use plugin', `tdm_mu${process.pid}_`, [OURS], true],
+  ['a plugin bundling it, loaded before ours', `tdm_bef${process.pid}_`, [BUNDLER_BEFORE, OURS], false],
+  ['a plugin bundling it, loaded after ours (as WooCommerce)', `tdm_aft${process.pid}_`, [OURS, BUNDLER_AFTER], false],
+  ['the library as its own plugin', `tdm_own${process.pid}_`, [LIBRARY, OURS], false],
 ];
 
 function whoamiCalls(file: string): { n: number; runner: string; store: string; api: string; pid: number; storeParent: string }[] {
@@ -48,6 +48,7 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
     installSite(prefix, plugins);
     if (mu) php(prefix, `update_option( 'sidecar_test_library_mu', 1 );`);
   });
+  afterAll(() => dropPrefix(prefix));
 
   test('WordPress loads without a PHP error; mode companion; the API, classes and version are the library\'s', () => {
     const r = spawnSync('php', ['-d', 'display_errors=stderr', '-d', 'error_reporting=-1', '-r', `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; do_action( 'admin_init' ); echo json_encode( array( SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), str_replace( WP_CONTENT_DIR, '', ( new ReflectionFunction( 'as_enqueue_async_action' ) )->getFileName() ), ActionScheduler_Versions::instance()->latest_version(), ActionScheduler::is_initialized(), get_class( ActionScheduler::store() ) ) );`], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' });
@@ -132,13 +133,14 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
 });
 
 describe('a theme bundling the real library, on a site where ours is the library', () => {
-  const prefix = 'tdm_thm_';
+  const prefix = `tdm_thm${process.pid}_`;
   beforeAll(async () => {
     linkTestFixtures();
     await dropPrefix(prefix);
     installSite(prefix, [OURS]);
     php(prefix, `update_option( 'template', 'twentytwentyfour' ); update_option( 'stylesheet', 'td-as-theme' );`);
   });
+  afterAll(() => dropPrefix(prefix));
 
   test('the theme\'s copy stays out: no redeclare, no error, ours stays standalone and answers the API', () => {
     const r = spawnSync('php', ['-d', 'display_errors=stderr', '-d', 'error_reporting=-1', '-r', `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; echo json_encode( array( get_stylesheet(), function_exists( 'action_scheduler_register_3_dot_8_dot_2' ), SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), as_enqueue_async_action( 'td_theme_probe' ) > 0 ) );`], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' });

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { installSite, php, phpJson, dropPrefix, ROOT, LIBRARY, OURS, wp, startSidecar, exited, linkTestFixtures } from '../helpers/stack';
 import { compareObservations, sequenceObservations, Allowance } from '../helpers/observations';
 
-const LIB = 'tdp_lib_';
-const OUR = 'tdp_our_';
+// A suffix per process: two runs of this file at once would otherwise share the sites.
+const LIB = `tdp_lib${process.pid}_`;
+const OUR = `tdp_our${process.pid}_`;
 const scenario = `require ${JSON.stringify(join(ROOT, 'tests/php/exec-scenario.php'))};`;
 const dump = `require_once ${JSON.stringify(join(ROOT, 'tests/fixtures/observer.php'))}; Sidecar_Test_Observer::listen(); echo wp_json_encode( Sidecar_Test_Observer::rows() );`;
 
@@ -70,6 +71,11 @@ beforeAll(async () => {
   await dropPrefix(OUR);
   installSite(LIB, [LIBRARY]);
   installSite(OUR, [OURS]);
+});
+
+afterAll(async () => {
+  await dropPrefix(LIB);
+  await dropPrefix(OUR);
 });
 
 /** Differences between execution paths that are ours on purpose or someone else's work in progress. */

@@ -96,7 +96,7 @@ describe.each([
   ['library', 'ours'],
   ['ours', 'library'],
 ] as [Side, Side][])('written by %s, then %s, then back', (first, second) => {
-  const prefix = `tds_${first.slice(0, 3)}_`;
+  const prefix = `tds_${first.slice(0, 3)}${process.pid}_`; // per process: concurrent runs of this file would share it
   let before: any;
 
   beforeAll(async () => {
@@ -107,6 +107,7 @@ describe.each([
     writeFixtures(prefix);
     before = view(prefix);
   });
+  afterAll(() => dropPrefix(prefix));
 
   test(`${second} reads, lists and runs what ${first} wrote`, async () => {
     switchTo(prefix, first, second);

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { installSite, phpJson, dropPrefix, ROOT, rows, LIBRARY, OURS } from '../helpers/stack';
 import { compareObservations, Allowance } from '../helpers/observations';
 
-const LIB = 'tdc_lib_';
-const OUR = 'tdc_our_';
+// A suffix per process: two runs of this file at once (two people's `npm test`) would otherwise share the sites.
+const LIB = `tdc_lib${process.pid}_`;
+const OUR = `tdc_our${process.pid}_`;
 type Observations = Record<string, unknown>;
 let library: Observations;
 let ours: Observations;
@@ -37,6 +38,11 @@ beforeAll(async () => {
   installSite(OUR, [OURS]);
   library = phpJson(LIB, script);
   ours = phpJson(OUR, script);
+});
+
+afterAll(async () => {
+  await dropPrefix(LIB);
+  await dropPrefix(OUR);
 });
 
 test('both sites answered every observation step', () => {
