@@ -11,15 +11,10 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 
 	private static $runner = null;
 
-	/** @var ActionScheduler_Store */
-	protected $store;
-	/** @var ActionScheduler_QueueCleaner */
-	protected $cleaner;
 	/** @var int|null The action being run, for the fatal-error monitor. */
 	private $current_action_id = null;
 	/** @var ActionScheduler_ActionClaim|null The claim being worked through, released by the monitor on any error. */
 	private $claim = null;
-	private $created_time;
 	protected $processed_actions_count = 0;
 
 	public static function instance() {
@@ -36,7 +31,6 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 	/** The library's signature, so plugins' `new ActionScheduler_QueueRunner( $store, $monitor, $cleaner )` still fits. */
 	public function __construct( ?ActionScheduler_Store $store = null, ?ActionScheduler_FatalErrorMonitor $monitor = null, ?ActionScheduler_QueueCleaner $cleaner = null, ?ActionScheduler_AsyncRequest_QueueRunner $async_request = null ) {
 		parent::__construct( $store, $monitor, $cleaner );
-		$this->created_time  = microtime( true );
 		$this->async_request = $async_request;
 	}
 
@@ -113,63 +107,6 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 		return $this->processed_actions_count;
 	}
 
-	protected function run_cleanup() {
-		$this->cleaner->clean( 10 * $this->get_time_limit() );
-	}
-
-	public function has_maximum_concurrent_batches() {
-		return $this->store->get_claim_count() >= $this->get_allowed_concurrent_batches();
-	}
-
-	public function get_allowed_concurrent_batches() {
-		return apply_filters( 'action_scheduler_queue_runner_concurrent_batches', 1 );
-	}
-
-	protected function get_time_limit() {
-		$time_limit = 30;
-		if ( has_filter( 'action_scheduler_maximum_execution_time' ) ) {
-			$time_limit = apply_filters( 'action_scheduler_maximum_execution_time', $time_limit );
-		}
-		return absint( apply_filters( 'action_scheduler_queue_runner_time_limit', $time_limit ) );
-	}
-
-	/** The memory check first; the time check only when memory is fine (the library's order of its filters). */
-	protected function batch_limits_exceeded( $processed_actions ) {
-		$memory_exceeded = apply_filters( 'action_scheduler_memory_exceeded', memory_get_usage( true ) >= $this->get_memory_limit() * 0.9, $this );
-		return $memory_exceeded || $this->time_likely_to_be_exceeded( $processed_actions );
-	}
-
-	/** Wall-clock seconds of this runner, or the process's system CPU time where the host counts that instead. */
-	protected function get_execution_time() {
-		$elapsed = microtime( true ) - $this->created_time;
-		if ( function_exists( 'getrusage' ) && apply_filters( 'action_scheduler_use_cpu_execution_time', defined( 'PANTHEON_ENVIRONMENT' ) ) ) {
-			$usage = getrusage();
-			if ( isset( $usage['ru_stime.tv_sec'], $usage['ru_stime.tv_usec'] ) ) {
-				$elapsed = $usage['ru_stime.tv_sec'] + $usage['ru_stime.tv_usec'] / 1000000;
-			}
-		}
-		return $elapsed;
-	}
-
-	/** Would three more actions at the average so far pass the time limit? */
-	protected function time_likely_to_be_exceeded( $processed_actions ) {
-		$elapsed = $this->get_execution_time();
-		$limit   = $this->get_time_limit();
-		if ( 0 === $processed_actions ) {
-			return $elapsed >= $limit;
-		}
-		$likely = $elapsed + 3 * ( $elapsed / $processed_actions ) > $limit;
-		return apply_filters( 'action_scheduler_maximum_execution_time_likely_to_be_exceeded', $likely, $this, $processed_actions, $elapsed, $limit );
-	}
-
-	protected function get_memory_limit() {
-		$limit = function_exists( 'ini_get' ) ? ini_get( 'memory_limit' ) : '128M';
-		if ( ! $limit || -1 === intval( $limit ) ) {
-			$limit = '32000M';
-		}
-		return wp_convert_hr_to_bytes( $limit );
-	}
-
 	/** Claims up to $size due actions, runs them in claim order, then releases the claim. */
 	protected function do_batch( $size = 100, $context = '' ) {
 		$claim     = $this->store->stake_claim( $size );
@@ -244,31 +181,6 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 		if ( isset( $action ) && is_a( $action, 'ActionScheduler_Action' ) && $action->get_schedule()->is_recurring() ) {
 			$this->schedule_next_instance( $action, $action_id );
 		}
-	}
-
-	protected function schedule_next_instance( ActionScheduler_Action $action, $action_id ) {
-		if ( ActionScheduler_Store::STATUS_FAILED === $this->store->get_status( $action_id ) && $this->recurring_action_is_consistently_failing( $action, $action_id ) ) {
-			ActionScheduler_Logger::instance()->log( $action_id, __( 'This action appears to be consistently failing. A new instance will not be scheduled.', 'action-scheduler' ) );
-			return;
-		}
-		try {
-			ActionScheduler::factory()->repeat( $action );
-		} catch ( Exception $e ) {
-			do_action( 'action_scheduler_failed_to_schedule_next_instance', $action_id, $e, $action );
-		}
-	}
-
-	/**
-	 * "The N oldest retained actions of this hook are all failed" (facts §4): the library passes its date bound as a
-	 * string, which the store ignores, so the rule is effectively about the oldest rows. Reproduced on purpose.
-	 */
-	private function recurring_action_is_consistently_failing( ActionScheduler_Action $action, $action_id ) {
-		$threshold = apply_filters( 'action_scheduler_recurring_action_failure_threshold', 5 );
-		$query     = array( 'hook' => $action->get_hook(), 'orderby' => 'date', 'order' => 'ASC', 'per_page' => 1, 'offset' => max( 0, $threshold - 1 ) );
-		$failed    = $this->store->query_actions( array_merge( $query, array( 'status' => ActionScheduler_Store::STATUS_FAILED ) ) );
-		$any       = $this->store->query_actions( $query );
-		$failing   = ! empty( $failed ) && ! empty( $any ) && (int) $failed[0] === (int) $any[0];
-		return apply_filters( 'action_scheduler_recurring_action_is_consistently_failing', $failing, $action );
 	}
 
 	/**

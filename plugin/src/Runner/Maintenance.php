@@ -113,12 +113,12 @@ final class Maintenance {
 						global $wpdb;
 						$e = new \RuntimeException( (string) $wpdb->last_error );
 						foreach ( $ids as $id ) {
-							do_action( 'action_scheduler_failed_old_action_deletion', $id, $e, $lifespan, count( $ids ) );
+							do_action( 'action_scheduler_failed_old_action_deletion', (string) $id, $e, $lifespan, count( $ids ) );
 						}
 						break;
 					}
 					foreach ( $ids as $id ) {
-						do_action( 'action_scheduler_deleted_action', $id );
+						do_action( 'action_scheduler_deleted_action', (string) $id ); // A string, as the library's query gives it.
 					}
 					$this->counts['deleted'] += count( $ids );
 					$full = count( $ids ) >= $this->chunk;
@@ -148,7 +148,7 @@ final class Maintenance {
 			' AND claim_id != 0',
 			'claim_id = 0',
 			function ( $id ) {
-				do_action( 'action_scheduler_reset_action', $id );
+				do_action( 'action_scheduler_reset_action', (string) $id );
 			},
 			'reset'
 		);
@@ -167,7 +167,7 @@ final class Maintenance {
 			'',
 			$GLOBALS['wpdb']->prepare( 'status = %s', Contract::STATUS_FAILED ),
 			function ( $id ) use ( $timeout ) {
-				do_action( 'action_scheduler_failed_action', $id, $timeout );
+				do_action( 'action_scheduler_failed_action', (string) $id, $timeout );
 			},
 			'failed'
 		);
