@@ -2,9 +2,9 @@
 /**
  * Tells the sidecar that an action is due now, so it starts in milliseconds instead of at the next poll.
  *
- * Works in both modes: it listens to the library's own `action_scheduler_stored_action` (fired by whichever store is
- * loaded, ours or a bundled copy's), and to `sidecar_scheduler_due_action_stored`, which our factory fires when it
- * knows the action is due and which any code that makes an action due by other means may fire too. One UDP datagram
+ * Works in both modes: in companion mode it listens to the library's own `action_scheduler_stored_action` (fired by
+ * the bundled copy's store), in both to `sidecar_scheduler_due_action_stored`, which our factory fires when it knows
+ * the action is due and which any code that makes an action due by other means may fire too (our admin's Run now). One UDP datagram
  * per site per request, sent at shutdown: it never blocks or fails the request.
  */
 
@@ -39,9 +39,13 @@ final class Nudge {
 		}
 	}
 
-	/** The library stored an action: whether it is due is decided at shutdown, in one lookup for the request. */
+	/**
+	 * The library stored an action: whether it is due is decided at shutdown, in one lookup for the request. Only in
+	 * companion mode: in standalone mode our factory knows each schedule and says so, and the lookup would add a query
+	 * to requests that schedule for later.
+	 */
 	public static function stored( $action_id ) {
-		if ( ! self::arm() ) {
+		if ( \SidecarScheduler\Plugin::MODE_COMPANION !== \SidecarScheduler\Plugin::mode() || ! self::arm() ) {
 			return;
 		}
 		$prefix = self::prefix();
