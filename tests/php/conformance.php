@@ -360,6 +360,40 @@ $step( 'claims: mark_failure', function () use ( $store ) { $id = as_enqueue_asy
 $step( 'claims: mark_failure missing', function () use ( $store ) { $store()->mark_failure( 999999 ); return 'no exception'; } );
 $step( 'claims: mark_complete missing', function () use ( $store ) { $store()->mark_complete( 999999 ); return 'no exception'; } );
 $step( 'claims: log_execution', function () use ( $store ) { $id = as_enqueue_async_action( 'obs_log_execution' ); $store()->log_execution( $id ); return $store()->get_status( $id ); } );
+$step( 'claims: the store keeps the last claim filters', function () use ( $store ) { return array( $store()->get_claim_filter( 'hooks' ), $store()->get_claim_filter( 'group' ), $store()->get_claim_filter( 'exclude-groups' ), $store()->get_claim_filter( 'bogus' ) ); } );
+$step(
+	'in progress: next, has, unschedule, query',
+	function () use ( $wpdb, $t ) {
+		$id = as_enqueue_async_action( 'obs_running', array( 'r' ) );
+		$wpdb->query( $wpdb->prepare( "UPDATE {$t} SET status = 'in-progress' WHERE action_id = %d", $id ) ); // phpcs:ignore
+		return array( as_next_scheduled_action( 'obs_running' ), as_has_scheduled_action( 'obs_running' ), as_unschedule_action( 'obs_running', null ), as_get_scheduled_actions( array( 'status' => 'in-progress' ), 'ids' ), as_get_scheduled_actions( array( 'hook' => 'obs_running', 'status' => 'in-progress' ) ) );
+	}
+);
+$step(
+	'recurring: unschedule cancels the pending instance only',
+	function () use ( $run ) {
+		$id = as_schedule_recurring_action( time() - 120, 3600, 'sidecar_test_obs_ok', array( 'unschedule-me' ) );
+		$run( $id );
+		return array( as_unschedule_action( 'sidecar_test_obs_ok', array( 'unschedule-me' ) ), as_get_scheduled_actions( array( 'hook' => 'sidecar_test_obs_ok', 'args' => array( 'unschedule-me' ), 'status' => '', 'orderby' => 'action_id' ), ARRAY_A ) );
+	}
+);
+$step( 'schedule single with a DateTime', function () { return as_schedule_single_action( new DateTime( '@' . SIDECAR_OBS_T ), 'obs_single_datetime' ); } );
+$step( 'action execute() directly', function () { $a = new ActionScheduler_Action( 'sidecar_test_obs_ok', array( 'direct' ) ); return $a->execute(); } );
+$step( 'is_initialized with a function name', function () { return ActionScheduler::is_initialized( 'as_enqueue_async_action' ); } );
+$step( 'logger log with a date, get_log', function () { $l = ActionScheduler::logger(); $log_id = $l->log( 3, 'dated line', as_get_datetime_object( SIDECAR_OBS_PAST ) ); $e = $l->get_log( $log_id ); return array( get_class( $e ), $e->get_message(), $e->get_date(), $e->get_action_id() ); } );
+$step( 'logger get_log missing', function () { return get_class( ActionScheduler::logger()->get_log( 999999 ) ); } );
+$step( 'cleaner: statuses filter (failed too)', function () use ( $wpdb, $t, $run ) {
+	$id = as_enqueue_async_action( 'obs_cleaner_failed' );
+	$run( $id );
+	$wpdb->query( $wpdb->prepare( "UPDATE {$t} SET last_attempt_gmt = '2000-01-01 00:00:00' WHERE action_id = %d", $id ) ); // phpcs:ignore
+	$cb = function ( $statuses ) { $statuses[] = 'failed'; return $statuses; };
+	add_filter( 'action_scheduler_default_cleaner_statuses', $cb );
+	try {
+		return array( ( new ActionScheduler_QueueCleaner() )->delete_old_actions(), ActionScheduler::store()->fetch_action( $id ) );
+	} finally {
+		remove_filter( 'action_scheduler_default_cleaner_statuses', $cb );
+	}
+} );
 $snapshot( 'after claims' );
 
 // ---------------------------------------------------------------- cleaner
