@@ -278,7 +278,8 @@ export class Sidecar implements HealthSource {
       // A lane left without a worker (broken) stops here: the release below returns the rest of the claim to the queue.
       while (remaining.length && !this.stopping && !lane.broken) {
         const ex = lane.executor;
-        const limits = this.limits(ex, lane);
+        // The hooks let a long-lived worker hand back an action it has no callback for (Freshness.php).
+        const limits = { ...this.limits(ex, lane), hooks: remaining.map((id) => byId.get(id)?.hook ?? '') };
         if (limits.max <= 0) {
           await this.retire(lane, 'max-jobs');
           continue;
@@ -319,6 +320,13 @@ export class Sidecar implements HealthSource {
           }
         } else if (end.reason === 'limit' || end.reason === 'memory') {
           await this.retire(lane, end.reason === 'limit' ? 'max-jobs' : 'memory');
+        } else if (end.reason === 'stale' || end.reason === 'handback') {
+          // Nothing more of the stream started on the old worker; the rest (the handed-back action first) runs on a
+          // worker booted now, which sees the code WordPress would load now.
+          this.d.log.info({ lane: lane.index, why: end.why, notStarted: remaining.length }, end.reason === 'stale'
+            ? 'what WordPress loads changed; replacing worker before it runs anything more'
+            : "no callback for the action's hook in this long-lived worker; handing it to a fresh worker");
+          await this.retire(lane, end.reason === 'stale' ? 'code-changed' : 'handback');
         } else if (end.reason === 'stopped') {
           break;
         }
@@ -336,7 +344,7 @@ export class Sidecar implements HealthSource {
     try {
       if (!lane.broken) await lane.executor.flush().catch(async (e) => { this.d.log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await this.replace(lane, 'flush-failed'); });
       if (lane.executor instanceof ProcessExecutor && lane.executor.codeChanged) {
-        this.d.log.info({ lane: lane.index }, 'PHP code changed on disk; replacing worker');
+        this.d.log.info({ lane: lane.index }, 'what WordPress loads changed; replacing worker (PHP code changed on disk)');
         await this.replace(lane, 'code-changed');
       }
     } finally {
@@ -346,7 +354,7 @@ export class Sidecar implements HealthSource {
   }
 
   /** A worker due for replacement: commit what it holds (flush), then start a fresh one. */
-  private async retire(lane: Lane, reason: 'max-jobs' | 'memory') {
+  private async retire(lane: Lane, reason: 'max-jobs' | 'memory' | 'code-changed' | 'handback') {
     await lane.executor.flush().catch(() => undefined);
     await this.replace(lane, reason);
   }

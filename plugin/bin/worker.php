@@ -34,4 +34,4 @@ if ( ! class_exists( 'SidecarScheduler\\Runner\\Worker' ) || ! class_exists( 'Ac
 	fwrite( STDERR, "Sidecar Scheduler is not active on this site, or no Action Scheduler is loaded.\n" );
 	exit( 3 );
 }
-exit( SidecarScheduler\Runner\Worker::run( STDIN, STDOUT ) );
+exit( SidecarScheduler\Runner\Worker::run( STDIN, SidecarScheduler\Runner\ProtocolChannel::output() ) );

@@ -24,7 +24,9 @@ export interface PhpSettings {
 /** How a stream of actions ended. `failed` is the action that was running when the worker timed out or died. */
 export interface StreamEnd {
   /** `unavailable`: the channel could not start the next action (HTTP or network error); nothing of it ran. */
-  reason: 'done' | 'stopped' | 'limit' | 'memory' | 'timeout' | 'crashed' | 'unavailable';
+  reason: 'done' | 'stopped' | 'limit' | 'memory' | 'timeout' | 'crashed' | 'unavailable' | 'stale' | 'handback';
+  /** For 'stale' / 'handback' (a PHP worker out of date, or without the next action's callback): why. */
+  why?: string;
   failed?: RunResult;
   /** Actions of the stream that never started, in order. */
   notStarted: number[];
@@ -33,7 +35,11 @@ export interface StreamEnd {
 }
 
 /** A worker due for replacement starts no further action: after `max` more actions, or above `maxMemBytes`. */
-export interface StreamLimits { max: number; maxMemBytes: number; window?: number }
+export interface StreamLimits {
+  max: number; maxMemBytes: number; window?: number;
+  /** The hook of each action, in the stream's order: a worker without a callback for one hands it back (Freshness.php). */
+  hooks?: string[];
+}
 
 export interface Executor {
   readonly label: string;

@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { contract } from '../contract';
 import { Executor, FailRequest, PhpSettings, RunResult, SettleRequest, StreamEnd, StreamLimits, WindowMarks, parsePhpFatal } from './executor';
+import { PROTOCOL_FD, PROTOCOL_FD_ENV, ProtocolError, WORKER_STDIO, WorkerOutputLog, checkStreamMessage } from './protocol';
+import type { Readable } from 'node:stream';
 
 export class WorkerDiedError extends Error {}
 
@@ -20,6 +22,11 @@ export class ProcessExecutor implements Executor {
   /** While a stream runs: where its 'done' / 'stream_end' lines and the worker's death go. */
   private stream?: { onMessage: (m: any) => void; onExit: (e: Error) => void };
   private exited = false;
+  /** Set when the worker broke the protocol (a result for another action): it is killed, and this says why. */
+  private protocolError = '';
+  /** An older plugin writes the protocol to stdout (its 'ready' came there): stdout is then read as the protocol. */
+  private protocolOnStdout = false;
+  private ready = false;
   jobs = 0;
   lastMem = 0;
   /** Set when the worker reports that PHP code it loaded changed on disk. */
@@ -35,10 +42,19 @@ export class ProcessExecutor implements Executor {
     this.exited = false;
     this.stderrTail = '';
     this.outputTail = '';
-    const child = spawn(this.spec.command, this.spec.args, { env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.protocolError = '';
+    this.protocolOnStdout = false;
+    this.ready = false;
+    // The protocol has a pipe of its own (fd 3, protocol.ts); stdout and stderr carry only what PHP and plugins print.
+    const child = spawn(this.spec.command, this.spec.args, { env: { ...this.spec.env, [PROTOCOL_FD_ENV]: String(PROTOCOL_FD) }, stdio: WORKER_STDIO });
     this.child = child;
     const ready = this.expect((m) => m.op === 'ready', 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => this.onLine(line));
+    createInterface({ input: child.stdio[PROTOCOL_FD] as Readable }).on('line', (line) => this.onLine(line));
+    const pid = () => child.pid;
+    const stdoutLog = new WorkerOutputLog(this.log, this.label, 'stdout', pid);
+    const stderrLog = new WorkerOutputLog(this.log, this.label, 'stderr', pid);
+    createInterface({ input: child.stdout! }).on('line', (line) => this.onStdout(line, stdoutLog));
+    createInterface({ input: child.stderr! }).on('line', (line) => stderrLog.line(line));
     child.stderr!.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-8192);
     });
@@ -53,6 +69,27 @@ export class ProcessExecutor implements Executor {
     }
   }
 
+  /** Plugin output, logged; a worker's page printed at boot is also kept for the error it dies with. */
+  private onStdout(line: string, out: WorkerOutputLog) {
+    if (!this.ready && !this.protocolOnStdout && /^\{"op":"ready"/.test(line)) {
+      this.protocolOnStdout = true;
+      this.log.warn({ label: this.label }, 'php worker writes the protocol to stdout (an older plugin): plugin output can disturb it; update the plugin');
+    }
+    if (this.protocolOnStdout) { this.onLine(line); return; }
+    out.line(line);
+    if (!this.ready) {
+      const text = line.replace(/<style[^>]*>.*?<\/style>|<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+      if (text && !/[{};,]\s*$/.test(text)) this.outputTail = `${this.outputTail} ${text}`.slice(-500);
+    }
+  }
+
+  /** The worker broke the protocol: retire it (killed; the lane treats it as a death and starts a fresh worker). */
+  private onProtocolError(e: ProtocolError, m: unknown) {
+    this.protocolError = e.message;
+    this.log.error({ label: this.label, pid: this.child?.pid, message: m, err: e.message }, 'php worker protocol error; retiring the worker');
+    this.kill();
+  }
+
   private onLine(line: string) {
     let msg: any;
     try { msg = JSON.parse(line); } catch {
@@ -61,6 +98,7 @@ export class ProcessExecutor implements Executor {
       if (text && !/[{};,]\s*$/.test(text)) this.outputTail = `${this.outputTail} ${text}`.slice(-500);
       return;
     }
+    if (msg.op === 'ready') this.ready = true;
     if (msg.op === 'error') this.log.error({ message: msg.message }, 'php worker reported an error');
     if (this.stream && (msg.op === 'done' || msg.op === 'stream_end' || msg.op === 'window' || msg.op === 'started' || msg.op === 'completed')) { this.stream.onMessage(msg); return; }
     const i = this.pending.findIndex((p) => p.match(msg));
@@ -70,7 +108,7 @@ export class ProcessExecutor implements Executor {
   private onExit(reason: string) {
     if (this.exited) return;
     this.exited = true;
-    const err = new WorkerDiedError(`${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}${this.outputTail ? `; output: ${this.outputTail.trim().slice(-300)}` : ''}`);
+    const err = new WorkerDiedError(`${this.protocolError ? `protocol error: ${this.protocolError}; ` : ''}${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}${this.outputTail ? `; output: ${this.outputTail.trim().slice(-300)}` : ''}`);
     for (const p of this.pending.splice(0)) p.reject(err);
     this.stream?.onExit(err);
   }
@@ -150,6 +188,11 @@ export class ProcessExecutor implements Executor {
       };
       this.stream = {
         onMessage: (m) => {
+          if (this.protocolError) return; // killed for it; lines still buffered are not believed
+          try { checkStreamMessage(m, ids[reported], ids.slice(reported)); } catch (e) {
+            if (e instanceof ProtocolError) { this.onProtocolError(e, m); return; }
+            throw e;
+          }
           if (m.op === 'window') {
             marks = { ids: (m.ids as unknown[]).map(Number), gmt: String(m.gmt), message: String(m.message), prev: m.prev ?? {} };
             this.log.debug({ label: this.label, actions: marks.ids.length }, 'start window');
@@ -166,7 +209,10 @@ export class ProcessExecutor implements Executor {
             onDone(r);
           } else {
             this.lastMem = Number(m.mem ?? this.lastMem);
-            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' ? m.reason : 'done', notStarted: ids.slice(reported) });
+            // 'stale' / 'handback': the worker is out of date or lacks the next action's callback (Freshness.php); it
+            // started nothing more, and the lane runs the rest on a fresh worker.
+            const why = m.reason === 'stale' || m.reason === 'handback' ? String(m.why ?? '') : undefined;
+            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' || m.reason === 'stale' || m.reason === 'handback' ? m.reason : 'done', notStarted: ids.slice(reported), ...(why !== undefined ? { why } : {}) });
           }
         },
         onExit: (e) => {
@@ -180,7 +226,7 @@ export class ProcessExecutor implements Executor {
       };
       arm();
       try {
-        this.send({ op: 'stream', ids, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR, max: limits.max, max_mem: limits.maxMemBytes, window: limits.window ?? 1 });
+        this.send({ op: 'stream', ids, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR, max: limits.max, max_mem: limits.maxMemBytes, window: limits.window ?? 1, ...(limits.hooks ? { hooks: limits.hooks } : {}) });
       } catch (e) {
         this.stream.onExit(e as Error);
       }

@@ -35,6 +35,6 @@ final class SidecarCommand {
 		if ( ! defined( 'SIDECAR_SCHEDULER_WORKER' ) ) {
 			define( 'SIDECAR_SCHEDULER_WORKER', true );
 		}
-		exit( \SidecarScheduler\Runner\Worker::run( STDIN, STDOUT ) ); // phpcs:ignore
+		exit( \SidecarScheduler\Runner\Worker::run( STDIN, \SidecarScheduler\Runner\ProtocolChannel::output() ) ); // phpcs:ignore
 	}
 }

@@ -33,6 +33,8 @@ final class Worker {
 	/** @var float When WordPress finished booting in this process. */
 	private $booted_at;
 	private $last_code_check = 0.0;
+	/** @var Freshness|null Whether this long-lived process still sees the code WordPress would load now. */
+	private $freshness = null;
 
 	public function __construct( $out ) {
 		$this->out       = $out;
@@ -44,6 +46,9 @@ final class Worker {
 	 * the sidecar then replaces the worker so new code runs. Checked at most every 5 s; ~1 ms for 1,000 files.
 	 */
 	private function code_changed() {
+		if ( $this->freshness ) {
+			return $this->freshness->stale_after_claim();
+		}
 		if ( microtime( true ) - $this->last_code_check < 5 ) {
 			return false;
 		}
@@ -76,7 +81,8 @@ final class Worker {
 				$worker->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
 			}
 		);
-		$worker->fallback = $worker->pipeline ? '' : ( CommitPipeline::enabled() ? WorkerClasses::fallback_reason() : 'sidecar_scheduler_pipeline_commits is off' );
+		$worker->freshness = new Freshness();
+		$worker->fallback  = $worker->pipeline ? '' : ( CommitPipeline::enabled() ? WorkerClasses::fallback_reason() : 'sidecar_scheduler_pipeline_commits is off' );
 		if ( ! $worker->pipeline ) {
 			// The library's own classes: its start autocommits right after begin_execute, so "started" is sent there.
 			add_action(
@@ -87,9 +93,12 @@ final class Worker {
 				PHP_INT_MAX
 			);
 		}
-		// Callbacks may echo: keep their output out of the protocol stream (fwrite(STDOUT) bypasses this buffer).
-		ob_start();
-		$worker->send( array( 'op' => 'ready', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION, 'classes' => $worker->pipeline ? 'sidecar' : 'library', 'fallback' => $worker->fallback ) );
+		// Callbacks may echo. On a protocol channel of its own (ProtocolChannel) their output goes to stdout, which the
+		// sidecar logs; when the protocol is stdout, echo is buffered and dropped (fwrite(STDOUT) still bypasses it).
+		if ( STDOUT === $out ) {
+			ob_start();
+		}
+		$worker->send( array( 'op' => 'ready', 'channel' => STDOUT === $out ? 'stdout' : 'fd', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION, 'classes' => $worker->pipeline ? 'sidecar' : 'library', 'fallback' => $worker->fallback ) );
 		while ( ( $line = $worker->next_line() ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
 			$line = trim( $line );
 			if ( '' === $line ) {
@@ -175,7 +184,8 @@ final class Worker {
 					isset( $request['since'] ) ? (float) $request['since'] : 0,
 					isset( $request['max'] ) ? (int) $request['max'] : 0,
 					isset( $request['max_mem'] ) ? (int) $request['max_mem'] : 0,
-					isset( $request['window'] ) ? (int) $request['window'] : 1
+					isset( $request['window'] ) ? (int) $request['window'] : 1,
+					isset( $request['hooks'] ) && count( (array) $request['hooks'] ) === count( (array) $request['ids'] ) ? array_combine( array_map( 'intval', (array) $request['ids'] ), (array) $request['hooks'] ) : array()
 				);
 				break;
 			case 'settle':
@@ -219,9 +229,15 @@ final class Worker {
 	 * (StartWindow). A 'window' line tells the sidecar which, before they are committed, so it can undo the marks
 	 * of those that never ran if this process dies; when this worker stops early it undoes them itself.
 	 */
-	private function run_stream( array $ids, $claim_id, $context, $claimed_at, $max, $max_mem, $window ) {
+	private function run_stream( array $ids, $claim_id, $context, $claimed_at, $max, $max_mem, $window, array $hooks = array() ) {
 		$ran      = 0;
 		$reason   = 'done';
+		// Out of date before anything ran (Freshness): nothing of the stream starts, no hook fires; the sidecar replaces us.
+		if ( $this->freshness && $this->freshness->stale_before_stream( $claimed_at ) ) {
+			$this->commit();
+			$this->send( array( 'op' => 'stream_end', 'ran' => 0, 'reason' => 'stale', 'why' => $this->freshness->reason(), 'mem' => memory_get_usage( true ) ) );
+			return;
+		}
 		$windowed = $window > 1 && $this->pipeline;
 		StartWindow::activate( $windowed );
 		do_action( 'action_scheduler_before_process_queue' );
@@ -234,6 +250,15 @@ final class Worker {
 				// At least one action per stream, so a threshold below a fresh worker's own footprint cannot stall the lane.
 				if ( ( $max > 0 && $ran >= $max ) || ( $ran > 0 && $max_mem > 0 && memory_get_usage( true ) > $max_mem ) ) {
 					$reason = $max > 0 && $ran >= $max ? 'limit' : 'memory';
+					break;
+				}
+				if ( $this->freshness && $ran > 0 && $this->freshness->stale_during_stream() ) {
+					$reason = 'stale';
+					break;
+				}
+				// No callback here: handed back untouched (a start-window mark is undone below) for a fresh worker.
+				if ( $this->freshness && $this->freshness->hand_back( isset( $hooks[ $action_id ] ) ? (string) $hooks[ $action_id ] : null, $claimed_at ) ) {
+					$reason = 'handback';
 					break;
 				}
 				if ( $windowed && ! StartWindow::holds( $action_id ) ) {
@@ -262,7 +287,7 @@ final class Worker {
 		}
 		$this->commit();
 		do_action( 'action_scheduler_after_process_queue' );
-		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'mem' => memory_get_usage( true ) ) );
+		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'why' => 'stale' === $reason || 'handback' === $reason ? $this->freshness->reason() : '', 'mem' => memory_get_usage( true ) ) );
 	}
 
 	/** A "stop" line waiting on the request stream (or the stream closed: the sidecar is gone). Never blocks. */

@@ -1,0 +1,28 @@
+<?php
+/**
+ * Where the worker writes its protocol lines. The sidecar starts workers with a fourth pipe (file descriptor 3)
+ * and names it in SIDECAR_SCHEDULER_PROTOCOL_FD: the protocol then has that channel to itself, and whatever plugin
+ * code prints (echo, fwrite(STDOUT), WP_CLI::log(), a JSON-looking line) goes to stdout/stderr, which the sidecar
+ * logs as the worker's output instead of parsing it. Without the variable (a worker started by hand) it is stdout.
+ */
+
+namespace SidecarScheduler\Runner;
+
+defined( 'ABSPATH' ) || exit;
+
+final class ProtocolChannel {
+	const FD_ENV = 'SIDECAR_SCHEDULER_PROTOCOL_FD';
+
+	/** @return resource */
+	public static function output() {
+		$fd = getenv( self::FD_ENV );
+		if ( is_string( $fd ) && ctype_digit( $fd ) && (int) $fd > 2 ) {
+			$stream = @fopen( 'php://fd/' . (int) $fd, 'wb' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors, WordPress.WP.AlternativeFunctions
+			if ( $stream ) {
+				return $stream;
+			}
+			fwrite( STDERR, 'Sidecar Scheduler: ' . self::FD_ENV . "={$fd} is not an open file descriptor; the protocol goes to stdout.\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		}
+		return STDOUT;
+	}
+}
