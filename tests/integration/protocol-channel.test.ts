@@ -45,3 +45,30 @@ test.each(channels)('%s channel: callbacks that echo, fwrite(STDOUT/STDERR), WP_
   expect(output.find((l) => String(l.output).includes('tw-stderr-marker'))?.stream).toBe('stderr');
   expect(lines.filter((l) => /protocol error|non-protocol/.test(String(l.msg)))).toEqual([]);
 });
+
+test('a result for an action other than the one running is a protocol error: the worker is retired with a clear log, the rest run once on a fresh worker', async () => {
+  const P = 'twpforge_';
+  await dropPrefix(P);
+  installSite(P);
+  await rows(`CREATE TABLE ${P}tw_runs (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL, pid INT NOT NULL, tag VARCHAR(20) NOT NULL)`);
+  const ids: number[] = JSON.parse(php(P, `$ids = array(as_enqueue_async_action('tw_noise_forge', array(1), '', false, 1)); for ($i = 1; $i <= 10; $i++) { $ids[] = as_enqueue_async_action('tw_noise_echo', array($i), '', false, 2); } echo json_encode($ids);`).trim().split('\n').pop()!);
+  const s = startSidecar(P, ['--workers=1', '--batch-size=20']);
+  try {
+    await eventually(async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${P}actionscheduler_actions WHERE hook LIKE 'tw\\_noise\\_%' AND status IN ('complete', 'failed')`))[0].n), (n) => n >= 11, 120000);
+  } finally {
+    s.kill('SIGTERM');
+    expect(await exited(s, 30000)).toBe(0);
+  }
+  const lines = s.output.join('').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const errors = lines.filter((l) => l.msg === 'php worker protocol error; retiring the worker');
+  expect(errors.length).toBe(1);
+  expect(errors[0].err).toBe(`'done' for action 900001 while action ${ids[0]} is the one running`);
+  expect(errors[0].label).toMatch(/^php#/);
+  // The forged result was not believed: the running action's callback had started, and its worker was killed in it,
+  // so it is failed as any action whose worker died mid-run (once, one attempt); every other action ran once.
+  const [forge] = await rows(`SELECT status, attempts FROM ${P}actionscheduler_actions WHERE action_id = ?`, [ids[0]]);
+  expect(forge).toEqual({ status: 'failed', attempts: 1 });
+  const [echo] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${P}tw_runs WHERE tag = 'echo'`);
+  expect([Number(echo.n), Number(echo.d)]).toEqual([10, 10]);
+  expect((await rows(`SELECT status, COUNT(*) AS n FROM ${P}actionscheduler_actions WHERE hook = 'tw_noise_echo' GROUP BY status`)).map((r: any) => [r.status, Number(r.n)])).toEqual([['complete', 10]]);
+});
