@@ -59,7 +59,14 @@ export class ProcessExecutor implements Executor {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-8192);
     });
     child.on('error', (e) => this.onExit(`could not start ${this.spec.command}: ${e.message}`));
-    child.on('exit', (code, signal) => this.onExit(`worker exited (code ${code}, signal ${signal})`));
+    child.on('exit', (code, signal) => {
+      // What it printed to stderr last (why it could not start, a fatal error) may still be in the pipe: wait for its
+      // end, briefly (a process it started may hold the pipe open), so the error it dies with carries it.
+      const died = () => this.onExit(`worker exited (code ${code}, signal ${signal})`);
+      if (child.stderr!.readableEnded) { died(); return; }
+      const t = setTimeout(died, 250);
+      child.stderr!.once('end', () => { clearTimeout(t); died(); });
+    });
     child.stdin!.on('error', () => undefined); // EPIPE after a crash is reported through 'exit'.
     const hello = await ready;
     this.log.debug({ pid: child.pid, label: this.label, classes: hello.classes }, 'php worker ready');

@@ -13,12 +13,21 @@ defined( 'ABSPATH' ) || exit;
 final class ProtocolChannel {
 	const FD_ENV = 'SIDECAR_SCHEDULER_PROTOCOL_FD';
 
+	/** @var resource|null The descriptor output() opened, if any. */
+	private static $opened = null;
+
+	/** True for the protocol's own descriptor: nothing else writes there, so callbacks' output need not be held back. */
+	public static function is_dedicated( $stream ) {
+		return null !== self::$opened && $stream === self::$opened;
+	}
+
 	/** @return resource */
 	public static function output() {
 		$fd = getenv( self::FD_ENV );
 		if ( is_string( $fd ) && ctype_digit( $fd ) && (int) $fd > 2 ) {
 			$stream = @fopen( 'php://fd/' . (int) $fd, 'wb' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors, WordPress.WP.AlternativeFunctions
 			if ( $stream ) {
+				self::$opened = $stream;
 				return $stream;
 			}
 			fwrite( STDERR, 'Sidecar Scheduler: ' . self::FD_ENV . "={$fd} is not an open file descriptor; the protocol goes to stdout.\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions

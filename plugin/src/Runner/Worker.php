@@ -81,7 +81,8 @@ final class Worker {
 				$worker->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
 			}
 		);
-		$worker->freshness = new Freshness();
+		// A long-lived process only (the rest route's worker lives for one request, and boots fresh each time).
+		$worker->freshness = 'cli' === PHP_SAPI ? new Freshness() : null;
 		$worker->fallback  = $worker->pipeline ? '' : ( CommitPipeline::enabled() ? WorkerClasses::fallback_reason() : 'sidecar_scheduler_pipeline_commits is off' );
 		if ( ! $worker->pipeline ) {
 			// The library's own classes: its start autocommits right after begin_execute, so "started" is sent there.
@@ -94,11 +95,11 @@ final class Worker {
 			);
 		}
 		// Callbacks may echo. On a protocol channel of its own (ProtocolChannel) their output goes to stdout, which the
-		// sidecar logs; when the protocol is stdout, echo is buffered and dropped (fwrite(STDOUT) still bypasses it).
-		if ( STDOUT === $out ) {
-			ob_start();
+		// sidecar logs; otherwise echo is buffered and dropped (fwrite(STDOUT) still bypasses it).
+		if ( ! ProtocolChannel::is_dedicated( $out ) ) {
+			ob_start(); // stdout, or the rest route's buffer (its response body must stay JSON)
 		}
-		$worker->send( array( 'op' => 'ready', 'channel' => STDOUT === $out ? 'stdout' : 'fd', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION, 'classes' => $worker->pipeline ? 'sidecar' : 'library', 'fallback' => $worker->fallback ) );
+		$worker->send( array( 'op' => 'ready', 'channel' => ProtocolChannel::is_dedicated( $out ) ? 'fd' : 'shared', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION, 'classes' => $worker->pipeline ? 'sidecar' : 'library', 'fallback' => $worker->fallback ) );
 		while ( ( $line = $worker->next_line() ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
 			$line = trim( $line );
 			if ( '' === $line ) {
