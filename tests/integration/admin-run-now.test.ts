@@ -3,10 +3,13 @@
 // of the test's own), and none is failed. Bulk run is capped.
 import { installSite, php, rows, dropPrefix, PREFIX_SITE, startSidecar, exited, eventually } from '../helpers/stack';
 
-const PREFIX = 'tfa_';
+// Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
+const PREFIX = `tfa${process.pid}_`;
 const NS = '/sidecar-scheduler/v1';
 const runs = `${PREFIX}sidecar_test_runs`;
 let auth = '';
+
+afterAll(async () => { await dropPrefix(PREFIX); });
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);

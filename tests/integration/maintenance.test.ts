@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installSite, php, rows, dropPrefix, DOCROOT, ROOT, startSidecar, exited, eventually } from '../helpers/stack';
 
-const PREFIX = 'tfx_';
+// Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
+const PREFIX = `tfx${process.pid}_`;
 const A = `${PREFIX}actionscheduler_actions`;
 const L = `${PREFIX}actionscheduler_logs`;
 const dir = mkdtempSync(join(tmpdir(), 'tf-maint-'));
@@ -31,6 +32,8 @@ async function addRows(count: number, status: string, lastAttempt: string, claim
 }
 const count = async (where: string) => Number((await rows(`SELECT COUNT(*) AS n FROM ${A} WHERE ${where}`))[0].n);
 const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+afterAll(async () => { await dropPrefix(PREFIX); });
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);

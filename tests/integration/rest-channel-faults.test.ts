@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { installSite, php, rows, dropPrefix, PREFIX_SITE, DOCROOT, startSidecar, exited, eventually } from '../helpers/stack';
 import { startFlakyProxy, FlakyProxy } from '../helpers/flaky-proxy';
 
-const PREFIX = 'tfc_';
+// Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
+const PREFIX = `tfc${process.pid}_`;
 const runs = `${PREFIX}sidecar_test_runs`;
 let base = 0;
+
+afterAll(async () => { await dropPrefix(PREFIX); });
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);

@@ -5,8 +5,10 @@
 import { createHmac } from 'node:crypto';
 import { installSite, php, rows, dropPrefix, PREFIX_SITE, startSidecar, exited } from '../helpers/stack';
 
-const PREFIX = 'tfr_';
-const NET = 'tfrm_';
+// Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
+const PREFIX = `tfr${process.pid}_`;
+// Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
+const NET = `tfrm${process.pid}_`;
 const ROUTE = '/sidecar-scheduler/v1/runner/execute';
 const HOST = new URL(PREFIX_SITE).host;
 const WINDOW = 300;
@@ -34,6 +36,8 @@ async function claim(id: number): Promise<number> {
   return Number(out.trim());
 }
 const batch = (id: number, claimId: number) => JSON.stringify({ op: 'batch', ids: [id], claim: claimId, context: 'Sidecar' });
+
+afterAll(async () => { await dropPrefix(PREFIX); await dropPrefix(NET); });
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);

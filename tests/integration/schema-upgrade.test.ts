@@ -4,7 +4,8 @@
 import mysql from 'mysql2/promise';
 import { installSite, php, phpJson, rows, dropPrefix, wp, PREFIX_SITE, SOCKET, DB } from '../helpers/stack';
 
-const PREFIX = 'tfu_';
+// Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
+const PREFIX = `tfu${process.pid}_`;
 const A = `${PREFIX}actionscheduler_actions`;
 const option = (name: string) => php(PREFIX, `echo get_option('${name}');`).trim();
 const hasIndex = async (name: string) => (await rows(`SHOW INDEX FROM ${A} WHERE Key_name = ?`, [name])).length > 0;
@@ -14,6 +15,8 @@ async function olderOwnSchema(index: string) {
   php(PREFIX, `update_option('sidecar_scheduler_schema', 3); delete_transient('sidecar_scheduler_schema_retry');`);
 }
 const cli = (env: Record<string, string> = {}) => { const r = wp(PREFIX, ['sidecar-scheduler', 'status'], env); expect(r.code).toBe(0); };
+
+afterAll(async () => { await dropPrefix(PREFIX); });
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);

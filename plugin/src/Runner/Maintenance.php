@@ -205,14 +205,22 @@ final class Maintenance {
 
 	/**
 	 * Up to one chunk of IDs with this status and a last attempt at or before the cut-off, as the library's cleaner
-	 * selects them. With $lock (inside a transaction), the rows are locked until it commits.
+	 * selects them. The candidates come from a plain read, which locks nothing (the range it scans may pass pending
+	 * rows that claimers are locking: a locking scan there deadlocked with them); with $lock (inside a transaction)
+	 * they are then locked by primary key with the conditions checked again, so only rows this pass will change are
+	 * locked, until it commits, and a row that changed meanwhile is left out.
 	 *
 	 * @return int[]
 	 */
 	private function chunk_of( $status, $cutoff, $where, $lock = false ) {
 		global $wpdb;
-		$sql = $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE status = %s AND last_attempt_gmt <= %s{$where} LIMIT %d", $status, $cutoff, $this->chunk ); // phpcs:ignore WordPress.DB.PreparedSQL -- $where is a constant fragment.
-		return array_map( 'intval', (array) $wpdb->get_col( $sql . ( $lock ? ' FOR UPDATE' : '' ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$a   = $wpdb->actionscheduler_actions;
+		$ids = array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$a} WHERE status = %s AND last_attempt_gmt <= %s{$where} LIMIT %d", $status, $cutoff, $this->chunk ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- $where is a constant fragment.
+		if ( ! $lock || ! $ids ) {
+			return $ids;
+		}
+		$list = implode( ',', $ids );
+		return array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$a} WHERE action_id IN ({$list}) AND status = %s AND last_attempt_gmt <= %s{$where} FOR UPDATE", $status, $cutoff ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers and a constant fragment.
 	}
 
 	/**
