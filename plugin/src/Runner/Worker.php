@@ -234,9 +234,17 @@ final class Worker {
 		$ran      = 0;
 		$reason   = 'done';
 		// Out of date before anything ran (Freshness): nothing of the stream starts, no hook fires; the sidecar replaces us.
+		// Likewise when the first action would be handed back: not even action_scheduler_before_process_queue fires here.
+		$first = $ids && isset( $hooks[ $ids[0] ] ) ? (string) $hooks[ $ids[0] ] : null;
+		$give_way = null;
 		if ( $this->freshness && $this->freshness->stale_before_stream( $claimed_at ) ) {
+			$give_way = 'stale';
+		} elseif ( $this->freshness && $this->freshness->hand_back( $first, $claimed_at ) ) {
+			$give_way = 'handback';
+		}
+		if ( $give_way ) {
 			$this->commit();
-			$this->send( array( 'op' => 'stream_end', 'ran' => 0, 'reason' => 'stale', 'why' => $this->freshness->reason(), 'mem' => memory_get_usage( true ) ) );
+			$this->send( array( 'op' => 'stream_end', 'ran' => 0, 'reason' => $give_way, 'why' => $this->freshness->reason(), 'mem' => memory_get_usage( true ) ) );
 			return;
 		}
 		$windowed = $window > 1 && $this->pipeline;
