@@ -36,7 +36,7 @@ final class CodeFingerprint {
 
 	/**
 	 * True when what WordPress would load now differs from what this process loaded: one query and a stat of each
-	 * loaded file and its directory (about 1 ms for 1,000 files).
+	 * loaded file and its directory (measured: 1.8 ms for 447 paths on a loaded 2-core machine).
 	 */
 	public function changed() {
 		$loads = $this->loads_hash();

@@ -56,7 +56,7 @@ final class Freshness {
 		return $this->check();
 	}
 
-	/** Between actions of a stream that already ran one: at most once a second (about 1 ms per check). */
+	/** Between actions of a stream that already ran one: at most once a second (a check costs about 2 ms). */
 	public function stale_during_stream() {
 		if ( microtime( true ) - $this->last_check < 1 ) {
 			return false;
