@@ -83,8 +83,10 @@ export class ProcessExecutor implements Executor {
       this.log.warn({ label: this.label }, 'php worker writes the protocol to stdout (an older plugin): plugin output can disturb it; update the plugin');
     }
     if (this.protocolOnStdout) { this.onLine(line); return; }
-    out.line(line);
-    if (!this.ready) {
+    // Before 'ready' it is WordPress's own page (say, "Error establishing a database connection"): kept for the error
+    // the worker dies with, not logged line by line.
+    if (this.ready) { out.line(line); return; }
+    {
       const text = line.replace(/<style[^>]*>.*?<\/style>|<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
       if (text && !/[{};,]\s*$/.test(text)) this.outputTail = `${this.outputTail} ${text}`.slice(-500);
     }
