@@ -102,6 +102,37 @@ test('an edited file takes effect before the next action', async () => {
   expect(await statuses(P, 'tw_edit_hook')).toEqual({ complete: 2 });
 });
 
+test('a file edited while a claim runs: the worker stops within a second and the rest of the claim runs the new code on a fresh worker', async () => {
+  const P = 'twmid_';
+  await site(P);
+  const file = join(MU_DIR, 'tw-mid-mu.php');
+  const slow = (tag: string) => `add_action( 'tw_mid_hook', function ( $n ) { global $wpdb; $wpdb->query( $wpdb->prepare( "INSERT INTO {$wpdb->prefix}tw_runs (n, pid, tag) VALUES (%d, %d, '${tag}')", $n, getmypid() ) ); usleep( 300000 ); } );`;
+  writeFileSync(file, guarded(P, slow('old')));
+  const s = startSidecar(P, ['--workers=1', '--batch-size=12', '--start-window-ms=0']);
+  let ranBeforeEdit = 0;
+  try {
+    await ready(s);
+    enqueue(P, 'tw_mid_hook', 1, 12); // one claim, 3.6 s of work
+    await eventually(async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${P}tw_runs`))[0].n), (n) => n >= 1, 60000, 20);
+    ranBeforeEdit = Number((await rows(`SELECT COUNT(*) AS n FROM ${P}tw_runs`))[0].n);
+    writeFileSync(file, guarded(P, slow('new-code')));
+    await eventually(() => statuses(P, 'tw_mid_hook'), settled(12), 60000);
+  } finally {
+    if (existsSync(file)) unlinkSync(file);
+    await stop(s);
+  }
+  await expect(statuses(P, 'tw_mid_hook')).resolves.toEqual({ complete: 12 });
+  const runs = await rows(`SELECT n, tag FROM ${P}tw_runs ORDER BY n`);
+  expect(runs.map((r: any) => r.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]); // each once
+  // Old code only until the first check after the edit, new code from then on. Checks come at most a second apart and
+  // each action takes 0.3 s: after the edit, at most the running action and 4 more (1.2 s of them) ran old code.
+  const firstNew = runs.findIndex((r: any) => r.tag === 'new-code');
+  expect(firstNew).toBeGreaterThan(0);
+  expect(runs.slice(firstNew).every((r: any) => r.tag === 'new-code')).toBe(true);
+  expect(firstNew).toBeLessThanOrEqual(ranBeforeEdit + 4);
+  expect(s.output.join('')).toMatch(/what WordPress loads changed; replacing worker before it runs anything more/);
+});
+
 test('a callback the long-lived worker lacks (registered from an option it read at boot) is handed to a fresh worker, which runs it', async () => {
   const P = 'twhand_';
   await site(P);
