@@ -133,6 +133,33 @@ test('a file edited while a claim runs: the worker stops within a second and the
   expect(s.output.join('')).toMatch(/what WordPress loads changed; replacing worker before it runs anything more/);
 });
 
+test('a deploy that adds a file to an active plugin: the worker is replaced (its folder changed) before the new hook\'s actions run', async () => {
+  const P = 'twdep_';
+  await site(P);
+  const dir = join(ROOT, 'tests/fixtures/plugins/tw-deploy-plugin');
+  const link = join(DOCROOT, 'wp-content/plugins/tw-deploy-plugin');
+  const extra = join(dir, 'extra.php');
+  try { lstatSync(link); } catch { symlinkSync(dir, link); }
+  expect(php(P, `require_once ABSPATH . 'wp-admin/includes/plugin.php'; $r = activate_plugin('tw-deploy-plugin/tw-deploy-plugin.php'); echo is_wp_error($r) ? $r->get_error_message() : 'ok';`).trim().split('\n').pop()).toBe('ok');
+  const s = startSidecar(P, ['--workers=1']);
+  try {
+    await ready(s);
+    enqueue(P, 'delete_expired_transients', 0, 2);
+    await eventually(() => statuses(P, 'delete_expired_transients'), settled(2), 60000);
+    writeFileSync(extra, `<?php\n${recorder('tw_deploy_hook', 'deploy')}\n`);
+    enqueue(P, 'tw_deploy_hook', 1, 20);
+    await eventually(() => statuses(P, 'tw_deploy_hook'), settled(20), 60000);
+  } finally {
+    if (existsSync(extra)) unlinkSync(extra);
+    await stop(s);
+    try { unlinkSync(link); } catch { /* already gone */ }
+  }
+  await expectExactlyOnce(P, 'tw_deploy_hook', 1, 20, 'deploy');
+  const why = s.output.join('').split('\n').filter((l) => l.includes('what WordPress loads changed')).map((l) => JSON.parse(l).why);
+  expect(why[0]).toMatch(/^changed on disk: .*tw-deploy-plugin$/); // the folder, not a hand-back
+  expect(s.output.join('')).not.toMatch(/handing it to a fresh worker/);
+});
+
 test('a callback the long-lived worker lacks (registered from an option it read at boot) is handed to a fresh worker, which runs it', async () => {
   const P = 'twhand_';
   await site(P);
