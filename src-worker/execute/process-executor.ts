@@ -198,7 +198,12 @@ export class ProcessExecutor implements Executor {
       this.stream = {
         onMessage: (m) => {
           if (this.protocolError) return; // killed for it; lines still buffered are not believed
-          try { checkStreamMessage(m, ids[reported], ids.slice(reported)); } catch (e) {
+          try {
+            if (!checkStreamMessage(m, ids[reported], ids.slice(reported))) {
+              this.log.debug({ label: this.label, op: m.op, action: m.id, running: ids[reported] }, 'php worker reported on an action a callback processed itself; not this stream\'s');
+              return;
+            }
+          } catch (e) {
             if (e instanceof ProtocolError) { this.onProtocolError(e, m); return; }
             throw e;
           }

@@ -42,17 +42,21 @@ export class WorkerOutputLog {
 }
 
 /**
- * Results are matched by action ID, not by position: during a stream every 'started', 'completed' and 'done' must
- * name the action running (the next of the stream without a 'done'), and a start window only actions still to run.
+ * Results are matched by action ID, not by position: during a stream every 'done' must name the action running (the
+ * next of the stream without a 'done'), and a start window only actions still to run; otherwise ProtocolError.
+ * 'started' and 'completed' come from the library's hooks, which also fire for an action a callback processes itself
+ * (a nested process_action()): one for another action is not this stream's, and returns false (ignore it).
  */
-export function checkStreamMessage(m: { op: string; id?: unknown; ids?: unknown }, running: number | undefined, toRun: number[]): void {
+export function checkStreamMessage(m: { op: string; id?: unknown; ids?: unknown }, running: number | undefined, toRun: number[]): boolean {
   if (m.op === 'window') {
     const ids = Array.isArray(m.ids) ? m.ids.map(Number) : [];
     const bad = ids.filter((x) => !toRun.includes(x));
     if (!ids.length || bad.length) throw new ProtocolError(`start window for actions not in the stream: ${JSON.stringify(m.ids)}`);
-    return;
+    return true;
   }
-  if (m.op !== 'started' && m.op !== 'completed' && m.op !== 'done') return;
+  if (m.op !== 'started' && m.op !== 'completed' && m.op !== 'done') return true;
   const id = Number(m.id);
-  if (running === undefined || id !== running) throw new ProtocolError(`'${m.op}' for action ${String(m.id)} while action ${running ?? '(none)'} is the one running`);
+  if (running !== undefined && id === running) return true;
+  if (m.op !== 'done') return false;
+  throw new ProtocolError(`'${m.op}' for action ${String(m.id)} while action ${running ?? '(none)'} is the one running`);
 }
