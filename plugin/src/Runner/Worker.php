@@ -131,11 +131,16 @@ final class Worker {
 	}
 
 	private function commit() {
-		if ( $this->pipeline && ! $this->pipeline->flush() ) {
-			// The database went away with a completion uncommitted: the row stays in progress and the cleaner fails
-			// it after the failure period, with the library's message. Say so where operators look.
-			error_log( 'Sidecar Scheduler: the database connection was lost before an action\'s completion was committed; it will be failed by the cleaner after the failure period.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		// A failed commit keeps what it held (CommitPipeline::transaction()), so a second try sends it again, on the
+		// connection wpdb reopened. If that fails too, this worker must not go on as if the completions were written:
+		// it stops before its stream ends, so the sidecar sees it die with every outcome reported and writes them
+		// through a fresh worker (settle), while the claim still holds the rows. Released first, they would be left
+		// in progress with no claim, for the cleaner to fail after the failure period although they completed.
+		if ( ! $this->pipeline || $this->pipeline->flush() || $this->pipeline->flush() ) {
+			return;
 		}
+		error_log( 'Sidecar Scheduler: the completions of finished actions could not be committed (the database connection was lost twice); this worker stops so that the sidecar writes them through a fresh worker.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
 	}
 
 	private function listen_for_outcomes() {
@@ -270,7 +275,11 @@ final class Worker {
 					$reason = 'handback';
 					break;
 				}
-				if ( $windowed && ! StartWindow::holds( $action_id ) ) {
+				// A new window only when none is open: an action its window skipped (cancelled or deleted after the
+				// claim) runs alone, and the marks of the later ones stay held. Opening one here found those rows in
+				// progress (our own marks), marked nothing, and dropped them: they were then ignored at their turn and
+				// left in progress for the cleaner to fail, though they never ran.
+				if ( $windowed && ! StartWindow::holds( $action_id ) && ! StartWindow::held_ids() ) {
 					$size = $max > 0 ? min( $window, $max - $ran ) : $window;
 					if ( $size > 1 ) {
 						StartWindow::open(
