@@ -307,7 +307,7 @@ final class CommitPipeline {
 		return $flush();
 	}
 
-	/** The transaction was rolled back, or its writes are lost with the connection: so is what was held. */
+	/** A refused start: this worker stops, and the sidecar writes the outcomes it reported (what is held goes). */
 	public function discard() {
 		$this->lines       = array();
 		$this->completions = array();
@@ -319,7 +319,12 @@ final class CommitPipeline {
 	 */
 	public function transaction( callable $statements, $read_committed = false ) {
 		global $wpdb;
-		return QueryWatch::own(
+		// What is held when the transaction starts: if it fails, the held writes are held again (not dropped), so the
+		// next transaction sends them. Dropping them lost completions: after a failed commit nobody wrote them, and
+		// the rows stayed in progress for the cleaner to fail. Re-sending is safe: a completion UPDATE sets the
+		// same values again; at worst a "complete" line is written twice when a COMMIT's answer was lost.
+		$held = array( $this->lines, $this->completions );
+		$ok   = QueryWatch::own(
 			function () use ( $wpdb, $statements, $read_committed ) {
 				if ( QueryWatch::foreign_transaction() ) {
 					return (bool) $statements();
@@ -328,24 +333,23 @@ final class CommitPipeline {
 					$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' ); // the next transaction only: no gap locks
 				}
 				if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
-					$this->discard();
 					return false;
 				}
-				$thread = self::thread_id();
+				// The connection object itself, held until the COMMIT: wpdb reconnects by itself after "server has
+				// gone away" and then runs COMMIT on a fresh connection, where it succeeds with nothing to commit.
+				// Only the same object proves the writes committed. (A thread ID does not: a restarted server
+				// numbers its connections from 1 again, so a fresh connection can get the old one's ID.)
+				$connection = $wpdb->dbh;
 				if ( ! $statements() ) {
 					$wpdb->query( 'ROLLBACK' );
-					$this->discard();
 					return false;
 				}
-				// wpdb reconnects by itself after "server has gone away" and then runs COMMIT on a fresh connection,
-				// where it succeeds with nothing to commit: only an unchanged connection proves the writes committed.
-				return false !== $wpdb->query( 'COMMIT' ) && self::thread_id() === $thread;
+				return false !== $wpdb->query( 'COMMIT' ) && null !== $connection && $wpdb->dbh === $connection;
 			}
 		);
-	}
-
-	private static function thread_id() {
-		global $wpdb;
-		return ( $wpdb->dbh instanceof \mysqli ) ? $wpdb->dbh->thread_id : null;
+		if ( ! $ok ) {
+			list( $this->lines, $this->completions ) = $held;
+		}
+		return $ok;
 	}
 }
