@@ -91,7 +91,7 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undef
   for (let i = 1; i <= 3; i++) {
     try { return await fn(); } catch (e) {
       progress(`${what} failed (attempt ${i} of 3): ${String((e as Error).message ?? e).slice(0, 600)}`);
-      failures.push(`${what}: ${String((e as Error).message ?? e).slice(0, 300)}`);
+      failures.push(`${what}: ${String((e as Error).message ?? e).replace(/\s+/g, ' ').slice(0, 300)}`);
       if (i < 3) await new Promise((r) => setTimeout(r, 20000));
     }
   }
@@ -134,7 +134,7 @@ async function main() {
           const key = `${kind}|${d.label}`;
           drains.set(key, [...(drains.get(key) ?? []), run]); // by run, so ratios pair runs of the same round
           if (!run) continue;
-          progress(`drain ${kind} ${d.label} run ${r}/${runs}: ${size} in ${run.secs.toFixed(1)} s (${run.perSec.toFixed(0)}/s), exactly once: ${run.exactlyOnce ? 'yes' : `NO (${run.onceDetail})`}, ${fmt(run.queriesPerAction, 2)} queries/action (${run.queries.phpProcesses} PHP processes: ${run.queries.php}, sidecar: ${run.queries.node})${run.executingProcesses !== undefined ? `, ${run.executingProcesses} processes ran actions` : ''}`);
+          progress(`drain ${kind} ${d.label} run ${r}/${runs}: ${size} in ${run.secs.toFixed(1)} s (${run.perSec.toFixed(0)}/s), exactly once: ${run.exactlyOnce ? 'yes' : `NO (${run.onceDetail})`}, ${fmt(run.queriesPerAction, 2)} queries/action (${run.queries.phpProcesses} PHP processes: ${run.queries.php}, sidecar: ${run.queries.node})${run.executingProcesses !== undefined ? `, ${run.executingProcesses} processes ran actions` : ''}${run.runnerErrors.length ? `; the library's runner: ${run.runnerErrors.join('; ')}` : ''}`);
         }
       }
     }
@@ -208,7 +208,8 @@ async function main() {
           target += `; ≥ 90 % of standalone: ${fmt(share.median * 100, 0)} % (${fmt(share.min * 100, 0)}–${fmt(share.max * 100, 0)}), ${verdict(share.median >= 0.9)}`;
         }
       }
-      row(`drain ${size} ${what}: ${d.label}`, result, ratio, target);
+      const errored = done.filter((x) => x.runnerErrors.length);
+      row(`drain ${size} ${what}: ${d.label}`, result + (errored.length ? `; in ${errored.length} run${errored.length > 1 ? 's' : ''} a process exited non-zero after all actions ran (${errored[0].runnerErrors[0]})` : ''), ratio, target);
     }
   }
   for (const x of extraDrains) {

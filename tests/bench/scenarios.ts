@@ -105,7 +105,7 @@ export const KIND_HOOK: Record<Kind, string> = { noop: 'sidecar_test_count', wri
 /** Who drains: the library's `wp action-scheduler run` in N processes, or our sidecar with N workers. */
 export interface Drainer { label: string; prefix: string; runner: 'library' | 'sidecar'; processes: number; channel?: string }
 
-export interface DrainRun { secs: number; perSec: number; exactlyOnce: boolean; onceDetail: string; executingProcesses?: number; queriesPerAction: number; queries: ReturnType<typeof readQueries>; globalQuestionsPerAction: number; usage?: Usage }
+export interface DrainRun { secs: number; perSec: number; exactlyOnce: boolean; onceDetail: string; executingProcesses?: number; runnerErrors: string[]; queriesPerAction: number; queries: ReturnType<typeof readQueries>; globalQuestionsPerAction: number; usage?: Usage }
 
 /** `wp action-scheduler run` as a site owner runs it from cron: the library's default batch of 100, until nothing is due. */
 function libraryRunner(prefix: string, env: Record<string, string>) {
@@ -124,11 +124,16 @@ export async function drainOnce(d: Drainer, kind: Kind, n: number): Promise<Drai
     const before = await dbCounters(c);
     const t0 = process.hrtime.bigint();
     let usage: Usage | undefined;
+    const runnerErrors: string[] = [];
     if (d.runner === 'library') {
       const children = Array.from({ length: d.processes }, () => libraryRunner(d.prefix, env));
       const errs = children.map(collectOutput);
       const codes = await Promise.all(children.map((ch) => exited(ch, 3600_000)));
-      codes.forEach((code, i) => { if (code !== 0) throw new Error(`wp action-scheduler run exited ${code}: ${errs[i]().slice(-2000)}`); });
+      // A process of the library that exits non-zero is reported with its "Error:" lines (its stderr is otherwise
+      // full of "Attempting to reduce used memory" warnings); the run counts if its actions still ran exactly once.
+      codes.forEach((code, i) => {
+        if (code !== 0) runnerErrors.push(`exit ${code}: ${errs[i]().split('\n').filter((l) => /error|fatal/i.test(l)).join(' ').slice(0, 300) || errs[i]().slice(-300)}`);
+      });
     } else {
       const extra = d.channel === 'wp-cli' ? [`--wp-binary=${WP_BIN}`] : d.channel === 'rest' ? [`--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${d.prefix}`] : [];
       const child = sidecar(d.prefix, ['--once', `--channel=${d.channel ?? 'wp-cli'}`, `--workers=${d.processes}`, '--batch-size=100', '--max-jobs-per-worker=1000000', ...extra], env);
@@ -153,13 +158,14 @@ export async function drainOnce(d: Drainer, kind: Kind, n: number): Promise<Drai
     // Only the seeded hook: a site may have scheduled its own actions meanwhile (action_scheduler_ensure_recurring_actions).
     const [[st]] = await c.query<mysql.RowDataPacket[][]>(`SELECT SUM(status = 'complete') AS done, COUNT(*) AS total FROM ${d.prefix}actionscheduler_actions WHERE hook = ?`, [KIND_HOOK[kind]]) as any;
     const exactlyOnce = counted.n === n && counted.d === n && Number(st.done) === n && Number(st.total) === n;
+    if (runnerErrors.length && !exactlyOnce) throw new Error(`wp action-scheduler run failed: ${runnerErrors.join('; ')}`);
     const onceDetail = `${counted.n} runs counted (${counted.d} distinct), ${Number(st.done)} of ${Number(st.total)} actions complete`;
     const queries = readQueries(qFile);
     // The write kind's own INSERT is the action's work, not the runner's: subtracted.
     const own = kind === 'write' ? 1 : 0;
     const complete = queries.phpProcesses >= d.processes && (d.runner === 'library' || queries.nodeProcesses === 1);
     return {
-      secs, perSec: n / secs, exactlyOnce, onceDetail, queries, usage, executingProcesses,
+      secs, perSec: n / secs, exactlyOnce, onceDetail, queries, usage, executingProcesses, runnerErrors,
       queriesPerAction: complete ? queries.total / n - own : NaN,
       globalQuestionsPerAction: (after.Questions - before.Questions) / n - own,
     };
