@@ -9,7 +9,7 @@ import { ClaimSizer } from './claim/claim-size';
 import type { Pool, Tables } from './db/database';
 import { isConnectionError } from './db/database';
 import { mysqlUtc } from './db/site-time';
-import type { Executor, PhpSettings, RunResult, StreamEnd, StreamLimits } from './execute/executor';
+import type { Executor, FailRequest, PhpSettings, RunResult, SettleRequest, StreamEnd, StreamLimits } from './execute/executor';
 import { ProcessExecutor } from './execute/process-executor';
 import { Metrics, MinuteStats } from './metrics';
 import { NudgeGate, Wake, WakeReason } from './wake';
@@ -24,7 +24,14 @@ const MAX_TIMER_SECONDS = 2_000_000;
 const ONCE_REPAIRS = 6;
 
 /** `lastClaimAt`: when its last claim (empty or not) succeeded; `broken`: its worker could not be replaced, it claims nothing until one starts. */
-interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean; lastClaimAt: number; broken?: boolean; repairs?: number; maintenance?: Promise<void>; unavailable?: number }
+/**
+ * `recovery`: what a dead worker's claim still needs (fail the action that was running, settle the outcomes it reported)
+ * when no fresh worker could be started to do it. The claim is kept until then: both writes change only rows in
+ * progress under that claim, so releasing it first would leave completed actions in progress with no claim, for the
+ * cleaner to fail after the failure period.
+ */
+interface Recovery { claimId: number; fail?: FailRequest; settle?: SettleRequest }
+interface Lane { index: number; executor: Executor; claimer: Claimer; sizer: ClaimSizer; current?: { id: number; hook: string; since: number }; busy: boolean; lastClaimAt: number; broken?: boolean; repairs?: number; maintenance?: Promise<void>; unavailable?: number; recovery?: Recovery }
 // `maintenance`: a maintenance pass running on the lane's worker (no stream is sent until it is over, so the pass never
 // counts against an action's time limit); `unavailable`: consecutive claims the channel could not start (rest: HTTP or
 // network errors), for the lane's backoff.
@@ -225,6 +232,13 @@ export class Sidecar implements HealthSource {
       }
     } finally {
       if (finishing) await finishing;
+      // Stopping (or --once giving up) with a dead worker's outcomes still unwritten: its claim goes back, so its
+      // pending actions run elsewhere; what stays in progress is failed by the cleaner after the failure period.
+      if (lane.recovery) {
+        const { claimId } = lane.recovery;
+        lane.recovery = undefined;
+        try { await lane.claimer.release(claimId); } catch (e) { this.unreleased.add(claimId); await this.onDbError(e, 'release'); }
+      }
     }
   }
 
@@ -348,7 +362,10 @@ export class Sidecar implements HealthSource {
         await this.replace(lane, 'code-changed');
       }
     } finally {
-      try { await lane.claimer.release(claim.claimId); } catch (e) { this.unreleased.add(claim.claimId); await this.onDbError(e, 'release'); }
+      // A claim whose dead worker's outcomes are not written yet stays claimed (see Recovery), unless we are stopping.
+      if (lane.recovery?.claimId !== claim.claimId || this.stopping) {
+        try { await lane.claimer.release(claim.claimId); } catch (e) { this.unreleased.add(claim.claimId); await this.onDbError(e, 'release'); }
+      }
       lane.busy = false;
     }
   }
@@ -381,24 +398,54 @@ export class Sidecar implements HealthSource {
     const id = end.failed?.id;
     this.d.log.warn({ action: id, status: result.status, error: result.error }, id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker');
     await this.replace(lane, result.status);
+    const recovery: Recovery = { claimId };
     // 'unstarted': the worker died before the running action's start was committed; it never ran, so it is not failed.
     if (id !== undefined && result.status !== 'unstarted') {
       let fatal: { message: string; file: string; line: number } | undefined;
       if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
-      const req = fatal
+      recovery.fail = fatal
         // Only a row in progress under this claim is failed: an action that never started is left pending.
         ? { id, claim: claimId, reason: 'crash' as const, error: fatal }
         : { id, claim: claimId, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
-      try { await lane.executor.fail(req); result.status = 'failed'; } catch (e) { this.d.log.error({ action: id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
+      result.status = 'failed';
     }
     const finalise = reported.filter((r) => r.status === 'complete' || r.status === 'failed');
-    const unstart = end.marks ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && result.status === 'unstarted')) : [];
-    if (!lane.executor.settle || (!finalise.length && !unstart.length)) return;
-    try {
-      await lane.executor.settle({ claim: claimId, finalise, unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined });
-    } catch (e) {
-      this.d.log.error({ err: (e as Error).message, finalise: finalise.length, unstart: unstart.length }, 'could not settle after a worker died; the cleaner fails what stays in progress after the failure period');
+    const unstart = end.marks ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && end.failed?.status === 'unstarted')) : [];
+    if (lane.executor.settle && (finalise.length || unstart.length)) {
+      recovery.settle = { claim: claimId, finalise, unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined };
     }
+    if (!recovery.fail && !recovery.settle) return;
+    if (lane.broken) {
+      // No worker to write them now: keep the claim (finishClaim() leaves it) and write them once repair() gets one.
+      lane.recovery = recovery;
+      this.d.log.warn({ lane: lane.index, claim: claimId, action: id }, 'no worker to record what the dead worker ran; keeping its claim until one starts');
+      return;
+    }
+    await this.applyRecovery(lane, recovery);
+  }
+
+  /** Fails the action that was running and settles the reported outcomes, each changing only rows in progress under the claim. */
+  private async applyRecovery(lane: Lane, recovery: Recovery) {
+    if (recovery.fail) {
+      try { await lane.executor.fail(recovery.fail); } catch (e) { this.d.log.error({ action: recovery.fail.id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
+    }
+    if (recovery.settle && lane.executor.settle) {
+      try {
+        await lane.executor.settle(recovery.settle);
+      } catch (e) {
+        this.d.log.error({ err: (e as Error).message, finalise: recovery.settle.finalise.length, unstart: recovery.settle.unstart?.ids.length ?? 0 }, 'could not settle after a worker died; the cleaner fails what stays in progress after the failure period');
+      }
+    }
+  }
+
+  /** A broken lane has a worker again: write what its dead worker's claim still needed, then release that claim. */
+  private async finishRecovery(lane: Lane) {
+    const recovery = lane.recovery;
+    if (!recovery) return;
+    lane.recovery = undefined;
+    await this.applyRecovery(lane, recovery);
+    try { await lane.claimer.release(recovery.claimId); } catch (e) { this.unreleased.add(recovery.claimId); await this.onDbError(e, 'release'); }
+    this.d.log.info({ lane: lane.index, claim: recovery.claimId }, 'recorded what the dead worker ran and released its claim');
   }
 
   /**
@@ -438,6 +485,7 @@ export class Sidecar implements HealthSource {
       lane.broken = false;
       lane.repairs = 0;
       this.d.log.info({ lane: lane.index }, 'lane has a worker again');
+      await this.finishRecovery(lane);
       return true;
     } catch (e) {
       this.d.log.error({ err: (e as Error).message, lane: lane.index, repairs: lane.repairs }, 'could not start a PHP worker');
