@@ -237,9 +237,14 @@ export class Sidecar implements HealthSource {
       if (lane.recovery) {
         const { claimId } = lane.recovery;
         lane.recovery = undefined;
-        try { await lane.claimer.release(claimId); } catch (e) { this.unreleased.add(claimId); await this.onDbError(e, 'release'); }
+        await this.release(lane, claimId);
       }
     }
+  }
+
+  /** Releases a claim; one that cannot be released now (the database is away) is retried before the next claim. */
+  private async release(lane: Lane, claimId: number) {
+    try { await lane.claimer.release(claimId); } catch (e) { this.unreleased.add(claimId); await this.onDbError(e, 'release'); }
   }
 
   private async retryReleases() {
@@ -364,7 +369,7 @@ export class Sidecar implements HealthSource {
     } finally {
       // A claim whose dead worker's outcomes are not written yet stays claimed (see Recovery), unless we are stopping.
       if (lane.recovery?.claimId !== claim.claimId || this.stopping) {
-        try { await lane.claimer.release(claim.claimId); } catch (e) { this.unreleased.add(claim.claimId); await this.onDbError(e, 'release'); }
+        await this.release(lane, claim.claimId);
       }
       lane.busy = false;
     }
@@ -444,7 +449,7 @@ export class Sidecar implements HealthSource {
     if (!recovery) return;
     lane.recovery = undefined;
     await this.applyRecovery(lane, recovery);
-    try { await lane.claimer.release(recovery.claimId); } catch (e) { this.unreleased.add(recovery.claimId); await this.onDbError(e, 'release'); }
+    await this.release(lane, recovery.claimId);
     this.d.log.info({ lane: lane.index, claim: recovery.claimId }, 'recorded what the dead worker ran and released its claim');
   }
 
