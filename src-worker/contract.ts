@@ -82,9 +82,6 @@ export const contract = {
     "HEARTBEAT_STALE_SECONDS": 30,
     "ARGS_MAX_LENGTH": 8000,
     "ARGS_INDEX_LENGTH": 191
-  },
-  "sql": {
-    "CLAIM_SELECT": "SELECT action_id FROM {actions}\nWHERE status = 'pending' AND claim_id = 0 AND scheduled_date_gmt <= ?{groups}\nORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC\nLIMIT ?"
   }
 } as const;
 

@@ -3,6 +3,7 @@
 import { ConfigError } from './config/config';
 import { WpConfigError } from './config/wp-config-reader';
 import { SchemaError } from './db/database';
+import { backoffMs, retry } from './retry';
 
 /**
  * What only a person can fix: wrong options or wp-config.php, tables missing or of an unknown schema, a PHP or
@@ -20,27 +21,20 @@ export function isConfigFailure(e: unknown): boolean {
     || /is not a registered wp command|does not seem to be a WordPress installation|needs --url or --rest-url|needs a secret/.test(msg);
 }
 
-/** 1 s, 2 s, 4 s … up to 30 s between attempts. */
-export const backoffMs = (attempt: number) => Math.min(30_000, 1000 * 2 ** Math.min(5, attempt));
-
 /**
  * Runs `attempt` until it succeeds; a configuration failure is thrown at once; a transient one is logged and retried
- * after a backoff, until `giveUp(attempt)` says stop (then the last error is thrown) or `stopped()`.
+ * after a backoff (1 s, 2 s … 30 s), until `giveUp(attempt)` says stop (then the last error is thrown) or `stopped()`.
  */
-export async function withStartRetry<T>(
+export function withStartRetry<T>(
   attempt: () => Promise<T>,
   onRetry: (e: unknown, n: number, waitMs: number) => void,
   opts: { giveUp: (n: number) => boolean; stopped: () => boolean; sleep: (ms: number) => Promise<unknown> },
 ): Promise<T> {
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt();
-    } catch (e) {
-      if (isConfigFailure(e) || opts.giveUp(n) || opts.stopped()) throw e;
-      const wait = backoffMs(n);
-      onRetry(e, n, wait);
-      await opts.sleep(wait);
-      if (opts.stopped()) throw e;
-    }
-  }
+  return retry(() => attempt(), {
+    delayMs: backoffMs,
+    retryable: (e, n) => !isConfigFailure(e) && !opts.giveUp(n),
+    onRetry,
+    stopped: opts.stopped,
+    sleep: opts.sleep,
+  });
 }

@@ -83,9 +83,4 @@ body';
 	const DEFAULT_HEARTBEAT_STALE_SECONDS = 30;
 	const DEFAULT_ARGS_MAX_LENGTH = 8000;
 	const DEFAULT_ARGS_INDEX_LENGTH = 191;
-
-	const SQL_CLAIM_SELECT = 'SELECT action_id FROM {actions}
-WHERE status = \'pending\' AND claim_id = 0 AND scheduled_date_gmt <= ?{groups}
-ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC
-LIMIT ?';
 }

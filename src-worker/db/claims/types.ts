@@ -1,0 +1,30 @@
+// What a claim is, and the pieces every claim statement shares: the library's order and the group filter.
+import type { RowDataPacket } from 'mysql2/promise';
+import { contract } from '../../contract';
+
+export interface ClaimedAction { id: number; scheduledGmt: string; groupId: number; hook: string }
+export interface Claim { claimId: number; actions: ClaimedAction[]; claimedAt: number }
+/** Group IDs a lane claims only (`groupIds`) or never (`excludeGroupIds`); both empty: every group. */
+export interface ClaimFilter { groupIds: number[]; excludeGroupIds: number[] }
+
+/** Set to the claims row's ID once it is inserted, so that a failure after that point can release it. */
+export interface Inserted { claimId: number }
+
+/** The library's claim order (ActionScheduler_DBStore::claim_actions). */
+export const ORDER = 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC';
+
+/** Only pending actions are claimed; the status comes from the contract, never a literal. */
+export const PENDING = `'${contract.statuses.PENDING}'`;
+
+/** ` AND group_id [NOT] IN (?, …)` and its values, or nothing. */
+export function groupFilter(filter: ClaimFilter): { sql: string; params: number[] } {
+  if (filter.groupIds.length) return { sql: ` AND group_id IN (${filter.groupIds.map(() => '?').join(',')})`, params: filter.groupIds };
+  if (filter.excludeGroupIds.length) return { sql: ` AND group_id NOT IN (${filter.excludeGroupIds.map(() => '?').join(',')})`, params: filter.excludeGroupIds };
+  return { sql: '', params: [] };
+}
+
+export function toClaimedAction(r: RowDataPacket): ClaimedAction {
+  return { id: Number(r.action_id), scheduledGmt: String(r.scheduled_date_gmt), groupId: Number(r.group_id), hook: String(r.hook) };
+}
+
+export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
