@@ -1,21 +1,22 @@
 // The sidecar's maintenance pass (the worker's "clean" request) at scale: 20,000 expired rows with their logs go in one
 // or a few passes (the library's cleaner takes 20 per status per minute: ~17 h), 200 stuck in-progress rows are failed
-// and 150 stale claims reset in one pass, with the library's filters, hooks and log lines.
+// and 150 stale claims reset in one pass, with the library's filters, hooks and log lines; a pass whose connection is
+// lost between locking a chunk and writing it changes no row that changed meanwhile.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installSite, php, rows, dropPrefix, DOCROOT, ROOT, startSidecar, exited, eventually } from '../helpers/stack';
 
 // Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
-const PREFIX = `tfx${process.pid}_`;
+const PREFIX = `h2m${process.pid % 1000}_`;
 const A = `${PREFIX}actionscheduler_actions`;
 const L = `${PREFIX}actionscheduler_logs`;
 const dir = mkdtempSync(join(tmpdir(), 'tf-maint-'));
 
 /** One "clean" request to a real worker process (the php channel's), as the sidecar sends it; returns its answer. */
-function clean(env: Record<string, string> = {}): { deleted: number; reset: number; failed: number; more: boolean } {
-  const r = spawnSync('php', [join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], { input: '{"op":"clean"}\n', env: { ...process.env, WP_TABLE_PREFIX: PREFIX, ...env }, encoding: 'utf8', timeout: 120000 });
+function clean(env: Record<string, string> = {}, phpArgs: string[] = []): { deleted: number; reset: number; failed: number; more: boolean } {
+  const r = spawnSync('php', [...phpArgs, join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], { input: '{"op":"clean"}\n', env: { ...process.env, WP_TABLE_PREFIX: PREFIX, ...env }, encoding: 'utf8', timeout: 120000 });
   const answer = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((m) => m.op === 'cleaned');
   if (!answer) throw new Error(`no answer: ${r.stdout} ${r.stderr}`);
   return answer;
@@ -92,6 +93,75 @@ test('200 actions stuck in progress are failed, and 150 stale claims reset, in o
   const hooks = existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : [];
   expect(hooks.filter((h) => h.startsWith('action_scheduler_failed_action ')).length).toBe(200);
   expect(hooks.filter((h) => h.startsWith('action_scheduler_reset_action ')).length).toBe(150);
+}, 120000);
+
+/**
+ * Loaded before WordPress in the worker (php -d auto_prepend_file): the first query that contains
+ * SIDECAR_TEST_INTERLEAVE_MATCH is held while a second connection kills the worker's connection (as a server restart
+ * or a network cut would) and runs SIDECAR_TEST_INTERLEAVE_SQL (another process changing a row meanwhile); then the
+ * query goes on, wpdb finds the server gone, reconnects by itself and sends it again on the fresh connection. The
+ * held query is written to SIDECAR_TEST_INTERLEAVE_SEEN, so the test knows the interleaving happened, and where.
+ */
+const interleave = join(dir, 'interleave.php');
+writeFileSync(interleave, `<?php
+$GLOBALS['wp_filter']['query'][10][] = array(
+	'accepted_args' => 1,
+	'function'      => function ( $query ) {
+		static $done = false;
+		if ( $done || false === strpos( $query, (string) getenv( 'SIDECAR_TEST_INTERLEAVE_MATCH' ) ) ) {
+			return $query;
+		}
+		$done  = true;
+		$other = new wpdb( DB_USER, DB_PASSWORD, DB_NAME, DB_HOST );
+		$other->query( 'KILL CONNECTION ' . mysqli_thread_id( $GLOBALS['wpdb']->dbh ) );
+		$other->query( str_replace( '{actions}', $GLOBALS['wpdb']->actionscheduler_actions, getenv( 'SIDECAR_TEST_INTERLEAVE_SQL' ) ) );
+		file_put_contents( getenv( 'SIDECAR_TEST_INTERLEAVE_SEEN' ), $query . "\\n" . $other->rows_affected );
+		$other->close();
+		return $query;
+	},
+);
+`);
+
+/** A pass whose connection is killed at the first statement matching `match`, while `sql` changes a row meanwhile. */
+function cleanInterleaved(match: string, sql: string, hookLog: string) {
+  const seen = join(dir, `seen-${Date.now()}.txt`);
+  const answer = clean({ SIDECAR_TEST_HOOK_LOG: hookLog, SIDECAR_TEST_INTERLEAVE_MATCH: match, SIDECAR_TEST_INTERLEAVE_SQL: sql, SIDECAR_TEST_INTERLEAVE_SEEN: seen }, ['-d', `auto_prepend_file=${interleave}`]);
+  const [query, changed] = readFileSync(seen, 'utf8').split('\n');
+  return { answer, query, changed: Number(changed) };
+}
+const hooksIn = (file: string, hook: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []).filter((l) => l.startsWith(`${hook} `)).map((l) => Number(l.split(' ')[1]));
+const idsOf = async (seqFrom: number, n: number) => (await rows(`SELECT action_id FROM ${A} WHERE args IN (?) ORDER BY action_id`, [Array.from({ length: n }, (_, i) => `[${seqFrom + i}]`)])).map((r: any) => Number(r.action_id));
+
+test('an action that completes while the pass\'s connection is lost between locking and failing it stays complete, with no failed hook', async () => {
+  await addRows(3, 'in-progress', ago(600), false, 700000);
+  const ids = await idsOf(700000, 3);
+  const hookLog = join(dir, 'hooks-5.txt');
+  // The worker that ran ids[1] (it was only slow) completes it the moment the pass's locks are gone.
+  const { answer, query, changed } = cleanInterleaved("SET status = 'failed' WHERE action_id IN", `UPDATE {actions} SET status = 'complete', last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id = ${ids[1]}`, hookLog);
+  expect(query).toContain(String(ids[1])); // the statement held was the one failing it
+  expect(changed).toBe(1);
+  // Nothing was failed by the write resent on the fresh connection (it had lost the locks); the next pass does it.
+  expect(answer.failed).toBe(0);
+  expect((await rows(`SELECT action_id, status FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) => r.status)).toEqual(['in-progress', 'complete', 'in-progress']);
+  expect(clean({ SIDECAR_TEST_HOOK_LOG: hookLog }).failed).toBe(2);
+  expect((await rows(`SELECT status FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) => r.status)).toEqual(['failed', 'complete', 'failed']);
+  expect(hooksIn(hookLog, 'action_scheduler_failed_action').sort((a, b) => a - b)).toEqual([ids[0], ids[2]]);
+  const [lines] = await rows(`SELECT COUNT(*) AS n FROM ${L} WHERE action_id = ? AND message LIKE 'action marked as failed%'`, [ids[1]]);
+  expect(Number(lines.n)).toBe(0);
+}, 120000);
+
+test('a stale claim taken anew while the pass\'s connection is lost between locking and resetting it keeps its new claim', async () => {
+  await addRows(3, 'pending', ago(600), true, 800000);
+  const ids = await idsOf(800000, 3);
+  const hookLog = join(dir, 'hooks-6.txt');
+  // A claimer takes ids[2] (a claim sets the claim ID and the last attempt) the moment the pass's locks are gone.
+  const { answer, query, changed } = cleanInterleaved('SET claim_id = 0 WHERE action_id IN', `UPDATE {actions} SET claim_id = 515151, last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id = ${ids[2]}`, hookLog);
+  expect(query).toContain(String(ids[2]));
+  expect(changed).toBe(1);
+  expect(answer.reset).toBe(0);
+  expect(clean({ SIDECAR_TEST_HOOK_LOG: hookLog }).reset).toBe(2);
+  expect((await rows(`SELECT claim_id FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) => Number(r.claim_id))).toEqual([0, 0, 515151]);
+  expect(hooksIn(hookLog, 'action_scheduler_reset_action').sort((a, b) => a - b)).toEqual([ids[0], ids[1]]);
 }, 120000);
 
 test('a slow maintenance pass on a lane\'s worker does not count against the next action\'s time limit', async () => {

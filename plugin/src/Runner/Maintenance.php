@@ -40,6 +40,8 @@ final class Maintenance {
 	private $chunk;
 	private $counts = array( 'deleted' => 0, 'reset' => 0, 'failed' => 0 );
 	private $more   = false;
+	/** The current chunk's session guard (see chunk()). */
+	private $token = '';
 
 	/**
 	 * One pass. $time_limit is what the library's runners pass to its cleaner (ten times the runner's time limit): the
@@ -90,38 +92,33 @@ final class Maintenance {
 			foreach ( $statuses as $status ) {
 				$full = false;
 				do {
-					$ids = array();
-					$ok  = $this->in_transaction(
-						function () use ( &$ids, $status, $cutoff, $own_logs ) {
+					list( $ids, $done ) = $this->chunk(
+						(string) $status,
+						$cutoff->format( 'Y-m-d H:i:s' ),
+						'',
+						function ( $list, $conditions, $count ) use ( $own_logs ) {
 							global $wpdb;
-							$ids = $this->chunk_of( (string) $status, $cutoff->format( 'Y-m-d H:i:s' ), '', true );
-							if ( ! $ids ) {
-								return true;
-							}
-							$list = implode( ',', $ids );
-							// phpcs:disable WordPress.DB.PreparedSQL -- integers only.
-							return false !== $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list})" )
-								&& ( ! $own_logs || false !== $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id IN ({$list})" ) );
+							// phpcs:disable WordPress.DB.PreparedSQL -- integers and prepared conditions.
+							// The logs only once every locked row is gone, so no action keeps a row without its logs.
+							return $count === $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list}){$conditions}" )
+								&& ( ! $own_logs || false !== $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id IN ({$list})" . $this->guard() ) );
 							// phpcs:enable
 						}
 					);
-					if ( $ok && ! $ids ) {
-						$full = false;
-						break;
-					}
-					if ( ! $ok ) {
+					if ( null === $done ) {
 						global $wpdb;
-						$e = new \RuntimeException( (string) $wpdb->last_error );
+						$e = new \RuntimeException( $wpdb->last_error ? (string) $wpdb->last_error : 'The chunk was not committed: its connection was lost.' );
 						foreach ( $ids as $id ) {
 							do_action( 'action_scheduler_failed_old_action_deletion', (string) $id, $e, $lifespan, count( $ids ) );
 						}
+						$full = false;
 						break;
 					}
-					foreach ( $ids as $id ) {
+					foreach ( $done as $id ) {
 						do_action( 'action_scheduler_deleted_action', (string) $id ); // A string, as the library's query gives it.
 					}
-					$this->counts['deleted'] += count( $ids );
-					$full = count( $ids ) >= $this->chunk;
+					$this->counts['deleted'] += count( $done );
+					$full = count( $done ) >= $this->chunk;
 				} while ( $full && $this->time_left( $until ) );
 				if ( $full && ! $this->time_left( $until ) ) {
 					$this->more = true;
@@ -173,29 +170,27 @@ final class Maintenance {
 		);
 	}
 
-	/** Chunk by chunk (at least one, then while time is left): lock, UPDATE by primary key, commit, then the hooks. */
+	/** Chunk by chunk (at least one, then while time is left): lock, UPDATE what still qualifies, commit, then the hooks. */
 	private function update_chunks( $status, $cutoff, $where, $set, callable $hook, $count ) {
-		global $wpdb;
 		$first = true;
 		do {
-			$ids = array();
-			$ok  = $this->in_transaction(
-				function () use ( &$ids, $status, $cutoff, $where, $set, $wpdb ) {
-					$ids = $this->chunk_of( $status, $cutoff, $where, true );
-					if ( ! $ids ) {
-						return true;
-					}
-					return false !== $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET {$set} WHERE action_id IN (" . implode( ',', $ids ) . ')' ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers and a prepared SET.
+			list( , $done ) = $this->chunk(
+				$status,
+				$cutoff,
+				$where,
+				function ( $list, $conditions, $locked ) use ( $set ) {
+					global $wpdb;
+					return $locked === $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET {$set} WHERE action_id IN ({$list}){$conditions}" ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers, a prepared SET and prepared conditions.
 				}
 			);
-			if ( ! $ok || ! $ids ) {
+			if ( ! $done ) {
 				return;
 			}
-			foreach ( $ids as $id ) {
+			foreach ( $done as $id ) {
 				$hook( $id );
 			}
-			$this->counts[ $count ] += count( $ids );
-			$full  = count( $ids ) >= $this->chunk;
+			$this->counts[ $count ] += count( $done );
+			$full  = count( $done ) >= $this->chunk;
 			$first = false;
 		} while ( $full && ( $first || $this->time_left() ) );
 		if ( $full ) {
@@ -204,38 +199,69 @@ final class Maintenance {
 	}
 
 	/**
+	 * One chunk in one short READ COMMITTED transaction (no gap locks: a chunk of old rows never blocks an insert of a
+	 * new action, whose last attempt date is zero and so sorts among them): lock up to a chunk of rows that qualify,
+	 * $write them, commit. $write gets the locked IDs as a list, the conditions to repeat in each of its statements'
+	 * WHERE, and how many rows were locked; it returns true only if each statement changed exactly the locked rows.
+	 *
+	 * Why every write repeats the conditions and a session guard, and counts rows: the rows are locked by the SELECT
+	 * only on this connection. wpdb reconnects by itself after "server has gone away" and sends the statement again
+	 * on a fresh connection, in autocommit, with none of those locks: a write by ID alone then changed rows that
+	 * changed meanwhile (failed an action that had just completed, unclaimed one claimed anew). The conditions keep
+	 * such a row out; the guard (a user variable set on this connection, unknown to a fresh one) makes a write sent
+	 * anywhere else change nothing at all, so whatever is committed was done under the locks, and the COMMIT counts
+	 * only on the connection object that took them (a COMMIT resent after a reconnect succeeds with nothing to commit).
+	 *
+	 * @return array{0: int[], 1: int[]|null} The IDs locked, and those changed (the hooks fire for these only), or
+	 *                                         null when nothing was committed (a failed statement or a lost connection).
+	 */
+	private function chunk( $status, $cutoff, $where, callable $write ) {
+		global $wpdb;
+		$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' ); // the next transaction only
+		$connection = $wpdb->dbh;
+		$this->token = bin2hex( random_bytes( 10 ) );
+		$wpdb->query( $wpdb->prepare( 'SET @sidecar_scheduler_chunk = %s', $this->token ) );
+		$wpdb->query( 'START TRANSACTION' );
+		$ids = $this->chunk_of( $status, $cutoff, $where );
+		$ok  = ! $ids || $write( implode( ',', $ids ), ' AND ' . $this->conditions( $status, $cutoff, $where ) . $this->guard(), count( $ids ) );
+		if ( $ok && false !== $wpdb->query( 'COMMIT' ) && null !== $connection && $wpdb->dbh === $connection ) {
+			return array( $ids, $ids );
+		}
+		$wpdb->query( 'ROLLBACK' );
+		return array( $ids, null );
+	}
+
+	/** The WHERE fragment of a row this pass may change: the library's selection for the step. */
+	private function conditions( $status, $cutoff, $where ) {
+		global $wpdb;
+		return $wpdb->prepare( 'status = %s AND last_attempt_gmt <= %s', $status, $cutoff ) . $where;
+	}
+
+	/** True only on the connection where this chunk set its token (see chunk()): a fresh connection has no such variable. */
+	private function guard() {
+		global $wpdb;
+		return $wpdb->prepare( ' AND @sidecar_scheduler_chunk = %s', $this->token );
+	}
+
+	/**
 	 * Up to one chunk of IDs with this status and a last attempt at or before the cut-off, as the library's cleaner
 	 * selects them. The candidates come from a plain read, which locks nothing (the range it scans may pass pending
-	 * rows that claimers are locking: a locking scan there deadlocked with them); with $lock (inside a transaction)
+	 * rows that claimers are locking: a locking scan there deadlocked with them); inside the chunk's transaction
 	 * they are then locked by primary key with the conditions checked again, so only rows this pass will change are
 	 * locked, until it commits, and a row that changed meanwhile is left out.
 	 *
 	 * @return int[]
 	 */
-	private function chunk_of( $status, $cutoff, $where, $lock = false ) {
+	private function chunk_of( $status, $cutoff, $where ) {
 		global $wpdb;
-		$a   = $wpdb->actionscheduler_actions;
-		$ids = array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$a} WHERE status = %s AND last_attempt_gmt <= %s{$where} LIMIT %d", $status, $cutoff, $this->chunk ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- $where is a constant fragment.
-		if ( ! $lock || ! $ids ) {
+		$a          = $wpdb->actionscheduler_actions;
+		$conditions = $this->conditions( $status, $cutoff, $where );
+		// phpcs:disable WordPress.DB.PreparedSQL -- integers and prepared conditions.
+		$ids = array_map( 'intval', (array) $wpdb->get_col( "SELECT action_id FROM {$a} WHERE {$conditions} LIMIT " . (int) $this->chunk ) );
+		if ( ! $ids ) {
 			return $ids;
 		}
-		$list = implode( ',', $ids );
-		return array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$a} WHERE action_id IN ({$list}) AND status = %s AND last_attempt_gmt <= %s{$where} FOR UPDATE", $status, $cutoff ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers and a constant fragment.
-	}
-
-	/**
-	 * Runs $work in one short READ COMMITTED transaction (no gap locks: a chunk of old rows never blocks an insert of a
-	 * new action, whose last attempt date is zero and so sorts among them). True when it committed.
-	 */
-	private function in_transaction( callable $work ) {
-		global $wpdb;
-		$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' );
-		$wpdb->query( 'START TRANSACTION' );
-		$ok = (bool) $work();
-		if ( $ok && false !== $wpdb->query( 'COMMIT' ) ) {
-			return true;
-		}
-		$wpdb->query( 'ROLLBACK' );
-		return false;
+		return array_map( 'intval', (array) $wpdb->get_col( "SELECT action_id FROM {$a} WHERE action_id IN (" . implode( ',', $ids ) . ") AND {$conditions} FOR UPDATE" ) );
+		// phpcs:enable
 	}
 }
