@@ -50,7 +50,7 @@ function as_schedule_recurring_action( $timestamp, $interval_in_seconds, $hook, 
 			__FUNCTION__,
 			sprintf(
 				/* translators: 1: provided value 2: provided type. */
-				esc_html__( 'An integer was expected but "%1$s" (%2$s) was received.', 'action-scheduler' ),
+				esc_html__( 'An integer was expected but "%1$s" (%2$s) was received.', 'sidecar-scheduler' ),
 				esc_html( is_scalar( $interval_in_seconds ) ? (string) $interval_in_seconds : '' ),
 				esc_html( gettype( $interval_in_seconds ) )
 			),
@@ -96,7 +96,7 @@ function as_unschedule_action( $hook, $args = array(), $group = '' ) {
 			ActionScheduler::logger()->log(
 				$action_id,
 				/* translators: 1: hook 2: message */
-				sprintf( __( 'Caught exception while cancelling action "%1$s": %2$s', 'action-scheduler' ), $hook, $exception->getMessage() )
+				sprintf( __( 'Caught exception while cancelling action "%1$s": %2$s', 'sidecar-scheduler' ), $hook, $exception->getMessage() )
 			);
 			$action_id = null;
 		}

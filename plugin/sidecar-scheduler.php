@@ -1,7 +1,6 @@
 <?php
 /**
  * Plugin Name:       Sidecar Scheduler
- * Plugin URI:        https://example.invalid/sidecar-scheduler
  * Description:       The Action Scheduler API and tables, run on time by a long-lived sidecar instead of WP-Cron, with a queue health screen.
  * Version:           0.1.0
  * Requires at least: 6.2
@@ -10,7 +9,6 @@
  * License:           GPL-2.0-or-later
  * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
  * Text Domain:       sidecar-scheduler
- * Domain Path:       /languages
  */
 
 defined( 'ABSPATH' ) || exit;

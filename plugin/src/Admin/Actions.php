@@ -9,6 +9,7 @@ namespace SidecarScheduler\Admin;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the Action Scheduler tables are custom tables with no WordPress API, and runners change their rows concurrently, so an object cache would hand out stale statuses and claims (the library queries them directly too).
 
 final class Actions {
 	const BULK_LIMIT = 5000;

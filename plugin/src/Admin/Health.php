@@ -6,6 +6,7 @@ namespace SidecarScheduler\Admin;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the health figures read custom tables (queue, sidecar heartbeats, statistics) and must be live; no WordPress API covers them.
 
 final class Health {
 	public static function overview() {

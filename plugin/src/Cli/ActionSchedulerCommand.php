@@ -60,21 +60,21 @@ final class ActionSchedulerCommand {
 			$found = $this->claim_batch( $store, $cleaner, $batch, $hooks, $group, $force, $claim );
 			while ( $found > 0 ) {
 				/* translators: %d: number of actions claimed for this batch */
-				\WP_CLI::log( sprintf( _n( 'Found %d scheduled task', 'Found %d scheduled tasks', $found, 'action-scheduler' ), $found ) );
+				\WP_CLI::log( sprintf( _n( 'Found %d scheduled task', 'Found %d scheduled tasks', $found, 'sidecar-scheduler' ), $found ) );
 				$completed += (int) $this->run_batch( $store, $claim );
 				$done++;
 				$found = ( 0 === $batches || $done < $batches ) ? $this->claim_batch( $store, $cleaner, $batch, $hooks, $group, $force, $claim ) : 0;
 			}
 		} catch ( \Exception $e ) {
 			/* translators: %s: the error message */
-			\WP_CLI::error( sprintf( __( 'There was an error running the action scheduler: %s', 'action-scheduler' ), $e->getMessage() ) );
+			\WP_CLI::error( sprintf( __( 'There was an error running the action scheduler: %s', 'sidecar-scheduler' ), $e->getMessage() ) );
 		} finally {
 			$unhook();
 		}
 		/* translators: %d: number of batches run */
-		\WP_CLI::log( sprintf( _n( '%d batch executed.', '%d batches executed.', $done, 'action-scheduler' ), $done ) );
+		\WP_CLI::log( sprintf( _n( '%d batch executed.', '%d batches executed.', $done, 'sidecar-scheduler' ), $done ) );
 		/* translators: %d: amount of actions */
-		\WP_CLI::success( sprintf( _n( '%d scheduled task completed.', '%d scheduled tasks completed.', $completed, 'action-scheduler' ), $completed ) );
+		\WP_CLI::success( sprintf( _n( '%d scheduled task completed.', '%d scheduled tasks completed.', $completed, 'sidecar-scheduler' ), $completed ) );
 	}
 
 	/** Cleans, checks the concurrency limit and claims the next batch; returns how many actions it claimed. */
@@ -82,9 +82,9 @@ final class ActionSchedulerCommand {
 		$cleaner->clean( 10 * self::time_limit() );
 		if ( \ActionScheduler::runner()->has_maximum_concurrent_batches() ) {
 			if ( ! $force ) {
-				\WP_CLI::error( __( 'There are too many concurrent batches.', 'action-scheduler' ) );
+				\WP_CLI::error( __( 'There are too many concurrent batches.', 'sidecar-scheduler' ) );
 			}
-			\WP_CLI::warning( __( 'There are too many concurrent batches, but the run is forced to continue.', 'action-scheduler' ) );
+			\WP_CLI::warning( __( 'There are too many concurrent batches, but the run is forced to continue.', 'sidecar-scheduler' ) );
 		}
 		$claim = $store->stake_claim( $batch, null, $hooks, $group );
 		if ( ! $claim->get_actions() ) {
@@ -104,12 +104,12 @@ final class ActionSchedulerCommand {
 		do_action( 'action_scheduler_before_process_queue' );
 		$count = count( $claim->get_actions() );
 		/* translators: %d: number of actions in the batch */
-		$message = sprintf( _n( 'Running %d action', 'Running %d actions', $count, 'action-scheduler' ), $count );
+		$message = sprintf( _n( 'Running %d action', 'Running %d actions', $count, 'sidecar-scheduler' ), $count );
 		$bar     = null;
 		$ticks   = 0;
 		foreach ( $claim->get_actions() as $action_id ) {
 			if ( ! in_array( $action_id, $store->find_actions_by_claim_id( $claim->get_id() ), true ) ) {
-				\WP_CLI::warning( __( 'The claim has been lost. Aborting current batch.', 'action-scheduler' ) );
+				\WP_CLI::warning( __( 'The claim has been lost. Aborting current batch.', 'sidecar-scheduler' ) );
 				break;
 			}
 			\ActionScheduler::runner()->process_action( $action_id, 'WP CLI' );
@@ -147,16 +147,16 @@ final class ActionSchedulerCommand {
 	private static function print_progress( $store ) {
 		$started   = static function ( $action_id ) {
 			/* translators: %s: action ID */
-			\WP_CLI::log( sprintf( __( 'Started processing action %s', 'action-scheduler' ), $action_id ) );
+			\WP_CLI::log( sprintf( __( 'Started processing action %s', 'sidecar-scheduler' ), $action_id ) );
 		};
 		$completed = static function ( $action_id, $action = null ) use ( $store ) {
 			$action = $action ? $action : $store->fetch_action( $action_id );
 			/* translators: 1: action ID 2: hook */
-			\WP_CLI::log( sprintf( __( 'Completed processing action %1$s with hook: %2$s', 'action-scheduler' ), $action_id, $action->get_hook() ) );
+			\WP_CLI::log( sprintf( __( 'Completed processing action %1$s with hook: %2$s', 'sidecar-scheduler' ), $action_id, $action->get_hook() ) );
 		};
 		$failed    = static function ( $action_id, $exception ) {
 			/* translators: 1: action ID 2: exception message */
-			\WP_CLI::error( sprintf( __( 'Error processing action %1$s: %2$s', 'action-scheduler' ), $action_id, $exception->getMessage() ), false );
+			\WP_CLI::error( sprintf( __( 'Error processing action %1$s: %2$s', 'sidecar-scheduler' ), $action_id, $exception->getMessage() ), false );
 		};
 		add_action( 'action_scheduler_before_execute', $started );
 		add_action( 'action_scheduler_after_execute', $completed, 10, 2 );
@@ -205,10 +205,10 @@ final class ActionSchedulerCommand {
 			}
 		} catch ( \Exception $e ) {
 			/* translators: %s: the error message */
-			\WP_CLI::error( sprintf( __( 'There was an error deleting an action: %s', 'action-scheduler' ), $e->getMessage() ) );
+			\WP_CLI::error( sprintf( __( 'There was an error deleting an action: %s', 'sidecar-scheduler' ), $e->getMessage() ) );
 		}
 		/* translators: %d: number of batches */
-		\WP_CLI::log( sprintf( _n( '%d batch processed.', '%d batches processed.', $done, 'action-scheduler' ), $done ) );
+		\WP_CLI::log( sprintf( _n( '%d batch processed.', '%d batches processed.', $done, 'sidecar-scheduler' ), $done ) );
 		if ( $done > 1 ) {
 			self::print_deleted( $deleted );
 		}
@@ -216,7 +216,7 @@ final class ActionSchedulerCommand {
 
 	private static function print_deleted( $count ) {
 		/* translators: %d: number of deleted actions */
-		\WP_CLI::success( sprintf( _n( '%d action deleted.', '%d actions deleted.', $count, 'action-scheduler' ), $count ) );
+		\WP_CLI::success( sprintf( _n( '%d action deleted.', '%d actions deleted.', $count, 'sidecar-scheduler' ), $count ) );
 	}
 
 	/**

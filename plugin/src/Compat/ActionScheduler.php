@@ -89,7 +89,7 @@ abstract class ActionScheduler {
 	public static function is_initialized( $function_name = null ) {
 		if ( ! self::$data_store_initialized && ! empty( $function_name ) ) {
 			/* translators: %s function name. */
-			$message = sprintf( __( '%s() was called before the Action Scheduler data store was initialized', 'action-scheduler' ), esc_attr( $function_name ) );
+			$message = sprintf( __( '%s() was called before the Action Scheduler data store was initialized', 'sidecar-scheduler' ), esc_attr( $function_name ) );
 			_doing_it_wrong( esc_html( $function_name ), esc_html( $message ), '3.1.6' );
 		}
 		return self::$data_store_initialized;

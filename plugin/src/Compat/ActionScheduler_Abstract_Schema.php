@@ -1,5 +1,6 @@
 <?php
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- checking the queue tables reads information about custom tables; no WordPress API covers it.
 
 /**
  * The library's table-maker base, which plugins call to recreate the queue tables (`( new ActionScheduler_StoreSchema()

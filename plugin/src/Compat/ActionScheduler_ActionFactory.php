@@ -95,7 +95,7 @@ class ActionScheduler_ActionFactory {
 		$schedule = $action->get_schedule();
 		$next     = $schedule->get_next( as_get_datetime_object() );
 		if ( is_null( $next ) || ! $schedule->is_recurring() ) {
-			throw new InvalidArgumentException( __( 'Invalid action - must be a recurring action.', 'action-scheduler' ) );
+			throw new InvalidArgumentException( esc_html__( 'Invalid action - must be a recurring action.', 'sidecar-scheduler' ) );
 		}
 		$schedule_class = get_class( $schedule );
 		$new_schedule   = new $schedule_class( $next, $schedule->get_recurrence(), $schedule->get_first_date() );
@@ -142,7 +142,7 @@ class ActionScheduler_ActionFactory {
 			$action_id = $this->store_new( $action, $options['unique'] );
 		} catch ( Exception $e ) {
 			/* translators: 1: action hook 2: error message */
-			error_log( sprintf( __( 'Caught exception while enqueuing action "%1$s": %2$s', 'action-scheduler' ), $options['hook'], $e->getMessage() ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			error_log( sprintf( __( 'Caught exception while enqueuing action "%1$s": %2$s', 'sidecar-scheduler' ), $options['hook'], $e->getMessage() ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 		}
 		return $action_id;
 	}

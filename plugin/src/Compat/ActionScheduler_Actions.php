@@ -22,13 +22,15 @@ class ActionScheduler_Action {
 	public function execute() {
 		$hook = $this->get_hook();
 		if ( ! has_action( $hook ) ) {
+			// phpcs:disable WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the hook name verbatim, as the library writes it into the log; printed as text, never as HTML.
 			throw new Exception(
 				sprintf(
 					/* translators: 1: action hook. */
-					__( 'Scheduled action for %1$s will not be executed as no callbacks are registered.', 'action-scheduler' ),
+					__( 'Scheduled action for %1$s will not be executed as no callbacks are registered.', 'sidecar-scheduler' ),
 					$hook
 				)
 			);
+			// phpcs:enable WordPress.Security.EscapeOutput.ExceptionNotEscaped
 		}
 		do_action_ref_array( $hook, array_values( $this->get_args() ) );
 	}

@@ -1,6 +1,7 @@
 <?php
-/** Writes the action log rows (the library's texts, translated with its text domain) and listens to the lifecycle hooks. */
+/** Writes the action log rows (the library's texts, translatable in our text domain) and listens to the lifecycle hooks. */
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the Action Scheduler tables are custom tables with no WordPress API, and runners change their rows concurrently, so an object cache would hand out stale statuses and claims (the library queries them directly too).
 
 abstract class ActionScheduler_Logger {
 	private static $logger = null;
@@ -42,62 +43,62 @@ abstract class ActionScheduler_Logger {
 	}
 
 	public function log_stored_action( $action_id ) {
-		$this->log( $action_id, __( 'action created', 'action-scheduler' ) );
+		$this->log( $action_id, __( 'action created', 'sidecar-scheduler' ) );
 	}
 
 	public function log_canceled_action( $action_id ) {
-		$this->log( $action_id, __( 'action canceled', 'action-scheduler' ) );
+		$this->log( $action_id, __( 'action canceled', 'sidecar-scheduler' ) );
 	}
 
 	public function log_started_action( $action_id, $context = '' ) {
 		/* translators: %s: context */
-		$this->log( $action_id, $context ? sprintf( __( 'action started via %s', 'action-scheduler' ), $context ) : __( 'action started', 'action-scheduler' ) );
+		$this->log( $action_id, $context ? sprintf( __( 'action started via %s', 'sidecar-scheduler' ), $context ) : __( 'action started', 'sidecar-scheduler' ) );
 	}
 
 	public function log_completed_action( $action_id, $action = null, $context = '' ) {
 		/* translators: %s: context */
-		$this->log( $action_id, $context ? sprintf( __( 'action complete via %s', 'action-scheduler' ), $context ) : __( 'action complete', 'action-scheduler' ) );
+		$this->log( $action_id, $context ? sprintf( __( 'action complete via %s', 'sidecar-scheduler' ), $context ) : __( 'action complete', 'sidecar-scheduler' ) );
 	}
 
 	public function log_failed_action( $action_id, Exception $exception, $context = '' ) {
 		/* translators: 1: context 2: exception message */
-		$this->log( $action_id, $context ? sprintf( __( 'action failed via %1$s: %2$s', 'action-scheduler' ), $context, $exception->getMessage() ) : sprintf( __( 'action failed: %s', 'action-scheduler' ), $exception->getMessage() ) );
+		$this->log( $action_id, $context ? sprintf( __( 'action failed via %1$s: %2$s', 'sidecar-scheduler' ), $context, $exception->getMessage() ) : sprintf( __( 'action failed: %s', 'sidecar-scheduler' ), $exception->getMessage() ) );
 	}
 
 	public function log_timed_out_action( $action_id, $timeout ) {
 		/* translators: %s: amount of time */
-		$this->log( $action_id, sprintf( __( 'action marked as failed after %s seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.', 'action-scheduler' ), $timeout ) );
+		$this->log( $action_id, sprintf( __( 'action marked as failed after %s seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.', 'sidecar-scheduler' ), $timeout ) );
 	}
 
 	public function log_unexpected_shutdown( $action_id, $error ) {
 		if ( ! empty( $error ) ) {
 			/* translators: 1: error message 2: filename 3: line */
-			$this->log( $action_id, sprintf( __( 'unexpected shutdown: PHP Fatal error %1$s in %2$s on line %3$s', 'action-scheduler' ), $error['message'], $error['file'], $error['line'] ) );
+			$this->log( $action_id, sprintf( __( 'unexpected shutdown: PHP Fatal error %1$s in %2$s on line %3$s', 'sidecar-scheduler' ), $error['message'], $error['file'], $error['line'] ) );
 		}
 	}
 
 	public function log_reset_action( $action_id ) {
-		$this->log( $action_id, __( 'action reset', 'action-scheduler' ) );
+		$this->log( $action_id, __( 'action reset', 'sidecar-scheduler' ) );
 	}
 
 	public function log_ignored_action( $action_id, $context = '' ) {
 		/* translators: %s: context */
-		$this->log( $action_id, $context ? sprintf( __( 'action ignored via %s', 'action-scheduler' ), $context ) : __( 'action ignored', 'action-scheduler' ) );
+		$this->log( $action_id, $context ? sprintf( __( 'action ignored via %s', 'sidecar-scheduler' ), $context ) : __( 'action ignored', 'sidecar-scheduler' ) );
 	}
 
 	public function log_failed_fetch_action( $action_id, ?Exception $exception = null ) {
 		if ( $exception ) {
 			/* translators: %s: exception message */
-			$message = sprintf( __( 'There was a failure fetching this action: %s', 'action-scheduler' ), $exception->getMessage() );
+			$message = sprintf( __( 'There was a failure fetching this action: %s', 'sidecar-scheduler' ), $exception->getMessage() );
 		} else {
-			$message = __( 'There was a failure fetching this action', 'action-scheduler' );
+			$message = __( 'There was a failure fetching this action', 'sidecar-scheduler' );
 		}
 		$this->log( $action_id, $message );
 	}
 
 	public function log_failed_schedule_next_instance( $action_id, Exception $exception ) {
 		/* translators: %s: exception message */
-		$this->log( $action_id, sprintf( __( 'There was a failure scheduling the next instance of this action: %s', 'action-scheduler' ), $exception->getMessage() ) );
+		$this->log( $action_id, sprintf( __( 'There was a failure scheduling the next instance of this action: %s', 'sidecar-scheduler' ), $exception->getMessage() ) );
 	}
 
 	public function bulk_log_cancel_actions( $action_ids ) {
@@ -161,7 +162,7 @@ class ActionScheduler_DBLogger extends ActionScheduler_Logger {
 		$date_gmt = $date->format( 'Y-m-d H:i:s' );
 		ActionScheduler_TimezoneHelper::set_local_timezone( $date );
 		$date_local = $date->format( 'Y-m-d H:i:s' );
-		$message    = __( 'action canceled', 'action-scheduler' );
+		$message    = __( 'action canceled', 'sidecar-scheduler' );
 		$values     = array();
 		foreach ( $action_ids as $action_id ) {
 			$values[] = $wpdb->prepare( '( %d, %s, %s, %s )', $action_id, $message, $date_gmt, $date_local );

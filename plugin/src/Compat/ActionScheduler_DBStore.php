@@ -4,6 +4,7 @@
  * Semantics follow Action Scheduler 3.x's DBStore (see the facts sheet, §1-§3); deviations are commented.
  */
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the Action Scheduler tables are custom tables with no WordPress API, and runners change their rows concurrently, so an object cache would hand out stale statuses and claims (the library queries them directly too).
 
 class ActionScheduler_DBStore extends ActionScheduler_Store {
 	/** @var int JSON longer than this is rejected. */
@@ -59,13 +60,13 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 				throw new \RuntimeException( $action_id->get_error_message() );
 			} elseif ( empty( $action_id ) ) {
 				/* translators: %s: database error. */
-				throw new \RuntimeException( sprintf( __( 'Error saving action: %s', 'action-scheduler' ), $wpdb->last_error ) );
+				throw new \RuntimeException( sprintf( __( 'Error saving action: %s', 'sidecar-scheduler' ), $wpdb->last_error ) );
 			}
 			do_action( 'action_scheduler_stored_action', $action_id );
 			return $action_id;
 		} catch ( \Exception $e ) {
 			/* translators: %s: error message. */
-			throw new \RuntimeException( sprintf( __( 'Error saving action: %s', 'action-scheduler' ), $e->getMessage() ), 0 );
+			throw new \RuntimeException( sprintf( __( 'Error saving action: %s', 'sidecar-scheduler' ), $e->getMessage() ), 0 ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- plain text carrying the caught error's message verbatim, as the library does; callers print it as text (CLI, React), never as HTML.
 		}
 	}
 
@@ -225,7 +226,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	protected function get_query_actions_sql( array $query, $select_or_count = 'select' ) {
 		global $wpdb;
 		if ( ! in_array( $select_or_count, array( 'select', 'count' ), true ) ) {
-			throw new InvalidArgumentException( __( 'Invalid value for select or count parameter. Cannot query actions.', 'action-scheduler' ) );
+			throw new InvalidArgumentException( esc_html__( 'Invalid value for select or count parameter. Cannot query actions.', 'sidecar-scheduler' ) );
 		}
 		$query = wp_parse_args(
 			$query,
@@ -266,14 +267,14 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			switch ( $query['partial_args_matching'] ) {
 				case 'json':
 					if ( ! $this->db_supports_json() ) {
-						throw new RuntimeException( __( 'JSON partial matching not supported in your environment. Please check your MySQL/MariaDB version.', 'action-scheduler' ) );
+						throw new RuntimeException( esc_html__( 'JSON partial matching not supported in your environment. Please check your MySQL/MariaDB version.', 'sidecar-scheduler' ) );
 					}
 					$supported = array( 'integer' => '%d', 'boolean' => '%s', 'double' => '%f', 'string' => '%s' );
 					foreach ( $query['args'] as $key => $value ) {
 						$type = gettype( $value );
 						if ( ! isset( $supported[ $type ] ) ) {
 							/* translators: %s: provided value type */
-							throw new RuntimeException( sprintf( __( 'The value type for the JSON partial matching is not supported. Must be either integer, boolean, double or string. %s type provided.', 'action-scheduler' ), $type ) );
+							throw new RuntimeException( sprintf( esc_html__( 'The value type for the JSON partial matching is not supported. Must be either integer, boolean, double or string. %s type provided.', 'sidecar-scheduler' ), esc_html( $type ) ) );
 						}
 						$placeholder = $supported[ $type ];
 						if ( 'boolean' === $type ) {
@@ -296,7 +297,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 					$params[] = $this->get_args_for_query( $query['args'] );
 					break;
 				default:
-					throw new RuntimeException( __( 'Unknown partial args matching value.', 'action-scheduler' ) );
+					throw new RuntimeException( esc_html__( 'Unknown partial args matching value.', 'sidecar-scheduler' ) );
 			}
 		}
 		if ( $query['status'] ) {
@@ -396,7 +397,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$updated = $wpdb->update( $wpdb->actionscheduler_actions, array( 'status' => self::STATUS_CANCELED ), array( 'action_id' => $action_id ), array( '%s' ), array( '%d' ) );
 		if ( false === $updated ) {
 			/* translators: %s: action ID */
-			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to cancel this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+			throw new InvalidArgumentException( sprintf( esc_html__( 'Unidentified action %s: we were unable to cancel this action. It may may have been deleted by another process.', 'sidecar-scheduler' ), esc_html( $action_id ) ) );
 		}
 		do_action( 'action_scheduler_canceled_action', $action_id );
 	}
@@ -432,7 +433,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$deleted = $wpdb->delete( $wpdb->actionscheduler_actions, array( 'action_id' => $action_id ), array( '%d' ) );
 		if ( empty( $deleted ) ) {
 			/* translators: %s is the action ID */
-			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to delete this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+			throw new InvalidArgumentException( sprintf( esc_html__( 'Unidentified action %s: we were unable to delete this action. It may may have been deleted by another process.', 'sidecar-scheduler' ), esc_html( $action_id ) ) );
 		}
 		do_action( 'action_scheduler_deleted_action', $action_id );
 	}
@@ -448,7 +449,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$record = $wpdb->get_row( $wpdb->prepare( "SELECT status, scheduled_date_gmt, last_attempt_gmt FROM {$wpdb->actionscheduler_actions} WHERE action_id=%d", $action_id ) );
 		if ( empty( $record ) ) {
 			/* translators: %s is the action ID */
-			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to determine the date of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+			throw new InvalidArgumentException( sprintf( esc_html__( 'Unidentified action %s: we were unable to determine the date of this action. It may may have been deleted by another process.', 'sidecar-scheduler' ), esc_html( $action_id ) ) );
 		}
 		return as_get_datetime_object( self::STATUS_PENDING === $record->status ? $record->scheduled_date_gmt : $record->last_attempt_gmt );
 	}
@@ -524,7 +525,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 				if ( empty( $group_id ) ) {
 					if ( 'IN' === $group_operator ) {
 						/* translators: %s: group name */
-						throw new InvalidArgumentException( sprintf( __( 'The group "%s" does not exist.', 'action-scheduler' ), $slug ) );
+						throw new InvalidArgumentException( sprintf( __( 'The group "%s" does not exist.', 'sidecar-scheduler' ), $slug ) ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the library's exact text (esc_html would turn its quotes into entities); printed as text, never as HTML.
 					}
 					continue;
 				}
@@ -541,7 +542,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$all   = array_merge( $params, $wparams, array( $limit ) );
 		$rows  = $wpdb->query( $wpdb->prepare( $sql, $all ) ); // phpcs:ignore WordPress.DB.PreparedSQL
 		if ( false === $rows ) {
-			throw new RuntimeException( __( 'Unable to claim actions. Database error.', 'action-scheduler' ) . ' ' . $wpdb->last_error );
+			throw new RuntimeException( __( 'Unable to claim actions. Database error.', 'sidecar-scheduler' ) . ' ' . $wpdb->last_error ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- plain text carrying the database error verbatim, as the library does; callers print it as text (CLI, React), never as HTML.
 		}
 		return (int) $rows;
 	}
@@ -584,7 +585,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$wpdb->delete( $wpdb->actionscheduler_claims, array( 'claim_id' => $claim->get_id() ), array( '%d' ) );
 		if ( $updated < count( $ids ) ) {
 			/* translators: %d: claim ID */
-			throw new RuntimeException( sprintf( __( 'Unable to release actions from claim id %d.', 'action-scheduler' ), $claim->get_id() ) );
+			throw new RuntimeException( sprintf( esc_html__( 'Unable to release actions from claim id %d.', 'sidecar-scheduler' ), (int) $claim->get_id() ) );
 		}
 	}
 
@@ -598,7 +599,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$updated = $wpdb->update( $wpdb->actionscheduler_actions, array( 'status' => self::STATUS_FAILED ), array( 'action_id' => $action_id ), array( '%s' ), array( '%d' ) );
 		if ( empty( $updated ) ) {
 			/* translators: %s is the action ID */
-			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to mark this action as having failed. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+			throw new InvalidArgumentException( sprintf( esc_html__( 'Unidentified action %s: we were unable to mark this action as having failed. It may may have been deleted by another process.', 'sidecar-scheduler' ), esc_html( $action_id ) ) );
 		}
 	}
 
@@ -617,7 +618,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	/** What log_execution() throws when the action's row is gone. */
 	private static function execution_not_logged( $action_id ) {
 		/* translators: %s is the action ID */
-		return new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+		return new InvalidArgumentException( sprintf( esc_html__( 'Unidentified action %s: we were unable to log the execution of this action. It may may have been deleted by another process.', 'sidecar-scheduler' ), esc_html( $action_id ) ) );
 	}
 
 	public function log_execution( $action_id ) {
@@ -632,7 +633,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			)
 		);
 		if ( ! $updated ) {
-			throw self::execution_not_logged( $action_id );
+			throw self::execution_not_logged( $action_id ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- execution_not_logged() escapes its message.
 		}
 	}
 
@@ -640,7 +641,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$updated = $this->write_completion( $action_id, current_time( 'mysql', true ), current_time( 'mysql' ) );
 		if ( empty( $updated ) ) {
 			/* translators: %s is the action ID */
-			throw new InvalidArgumentException( sprintf( __( 'Unidentified action %s: we were unable to mark this action as having completed. It may may have been deleted by another process.', 'action-scheduler' ), $action_id ) );
+			throw new InvalidArgumentException( sprintf( esc_html__( 'Unidentified action %s: we were unable to mark this action as having completed. It may may have been deleted by another process.', 'sidecar-scheduler' ), esc_html( $action_id ) ) );
 		}
 		do_action( 'action_scheduler_completed_action', $action_id );
 	}
@@ -652,9 +653,9 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 
 	private function checked_status( $status ) {
 		if ( null === $status ) {
-			throw new InvalidArgumentException( __( 'Invalid action ID. No status found.', 'action-scheduler' ) );
+			throw new InvalidArgumentException( esc_html__( 'Invalid action ID. No status found.', 'sidecar-scheduler' ) );
 		} elseif ( empty( $status ) ) {
-			throw new RuntimeException( __( 'Unknown status found for action.', 'action-scheduler' ) );
+			throw new RuntimeException( esc_html__( 'Unknown status found for action.', 'sidecar-scheduler' ) );
 		}
 		return $status;
 	}

@@ -67,10 +67,10 @@ class ActionScheduler_DataController {
 		global $wpdb;
 		if ( self::$sleep_time > 0 ) {
 			/* translators: %d: amount of time */
-			\WP_CLI::warning( sprintf( _n( 'Stopped the insanity for %d second', 'Stopped the insanity for %d seconds', self::$sleep_time, 'action-scheduler' ), self::$sleep_time ) );
+			\WP_CLI::warning( sprintf( _n( 'Stopped the insanity for %d second', 'Stopped the insanity for %d seconds', self::$sleep_time, 'sidecar-scheduler' ), self::$sleep_time ) );
 			sleep( self::$sleep_time );
 		}
-		\WP_CLI::warning( __( 'Attempting to reduce used memory...', 'action-scheduler' ) );
+		\WP_CLI::warning( __( 'Attempting to reduce used memory...', 'sidecar-scheduler' ) );
 		$wpdb->queries = array();
 		if ( function_exists( 'wp_cache_flush_runtime' ) ) {
 			wp_cache_flush_runtime();

@@ -1,5 +1,6 @@
 <?php
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- creating and checking the queue tables is DDL on custom tables; no WordPress API covers it.
 
 /** The logs table (schema 3), as the library defines it. */
 class ActionScheduler_LoggerSchema extends ActionScheduler_Abstract_Schema {

@@ -1,5 +1,6 @@
 <?php
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the lock is one atomic statement on its options row; get_option()/update_option() and their cache cannot compare-and-set, and a cached expiry would let two runners hold it.
 
 /** The option-row lock the async loopback runner uses (facts §9): "<unique id>|<expiry>" in the options table. */
 class ActionScheduler_OptionLock extends ActionScheduler_Lock {

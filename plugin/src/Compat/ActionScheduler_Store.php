@@ -27,11 +27,11 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 
 	public function get_status_labels() {
 		return array(
-			self::STATUS_COMPLETE => __( 'Complete', 'action-scheduler' ),
-			self::STATUS_PENDING  => __( 'Pending', 'action-scheduler' ),
-			self::STATUS_RUNNING  => __( 'In-progress', 'action-scheduler' ),
-			self::STATUS_FAILED   => __( 'Failed', 'action-scheduler' ),
-			self::STATUS_CANCELED => __( 'Canceled', 'action-scheduler' ),
+			self::STATUS_COMPLETE => __( 'Complete', 'sidecar-scheduler' ),
+			self::STATUS_PENDING  => __( 'Pending', 'sidecar-scheduler' ),
+			self::STATUS_RUNNING  => __( 'In-progress', 'sidecar-scheduler' ),
+			self::STATUS_FAILED   => __( 'Failed', 'sidecar-scheduler' ),
+			self::STATUS_CANCELED => __( 'Canceled', 'sidecar-scheduler' ),
 		);
 	}
 
@@ -100,20 +100,20 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 
 	protected function validate_args( $args, $action_id ) {
 		if ( ! is_array( $args ) ) {
-			throw ActionScheduler_InvalidActionException::from_decoding_args( $action_id );
+			throw ActionScheduler_InvalidActionException::from_decoding_args( $action_id ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the message holds var_export() output verbatim, as the library's does; printed as text, never as HTML.
 		}
 	}
 
 	protected function validate_schedule( $schedule, $action_id ) {
 		if ( empty( $schedule ) || ! is_a( $schedule, 'ActionScheduler_Schedule' ) ) {
-			throw ActionScheduler_InvalidActionException::from_schedule( $action_id, $schedule );
+			throw ActionScheduler_InvalidActionException::from_schedule( $action_id, $schedule ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the message holds var_export() output verbatim, as the library's does; printed as text, never as HTML.
 		}
 	}
 
 	protected function validate_action( ActionScheduler_Action $action ) {
 		if ( strlen( wp_json_encode( $action->get_args() ) ) > static::$max_args_length ) {
 			/* translators: %d: the longest args the store accepts, in bytes of JSON. */
-			throw new InvalidArgumentException( sprintf( __( 'ActionScheduler_Action::$args too long. To ensure the args column can be indexed, action args should not be more than %d characters when encoded as JSON.', 'action-scheduler' ), static::$max_args_length ) );
+			throw new InvalidArgumentException( sprintf( esc_html__( 'ActionScheduler_Action::$args too long. To ensure the args column can be indexed, action args should not be more than %d characters when encoded as JSON.', 'sidecar-scheduler' ), (int) static::$max_args_length ) );
 		}
 	}
 
@@ -169,12 +169,12 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 class ActionScheduler_InvalidActionException extends InvalidArgumentException implements ActionScheduler_Exception {
 	public static function from_schedule( $action_id, $schedule ) {
 		/* translators: 1: action ID 2: schedule */
-		return new static( sprintf( __( 'Action [%1$s] has an invalid schedule: %2$s', 'action-scheduler' ), $action_id, var_export( $schedule, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		return new static( sprintf( __( 'Action [%1$s] has an invalid schedule: %2$s', 'sidecar-scheduler' ), $action_id, var_export( $schedule, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 	}
 
 	public static function from_decoding_args( $action_id, $args = array() ) {
 		/* translators: 1: action ID 2: arguments */
-		return new static( sprintf( __( 'Action [%1$s] has invalid arguments. It cannot be JSON decoded to an array. $args = %2$s', 'action-scheduler' ), $action_id, var_export( $args, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		return new static( sprintf( __( 'Action [%1$s] has invalid arguments. It cannot be JSON decoded to an array. $args = %2$s', 'sidecar-scheduler' ), $action_id, var_export( $args, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 	}
 }
 

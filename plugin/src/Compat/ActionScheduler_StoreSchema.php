@@ -1,5 +1,6 @@
 <?php
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- creating and checking the queue tables is DDL on custom tables; no WordPress API covers it.
 
 /** The actions, claims and groups tables (schema 7), as the library defines them. */
 class ActionScheduler_StoreSchema extends ActionScheduler_Abstract_Schema {

@@ -47,7 +47,7 @@ class CronExpression {
 	public function setExpression( $value ) {
 		$this->cronParts = preg_split( '/\s/', (string) $value, -1, PREG_SPLIT_NO_EMPTY );
 		if ( count( $this->cronParts ) < 5 ) {
-			throw new InvalidArgumentException( $value . ' is not a valid CRON expression' );
+			throw new InvalidArgumentException( $value . ' is not a valid CRON expression' ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the caller's expression verbatim; printed as text, never as HTML.
 		}
 		foreach ( $this->cronParts as $position => $part ) {
 			$this->setPart( $position, $part );
@@ -57,7 +57,7 @@ class CronExpression {
 
 	public function setPart( $position, $value ) {
 		if ( ! $this->fieldFactory->getField( $position )->validate( $value ) ) {
-			throw new InvalidArgumentException( 'Invalid CRON field value ' . $value . ' as position ' . $position );
+			throw new InvalidArgumentException( 'Invalid CRON field value ' . $value . ' as position ' . $position ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the caller's expression verbatim; printed as text, never as HTML.
 		}
 		$this->cronParts[ $position ] = $value;
 		return $this;
@@ -170,7 +170,7 @@ class CronExpression_FieldFactory {
 					$this->fields[ $position ] = new CronExpression_YearField();
 					break;
 				default:
-					throw new InvalidArgumentException( $position . ' is not a valid position' );
+					throw new InvalidArgumentException( esc_html( $position ) . ' is not a valid position' );
 			}
 		}
 		return $this->fields[ $position ];
@@ -366,7 +366,7 @@ class CronExpression_DayOfWeekField extends CronExpression_AbstractField {
 				$weekday = 7;
 			}
 			if ( $weekday < 1 || $weekday > 7 ) {
-				throw new InvalidArgumentException( "Weekday must be a value between 0 and 7. {$weekday} given" );
+				throw new InvalidArgumentException( "Weekday must be a value between 0 and 7. " . (int) $weekday . ' given' );
 			}
 			if ( $nth < 1 || $nth > 5 ) {
 				throw new InvalidArgumentException( 'There are never more than 5 of a given weekday in a month' );

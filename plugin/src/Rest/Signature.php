@@ -11,6 +11,7 @@ namespace SidecarScheduler\Rest;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the secret and the replay nonces need atomic INSERT IGNORE on the options table (first writer wins) and reads that bypass the options cache.
 
 final class Signature {
 	/**

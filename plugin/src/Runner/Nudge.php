@@ -125,7 +125,7 @@ final class Nudge {
 			return false;
 		}
 		$table = $prefix . Contract::TABLE_ACTIONS;
-		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery -- table from the site's prefix, IDs are integers.
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared,WordPress.DB.DirectDatabaseQuery -- table from the site's prefix, IDs are integers.
 		$found = $wpdb->get_var( $wpdb->prepare( "SELECT 1 FROM {$table} WHERE action_id IN (" . implode( ',', $ids ) . ') AND status = %s AND scheduled_date_gmt <= %s LIMIT 1', Contract::STATUS_PENDING, gmdate( 'Y-m-d H:i:s' ) ) );
 		return null !== $found;
 	}

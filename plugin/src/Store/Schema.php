@@ -9,6 +9,7 @@ namespace SidecarScheduler\Store;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- creating, checking and dropping custom tables is DDL; no WordPress API covers it.
 
 final class Schema {
 	public static function register_table_names() {

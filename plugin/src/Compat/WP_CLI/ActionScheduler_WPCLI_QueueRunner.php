@@ -20,7 +20,7 @@ class ActionScheduler_WPCLI_QueueRunner extends ActionScheduler_Abstract_QueueRu
 	public function __construct( ?ActionScheduler_Store $store = null, ?ActionScheduler_FatalErrorMonitor $monitor = null, ?ActionScheduler_QueueCleaner $cleaner = null ) {
 		if ( ! ( defined( 'WP_CLI' ) && WP_CLI ) ) {
 			/* translators: %s: class name */
-			throw new Exception( sprintf( __( 'The %s class can only be run within WP CLI.', 'action-scheduler' ), __CLASS__ ) );
+			throw new Exception( sprintf( esc_html__( 'The %s class can only be run within WP CLI.', 'sidecar-scheduler' ), __CLASS__ ) );
 		}
 		parent::__construct( $store, $monitor, $cleaner );
 	}
@@ -31,9 +31,9 @@ class ActionScheduler_WPCLI_QueueRunner extends ActionScheduler_Abstract_QueueRu
 		$this->add_hooks();
 		if ( $this->has_maximum_concurrent_batches() ) {
 			if ( $force ) {
-				WP_CLI::warning( __( 'There are too many concurrent batches, but the run is forced to continue.', 'action-scheduler' ) );
+				WP_CLI::warning( __( 'There are too many concurrent batches, but the run is forced to continue.', 'sidecar-scheduler' ) );
 			} else {
-				WP_CLI::error( __( 'There are too many concurrent batches.', 'action-scheduler' ) );
+				WP_CLI::error( __( 'There are too many concurrent batches.', 'sidecar-scheduler' ) );
 			}
 		}
 		$this->claim = $this->store->stake_claim( $batch_size, null, $hooks, $group );
@@ -51,7 +51,7 @@ class ActionScheduler_WPCLI_QueueRunner extends ActionScheduler_Abstract_QueueRu
 	protected function setup_progress_bar() {
 		$count = count( $this->actions );
 		/* translators: %d: number of actions */
-		$this->progress_bar = new \Action_Scheduler\WP_CLI\ProgressBar( sprintf( _n( 'Running %d action', 'Running %d actions', $count, 'action-scheduler' ), $count ), $count );
+		$this->progress_bar = new \Action_Scheduler\WP_CLI\ProgressBar( sprintf( _n( 'Running %d action', 'Running %d actions', $count, 'sidecar-scheduler' ), $count ), $count );
 	}
 
 	/** Processes the claimed batch; returns what the progress bar counted (0 when WP-CLI's output is piped). */
@@ -61,7 +61,7 @@ class ActionScheduler_WPCLI_QueueRunner extends ActionScheduler_Abstract_QueueRu
 		foreach ( $this->actions as $action_id ) {
 			// Another runner's stale-claim reset may have taken the batch: stop rather than run twice.
 			if ( ! in_array( $action_id, $this->store->find_actions_by_claim_id( $this->claim->get_id() ), true ) ) {
-				WP_CLI::warning( __( 'The claim has been lost. Aborting current batch.', 'action-scheduler' ) );
+				WP_CLI::warning( __( 'The claim has been lost. Aborting current batch.', 'sidecar-scheduler' ) );
 				break;
 			}
 			$this->process_action( $action_id, $context );
@@ -76,18 +76,18 @@ class ActionScheduler_WPCLI_QueueRunner extends ActionScheduler_Abstract_QueueRu
 
 	public function before_execute( $action_id ) {
 		/* translators: %s: action ID */
-		WP_CLI::log( sprintf( __( 'Started processing action %s', 'action-scheduler' ), $action_id ) );
+		WP_CLI::log( sprintf( __( 'Started processing action %s', 'sidecar-scheduler' ), $action_id ) );
 	}
 
 	public function after_execute( $action_id, $action = null ) {
 		$action = null === $action ? $this->store->fetch_action( $action_id ) : $action;
 		/* translators: 1: action ID 2: hook */
-		WP_CLI::log( sprintf( __( 'Completed processing action %1$s with hook: %2$s', 'action-scheduler' ), $action_id, $action->get_hook() ) );
+		WP_CLI::log( sprintf( __( 'Completed processing action %1$s with hook: %2$s', 'sidecar-scheduler' ), $action_id, $action->get_hook() ) );
 	}
 
 	public function action_failed( $action_id, $exception ) {
 		/* translators: 1: action ID 2: exception message */
-		WP_CLI::error( sprintf( __( 'Error processing action %1$s: %2$s', 'action-scheduler' ), $action_id, $exception->getMessage() ), false );
+		WP_CLI::error( sprintf( __( 'Error processing action %1$s: %2$s', 'sidecar-scheduler' ), $action_id, $exception->getMessage() ), false );
 	}
 
 	/** Deprecated in the library since 3.0.0. */

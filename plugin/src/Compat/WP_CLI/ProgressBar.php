@@ -20,7 +20,7 @@ class ProgressBar {
 	public function __construct( $message, $count, $interval = 100 ) {
 		if ( ! ( defined( 'WP_CLI' ) && WP_CLI ) ) {
 			/* translators: %s: class name */
-			throw new \Exception( sprintf( __( 'The %s class can only be run within WP CLI.', 'action-scheduler' ), __CLASS__ ) );
+			throw new \Exception( sprintf( esc_html__( 'The %s class can only be run within WP CLI.', 'sidecar-scheduler' ), __CLASS__ ) );
 		}
 		$this->total_ticks = 0;
 		$this->message     = $message;
