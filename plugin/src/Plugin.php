@@ -16,6 +16,8 @@ final class Plugin {
 
 	public static function boot( $file ) {
 		self::$file = $file;
+		// Policies (retries, dead letters, limits): their PHP API exists from the moment plugins load, in both modes.
+		Policy\Module::register();
 		// The sidecar's worker runs actions through subclasses of whichever store and logger get loaded: their class
 		// filters must be in place before any copy of the library creates them (plugins_loaded).
 		Runner\WorkerClasses::install();
@@ -69,6 +71,7 @@ final class Plugin {
 		add_action( 'init', array( Runner\Fallback::class, 'register' ), 5 );
 		add_action( 'rest_api_init', array( Rest\RunnerController::class, 'register_routes' ) );
 		add_action( 'rest_api_init', array( Rest\AdminController::class, 'register_routes' ) );
+		add_action( 'rest_api_init', array( Rest\InsightController::class, 'register_routes' ) );
 		Runner\Nudge::register();
 		add_action( 'admin_menu', array( Admin\Page::class, 'register' ) );
 		add_filter( 'site_status_tests', array( Admin\Health::class, 'site_status_tests' ) );
