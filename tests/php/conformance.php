@@ -267,6 +267,23 @@ $step(
 );
 $step( 'process callback cancels another', function () use ( $run ) { as_schedule_single_action( SIDECAR_OBS_T, 'obs_victim' ); return $run( as_enqueue_async_action( 'sidecar_test_obs_cancel', array( 'obs_victim' ) ) ); } );
 $step( 'process callback enqueues another', function () use ( $run ) { return $run( as_enqueue_async_action( 'sidecar_test_obs_enqueue', array( 'obs_child' ) ) ); } );
+// A row deleted during its own run (by the callback here; another process's cleanup alike): mark_complete() and then
+// mark_failure() find no row, and the library's process_action() lets the store's exception escape, with no
+// failed_execution hook and no successor. Both with a callback that returns and with one that throws after deleting.
+add_action(
+	'obs_self_delete',
+	function ( $mode ) {
+		$id = (int) as_get_scheduled_actions( array( 'hook' => 'obs_self_delete', 'args' => array( $mode ), 'status' => ActionScheduler_Store::STATUS_RUNNING ), 'ids' )[0];
+		ActionScheduler::store()->delete_action( $id );
+		Sidecar_Test_Observer::record( 'callback:obs_self_delete', array( $mode, $id ) );
+		if ( 'throw' === $mode ) {
+			throw new RuntimeException( 'thrown after deleting its own row' );
+		}
+	}
+);
+$step( 'process a row deleted during its run', function () use ( $run ) { return $run( as_enqueue_async_action( 'obs_self_delete', array( 'return' ) ) ); } );
+$step( 'process throws after deleting its row', function () use ( $run ) { return $run( as_enqueue_async_action( 'obs_self_delete', array( 'throw' ) ) ); } );
+$step( 'process recurring deleted during its run', function () use ( $run ) { return $run( as_schedule_recurring_action( time() - 120, 600, 'obs_self_delete', array( 'recurring' ), 'recur-del' ) ); } );
 $step( 'process recurring due (successor)', function () use ( $run ) { return $run( as_schedule_recurring_action( time() - 120, 600, 'sidecar_test_obs_ok', array( 'rec' ), 'recur' ) ); } );
 $step( 'process recurring failing (successor)', function () use ( $run ) { return $run( as_schedule_recurring_action( time() - 120, 600, 'sidecar_test_obs_throw', array( 'rec' ), 'recur' ) ); } );
 $step( 'process recurring early (successor date)', function () use ( $run ) { return $run( as_schedule_recurring_action( SIDECAR_OBS_T, 600, 'sidecar_test_obs_ok', array( 'rec-early' ) ) ); } );

@@ -51,12 +51,20 @@ class ActionScheduler_FatalErrorMonitor {
 		if ( ! $error ) {
 			return;
 		}
+		// Under WP-CLI this also runs from the fatal-error page's message filter (ActionScheduler_QueueRunner), before
+		// the wp_die() that ends the process; what it handled it forgets, so a later shutdown does nothing twice.
+		$action_id   = $this->action_id;
+		$claim       = $this->claim;
+		$this->claim = null;
+		$this->untrack_action();
 		$fatal = in_array( $error['type'], array( E_ERROR, E_PARSE, E_COMPILE_ERROR, E_USER_ERROR, E_RECOVERABLE_ERROR ), true );
-		if ( $fatal && ! empty( $this->action_id ) ) {
-			$this->store->mark_failure( $this->action_id );
-			do_action( 'action_scheduler_unexpected_shutdown', $this->action_id, $error );
+		if ( $fatal && ! empty( $action_id ) ) {
+			$this->store->mark_failure( $action_id );
+			do_action( 'action_scheduler_unexpected_shutdown', $action_id, $error );
 		}
 		// Any error left at shutdown: give the claim back rather than wait for the stale-claim reset.
-		$this->store->release_claim( $this->claim );
+		if ( $claim ) {
+			$this->store->release_claim( $claim );
+		}
 	}
 }

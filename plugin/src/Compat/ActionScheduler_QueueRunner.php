@@ -11,10 +11,6 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 
 	private static $runner = null;
 
-	/** @var int|null The action being run, for the fatal-error monitor. */
-	private $current_action_id = null;
-	/** @var ActionScheduler_ActionClaim|null The claim being worked through, released by the monitor on any error. */
-	private $claim = null;
 	protected $processed_actions_count = 0;
 
 	public static function instance() {
@@ -64,7 +60,6 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 			wp_schedule_event( time(), $schedule, self::WP_CRON_HOOK, array( 'WP Cron' ) );
 		}
 		add_action( self::WP_CRON_HOOK, array( self::instance(), 'run' ) );
-		add_action( 'shutdown', array( $this, 'track_fatal' ), 0 );
 		if ( defined( 'WP_CLI' ) && WP_CLI ) {
 			add_filter( 'wp_php_error_message', array( $this, 'track_fatal_before_wp_die' ), 10, 1 );
 		}
@@ -73,12 +68,12 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 	/**
 	 * Under WP-CLI, WordPress' fatal-error handler (a shutdown function registered before any plugin) ends in
 	 * wp_die(), which WP-CLI turns into exit(); an exit in a shutdown function skips all later ones, so the `shutdown`
-	 * action, and with it the monitor below, would never run: the action would stay in progress until the failure
-	 * period and its claim until the timeout. WordPress filters the error page's message just before that wp_die():
-	 * the last moment the monitor can run. It does nothing twice (it forgets the action and claim it handled).
+	 * action, and with it the fatal-error monitor, would never run: the action would stay in progress until the
+	 * failure period and its claim until the timeout. WordPress filters the error page's message just before that
+	 * wp_die(): the last moment the monitor can run. It does nothing twice (it forgets the action and claim it handled).
 	 */
 	public function track_fatal_before_wp_die( $message ) {
-		$this->track_fatal();
+		$this->monitor->handle_unexpected_shutdown();
 		return $message;
 	}
 
@@ -111,7 +106,7 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 	protected function do_batch( $size = 100, $context = '' ) {
 		$claim     = $this->store->stake_claim( $size );
 		$processed = 0;
-		$this->attach_claim( $claim );
+		$this->monitor->attach( $claim );
 		foreach ( $claim->get_actions() as $action_id ) {
 			// A claim can be lost to the stale-claim reset of another runner: stop rather than double-run.
 			if ( ! in_array( $action_id, $this->store->find_actions_by_claim_id( $claim->get_id() ), true ) ) {
@@ -124,7 +119,7 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 			}
 		}
 		$this->store->release_claim( $claim );
-		$this->detach_claim();
+		$this->monitor->detach();
 		$this->clear_caches();
 		return $processed;
 	}
@@ -137,94 +132,19 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 		}
 	}
 
-	/** The library's process_action(), step for step (facts §5, "One action"). */
-	public function process_action( $action_id, $context = '' ) {
-		$this->current_action_id = (int) $action_id;
-		// E_USER_ERROR and E_RECOVERABLE_ERROR become exceptions, so they fail the action instead of the process.
-		set_error_handler(
-			function ( $type, $message ) {
-				throw new Exception( $message );
-			},
-			E_USER_ERROR | E_RECOVERABLE_ERROR
-		);
-		$valid_action = false;
-		try {
-			do_action( 'action_scheduler_before_execute', $action_id, $context );
-			if ( ActionScheduler_Store::STATUS_PENDING !== $this->store->get_status( $action_id ) ) {
-				do_action( 'action_scheduler_execution_ignored', $action_id, $context );
-				restore_error_handler();
-				$this->current_action_id = null;
-				return;
-			}
-			$valid_action = true;
-			do_action( 'action_scheduler_begin_execute', $action_id, $context );
-			$action = $this->store->fetch_action( $action_id );
-			$this->store->log_execution( $action_id );
-			$action->execute();
-			do_action( 'action_scheduler_after_execute', $action_id, $action, $context );
-			$this->store->mark_complete( $action_id );
-		} catch ( Throwable $e ) {
-			if ( $valid_action ) {
-				try {
-					$this->store->mark_failure( $action_id );
-				} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
-					// The row vanished; the failure is still reported through the hook below.
-				}
-				do_action( 'action_scheduler_failed_execution', $action_id, new Exception( $e->getMessage(), (int) $e->getCode(), $e ), $context );
-			} else {
-				// The library hands every hook of this path an Exception made from what was thrown.
-				do_action( 'action_scheduler_failed_validation', $action_id, new Exception( $e->getMessage(), (int) $e->getCode(), $e ), $context );
-			}
-		}
-		restore_error_handler();
-		$this->current_action_id = null;
-		if ( isset( $action ) && is_a( $action, 'ActionScheduler_Action' ) && $action->get_schedule()->is_recurring() ) {
-			$this->schedule_next_instance( $action, $action_id );
-		}
-	}
-
 	/**
-	 * The fatal-error monitor: a true fatal (memory, timeouts, parse errors) during an action fails it with
-	 * "unexpected shutdown", as the library's monitor does, and a process that ends with any error pending releases
-	 * the claim it was working through, so its remaining actions go back to the queue at once instead of waiting for
-	 * the stale-claim reset. A SIGKILL cannot be seen here: the sidecar handles that.
+	 * The claim a WP-CLI batch (Cli\ActionSchedulerCommand) works through, watched by the fatal-error monitor as the
+	 * library's runners watch theirs: process_action() is the library's (the abstract runner's), and the monitor
+	 * knows the running action from action_scheduler_before_execute.
 	 */
-	public function track_fatal() {
-		$error = error_get_last();
-		if ( null !== $this->current_action_id && $error && in_array( $error['type'], array( E_ERROR, E_PARSE, E_COMPILE_ERROR, E_USER_ERROR, E_RECOVERABLE_ERROR ), true ) ) {
-			$action_id = $this->current_action_id;
-			try {
-				$this->store->mark_failure( $action_id );
-			} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
-				// Nothing more can be done in a dying process.
-			}
-			do_action( 'action_scheduler_unexpected_shutdown', $action_id, $error );
-		}
-		$this->current_action_id = null;
-		if ( $error && $this->claim ) {
-			try {
-				$this->store->release_claim( $this->claim );
-			} catch ( Exception $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
-				// The stale-claim reset frees it later.
-			}
-			$this->claim = null;
-		}
-	}
-
-	/** The claim this process is working through (WP-Cron, async and WP-CLI runs), for the monitor above. */
 	public function attach_claim( ActionScheduler_ActionClaim $claim ) {
-		$this->claim = $claim;
+		$this->monitor->attach( $claim );
 	}
 
 	public function detach_claim() {
-		$this->claim = null;
-	}
-
-	public function current_action_id() {
-		return $this->current_action_id;
+		$this->monitor->detach();
 	}
 }
-
 /** Small helpers the runners share with the library's names. */
 class ActionScheduler_Compatibility {
 	/** "128M" and the like in bytes (WordPress 4.6+ has the conversion; this plugin needs 6.2). */
