@@ -33,6 +33,8 @@ defined( 'ABSPATH' ) || exit;
 final class CommitPipeline {
 	/** @var self|null */
 	private static $running = null;
+	/** @var bool The worker said once that it committed a transaction other code left open. */
+	private static $said_foreign = false;
 
 	/** @var array[] Held log lines, in the order they were logged: array( action ID, message, statement parts ). */
 	private $lines = array();
@@ -114,15 +116,21 @@ final class CommitPipeline {
 	/**
 	 * Commits what is held, in one transaction. False when it may have been lost (an error, or the connection changed
 	 * meanwhile): it stays in progress, and the sidecar writes the completions the worker reported.
+	 *
+	 * @param bool $safe_point True between actions (the worker's own calls): a transaction other code left open is
+	 *                         committed too, even with nothing held, and autocommit is turned back on (transaction()).
+	 *                         False right before other code's START TRANSACTION (QueryWatch): only ours is committed.
 	 */
-	public function flush() {
-		if ( ! $this->holds() ) {
+	public function flush( $safe_point = true ) {
+		if ( ! $this->holds() && ! ( $safe_point && QueryWatch::foreign_transaction() ) ) {
 			return true;
 		}
 		return $this->transaction(
 			function () {
 				return $this->send_held( 0 );
-			}
+			},
+			false,
+			$safe_point
 		);
 	}
 
@@ -140,6 +148,12 @@ final class CommitPipeline {
 		}
 		if ( StartWindow::started_by_window( $action_id ) ) {
 			StartWindow::turn_started( $action_id ); // started by its window's commit; its line was written there
+			if ( QueryWatch::foreign_transaction() ) {
+				// The previous action's code left a transaction open (or autocommit off): commit it, with what is
+				// held, before this callback runs, as a start of its own would have. A failure here is the same
+				// lost connection the next commit reports.
+				$this->flush();
+			}
 			return true;
 		}
 		$claim   = isset( $this->claims[ $action_id ] ) ? $this->claims[ $action_id ] : 0;
@@ -314,10 +328,18 @@ final class CommitPipeline {
 	}
 
 	/**
-	 * Runs the worker's own statements in one transaction (or inside one that other code left open, which a START
-	 * TRANSACTION would commit). True when they were all sent and committed on an unchanged connection.
+	 * Runs the worker's own statements in one transaction of its own. True when they were all sent and committed on
+	 * an unchanged connection.
+	 *
+	 * Always a transaction of our own, even when other code left one open on the connection or turned autocommit off
+	 * (a callback or hook that never ended its transaction): run inside theirs, our writes (an action's start, the
+	 * completions) were committed only if they committed, and a crash in between ran the action again. Our START
+	 * TRANSACTION commits what they left open, as the server's implicit commit does; this only happens between two
+	 * actions (QueryWatch never flushes into an open transaction of theirs), when their code has returned. Autocommit
+	 * left off is turned back on here, after our COMMIT ($restore_autocommit), so that the next action's callback and
+	 * hooks autocommit their writes as they would in a fresh request.
 	 */
-	public function transaction( callable $statements, $read_committed = false ) {
+	public function transaction( callable $statements, $read_committed = false, $restore_autocommit = true ) {
 		global $wpdb;
 		// What is held when the transaction starts: if it fails, the held writes are held again (not dropped), so the
 		// next transaction sends them. Dropping them lost completions: after a failed commit nobody wrote them, and
@@ -325,9 +347,14 @@ final class CommitPipeline {
 		// same values again; at worst a "complete" line is written twice when a COMMIT's answer was lost.
 		$held = array( $this->lines, $this->completions );
 		$ok   = QueryWatch::own(
-			function () use ( $wpdb, $statements, $read_committed ) {
-				if ( QueryWatch::foreign_transaction() ) {
-					return (bool) $statements();
+			function () use ( $wpdb, $statements, $read_committed, $restore_autocommit ) {
+				$foreign = QueryWatch::foreign_transaction();
+				if ( $foreign ) {
+					// Logged once per worker: the other code's transaction is committed here, not by them.
+					if ( ! self::$said_foreign ) {
+						self::$said_foreign = true;
+						error_log( 'Sidecar Scheduler: an action\'s code left a database transaction open (or autocommit off) on the worker\'s connection; the worker commits it before the next action starts' . ( $restore_autocommit && QueryWatch::autocommit_off() ? ' and turns autocommit back on' : '' ) . '.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+					}
 				}
 				if ( $read_committed ) {
 					$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' ); // the next transaction only: no gap locks
@@ -340,11 +367,18 @@ final class CommitPipeline {
 				// Only the same object proves the writes committed. (A thread ID does not: a restarted server
 				// numbers its connections from 1 again, so a fresh connection can get the old one's ID.)
 				$connection = $wpdb->dbh;
+				if ( $foreign ) {
+					QueryWatch::foreign_transaction_ended( false ); // our START TRANSACTION committed theirs
+				}
 				if ( ! $statements() ) {
 					$wpdb->query( 'ROLLBACK' );
 					return false;
 				}
-				return false !== $wpdb->query( 'COMMIT' ) && null !== $connection && $wpdb->dbh === $connection;
+				$committed = false !== $wpdb->query( 'COMMIT' ) && null !== $connection && $wpdb->dbh === $connection;
+				if ( $restore_autocommit && QueryWatch::autocommit_off() && false !== $wpdb->query( 'SET autocommit = 1' ) ) {
+					QueryWatch::foreign_transaction_ended( true );
+				}
+				return $committed;
 			}
 		);
 		if ( ! $ok ) {

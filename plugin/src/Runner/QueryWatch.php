@@ -9,8 +9,11 @@
  *   action's turn is reused only when nothing wrote in between;
  * - the logger's INSERT of a line the worker holds back is taken out of the stream (sent later, with the next commit);
  * - while a start window holds marked actions, a status query from this process sees them as pending;
- * - transactions that other code opens are tracked, so the worker never opens one of its own inside them (a START
- *   TRANSACTION would commit theirs).
+ * - transactions that other code opens (START TRANSACTION, BEGIN, autocommit turned off) are tracked, and nothing the
+ *   worker holds back is ever sent inside one: it is committed, in a transaction of the worker's own, right before
+ *   theirs begins, and while theirs is open nothing is flushed into it (a ROLLBACK of theirs would take our
+ *   completions with it). A transaction other code leaves open, or autocommit left off, is ended at the worker's next
+ *   safe point, between two actions (CommitPipeline::transaction()).
  *
  * Registered only in the worker process (CommitPipeline::start()), never on page loads.
  */
@@ -34,6 +37,8 @@ final class QueryWatch {
 	private static $rewrite = null;
 	/** @var bool A transaction other code opened on this connection and has not ended. */
 	private static $foreign_transaction = false;
+	/** @var bool Other code turned autocommit off on this connection (every statement then opens a transaction). */
+	private static $autocommit_off = false;
 	private static $registered = false;
 
 	public static function register( CommitPipeline $pipeline ) {
@@ -106,6 +111,11 @@ final class QueryWatch {
 			self::reset_query_check();
 			return ''; // wpdb::query() returns false for it; the logger only returns the (then 0) insert ID.
 		}
+		if ( self::opens_transaction( $query ) && self::$pipeline && self::$pipeline->holds() ) {
+			// Our held writes go first, committed on their own, before the other code's transaction begins: inside
+			// it they would share its fate (a ROLLBACK lost the completions of actions that had run).
+			self::$pipeline->flush( false );
+		}
 		self::track_transaction( $query );
 		$names_actions = false !== stripos( $query, $wpdb->actionscheduler_actions );
 		$is_select     = (bool) preg_match( '/^\s*\(?\s*SELECT\b/i', $query );
@@ -115,7 +125,9 @@ final class QueryWatch {
 		if ( self::$rewrite && $names_actions && $is_select && ! self::$rewrite[2] ) {
 			$query = self::rewrite_status( $query );
 		}
-		if ( ! self::$trusted && self::$pipeline && self::$pipeline->holds() && ( $names_actions || false !== stripos( $query, $wpdb->actionscheduler_logs ) ) ) {
+		// Never into another's open transaction (see above): there the held rows stay unseen until the worker's next
+		// safe point, as rows another session has not committed yet are.
+		if ( ! self::$trusted && ! self::foreign_transaction() && self::$pipeline && self::$pipeline->holds() && ( $names_actions || false !== stripos( $query, $wpdb->actionscheduler_logs ) ) ) {
 			self::$pipeline->flush();
 		}
 		return $query;
@@ -125,8 +137,26 @@ final class QueryWatch {
 		return self::$actions_writes;
 	}
 
+	/** True while other code's transaction may be open on the connection (begun, or autocommit off). */
 	public static function foreign_transaction() {
-		return self::$foreign_transaction;
+		return self::$foreign_transaction || self::$autocommit_off;
+	}
+
+	public static function autocommit_off() {
+		return self::$autocommit_off;
+	}
+
+	/** The worker's own START TRANSACTION ended theirs (an implicit commit); with $autocommit it turned autocommit back on. */
+	public static function foreign_transaction_ended( $autocommit ) {
+		self::$foreign_transaction = false;
+		if ( $autocommit ) {
+			self::$autocommit_off = false;
+		}
+	}
+
+	/** A statement that begins a transaction, or turns autocommit off. */
+	private static function opens_transaction( $query ) {
+		return (bool) preg_match( '/^\s*(?:START\s+TRANSACTION|BEGIN(?:\s+WORK)?\s*;?\s*$|SET\s+(?:SESSION\s+|@@(?:SESSION\.)?)?autocommit\s*=\s*(?:0|off|false)\b)/i', $query );
 	}
 
 	private static function is_insert_into( $query, $table ) {
@@ -158,16 +188,20 @@ final class QueryWatch {
 	}
 
 	private static function track_transaction( $query ) {
-		if ( ! preg_match( '/^\s*(START\s+TRANSACTION|BEGIN|COMMIT|ROLLBACK|SET\s+(?:SESSION\s+|@@)?autocommit\s*=\s*(\w+))/i', $query, $m ) ) {
+		// ROLLBACK TO SAVEPOINT ends nothing; SET autocommit = 1 commits what is open, as COMMIT does.
+		if ( ! preg_match( '/^\s*(START\s+TRANSACTION|BEGIN(?:\s+WORK)?\s*;?\s*$|COMMIT|ROLLBACK(?!\s+(?:WORK\s+)?TO\b)|SET\s+(?:SESSION\s+|@@(?:SESSION\.)?)?autocommit\s*=\s*(\w+))/i', $query, $m ) ) {
 			return;
 		}
 		$word = strtoupper( $m[1] );
-		if ( 0 === strpos( $word, 'START' ) || 'BEGIN' === $word ) {
+		if ( 0 === strpos( $word, 'START' ) || 0 === strpos( $word, 'BEGIN' ) ) {
 			self::$foreign_transaction = true;
-		} elseif ( 'COMMIT' === $word || 'ROLLBACK' === substr( $word, 0, 8 ) ) {
+		} elseif ( 0 === strpos( $word, 'COMMIT' ) || 0 === strpos( $word, 'ROLLBACK' ) ) {
 			self::$foreign_transaction = false;
 		} else {
-			self::$foreign_transaction = in_array( strtolower( $m[2] ), array( '0', 'off', 'false' ), true );
+			self::$autocommit_off = in_array( strtolower( $m[2] ), array( '0', 'off', 'false' ), true );
+			if ( ! self::$autocommit_off ) {
+				self::$foreign_transaction = false;
+			}
 		}
 	}
 
