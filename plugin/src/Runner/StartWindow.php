@@ -18,6 +18,15 @@
  * or memory limit), or by the sidecar through a fresh worker when this one dies (the "window" message tells it
  * what to undo). Only a crash of both at once leaves marks behind; the cleaner then fails them after the failure
  * period, as it does the one action the library had running.
+ *
+ * Marks never wait long: a slow action in a window (the window was sized for fast ones) would leave the marks behind
+ * it in progress for as long as it runs, and the cleaner fails in-progress rows older than the failure period
+ * (300 s by default), though they never ran. While marks are held, a small watcher process beside the worker
+ * (watch(), own database connection, no WordPress) puts them back to pending under the claim once they are
+ * RELEASE_AFTER seconds old; at its turn such an action then starts as any other, with its own compare-and-set.
+ * So the worker never trusts a mark the watcher may have released, it tells the watcher every mark it takes (its
+ * turn) and asks before it takes one when it has not spoken to the watcher for GUARD seconds: the watcher acts only
+ * RELEASE_AFTER seconds after the last line it read, and reads every waiting line before it acts.
  */
 
 namespace SidecarScheduler\Runner;
@@ -38,6 +47,18 @@ final class StartWindow {
 	private static $message = '';
 	/** @var bool True while a stream runs with windows (set by the worker). */
 	private static $active = false;
+
+	/**
+	 * Seconds after which the watcher puts marks still waiting back to pending: far below the failure period (300 s
+	 * by default), and never above half of it. Filter: sidecar_scheduler_window_release_after.
+	 */
+	const RELEASE_AFTER = 30;
+	/** @var float Seconds of silence after which the worker asks the watcher before it takes a mark (2/3 of the release time). */
+	private static $guard = 20.0;
+	/** @var array|null The watcher: array( process, stdin, stdout ); false once it could not be started. */
+	private static $watch = null;
+	/** @var float When the worker last wrote to the watcher. */
+	private static $told = 0.0;
 
 	public static function activate( $on ) {
 		self::$active = (bool) $on;
@@ -147,6 +168,16 @@ final class StartWindow {
 			self::$held[ $id ] = $prev[ $id ];
 		}
 		self::remember( $claim_id, $gmt, $lines );
+		self::tell(
+			array(
+				'op'      => 'hold',
+				'claim'   => (int) $claim_id,
+				'gmt'     => $gmt,
+				'message' => self::$message,
+				'lines'   => array_keys( self::$lines ),
+				'prev'    => (object) $prev,
+			)
+		);
 		return true;
 	}
 
@@ -172,11 +203,19 @@ final class StartWindow {
 		if ( ! isset( self::$held[ $action_id ] ) ) {
 			return $status;
 		}
+		if ( self::$watch && microtime( true ) - self::$told >= self::$guard && in_array( $action_id, self::ask(), true ) ) {
+			// The watcher put it back to pending (it waited too long): the row read before may be stale, and it
+			// starts now as any pending action, with a compare-and-set of its own.
+			unset( self::$held[ $action_id ], self::$lines[ $action_id ] );
+			return Contract::STATUS_PENDING;
+		}
 		if ( Contract::STATUS_RUNNING === $status ) {
 			unset( self::$held[ $action_id ] );
 			self::$running = $action_id;
+			self::tell( array( 'op' => 'take', 'id' => $action_id ) );
 			return Contract::STATUS_PENDING;
 		}
+		self::tell( array( 'op' => 'take', 'id' => $action_id ) );
 		self::undo( array( $action_id => self::$held[ $action_id ] ), self::$claim, self::$gmt, isset( self::$lines[ $action_id ] ) ? self::$message : '', false );
 		unset( self::$held[ $action_id ], self::$lines[ $action_id ] );
 		return $status;
@@ -191,10 +230,115 @@ final class StartWindow {
 		self::$running = null;
 		$action_id     = (int) $action_id;
 		if ( isset( self::$held[ $action_id ] ) ) {
+			self::tell( array( 'op' => 'take', 'id' => $action_id ) );
 			self::undo( array( $action_id => self::$held[ $action_id ] ), self::$claim, self::$gmt, isset( self::$lines[ $action_id ] ) ? self::$message : '', true );
 			unset( self::$held[ $action_id ] );
 		}
 		unset( self::$lines[ $action_id ] );
+	}
+
+	/**
+	 * Writes a line to the watcher (started with the first window of a CLI worker). Never blocks for long: the
+	 * lines are small, and the watcher reads them as they come.
+	 */
+	private static function tell( array $message ) {
+		if ( null === self::$watch && 'hold' === $message['op'] ) {
+			self::$watch = self::watch();
+		}
+		if ( ! self::$watch ) {
+			return;
+		}
+		if ( false === @fwrite( self::$watch[1], wp_json_encode( $message ) . "\n" ) ) { // phpcs:ignore WordPress.WP.AlternativeFunctions, WordPress.PHP.NoSilencedErrors
+			self::stop_watch( 'it stopped reading' );
+			return;
+		}
+		self::$told = microtime( true );
+	}
+
+	/**
+	 * Asks the watcher which marks it released (and so restarts its clock). If it does not answer, it is stopped
+	 * and waited for, so it cannot act later; the marks are then read from the rows themselves.
+	 *
+	 * @return int[]
+	 */
+	private static function ask() {
+		self::tell( array( 'op' => 'ask' ) );
+		if ( self::$watch ) {
+			$read   = array( self::$watch[2] );
+			$write  = null;
+			$except = null;
+			if ( @stream_select( $read, $write, $except, 10 ) && ( $line = fgets( self::$watch[2] ) ) !== false ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors, WordPress.CodeAnalysis.AssignmentInCondition
+				$answer = json_decode( $line, true );
+				if ( is_array( $answer ) && isset( $answer['released'] ) ) {
+					return array_map( 'intval', (array) $answer['released'] );
+				}
+			}
+			self::stop_watch( 'it did not answer' );
+		}
+		// No watcher (any more): what the rows say. A mark still carries the window's time under the claim.
+		global $wpdb;
+		$held = array_keys( self::$held );
+		if ( ! $held ) {
+			return array();
+		}
+		$marked = array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN (" . implode( ',', $held ) . ') AND status = %s AND claim_id = %d AND last_attempt_gmt = %s', Contract::STATUS_RUNNING, self::$claim, self::$gmt ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+		return array_values( array_diff( $held, $marked ) );
+	}
+
+	private static function stop_watch( $why ) {
+		if ( ! self::$watch ) {
+			return;
+		}
+		list( $process, $in, $out ) = self::$watch;
+		self::$watch = false;
+		@fclose( $in ); // phpcs:ignore WordPress.WP.AlternativeFunctions, WordPress.PHP.NoSilencedErrors
+		@fclose( $out ); // phpcs:ignore WordPress.WP.AlternativeFunctions, WordPress.PHP.NoSilencedErrors
+		proc_terminate( $process, 9 );
+		proc_close( $process ); // waits: once it is gone it cannot release anything the worker goes on to trust
+		error_log( sprintf( 'Sidecar Scheduler: the start-window watcher was stopped (%s); marks waiting behind a slow action are no longer released early.', $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	}
+
+	/**
+	 * Starts the watcher: a PHP process with a database connection of its own that reads the worker's lines ("hold"
+	 * with a window's marks, "take" an ID, "clear", "ask") and, RELEASE_AFTER seconds after the last line it read,
+	 * undoes the marks it still holds, with the same conditions as undo(). Only in a long-lived CLI worker; false
+	 * when it cannot start (windows then work as before, without it).
+	 */
+	private static function watch() {
+		global $wpdb;
+		if ( 'cli' !== PHP_SAPI || ! function_exists( 'proc_open' ) || ! defined( 'DB_HOST' ) ) {
+			return false;
+		}
+		$host   = $wpdb->parse_db_host( DB_HOST );
+		$script = dirname( __DIR__, 2 ) . '/bin/window-watch.php';
+		$binary = defined( 'PHP_BINARY' ) && PHP_BINARY && false === strpos( basename( PHP_BINARY ), 'fpm' ) ? PHP_BINARY : 'php';
+		if ( ! $host || ! is_file( $script ) ) {
+			return false;
+		}
+		$pipes   = array();
+		$process = @proc_open( array( $binary, '-d', 'display_errors=stderr', $script ), array( 0 => array( 'pipe', 'r' ), 1 => array( 'pipe', 'w' ), 2 => STDERR ), $pipes ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		if ( ! is_resource( $process ) ) {
+			return false;
+		}
+		$settings    = Settings::current();
+		$after       = (float) apply_filters( 'sidecar_scheduler_window_release_after', self::RELEASE_AFTER );
+		$after       = $settings['failure_period'] > 0 ? min( $after, $settings['failure_period'] / 2 ) : $after;
+		$after       = max( 0.5, $after );
+		self::$guard = $after * 2 / 3;
+		list( $h, $port, $socket ) = $host;
+		$config                    = array(
+			'host'     => (string) $h,
+			'port'     => (int) $port,
+			'socket'   => (string) $socket,
+			'user'     => DB_USER,
+			'password' => DB_PASSWORD,
+			'name'     => DB_NAME,
+			'actions'  => $wpdb->actionscheduler_actions,
+			'logs'     => $wpdb->actionscheduler_logs,
+			'after'    => $after,
+		);
+		fwrite( $pipes[0], wp_json_encode( $config ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions -- the password goes on a pipe, never on the command line.
+		return array( $process, $pipes[0], $pipes[1] );
 	}
 
 	/** The worker stops before running every marked action: undo the marks of those it will not run. */
@@ -202,6 +346,7 @@ final class StartWindow {
 		if ( self::$held ) {
 			$held       = self::$held;
 			self::$held = array();
+			self::tell( array( 'op' => 'clear' ) );
 			self::undo( $held, self::$claim, self::$gmt, self::$message, true );
 			self::$lines = array();
 		}
