@@ -8,6 +8,8 @@ import { Overview } from './Overview';
 import { Groups } from './Groups';
 import { ActionsList } from './ActionsList';
 import { ActionDetail } from './ActionDetail';
+import { FailingHooks } from './insight/FailingHooks';
+import { getFailingHooks } from './insight/api';
 
 const DEFAULT_VIEW = {
   type: 'table', search: '', page: 1, perPage: 20, filters: [] as any[], sort: { field: 'scheduled', direction: 'desc' },
@@ -17,6 +19,8 @@ const DEFAULT_VIEW = {
 export function App({ timezone }: { timezone: string }) {
   const overview = usePolling(getOverview, 5000);
   const groups = usePolling(getGroups, 15000);
+  // The failing-hooks report reads a day of log lines: once a minute is enough, and cheap for the database.
+  const failingHooks = usePolling(getFailingHooks, 60000);
   const [view, setView] = useState<any>(DEFAULT_VIEW);
   const [openId, setOpenId] = useState<number | undefined>();
   const setFilter = useCallback((field: string, value: string) => {
@@ -30,6 +34,10 @@ export function App({ timezone }: { timezone: string }) {
       {overview.error && <Notice status="error" isDismissible={false}>{__('Could not load queue health:', 'sidecar-scheduler')} {errorMessage(overview.error)}</Notice>}
       {!overview.data && !overview.error && <Spinner />}
       {overview.data && <Overview data={overview.data} timezone={timezone} onFilterStatus={(s) => setFilter('status', s)} />}
+      {failingHooks.data && (
+        <FailingHooks report={failingHooks.data} timezone={timezone} onChanged={() => { refreshAll(); void failingHooks.refresh(); }}
+          onShowFailed={(hook, group) => { setFilter('status', 'failed'); setFilter('group', group); setFilter('hook', hook); }} />
+      )}
       {groups.data && <Groups rows={groups.data} timezone={timezone} onFilterGroup={(g) => setFilter('group', g)} />}
       <h2 id="sidecar-actions-heading">{__('Actions', 'sidecar-scheduler')}</h2>
       <ActionsList timezone={timezone} view={view} setView={setView} groups={(groups.data ?? []).map((g) => g.group)} onOpen={setOpenId} onChanged={refreshAll} />

@@ -1,0 +1,92 @@
+// The insight parts of the admin screen in headless Chromium, on a site of their own (the loopback prefix server):
+// failing hooks (the hour and day views, "Show failed" filtering the list, "Retry N failed"). Screenshots are saved
+// in tests/e2e/artifacts/ for a person to look at; no console errors.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, Browser, Page } from 'playwright-core';
+import { php, rows, installSite, dropPrefix, ROOT, PREFIX_SITE, eventually } from '../helpers/stack';
+import { linkH6Fixture } from '../helpers/h6-site';
+
+const ARTIFACTS = join(ROOT, 'tests/e2e/artifacts');
+const PREFIX = `h6e${process.pid % 1000}_`;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  linkH6Fixture();
+  await dropPrefix(PREFIX);
+  installSite(PREFIX);
+  // The site's own URL is the prefix server's, so every link and REST call of the screen stays on this site.
+  php(PREFIX, `update_option('siteurl', '${PREFIX_SITE}'); update_option('home', '${PREFIX_SITE}');
+    add_action('h6_charge', function ($m = null) { if (null !== $m) { throw new RuntimeException($m); } });
+    for ($n = 0; $n < 40; $n++) { $id = as_enqueue_async_action('h6_charge', $n % 4 ? array() : array($n % 8 ? 'gateway timeout after 30 s' : 'card declined (code 51)'), 'payments'); ActionScheduler::runner()->process_action($id, 'H6 e2e'); }
+    for ($n = 0; $n < 12; $n++) { $id = as_enqueue_async_action('h6_ok', array($n), 'emails'); ActionScheduler::runner()->process_action($id, 'H6 e2e'); }
+    $id = as_enqueue_async_action('h6_fail', array('export file not writable: /tmp/x.csv'), 'exports'); ActionScheduler::runner()->process_action($id, 'H6 e2e');`);
+  await rows(`UPDATE ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) SET l.log_date_gmt = l.log_date_gmt - INTERVAL 5 HOUR WHERE a.hook = 'h6_fail'`);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, extraHTTPHeaders: { 'X-WP-Table-Prefix': PREFIX } });
+  page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
+  await page.goto(`${PREFIX_SITE}/wp-login.php`);
+  await page.fill('#user_login', 'admin');
+  await page.fill('#user_pass', 'admin');
+  await Promise.all([page.waitForURL(/wp-admin/), page.click('#wp-submit')]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await dropPrefix(PREFIX);
+});
+
+test('failing hooks: the hour view names the hook, its rate and its errors with counts', async () => {
+  await page.goto(`${PREFIX_SITE}/wp-admin/tools.php?page=action-scheduler`);
+  const card = page.locator('[data-testid="failing-hooks"]');
+  const row = card.locator('tr[data-hook="h6_charge"]');
+  await row.waitFor({ timeout: 60000 });
+  const text = await row.innerText();
+  expect(text).toContain('payments');
+  expect(text).toMatch(/\b40\b/);
+  expect(text).toContain('25.0%');
+  expect(text).toContain('5×');
+  expect(text).toContain('card declined (code 51)');
+  expect(text).toContain('gateway timeout after 30 s');
+  expect(text).toContain('Retry 10 failed');
+  expect(await card.locator('tr[data-hook="h6_fail"]').count()).toBe(0);
+  await card.screenshot({ path: join(ARTIFACTS, 'failing-hooks-hour.png') });
+  await card.getByRole('button', { name: 'Last day' }).click();
+  await card.locator('tr[data-hook="h6_fail"]').waitFor();
+  expect(await card.locator('tr[data-hook="h6_fail"]').innerText()).toContain('export file not writable');
+  await card.screenshot({ path: join(ARTIFACTS, 'failing-hooks-day.png') });
+  await card.getByRole('button', { name: 'Last hour' }).click();
+});
+
+test('"Show failed" filters the list to that hook\'s failed actions', async () => {
+  await page.locator('tr[data-hook="h6_charge"]').getByRole('button', { name: 'Show failed' }).click();
+  const listRows = page.locator('.dataviews-view-table tbody tr');
+  await page.waitForFunction(() => {
+    const trs = [...document.querySelectorAll('.dataviews-view-table tbody tr')];
+    return trs.length === 10 && trs.every((tr) => tr.textContent?.includes('h6_charge') && tr.textContent?.includes('Failed'));
+  }, undefined, { timeout: 20000 });
+  expect(await listRows.count()).toBe(10);
+});
+
+test('"Retry 10 failed" queues a fresh copy of each failed action, after a confirmation', async () => {
+  page.once('dialog', (d) => { expect(d.message()).toContain('Retry all 10 failed actions of h6_charge'); void d.accept(); });
+  await page.locator('tr[data-hook="h6_charge"]').getByRole('button', { name: 'Retry 10 failed' }).click();
+  const pending = await eventually(async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE hook = 'h6_charge' AND status = 'pending'`))[0].n), (n) => n === 10);
+  expect(pending).toBe(10);
+  expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE hook = 'h6_charge' AND status = 'failed'`))[0].n)).toBe(10);
+  await page.locator('[data-testid="failing-hooks"]').getByText('10 failed actions of h6_charge queued again.').waitFor();
+  await page.locator('[data-testid="failing-hooks"]').screenshot({ path: join(ARTIFACTS, 'failing-hooks-retried.png') });
+});
+
+test('no console errors, failed requests or page errors', () => {
+  expect(problems).toEqual([]);
+});
