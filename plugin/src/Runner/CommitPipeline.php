@@ -48,6 +48,12 @@ final class CommitPipeline {
 	private $on_refused = null;
 	/** @var WorkerStore */
 	private $store;
+	/**
+	 * @var array<int, array{0: string, 1: string}> Action ID => the message and time of the last line held for it. At
+	 *      an action's start that is its "started" line, which other code may have had flushed before the start was
+	 *      refused (a statement on the logs table from a later begin_execute callback): then it is deleted.
+	 */
+	private $last_line = array();
 
 	public static function enabled() {
 		return (bool) apply_filters( 'sidecar_scheduler_pipeline_commits', true );
@@ -90,9 +96,11 @@ final class CommitPipeline {
 
 	/** Holds back the log line $log writes (a logger call) for the next commit. */
 	public function hold_line( $action_id, $message, callable $log ) {
+		$at     = current_time( 'mysql', true ); // the line carries this time or a later one
 		$insert = QueryWatch::capture( $log );
 		if ( $insert ) {
-			$this->lines[] = array( (int) $action_id, (string) $message, $insert );
+			$this->lines[]                        = array( (int) $action_id, (string) $message, $insert );
+			$this->last_line[ (int) $action_id ] = array( (string) $message, $at );
 		}
 	}
 
@@ -156,9 +164,12 @@ final class CommitPipeline {
 			}
 			return true;
 		}
-		$claim   = isset( $this->claims[ $action_id ] ) ? $this->claims[ $action_id ] : 0;
-		$gmt     = current_time( 'mysql', true );
-		$line    = $this->last_message_of( $action_id );
+		$claim           = isset( $this->claims[ $action_id ] ) ? $this->claims[ $action_id ] : 0;
+		$gmt             = current_time( 'mysql', true );
+		$line            = $this->last_message_of( $action_id );
+		$noted           = isset( $this->last_line[ $action_id ] ) ? $this->last_line[ $action_id ] : null;
+		$this->last_line = array(); // earlier entries belong to actions that finished
+		$flushed         = $noted && '' === $line; // its "started" line is no longer held: it was sent already
 		$state   = 'started';
 		$started = $this->transaction(
 			function () use ( $wpdb, $action_id, $claim, $gmt, &$state ) {
@@ -209,10 +220,11 @@ final class CommitPipeline {
 			}
 		);
 		if ( ! $started ) {
-			$this->refuse( $action_id, $claim, $gmt, $line, 'the database connection was lost before its start was committed' );
+			$this->refuse( $action_id, $claim, $gmt, $flushed ? $noted[0] : $line, 'the database connection was lost before its start was committed', $noted ? $noted[1] : $gmt );
 		}
 		if ( 'refused' === $state ) {
-			$this->refuse( $action_id, $claim, $gmt, '', sprintf( 'it is no longer pending under claim %d', $claim ) );
+			// Its held "started" line was dropped in the transaction; one that was sent before is deleted.
+			$this->refuse( $action_id, $claim, $gmt, $flushed ? $noted[0] : '', sprintf( 'it is no longer pending under claim %d', $claim ), $noted ? $noted[1] : $gmt );
 		}
 		return 'gone' !== $state;
 	}
@@ -222,14 +234,15 @@ final class CommitPipeline {
 	 * been committed is undone (a COMMIT whose answer was lost), then the sidecar is told and this process exits:
 	 * inside the library's process_action() there is no other way to stop the callback without failing the action.
 	 */
-	private function refuse( $action_id, $claim, $gmt, $message, $why ) {
+	private function refuse( $action_id, $claim, $gmt, $message, $why, $line_since = null ) {
 		global $wpdb;
+		$line_since = null === $line_since ? $gmt : $line_since;
 		$this->discard();
 		if ( $claim ) {
 			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, attempts = GREATEST(attempts, 1) - 1 WHERE action_id = %d AND status = %s AND claim_id = %d AND last_attempt_gmt = %s", Contract::STATUS_PENDING, $action_id, Contract::STATUS_RUNNING, $claim, $gmt ) );
 		}
 		if ( $message ) {
-			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s", $action_id, $message, $gmt ) );
+			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $action_id, $message, $line_since ) );
 		}
 		error_log( sprintf( 'Sidecar Scheduler: action %d was not started (%s); this worker stops without running it.', $action_id, $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 		if ( $this->on_refused ) {
@@ -323,6 +336,7 @@ final class CommitPipeline {
 
 	/** A refused start: this worker stops, and the sidecar writes the outcomes it reported (what is held goes). */
 	public function discard() {
+		$this->last_line   = array();
 		$this->lines       = array();
 		$this->completions = array();
 	}
