@@ -33,11 +33,14 @@ final class PolicyController {
 			$ns,
 			'/policies',
 			array(
-				'methods'             => 'GET',
-				'callback'            => array( __CLASS__, 'list_policies' ),
-				'permission_callback' => $perm,
-				'args'                => array(),
-				'schema'              => array( __CLASS__, 'policies_schema' ),
+				array(
+					'methods'             => 'GET',
+					'callback'            => array( __CLASS__, 'list_policies' ),
+					'permission_callback' => $perm,
+					'args'                => array(),
+				),
+				// Route level: WordPress reads a route's schema only here, not inside one of its endpoints.
+				'schema' => array( __CLASS__, 'policies_schema' ),
 			)
 		);
 		register_rest_route(
@@ -69,14 +72,16 @@ final class PolicyController {
 			$ns,
 			'/dead-letters',
 			array(
-				'methods'             => 'GET',
-				'callback'            => array( __CLASS__, 'list_dead_letters' ),
-				'permission_callback' => $perm,
-				'args'                => $filter + array(
-					'page'     => array( 'type' => 'integer', 'minimum' => 1, 'default' => 1 ),
-					'per_page' => array( 'type' => 'integer', 'minimum' => 1, 'maximum' => 200, 'default' => 20 ),
+				array(
+					'methods'             => 'GET',
+					'callback'            => array( __CLASS__, 'list_dead_letters' ),
+					'permission_callback' => $perm,
+					'args'                => $filter + array(
+						'page'     => array( 'type' => 'integer', 'minimum' => 1, 'default' => 1 ),
+						'per_page' => array( 'type' => 'integer', 'minimum' => 1, 'maximum' => 200, 'default' => 20 ),
+					),
 				),
-				'schema'              => array( __CLASS__, 'dead_letters_schema' ),
+				'schema' => array( __CLASS__, 'dead_letters_schema' ),
 			)
 		);
 		register_rest_route(
