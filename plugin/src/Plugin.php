@@ -75,6 +75,8 @@ final class Plugin {
 		Runner\Nudge::register();
 		add_action( 'admin_menu', array( Admin\Page::class, 'register' ) );
 		add_filter( 'site_status_tests', array( Admin\Health::class, 'site_status_tests' ) );
+		add_filter( 'site_status_tests', array( SiteHealth\Tests::class, 'register' ) );
+		add_filter( 'debug_information', array( SiteHealth\Info::class, 'add' ) );
 		add_action( 'plugins_loaded', array( __CLASS__, 'load_textdomain' ), 5 );
 		if ( defined( 'WP_CLI' ) && WP_CLI ) {
 			Cli\Commands::register( self::$mode );

@@ -87,6 +87,27 @@ test('"Retry 10 failed" queues a fresh copy of each failed action, after a confi
   await page.locator('[data-testid="failing-hooks"]').screenshot({ path: join(ARTIFACTS, 'failing-hooks-retried.png') });
 });
 
+test('Site Health: the failing hook and the missing sidecar as recommended improvements, the sidecar section in Info', async () => {
+  await page.goto(`${PREFIX_SITE}/wp-admin/site-health.php`);
+  const failing = page.locator('.health-check-accordion-trigger', { hasText: '1 hook fails often' });
+  await failing.waitFor({ timeout: 60000 });
+  await failing.click();
+  const panel = page.locator('.health-check-accordion-panel:visible', { hasText: 'h6_charge [payments] failed 10 of 40 runs (25%)' });
+  await panel.waitFor();
+  expect(await panel.innerText()).toContain('most often: "card declined (code 51)" (5×)');
+  await page.locator('.health-check-accordion-trigger', { hasText: 'No sidecar is running the scheduled actions' }).click();
+  await page.locator('.health-check-body').screenshot({ path: join(ARTIFACTS, 'site-health-status.png') });
+  await page.goto(`${PREFIX_SITE}/wp-admin/site-health.php?tab=debug`);
+  const section = page.locator('.health-check-accordion-trigger', { hasText: 'Sidecar Scheduler' });
+  await section.click();
+  const table = page.locator('#health-check-accordion-block-sidecar-scheduler');
+  await table.waitFor();
+  const text = await table.innerText();
+  expect(text).toContain('active (no sidecar runs)');
+  expect(text).toContain('standalone (this plugin provides Action Scheduler)');
+  await table.screenshot({ path: join(ARTIFACTS, 'site-health-info.png') });
+});
+
 test('no console errors, failed requests or page errors', () => {
   expect(problems).toEqual([]);
 });
