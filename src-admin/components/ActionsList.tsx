@@ -18,68 +18,252 @@ const STATUS_ELEMENTS = [
   { value: 'canceled', label: __('Canceled', 'sidecar-scheduler') },
 ];
 
-export function ActionsList({ timezone, view, setView, groups, onOpen, onChanged }: {
-  timezone: string; view: any; setView: (v: any) => void; groups: string[]; onOpen: (id: number) => void; onChanged: () => void;
+/** What "apply to everything matching" offers for a status filter: retry what ended badly, cancel what waits. */
+function matchingOpFor(status: string | undefined): 'retry' | 'cancel' | undefined {
+  if (status === 'failed' || status === 'canceled') return 'retry';
+  if (status === 'pending' || status === 'past-due') return 'cancel';
+  return undefined;
+}
+
+export function ActionsList({
+  timezone,
+  view,
+  setView,
+  groups,
+  onOpen,
+  onChanged,
+}: {
+  timezone: string;
+  view: any;
+  setView: (v: any) => void;
+  groups: string[];
+  onOpen: (id: number) => void;
+  onChanged: () => void;
 }) {
   const query = viewToQuery(view);
   const { data, error, loading, refresh } = usePolling(() => getActions(query), 5000, [JSON.stringify(query)]);
   const [notice, setNotice] = useState<{ status: 'success' | 'error'; text: string } | undefined>();
 
   const act = async (label: string, work: () => Promise<unknown>) => {
-    try { await work(); setNotice({ status: 'success', text: label }); } catch (e) { setNotice({ status: 'error', text: errorMessage(e) }); }
+    try {
+      await work();
+      setNotice({ status: 'success', text: label });
+    } catch (e) {
+      setNotice({ status: 'error', text: errorMessage(e) });
+    }
     await refresh();
     onChanged();
   };
 
-  const fields = useMemo(() => [
-    { id: 'hook', label: __('Hook', 'sidecar-scheduler'), type: 'text' as const, enableHiding: false, enableGlobalSearch: true,
-      render: ({ item }: { item: ActionItem }) => <button type="button" className="button-link sidecar-hook" onClick={() => onOpen(item.id)}>{item.hook}</button> },
-    { id: 'status', label: __('Status', 'sidecar-scheduler'), type: 'text' as const, elements: STATUS_ELEMENTS, filterBy: { operators: ['is' as const] }, enableSorting: false,
-      render: ({ item }: { item: ActionItem }) => <span className={`sidecar-status sidecar-status--${item.status}`}>{STATUS_ELEMENTS.find((s) => s.value === item.status)?.label ?? item.status}</span> },
-    { id: 'args', label: __('Arguments', 'sidecar-scheduler'), type: 'text' as const, enableSorting: false,
-      render: ({ item }: { item: ActionItem }) => <code className="sidecar-args-cell">{item.args === null ? item.argsRaw : formatArgs(item.args)}</code> },
-    { id: 'group', label: __('Group', 'sidecar-scheduler'), type: 'text' as const, elements: groups.filter(Boolean).map((g) => ({ value: g, label: g })), filterBy: { operators: ['is' as const] } },
-    { id: 'recurrence', label: __('Recurrence', 'sidecar-scheduler'), type: 'text' as const, enableSorting: false, getValue: ({ item }: { item: ActionItem }) => item.recurrence },
-    { id: 'scheduled', label: __('Scheduled date', 'sidecar-scheduler'), type: 'text' as const,
-      getValue: ({ item }: { item: ActionItem }) => item.scheduledGmt,
-      render: ({ item }: { item: ActionItem }) => (
-        <span title={`${item.scheduledGmt} UTC`}>{item.async ? `${__('async', 'sidecar-scheduler')} · ` : ''}{utcToSite(item.scheduledGmt, timezone)} <span className="sidecar-muted">({relative(item.scheduledGmt)})</span></span>
-      ) },
-    { id: 'id', label: __('ID', 'sidecar-scheduler'), type: 'integer' as const },
-    { id: 'claimId', label: __('Claim ID', 'sidecar-scheduler'), type: 'integer' as const, enableSorting: false },
-  ], [timezone, groups, onOpen]);
+  const fields = useMemo(
+    () => [
+      {
+        id: 'hook',
+        label: __('Hook', 'sidecar-scheduler'),
+        type: 'text' as const,
+        enableHiding: false,
+        enableGlobalSearch: true,
+        render: ({ item }: { item: ActionItem }) => (
+          <button type="button" className="button-link sidecar-hook" onClick={() => onOpen(item.id)}>
+            {item.hook}
+          </button>
+        ),
+      },
+      {
+        id: 'status',
+        label: __('Status', 'sidecar-scheduler'),
+        type: 'text' as const,
+        elements: STATUS_ELEMENTS,
+        filterBy: { operators: ['is' as const] },
+        enableSorting: false,
+        render: ({ item }: { item: ActionItem }) => (
+          <span className={`sidecar-status sidecar-status--${item.status}`}>
+            {STATUS_ELEMENTS.find((s) => s.value === item.status)?.label ?? item.status}
+          </span>
+        ),
+      },
+      {
+        id: 'args',
+        label: __('Arguments', 'sidecar-scheduler'),
+        type: 'text' as const,
+        enableSorting: false,
+        render: ({ item }: { item: ActionItem }) => (
+          <code className="sidecar-args-cell">{item.args === null ? item.argsRaw : formatArgs(item.args)}</code>
+        ),
+      },
+      {
+        id: 'group',
+        label: __('Group', 'sidecar-scheduler'),
+        type: 'text' as const,
+        elements: groups.filter(Boolean).map((g) => ({ value: g, label: g })),
+        filterBy: { operators: ['is' as const] },
+      },
+      {
+        id: 'recurrence',
+        label: __('Recurrence', 'sidecar-scheduler'),
+        type: 'text' as const,
+        enableSorting: false,
+        getValue: ({ item }: { item: ActionItem }) => item.recurrence,
+      },
+      {
+        id: 'scheduled',
+        label: __('Scheduled date', 'sidecar-scheduler'),
+        type: 'text' as const,
+        getValue: ({ item }: { item: ActionItem }) => item.scheduledGmt,
+        render: ({ item }: { item: ActionItem }) => (
+          <span title={`${item.scheduledGmt} UTC`}>
+            {item.async ? `${__('async', 'sidecar-scheduler')} · ` : ''}
+            {utcToSite(item.scheduledGmt, timezone)}{' '}
+            <span className="sidecar-muted">({relative(item.scheduledGmt)})</span>
+          </span>
+        ),
+      },
+      { id: 'id', label: __('ID', 'sidecar-scheduler'), type: 'integer' as const },
+      { id: 'claimId', label: __('Claim ID', 'sidecar-scheduler'), type: 'integer' as const, enableSorting: false },
+    ],
+    [timezone, groups, onOpen],
+  );
 
-  const actions = useMemo(() => [
-    { id: 'run', label: __('Run now', 'sidecar-scheduler'), isPrimary: true, supportsBulk: true, isEligible: (i: ActionItem) => i.status === 'pending',
-      callback: (items: ActionItem[]) => act(sprintf(__('Queued %d action(s) to run now.', 'sidecar-scheduler'), items.length), () => items.length === 1 ? rowAction(items[0].id, 'run') : bulkAction('run', { ids: items.map((i) => i.id) })) },
-    { id: 'cancel', label: __('Cancel', 'sidecar-scheduler'), supportsBulk: true, isEligible: (i: ActionItem) => i.status === 'pending',
-      callback: (items: ActionItem[]) => act(sprintf(__('Canceled %d action(s).', 'sidecar-scheduler'), items.length), () => items.length === 1 ? rowAction(items[0].id, 'cancel') : bulkAction('cancel', { ids: items.map((i) => i.id) })) },
-    { id: 'retry', label: __('Retry', 'sidecar-scheduler'), isPrimary: true, supportsBulk: true, isEligible: (i: ActionItem) => i.status === 'failed' || i.status === 'canceled',
-      callback: (items: ActionItem[]) => act(sprintf(__('Queued %d fresh copy(ies).', 'sidecar-scheduler'), items.length), () => items.length === 1 ? rowAction(items[0].id, 'retry') : bulkAction('retry', { ids: items.map((i) => i.id) })) },
-    { id: 'details', label: __('View details and log', 'sidecar-scheduler'), callback: (items: ActionItem[]) => onOpen(items[0].id) },
-    { id: 'delete', label: __('Delete', 'sidecar-scheduler'), isDestructive: true, supportsBulk: true,
-      callback: (items: ActionItem[]) => act(sprintf(__('Deleted %d action(s).', 'sidecar-scheduler'), items.length), () => items.length === 1 ? deleteAction(items[0].id) : bulkAction('delete', { ids: items.map((i) => i.id) })) },
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  ], [onOpen]);
+  const actions = useMemo(
+    () => [
+      {
+        id: 'run',
+        label: __('Run now', 'sidecar-scheduler'),
+        isPrimary: true,
+        supportsBulk: true,
+        isEligible: (i: ActionItem) => i.status === 'pending',
+        callback: (items: ActionItem[]) =>
+          act(
+            sprintf(
+              /* translators: %d: number of actions */ __('Queued %d action(s) to run now.', 'sidecar-scheduler'),
+              items.length,
+            ),
+            () =>
+              items.length === 1 ? rowAction(items[0].id, 'run') : bulkAction('run', { ids: items.map((i) => i.id) }),
+          ),
+      },
+      {
+        id: 'cancel',
+        label: __('Cancel', 'sidecar-scheduler'),
+        supportsBulk: true,
+        isEligible: (i: ActionItem) => i.status === 'pending',
+        callback: (items: ActionItem[]) =>
+          act(
+            sprintf(
+              /* translators: %d: number of actions */ __('Canceled %d action(s).', 'sidecar-scheduler'),
+              items.length,
+            ),
+            () =>
+              items.length === 1
+                ? rowAction(items[0].id, 'cancel')
+                : bulkAction('cancel', { ids: items.map((i) => i.id) }),
+          ),
+      },
+      {
+        id: 'retry',
+        label: __('Retry', 'sidecar-scheduler'),
+        isPrimary: true,
+        supportsBulk: true,
+        isEligible: (i: ActionItem) => i.status === 'failed' || i.status === 'canceled',
+        callback: (items: ActionItem[]) =>
+          act(
+            sprintf(
+              /* translators: %d: number of actions */ __('Queued %d fresh copy(ies).', 'sidecar-scheduler'),
+              items.length,
+            ),
+            () =>
+              items.length === 1
+                ? rowAction(items[0].id, 'retry')
+                : bulkAction('retry', { ids: items.map((i) => i.id) }),
+          ),
+      },
+      {
+        id: 'details',
+        label: __('View details and log', 'sidecar-scheduler'),
+        callback: (items: ActionItem[]) => onOpen(items[0].id),
+      },
+      {
+        id: 'delete',
+        label: __('Delete', 'sidecar-scheduler'),
+        isDestructive: true,
+        supportsBulk: true,
+        callback: (items: ActionItem[]) =>
+          act(
+            sprintf(
+              /* translators: %d: number of actions */ __('Deleted %d action(s).', 'sidecar-scheduler'),
+              items.length,
+            ),
+            () =>
+              items.length === 1 ? deleteAction(items[0].id) : bulkAction('delete', { ids: items.map((i) => i.id) }),
+          ),
+      },
+    ],
+    // `act` is new each render, but what it calls (this list's refresh, the screen's onChanged) does the same work.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [onOpen],
+  );
 
   const filter = filterOf(query);
   const total = data?.total ?? 0;
-  const matchingOp = query.status === 'failed' || query.status === 'canceled' ? 'retry' : query.status === 'pending' || query.status === 'past-due' ? 'cancel' : undefined;
+  const matchingOp = matchingOpFor(query.status);
 
   return (
     <div className="sidecar-actions">
-      {notice && <Notice status={notice.status} onRemove={() => setNotice(undefined)}>{notice.text}</Notice>}
-      {data?.searchTimedOut && <Notice status="warning" isDismissible={false}>{__('The search stopped after a fraction of a second: this table is large and a text search reads every row. Add a status, group or hook filter to narrow it.', 'sidecar-scheduler')}</Notice>}
-      {data && !data.totalExact && !data.searchTimedOut && <p className="sidecar-muted">{__('Showing the first matches; there are more than can be counted quickly.', 'sidecar-scheduler')}</p>}
-      {!!error && <Notice status="error" isDismissible={false}>{sprintf(__('Could not load actions: %s', 'sidecar-scheduler'), errorMessage(error))}</Notice>}
+      {notice && (
+        <Notice status={notice.status} onRemove={() => setNotice(undefined)}>
+          {notice.text}
+        </Notice>
+      )}
+      {data?.searchTimedOut && (
+        <Notice status="warning" isDismissible={false}>
+          {__(
+            'The search stopped after a fraction of a second: this table is large and a text search reads every row. Add a status, group or hook filter to narrow it.',
+            'sidecar-scheduler',
+          )}
+        </Notice>
+      )}
+      {data && !data.totalExact && !data.searchTimedOut && (
+        <p className="sidecar-muted">
+          {__('Showing the first matches; there are more than can be counted quickly.', 'sidecar-scheduler')}
+        </p>
+      )}
+      {!!error && (
+        <Notice status="error" isDismissible={false}>
+          {sprintf(
+            /* translators: %s: error message */ __('Could not load actions: %s', 'sidecar-scheduler'),
+            errorMessage(error),
+          )}
+        </Notice>
+      )}
       {matchingOp && Object.keys(filter).length > 0 && total > 0 && (
         <div className="sidecar-matching">
-          <Button variant="secondary" onClick={() => {
-            if (window.confirm(sprintf(__('%1$s all %2$d actions matching this filter?', 'sidecar-scheduler'), matchingOp === 'retry' ? __('Retry', 'sidecar-scheduler') : __('Cancel', 'sidecar-scheduler'), total))) {
-              void act(__('Done for every matching action.', 'sidecar-scheduler'), () => bulkAction(matchingOp, { filter }));
-            }
-          }}>
-            {matchingOp === 'retry' ? sprintf(__('Retry all %d matching', 'sidecar-scheduler'), total) : sprintf(__('Cancel all %d matching', 'sidecar-scheduler'), total)}
+          <Button
+            variant="secondary"
+            onClick={() => {
+              const question = sprintf(
+                /* translators: 1: Retry or Cancel, 2: number of actions */
+                __('%1$s all %2$d actions matching this filter?', 'sidecar-scheduler'),
+                matchingOp === 'retry' ? __('Retry', 'sidecar-scheduler') : __('Cancel', 'sidecar-scheduler'),
+                total,
+              );
+              // A blocking native confirm on purpose: this acts on every matching row, possibly thousands, not one page.
+              // eslint-disable-next-line no-alert
+              if (window.confirm(question)) {
+                void act(__('Done for every matching action.', 'sidecar-scheduler'), () =>
+                  bulkAction(matchingOp, { filter }),
+                );
+              }
+            }}
+          >
+            {matchingOp === 'retry'
+              ? sprintf(
+                  /* translators: %d: number of actions */ __('Retry all %d matching', 'sidecar-scheduler'),
+                  total,
+                )
+              : sprintf(
+                  /* translators: %d: number of actions */ __('Cancel all %d matching', 'sidecar-scheduler'),
+                  total,
+                )}
           </Button>
         </div>
       )}

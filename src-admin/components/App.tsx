@@ -12,8 +12,15 @@ import { FailingHooks } from './insight/FailingHooks';
 import { getFailingHooks } from './insight/api';
 
 const DEFAULT_VIEW = {
-  type: 'table', search: '', page: 1, perPage: 20, filters: [] as any[], sort: { field: 'scheduled', direction: 'desc' },
-  titleField: 'hook', fields: ['status', 'args', 'group', 'recurrence', 'scheduled'], layout: {},
+  type: 'table',
+  search: '',
+  page: 1,
+  perPage: 20,
+  filters: [] as any[],
+  sort: { field: 'scheduled', direction: 'desc' },
+  titleField: 'hook',
+  fields: ['status', 'args', 'group', 'recurrence', 'scheduled'],
+  layout: {},
 };
 
 export function App({ timezone }: { timezone: string }) {
@@ -24,23 +31,57 @@ export function App({ timezone }: { timezone: string }) {
   const [view, setView] = useState<any>(DEFAULT_VIEW);
   const [openId, setOpenId] = useState<number | undefined>();
   const setFilter = useCallback((field: string, value: string) => {
-    setView((v: any) => ({ ...v, page: 1, filters: [...v.filters.filter((f: any) => f.field !== field), ...(value ? [{ field, operator: 'is', value }] : [])] }));
+    setView((v: any) => ({
+      ...v,
+      page: 1,
+      filters: [
+        ...v.filters.filter((f: any) => f.field !== field),
+        ...(value ? [{ field, operator: 'is', value }] : []),
+      ],
+    }));
     document.getElementById('sidecar-actions-heading')?.scrollIntoView({ behavior: 'smooth' });
   }, []);
-  const refreshAll = useCallback(() => { void overview.refresh(); void groups.refresh(); }, [overview, groups]);
+  const refreshAll = useCallback(() => {
+    void overview.refresh();
+    void groups.refresh();
+  }, [overview, groups]);
 
   return (
     <div className="sidecar-app">
-      {overview.error && <Notice status="error" isDismissible={false}>{__('Could not load queue health:', 'sidecar-scheduler')} {errorMessage(overview.error)}</Notice>}
+      {!!overview.error && (
+        <Notice status="error" isDismissible={false}>
+          {__('Could not load queue health:', 'sidecar-scheduler')} {errorMessage(overview.error)}
+        </Notice>
+      )}
       {!overview.data && !overview.error && <Spinner />}
-      {overview.data && <Overview data={overview.data} timezone={timezone} onFilterStatus={(s) => setFilter('status', s)} />}
+      {overview.data && (
+        <Overview data={overview.data} timezone={timezone} onFilterStatus={(s) => setFilter('status', s)} />
+      )}
       {failingHooks.data && (
-        <FailingHooks report={failingHooks.data} timezone={timezone} onChanged={() => { refreshAll(); void failingHooks.refresh(); }}
-          onShowFailed={(hook, group) => { setFilter('status', 'failed'); setFilter('group', group); setFilter('hook', hook); }} />
+        <FailingHooks
+          report={failingHooks.data}
+          timezone={timezone}
+          onChanged={() => {
+            refreshAll();
+            void failingHooks.refresh();
+          }}
+          onShowFailed={(hook, group) => {
+            setFilter('status', 'failed');
+            setFilter('group', group);
+            setFilter('hook', hook);
+          }}
+        />
       )}
       {groups.data && <Groups rows={groups.data} timezone={timezone} onFilterGroup={(g) => setFilter('group', g)} />}
       <h2 id="sidecar-actions-heading">{__('Actions', 'sidecar-scheduler')}</h2>
-      <ActionsList timezone={timezone} view={view} setView={setView} groups={(groups.data ?? []).map((g) => g.group)} onOpen={setOpenId} onChanged={refreshAll} />
+      <ActionsList
+        timezone={timezone}
+        view={view}
+        setView={setView}
+        groups={(groups.data ?? []).map((g) => g.group)}
+        onOpen={setOpenId}
+        onChanged={refreshAll}
+      />
       {openId !== undefined && <ActionDetail id={openId} timezone={timezone} onClose={() => setOpenId(undefined)} />}
     </div>
   );

@@ -13,7 +13,10 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, deps: 
     const mine = ++seq.current;
     try {
       const result = await loadRef.current();
-      if (mine === seq.current) { setData(result); setError(undefined); }
+      if (mine === seq.current) {
+        setData(result);
+        setError(undefined);
+      }
     } catch (e) {
       if (mine === seq.current) setError(e);
     } finally {
@@ -25,12 +28,28 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, deps: 
     setLoading(true);
     void refresh();
     let timer: ReturnType<typeof setInterval> | undefined;
-    const start = () => { if (!timer) timer = setInterval(() => void refresh(), intervalMs); };
-    const stop = () => { if (timer) { clearInterval(timer); timer = undefined; } };
-    const onVisibility = () => { if (document.hidden) stop(); else { void refresh(); start(); } };
+    const start = () => {
+      if (!timer) timer = setInterval(() => void refresh(), intervalMs);
+    };
+    const stop = () => {
+      if (timer) {
+        clearInterval(timer);
+        timer = undefined;
+      }
+    };
+    const onVisibility = () => {
+      if (document.hidden) stop();
+      else {
+        void refresh();
+        start();
+      }
+    };
     if (!document.hidden) start();
     document.addEventListener('visibilitychange', onVisibility);
-    return () => { stop(); document.removeEventListener('visibilitychange', onVisibility); };
+    return () => {
+      stop();
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [intervalMs, refresh, ...deps]);
 

@@ -1,5 +1,9 @@
 // Bar geometry for the throughput chart: fills gaps so each minute (or hour) has a bar, and scales to the tallest.
-export interface Point { time: string; completed: number; failed: number }
+export interface Point {
+  time: string;
+  completed: number;
+  failed: number;
+}
 
 /** Returns `count` consecutive slots ending at `endMs`, each `stepMs` wide, filled from `points` (UTC "Y-m-d H:i:s"). */
 export function fillSeries(points: Point[], endMs: number, stepMs: number, count: number): Point[] {
@@ -10,7 +14,11 @@ export function fillSeries(points: Point[], endMs: number, stepMs: number, count
   for (let i = count - 1; i >= 0; i--) {
     const start = last - i * stepMs;
     const p = byStart.get(start);
-    out.push({ time: new Date(start).toISOString().slice(0, 19).replace('T', ' '), completed: p?.completed ?? 0, failed: p?.failed ?? 0 });
+    out.push({
+      time: new Date(start).toISOString().slice(0, 19).replace('T', ' '),
+      completed: p?.completed ?? 0,
+      failed: p?.failed ?? 0,
+    });
   }
   return out;
 }

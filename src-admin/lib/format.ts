@@ -18,7 +18,16 @@ export function utcToSite(utc: string, timeZone: string): string {
   const date = new Date(utc.replace(' ', 'T') + 'Z');
   if (Number.isNaN(date.getTime())) return utc;
   try {
-    const parts = new Intl.DateTimeFormat('en-CA', { timeZone: timeZone || 'UTC', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(date);
+    const parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timeZone || 'UTC',
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }).formatToParts(date);
     const g = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
     return `${g('year')}-${g('month')}-${g('day')} ${g('hour')}:${g('minute')}:${g('second')}`;
   } catch {

@@ -7,9 +7,24 @@ export interface ViewLike {
   filters?: Array<{ field: string; operator: string; value: unknown }>;
 }
 
-const SORTABLE: Record<string, string> = { scheduled: 'date', hook: 'hook', group: 'group', id: 'action_id', lastAttempt: 'modified' };
+const SORTABLE: Record<string, string> = {
+  scheduled: 'date',
+  hook: 'hook',
+  group: 'group',
+  id: 'action_id',
+  lastAttempt: 'modified',
+};
 
-export interface ActionsQuery { page: number; per_page: number; orderby: string; order: 'asc' | 'desc'; status?: string; group?: string; hook?: string; search?: string }
+export interface ActionsQuery {
+  page: number;
+  per_page: number;
+  orderby: string;
+  order: 'asc' | 'desc';
+  status?: string;
+  group?: string;
+  hook?: string;
+  search?: string;
+}
 
 export function viewToQuery(view: ViewLike): ActionsQuery {
   const q: ActionsQuery = {
@@ -38,5 +53,8 @@ export function filterOf(q: ActionsQuery) {
 }
 
 export function toQueryString(q: Record<string, string | number | undefined>): string {
-  return Object.entries(q).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+  return Object.entries(q)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
 }

@@ -17,31 +17,58 @@ export interface FlakyProxy {
 export async function startFlakyProxy(upstream: string, decide: (n: number) => Verdict): Promise<FlakyProxy> {
   const target = new URL(upstream);
   const proxy: FlakyProxy = { url: '', stats: { requests: 0, answered: {} }, decide, close: async () => undefined };
-  const count = (k: string | number) => { proxy.stats.answered[k] = (proxy.stats.answered[k] ?? 0) + 1; };
+  const count = (k: string | number) => {
+    proxy.stats.answered[k] = (proxy.stats.answered[k] ?? 0) + 1;
+  };
   const server = http.createServer((req, res) => {
     const n = ++proxy.stats.requests;
     const verdict = proxy.decide(n);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (verdict === 502) { count(502); res.writeHead(502, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>'); return; }
+      if (verdict === 502) {
+        count(502);
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
+        return;
+      }
       // The Host header goes on unchanged: it is what the client signed.
-      const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-        const body: Buffer[] = [];
-        r.on('data', (c: Buffer) => body.push(c));
-        r.on('end', () => {
-          if (verdict === 504) return; // answered already; PHP finished on its own
-          count(r.statusCode ?? 0);
-          res.writeHead(r.statusCode ?? 502, { 'content-type': String(r.headers['content-type'] ?? 'application/json') }).end(Buffer.concat(body));
-        });
+      const up = http.request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (r) => {
+          const body: Buffer[] = [];
+          r.on('data', (c: Buffer) => body.push(c));
+          r.on('end', () => {
+            if (verdict === 504) return; // answered already; PHP finished on its own
+            count(r.statusCode ?? 0);
+            res
+              .writeHead(r.statusCode ?? 502, {
+                'content-type': String(r.headers['content-type'] ?? 'application/json'),
+              })
+              .end(Buffer.concat(body));
+          });
+        },
+      );
+      up.on('error', () => {
+        if (verdict !== 504) {
+          count('error');
+          res.writeHead(502).end();
+        }
       });
-      up.on('error', () => { if (verdict !== 504) { count('error'); res.writeHead(502).end(); } });
       up.end(Buffer.concat(chunks));
-      if (verdict === 504) setTimeout(() => { count(504); res.writeHead(504, { 'content-type': 'text/html' }).end('<html>504 Gateway Time-out</html>'); }, 5);
+      if (verdict === 504) {
+        setTimeout(() => {
+          count(504);
+          res.writeHead(504, { 'content-type': 'text/html' }).end('<html>504 Gateway Time-out</html>');
+        }, 5);
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  proxy.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return proxy;
 }

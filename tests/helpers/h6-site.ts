@@ -7,29 +7,47 @@ import { php, ROOT, DOCROOT, PREFIX_SITE } from './stack';
 /** Links tests/fixtures/h6-mu.php into mu-plugins (inert on sites without its tables). */
 export function linkH6Fixture() {
   const link = join(DOCROOT, 'wp-content/mu-plugins/h6-fixtures.php');
-  try { lstatSync(link); } catch { if (!existsSync(link)) symlinkSync(join(ROOT, 'tests/fixtures/h6-mu.php'), link); }
+  try {
+    lstatSync(link);
+  } catch {
+    if (!existsSync(link)) symlinkSync(join(ROOT, 'tests/fixtures/h6-mu.php'), link);
+  }
 }
 
 /** Creates the fixture's tables on this site: captured mail and counted item runs. */
 export function createH6Tables(prefix: string) {
-  php(prefix, `global $wpdb;
+  php(
+    prefix,
+    `global $wpdb;
     $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}h6_mail (id bigint unsigned auto_increment primary key, recipients text, subject text, body longtext, at timestamp(3) default current_timestamp(3))");
-    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}h6_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`);
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}h6_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
+  );
 }
 
 /** A JSON client of this site's REST API as its admin (Basic auth with a fresh application password). */
 export function siteApi(prefix: string) {
-  const pass = php(prefix, `$u = get_user_by('login', 'admin'); list($p) = WP_Application_Passwords::create_new_application_password($u->ID, array('name' => 'h6 ' . microtime(true))); echo $p;`).trim();
+  const pass = php(
+    prefix,
+    `$u = get_user_by('login', 'admin'); list($p) = WP_Application_Passwords::create_new_application_password($u->ID, array('name' => 'h6 ' . microtime(true))); echo $p;`,
+  ).trim();
   const auth = 'Basic ' + Buffer.from(`admin:${pass}`).toString('base64');
   return async (path: string, init: { method?: string; body?: unknown; anonymous?: boolean } = {}) => {
     const res = await fetch(`${PREFIX_SITE}/wp-json${path}`, {
       method: init.method ?? 'GET',
-      headers: { 'content-type': 'application/json', 'X-WP-Table-Prefix': prefix, ...(init.anonymous ? {} : { authorization: auth }) },
+      headers: {
+        'content-type': 'application/json',
+        'X-WP-Table-Prefix': prefix,
+        ...(init.anonymous ? {} : { authorization: auth }),
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     const text = await res.text();
     let json: any;
-    try { json = JSON.parse(text); } catch { json = text; }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
     return { status: res.status, json };
   };
 }

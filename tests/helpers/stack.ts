@@ -6,7 +6,9 @@ import mysql from 'mysql2/promise';
 
 /** The repository root, from the TypeScript sources (tests/helpers) or from their build (dist/tests/helpers). */
 function findRoot(dir: string): string {
-  for (let d = dir; d !== dirname(d); d = dirname(d)) if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'plugin'))) return d;
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'plugin'))) return d;
+  }
   throw new Error(`cannot find the repository root above ${dir}`);
 }
 export const ROOT = findRoot(__dirname);
@@ -21,8 +23,17 @@ export const DB = process.env.SIDECAR_STACK_DB_NAME ?? 'sidecar_wp';
 export const WP_BIN = join(STACK, 'bin', 'wp');
 
 /** Runs `wp <args>` for the site of `prefix`; never throws, so tests can assert on failing commands too. */
-export function wp(prefix: string, args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(WP_BIN, args, { env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, encoding: 'utf8', timeout: 120000, maxBuffer: 64 << 20 });
+export function wp(
+  prefix: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(WP_BIN, args, {
+    env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env },
+    encoding: 'utf8',
+    timeout: 120000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -49,7 +60,11 @@ export function linkTestFixtures() {
     [join(ROOT, 'tests/fixtures/themes/td-as-theme'), join(DOCROOT, 'wp-content/themes/td-as-theme')],
   ];
   for (const [target, link] of links) {
-    try { lstatSync(link); } catch { symlinkSync(target, link); }
+    try {
+      lstatSync(link);
+    } catch {
+      symlinkSync(target, link);
+    }
   }
 }
 
@@ -58,18 +73,29 @@ export function linkTestFixtures() {
  * the differential tests is `[LIBRARY]` (the real library alone); companion sites add ours beside it.
  */
 export function installSite(prefix: string, plugins: string[] = [OURS]) {
-  execFileSync('php', [join(ROOT, 'scripts/wp-install.php'), DOCROOT, SITE, 'admin', 'admin'], { env: { ...process.env, WP_TABLE_PREFIX: prefix, SIDECAR_INSTALL_PLUGINS: plugins.join(',') }, stdio: 'pipe' });
+  execFileSync('php', [join(ROOT, 'scripts/wp-install.php'), DOCROOT, SITE, 'admin', 'admin'], {
+    env: { ...process.env, WP_TABLE_PREFIX: prefix, SIDECAR_INSTALL_PLUGINS: plugins.join(',') },
+    stdio: 'pipe',
+  });
 }
 
 /** Runs PHP code inside WordPress for `prefix` and returns its stdout. The code may `echo json_encode(...)`. */
 export function php(prefix: string, code: string, extraEnv: Record<string, string> = {}, beforeLoad = ''): string {
   const script = `<?php $_SERVER['HTTP_HOST'] = '127.0.0.1'; ${beforeLoad} require ${JSON.stringify(join(DOCROOT, 'wp-load.php'))}; ${code}`;
-  return execFileSync('php', ['-d', 'display_errors=stderr', '-r', script.replace(/^<\?php/, '')], { env: { ...process.env, WP_TABLE_PREFIX: prefix, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return execFileSync('php', ['-d', 'display_errors=stderr', '-r', script.replace(/^<\?php/, '')], {
+    env: { ...process.env, WP_TABLE_PREFIX: prefix, ...extraEnv },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 export function phpJson<T = any>(prefix: string, code: string): T {
   const out = php(prefix, code);
-  try { return JSON.parse(out.trim().split('\n').pop() as string); } catch { throw new Error(`not JSON: ${out.slice(0, 2000)}`); }
+  try {
+    return JSON.parse(out.trim().split('\n').pop() as string);
+  } catch {
+    throw new Error(`not JSON: ${out.slice(0, 2000)}`);
+  }
 }
 
 export async function db() {
@@ -78,7 +104,12 @@ export async function db() {
 
 export async function rows<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
   const c = await db();
-  try { const [r] = await c.query(sql, params); return r as T[]; } finally { await c.end(); }
+  try {
+    const [r] = await c.query(sql, params);
+    return r as T[];
+  } finally {
+    await c.end();
+  }
 }
 
 /**
@@ -102,10 +133,28 @@ export function poolWithQueryHook(pool: mysql.Pool, after: (sql: string) => Prom
   } as unknown as mysql.Pool;
 }
 
-export function startSidecar(prefix: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess & { output: string[] } {
-  const child = spawn('node', [join(ROOT, 'dist/src-worker/bin.js'), `--path=${DOCROOT}`, '--channel=php', '--http-port=0', '--nudge-port=0', '--poll-ms=200', '--heartbeat-ms=500', ...args], {
-    env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { output: string[] };
+export function startSidecar(
+  prefix: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): ChildProcess & { output: string[] } {
+  const child = spawn(
+    'node',
+    [
+      join(ROOT, 'dist/src-worker/bin.js'),
+      `--path=${DOCROOT}`,
+      '--channel=php',
+      '--http-port=0',
+      '--nudge-port=0',
+      '--poll-ms=200',
+      '--heartbeat-ms=500',
+      ...args,
+    ],
+    {
+      env: { ...process.env, WP_TABLE_PREFIX: prefix, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  ) as ChildProcess & { output: string[] };
   child.output = [];
   child.stdout!.on('data', (d) => child.output.push(String(d)));
   child.stderr!.on('data', (d) => child.output.push(String(d)));
@@ -116,13 +165,19 @@ export function exited(child: ChildProcess, timeoutMs = 120000): Promise<number 
   return new Promise((resolve, reject) => {
     if (child.exitCode !== null) return resolve(child.exitCode);
     const t = setTimeout(() => reject(new Error('process did not exit in time')), timeoutMs);
-    child.once('exit', (code) => { clearTimeout(t); resolve(code); });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
   });
 }
 
 export async function waitFor(check: () => Promise<boolean>, timeoutMs = 60000, stepMs = 100) {
   const until = Date.now() + timeoutMs;
-  while (Date.now() < until) { if (await check()) return; await new Promise((r) => setTimeout(r, stepMs)); }
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
   throw new Error('condition not met in time');
 }
 
@@ -132,13 +187,23 @@ export async function dropPrefix(prefix: string) {
   try {
     const [t] = await c.query('SHOW TABLES LIKE ?', [prefix.replace(/_/g, '\\_') + '%']);
     for (const r of t as any[]) await c.query(`DROP TABLE \`${Object.values(r)[0]}\``);
-  } finally { await c.end(); }
+  } finally {
+    await c.end();
+  }
 }
 
 /** Polls `get` until `ok(value)` or the timeout, and returns the last value (assert on it afterwards). */
-export async function eventually<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15000, stepMs = 200): Promise<T> {
+export async function eventually<T>(
+  get: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 15000,
+  stepMs = 200,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let value = await get();
-  while (!ok(value) && Date.now() < until) { await new Promise((r) => setTimeout(r, stepMs)); value = await get(); }
+  while (!ok(value) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, stepMs));
+    value = await get();
+  }
   return value;
 }

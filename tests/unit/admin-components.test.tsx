@@ -8,14 +8,22 @@ import { Overview } from '../../src-admin/components/Overview';
 
 const now = '2025-01-01 12:30:00';
 const base = {
-  mode: 'standalone', now, counts: { pending: 3, 'in-progress': 0, complete: 10, failed: 2, canceled: 0 },
-  pastDue: { count: 3, oldestAgeSeconds: 900 }, inProgress: [], waitMs: { p50: 12, p95: 80 },
-  perMinute: [{ time: '2025-01-01 12:29:00', completed: 7, failed: 2 }], perHour: [{ time: '2025-01-01 11:00:00', completed: 100, failed: 5 }],
-  sidecars: [], warnings: [{ code: 'no_sidecar', severity: 'warning' as const, message: 'No sidecar is running.', fix: 'Start it.' }],
+  mode: 'standalone',
+  now,
+  counts: { pending: 3, 'in-progress': 0, complete: 10, failed: 2, canceled: 0 },
+  pastDue: { count: 3, oldestAgeSeconds: 900 },
+  inProgress: [],
+  waitMs: { p50: 12, p95: 80 },
+  perMinute: [{ time: '2025-01-01 12:29:00', completed: 7, failed: 2 }],
+  perHour: [{ time: '2025-01-01 11:00:00', completed: 100, failed: 5 }],
+  sidecars: [],
+  warnings: [{ code: 'no_sidecar', severity: 'warning' as const, message: 'No sidecar is running.', fix: 'Start it.' }],
 };
 
 test('chart summarises the last hour and switches to 24 hours', () => {
-  render(<ThroughputChart perMinute={base.perMinute} perHour={base.perHour} nowMs={Date.parse('2025-01-01T12:30:00Z')} />);
+  render(
+    <ThroughputChart perMinute={base.perMinute} perHour={base.perHour} nowMs={Date.parse('2025-01-01T12:30:00Z')} />,
+  );
   expect(screen.getByText('7 completed and 2 failed in the last hour.')).toBeTruthy();
   expect(screen.getByRole('img').getAttribute('aria-label')).toBe('7 completed and 2 failed in the last hour.');
   fireEvent.click(screen.getByText('Last 24 hours'));

@@ -32,11 +32,32 @@ test('args', () => {
 });
 
 test('view to query: filters, sort, search, bounds', () => {
-  const q = viewToQuery({ page: 2, perPage: 50, sort: { field: 'hook', direction: 'asc' }, search: ' order ', filters: [
-    { field: 'status', operator: 'is', value: 'past-due' }, { field: 'group', operator: 'is', value: 'emails' }, { field: 'hook', operator: 'is', value: '' },
-  ] });
-  expect(q).toEqual({ page: 2, per_page: 50, orderby: 'hook', order: 'asc', status: 'past-due', group: 'emails', search: 'order' });
-  expect(viewToQuery({ perPage: 1000, page: 0 })).toMatchObject({ per_page: 200, page: 1, orderby: 'date', order: 'desc' });
+  const q = viewToQuery({
+    page: 2,
+    perPage: 50,
+    sort: { field: 'hook', direction: 'asc' },
+    search: ' order ',
+    filters: [
+      { field: 'status', operator: 'is', value: 'past-due' },
+      { field: 'group', operator: 'is', value: 'emails' },
+      { field: 'hook', operator: 'is', value: '' },
+    ],
+  });
+  expect(q).toEqual({
+    page: 2,
+    per_page: 50,
+    orderby: 'hook',
+    order: 'asc',
+    status: 'past-due',
+    group: 'emails',
+    search: 'order',
+  });
+  expect(viewToQuery({ perPage: 1000, page: 0 })).toMatchObject({
+    per_page: 200,
+    page: 1,
+    orderby: 'date',
+    order: 'desc',
+  });
   expect(filterOf(q)).toEqual({ status: 'past-due', group: 'emails', search: 'order' });
   expect(toQueryString({ a: 'x y', b: 2, c: undefined, d: '' })).toBe('a=x%20y&b=2');
 });
@@ -45,7 +66,9 @@ test('chart series fill missing minutes and scale to the tallest bar', () => {
   const end = Date.parse('2025-01-01T12:02:30Z');
   const s = fillSeries([{ time: '2025-01-01 12:01:00', completed: 4, failed: 1 }], end, 60_000, 3);
   expect(s.map((p) => [p.time, p.completed, p.failed])).toEqual([
-    ['2025-01-01 12:00:00', 0, 0], ['2025-01-01 12:01:00', 4, 1], ['2025-01-01 12:02:00', 0, 0],
+    ['2025-01-01 12:00:00', 0, 0],
+    ['2025-01-01 12:01:00', 4, 1],
+    ['2025-01-01 12:02:00', 0, 0],
   ]);
   expect(scale(s, 100)[1]).toEqual({ completed: 80, failed: 20 });
 });

@@ -20,7 +20,9 @@ test('a nudge wakes one waiting lane; a poll tick wakes them all', async () => {
 
 test('nudges that find nothing are spaced out, doubling up to the maximum; one that finds work resets the spacing', async () => {
   let fired = 0;
-  const gate = new NudgeGate(() => { fired++; });
+  const gate = new NudgeGate(() => {
+    fired++;
+  });
   gate.nudge();
   expect(fired).toBe(1); // the first is delivered at once
   gate.found(false); // and found nothing: the next waits MIN_GAP_MS
@@ -45,9 +47,17 @@ test('SIDECAR_SCHEDULER_NUDGE: the three loopback forms are accepted, anything e
   expect(parseNudgeAddress('udp://127.0.0.1:8890')).toEqual({ host: '127.0.0.1', port: 8890 });
   expect(parseNudgeAddress('udp://localhost:8890')).toEqual({ host: 'localhost', port: 8890 });
   expect(parseNudgeAddress('udp://[::1]:8890')).toEqual({ host: '::1', port: 8890 });
-  for (const bad of ['udp://10.0.0.5:8890', 'udp://example.com:8890', 'tcp://127.0.0.1:8890', 'udp://127.0.0.1', 'udp://127.0.0.1:70000']) {
+  for (const bad of [
+    'udp://10.0.0.5:8890',
+    'udp://example.com:8890',
+    'tcp://127.0.0.1:8890',
+    'udp://127.0.0.1',
+    'udp://127.0.0.1:70000',
+  ]) {
     expect(() => parseNudgeAddress(bad)).toThrow(ConfigError);
-    expect(() => parseNudgeAddress(bad)).toThrow(/is not udp:\/\/127\.0\.0\.1:PORT, udp:\/\/localhost:PORT or udp:\/\/\[::1\]:PORT/);
+    expect(() => parseNudgeAddress(bad)).toThrow(
+      /is not udp:\/\/127\.0\.0\.1:PORT, udp:\/\/localhost:PORT or udp:\/\/\[::1\]:PORT/,
+    );
   }
 });
 
@@ -55,10 +65,28 @@ test('start-up failures: configuration errors stop, everything else is transient
   expect(isConfigFailure(new SchemaError('table x is missing'))).toBe(true);
   expect(isConfigFailure(new ConfigError('bad'))).toBe(true);
   expect(isConfigFailure(new Error('could not start /nonexistent/php: spawn /nonexistent/php ENOENT'))).toBe(true);
-  expect(isConfigFailure(new Error('worker exited (code 3, signal null); stderr: Sidecar Scheduler is not active'))).toBe(true);
-  expect(isConfigFailure(new Error("worker exited (code 1, signal null); stderr: Error: 'sidecar-scheduler' is not a registered wp command."))).toBe(true);
-  expect(isConfigFailure(new Error('worker exited (code 0, signal null); output: Database Error Error establishing a database connection'))).toBe(false);
-  expect(isConfigFailure(new Error('worker exited (code 1, signal null); stderr: Error: Error establishing a database connection.'))).toBe(false);
-  expect(isConfigFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED' }))).toBe(false);
+  expect(
+    isConfigFailure(new Error('worker exited (code 3, signal null); stderr: Sidecar Scheduler is not active')),
+  ).toBe(true);
+  expect(
+    isConfigFailure(
+      new Error(
+        "worker exited (code 1, signal null); stderr: Error: 'sidecar-scheduler' is not a registered wp command.",
+      ),
+    ),
+  ).toBe(true);
+  expect(
+    isConfigFailure(
+      new Error('worker exited (code 0, signal null); output: Database Error Error establishing a database connection'),
+    ),
+  ).toBe(false);
+  expect(
+    isConfigFailure(
+      new Error('worker exited (code 1, signal null); stderr: Error: Error establishing a database connection.'),
+    ),
+  ).toBe(false);
+  expect(
+    isConfigFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED' })),
+  ).toBe(false);
   expect(isConfigFailure(new Error('runner route answered 502: Bad Gateway'))).toBe(false);
 });

@@ -10,7 +10,10 @@ test('literal constants and table prefix', () => {
 });
 
 test('getenv with fallback, concatenation and constants', () => {
-  const v = cfg(`define('DB_HOST', getenv('DBH') ?: 'localhost'); define('P', 'x_'); $table_prefix = P . 'y_'; define('DB_NAME', getenv('NOPE') ?: 'def');`, { DBH: 'db:3307' });
+  const v = cfg(
+    `define('DB_HOST', getenv('DBH') ?: 'localhost'); define('P', 'x_'); $table_prefix = P . 'y_'; define('DB_NAME', getenv('NOPE') ?: 'def');`,
+    { DBH: 'db:3307' },
+  );
   expect(v.constants.DB_HOST).toBe('db:3307');
   expect(v.constants.DB_NAME).toBe('def');
   expect(v.tablePrefix).toBe('x_y_');
