@@ -226,7 +226,9 @@ export class ProcessExecutor implements Executor {
             // 'stale' / 'handback': the worker is out of date or lacks the next action's callback (Freshness.php); it
             // started nothing more, and the lane runs the rest on a fresh worker.
             const why = m.reason === 'stale' || m.reason === 'handback' ? String(m.why ?? '') : undefined;
-            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' || m.reason === 'stale' || m.reason === 'handback' ? m.reason : 'done', notStarted: ids.slice(reported), ...(why !== undefined ? { why } : {}) });
+            // The window's marks go with it (as with a death): the worker put back those it did not run, and the lane
+            // can see which they were.
+            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' || m.reason === 'stale' || m.reason === 'handback' ? m.reason : 'done', notStarted: ids.slice(reported), marks, ...(why !== undefined ? { why } : {}) });
           }
         },
         onExit: (e) => {
