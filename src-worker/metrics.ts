@@ -10,6 +10,7 @@ export class Metrics {
   readonly running = new client.Gauge({ name: 'sidecar_actions_running', help: 'Actions running now', registers: [this.registry] });
   readonly workerRestarts = new client.Counter({ name: 'sidecar_worker_restarts_total', help: 'PHP workers replaced', labelNames: ['reason'], registers: [this.registry] });
   readonly dbErrors = new client.Counter({ name: 'sidecar_db_errors_total', help: 'Database errors seen by the loop', registers: [this.registry] });
+  readonly paused = new client.Gauge({ name: 'sidecar_paused', help: 'Paused groups and hooks (1 each), as the claim sees them', labelNames: ['site', 'scope', 'name'], registers: [this.registry] });
   constructor() { client.collectDefaultMetrics({ register: this.registry }); }
 }
 

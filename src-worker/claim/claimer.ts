@@ -10,6 +10,7 @@ import { releaseClaim } from '../db/claims/release-claim';
 import { hasDue, nextDueAt } from '../db/claims/due';
 import type { Claim, ClaimFilter, Inserted } from '../db/claims/types';
 import { retry } from '../retry';
+import type { Controls } from './controls';
 
 export type { Claim, ClaimedAction, ClaimFilter } from '../db/claims/types';
 export { resolveGroupIds } from '../db/groups';
@@ -27,7 +28,7 @@ export class Claimer {
   private uncertain = new Set<number>();
 
   /** `pool` must allow multiple statements per query (createPool's option): the SKIP LOCKED claim sends them in two round trips. */
-  constructor(private pool: Pool, private t: Tables, private time: SiteTime, private skipLocked: boolean, private filter: ClaimFilter) {
+  constructor(private pool: Pool, private t: Tables, private time: SiteTime, private skipLocked: boolean, private filter: ClaimFilter, private controls?: Controls) {
     const cfg = (pool as { pool?: { config?: { connectionConfig?: { multipleStatements?: boolean } } } }).pool?.config?.connectionConfig;
     if (cfg && !cfg.multipleStatements) throw new Error('the claimer needs a pool created with multipleStatements');
   }
@@ -43,7 +44,7 @@ export class Claimer {
       const inserted: Inserted = { claimId: 0 };
       try {
         const claim = this.skipLocked ? claimInTwoTrips : claimLikeLibrary;
-        return await claim(conn, this.t, this.time, this.filter, limit, inserted);
+        return await claim(conn, this.t, this.time, this.current(), limit, inserted);
       } catch (e) {
         if (inserted.claimId) this.uncertain.add(inserted.claimId);
         await conn.rollback().catch(() => undefined);
@@ -52,6 +53,11 @@ export class Claimer {
         conn.release();
       }
     }, { attempts: TRIES, retryable: isRetryable, delayMs: (n) => 5 + Math.random() * 20 * (n + 1) });
+  }
+
+  /** The lane's filter, narrowed by what is paused right now (no query: Controls reloads it every second). */
+  private current(): ClaimFilter {
+    return this.controls ? this.controls.narrow(this.filter) : this.filter;
   }
 
   /** As the library releases (see releaseClaim); deadlocks are retried. */
@@ -64,12 +70,12 @@ export class Claimer {
    * claimer's scan briefly holds the rows, so "nothing claimed" alone does not mean "nothing due".
    */
   hasDue(): Promise<boolean> {
-    return hasDue(this.pool, this.t, this.filter);
+    return hasDue(this.pool, this.t, this.current());
   }
 
   /** Milliseconds until the next pending, unclaimed action is due (null when none is scheduled). */
   async msUntilNextDue(): Promise<number | null> {
-    const at = await nextDueAt(this.pool, this.t, this.filter);
+    const at = await nextDueAt(this.pool, this.t, this.current());
     return at === null ? null : Math.max(0, at - Date.now());
   }
 }

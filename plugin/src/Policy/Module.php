@@ -21,6 +21,9 @@ final class Module {
 	public static function register() {
 		require_once __DIR__ . '/functions.php';
 		Retries::register();
+		Pauses::register();
+		Limits::register();
+		add_action( 'admin_notices', array( \SidecarScheduler\Admin\PauseBanner::class, 'render' ) );
 		add_action( 'rest_api_init', array( \SidecarScheduler\Rest\PolicyController::class, 'register_routes' ) );
 		if ( defined( 'WP_CLI' ) && WP_CLI ) {
 			// After Plugin::choose_mode() (plugins_loaded, 1) has added the parent `sidecar-scheduler` command.
@@ -36,5 +39,9 @@ final class Module {
 	public static function register_cli() {
 		\WP_CLI::add_command( 'sidecar-scheduler policies', \SidecarScheduler\Cli\PolicyCommand::class );
 		\WP_CLI::add_command( 'sidecar-scheduler dead-letters', \SidecarScheduler\Cli\DeadLettersCommand::class );
+		$pause = new \SidecarScheduler\Cli\PauseCommand();
+		\WP_CLI::add_command( 'sidecar-scheduler pause', array( $pause, 'pause' ) );
+		\WP_CLI::add_command( 'sidecar-scheduler resume', array( $pause, 'resume' ) );
+		\WP_CLI::add_command( 'sidecar-scheduler paused', array( $pause, 'paused' ) );
 	}
 }

@@ -64,7 +64,7 @@ final class Registry {
 		if ( self::$code['hook'] || self::$code['group'] || has_filter( 'sidecar_scheduler_policies' ) ) {
 			return true;
 		}
-		$screen = get_option( self::OPTION );
+		$screen = Limits::autoloaded( self::OPTION ); // No query on a site that never saved one.
 		return is_array( $screen ) && ( ! empty( $screen['hook'] ) || ! empty( $screen['group'] ) );
 	}
 
@@ -132,6 +132,7 @@ final class Registry {
 		if ( null === $policy ) {
 			unset( $saved[ $scope ][ $name ] );
 			update_option( self::OPTION, $saved, true );
+			Limits::publish();
 			return true;
 		}
 		$valid = Validator::validate( $scope, $name, $policy );
@@ -140,6 +141,7 @@ final class Registry {
 		}
 		$saved[ $scope ][ $name ] = $valid;
 		update_option( self::OPTION, $saved, true );
+		Limits::publish();
 		return $valid;
 	}
 

@@ -34,7 +34,7 @@ final class Validator {
 	public static function check_target( $scope, $name ) {
 		if ( self::SCOPE_HOOK !== $scope && self::SCOPE_GROUP !== $scope ) {
 			/* translators: %s: the scope given */
-			return self::error( sprintf( __( 'A policy applies to a "hook" or a "group", not to "%s".', 'sidecar-scheduler' ), self::show( $scope ) ) );
+			return self::error( sprintf( __( 'A policy applies to a "hook" or a "group", not to %s.', 'sidecar-scheduler' ), self::show( $scope ) ) );
 		}
 		if ( ! is_string( $name ) || '' === trim( $name ) ) {
 			/* translators: %s: hook or group */

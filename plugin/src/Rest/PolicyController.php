@@ -64,6 +64,35 @@ final class PolicyController {
 				),
 			)
 		);
+		register_rest_route(
+			$ns,
+			'/pauses',
+			array(
+				array(
+					'methods'             => 'GET',
+					'callback'            => array( __CLASS__, 'list_pauses' ),
+					'permission_callback' => $perm,
+					'args'                => array(),
+				),
+				array(
+					'methods'             => 'POST',
+					'callback'            => array( __CLASS__, 'pause' ),
+					'permission_callback' => $perm,
+					'args'                => $target,
+				),
+				'schema' => array( __CLASS__, 'pauses_schema' ),
+			)
+		);
+		register_rest_route(
+			$ns,
+			'/pauses/(?P<scope>hook|group)/(?P<name>[^/]+)',
+			array(
+				'methods'             => 'DELETE',
+				'callback'            => array( __CLASS__, 'resume' ),
+				'permission_callback' => $perm,
+				'args'                => $target,
+			)
+		);
 		$filter = array(
 			'hook'  => array( 'type' => 'string', 'maxLength' => 191, 'default' => '' ),
 			'group' => array( 'type' => 'string', 'maxLength' => 255, 'default' => '' ),
@@ -185,6 +214,60 @@ final class PolicyController {
 		}
 		$result = 'retry' === $r['op'] ? DeadLetters::rerun( $filter ) : DeadLetters::discard( $filter );
 		return rest_ensure_response( array( 'op' => (string) $r['op'] ) + $result );
+	}
+
+	/**
+	 * GET /pauses.
+	 *
+	 * @return \WP_REST_Response
+	 */
+	public static function list_pauses() {
+		return rest_ensure_response( \SidecarScheduler\Policy\Pauses::listing() );
+	}
+
+	/**
+	 * POST /pauses { scope, name }.
+	 *
+	 * @param \WP_REST_Request $r Request.
+	 * @return \WP_REST_Response|\WP_Error
+	 */
+	public static function pause( \WP_REST_Request $r ) {
+		$p = \SidecarScheduler\Policy\Pauses::pause( (string) $r['scope'], (string) $r['name'] );
+		return is_wp_error( $p ) ? $p : rest_ensure_response( array( 'scope' => (string) $r['scope'], 'name' => (string) $r['name'] ) + $p );
+	}
+
+	/**
+	 * DELETE /pauses/{scope}/{name}: resume.
+	 *
+	 * @param \WP_REST_Request $r Request.
+	 * @return \WP_REST_Response|\WP_Error
+	 */
+	public static function resume( \WP_REST_Request $r ) {
+		$done = \SidecarScheduler\Policy\Pauses::resume( (string) $r['scope'], rawurldecode( (string) $r['name'] ) );
+		return is_wp_error( $done ) ? $done : rest_ensure_response( array( 'resumed' => true ) );
+	}
+
+	/**
+	 * Schema of /pauses.
+	 *
+	 * @return array
+	 */
+	public static function pauses_schema() {
+		return array(
+			'$schema' => 'http://json-schema.org/draft-04/schema#',
+			'title'   => 'sidecar-scheduler-pauses',
+			'type'    => 'array',
+			'items'   => array(
+				'type'       => 'object',
+				'properties' => array(
+					'scope'  => array( 'type' => 'string', 'enum' => array( 'hook', 'group' ) ),
+					'name'   => array( 'type' => 'string' ),
+					'by'     => array( 'type' => 'string', 'description' => 'user login, or WP-CLI and the system user' ),
+					'userId' => array( 'type' => 'integer' ),
+					'atGmt'  => array( 'type' => 'string' ),
+				),
+			),
+		);
 	}
 
 	/**

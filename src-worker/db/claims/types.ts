@@ -5,7 +5,11 @@ import { contract } from '../../contract';
 export interface ClaimedAction { id: number; scheduledGmt: string; groupId: number; hook: string }
 export interface Claim { claimId: number; actions: ClaimedAction[]; claimedAt: number }
 /** Group IDs a lane claims only (`groupIds`) or never (`excludeGroupIds`); both empty: every group. */
-export interface ClaimFilter { groupIds: number[]; excludeGroupIds: number[] }
+export interface ClaimFilter {
+  groupIds: number[]; excludeGroupIds: number[];
+  /** Paused groups and hooks (claim/controls.ts): left out of the claim, only present while something is paused. */
+  pausedGroupIds?: number[]; pausedHooks?: string[];
+}
 
 /** Set to the claims row's ID once it is inserted, so that a failure after that point can release it. */
 export interface Inserted { claimId: number }
@@ -16,8 +20,20 @@ export const ORDER = 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt AS
 /** Only pending actions are claimed; the status comes from the contract, never a literal. */
 export const PENDING = `'${contract.statuses.PENDING}'`;
 
-/** ` AND group_id [NOT] IN (?, …)` and its values, or nothing. */
-export function groupFilter(filter: ClaimFilter): { sql: string; params: number[] } {
+/** ` AND group_id [NOT] IN (?, …)` (and the paused groups and hooks left out) with its values, or nothing. */
+export function groupFilter(filter: ClaimFilter): { sql: string; params: (number | string)[] } {
+  const base = laneFilter(filter);
+  const pg = filter.pausedGroupIds ?? [];
+  const ph = filter.pausedHooks ?? [];
+  if (!pg.length && !ph.length) return base;
+  let sql = base.sql;
+  const params: (number | string)[] = [...base.params];
+  if (pg.length) { sql += ` AND group_id NOT IN (${placeholders(pg.length)})`; params.push(...pg); }
+  if (ph.length) { sql += ` AND hook NOT IN (${placeholders(ph.length)})`; params.push(...ph); }
+  return { sql, params };
+}
+
+function laneFilter(filter: ClaimFilter): { sql: string; params: number[] } {
   if (filter.groupIds.length) return { sql: ` AND group_id IN (${filter.groupIds.map(() => '?').join(',')})`, params: filter.groupIds };
   if (filter.excludeGroupIds.length) return { sql: ` AND group_id NOT IN (${filter.excludeGroupIds.map(() => '?').join(',')})`, params: filter.excludeGroupIds };
   return { sql: '', params: [] };

@@ -1,0 +1,95 @@
+<?php
+/**
+ * Publishes the groups' limits (concurrency, rate, breaker) for the sidecar, which cannot run PHP filters: the
+ * effective set (code over screen) goes as JSON into the autoloaded option sidecar_scheduler_limits whenever a PHP
+ * process that sees every plugin's code (the sidecar's worker, WP-CLI, an admin screen) finds it changed. With no
+ * policy the option does not exist and reading it costs nothing (alloptions).
+ *
+ * @package SidecarScheduler
+ */
+
+namespace SidecarScheduler\Policy;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Group limits for the sidecar.
+ */
+final class Limits {
+	const OPTION = 'sidecar_scheduler_limits';
+
+	/**
+	 * Publishes on init in the worker, WP-CLI and admin requests.
+	 *
+	 * @return void
+	 */
+	public static function register() {
+		add_action( 'init', array( __CLASS__, 'maybe_publish' ), 20 );
+	}
+
+	/**
+	 * An autoloaded option's value without a query when it does not exist.
+	 *
+	 * @param string $name Option.
+	 * @return mixed|null
+	 */
+	public static function autoloaded( $name ) {
+		$all = wp_load_alloptions();
+		return isset( $all[ $name ] ) ? maybe_unserialize( $all[ $name ] ) : null;
+	}
+
+	/**
+	 * Publishes when run where plugins' code is known and the set changed.
+	 *
+	 * @return void
+	 */
+	public static function maybe_publish() {
+		if ( ! ( defined( 'SIDECAR_SCHEDULER_WORKER' ) || ( defined( 'WP_CLI' ) && WP_CLI ) || is_admin() ) ) {
+			return;
+		}
+		self::publish();
+	}
+
+	/**
+	 * The limits in force, per group slug.
+	 *
+	 * @return array slug => array( concurrency?, rate?, breaker? ).
+	 */
+	public static function current() {
+		if ( ! Registry::has_any() ) {
+			return array();
+		}
+		$out = array();
+		foreach ( Registry::effective()['group'] as $slug => $p ) {
+			$limits = array_intersect_key( $p, array_flip( array( 'concurrency', 'rate', 'breaker' ) ) );
+			if ( $limits ) {
+				$out[ (string) $slug ] = $limits;
+			}
+		}
+		ksort( $out );
+		return $out;
+	}
+
+	/**
+	 * Writes the option if it differs from what is in force.
+	 *
+	 * @return bool Whether it was written.
+	 */
+	public static function publish() {
+		$want   = self::current();
+		$stored = self::autoloaded( self::OPTION );
+		$json   = $want ? wp_json_encode( array( 'groups' => (object) $want ) ) : null;
+		if ( null === $json ) {
+			if ( null !== $stored ) {
+				delete_option( self::OPTION );
+				return true;
+			}
+			return false;
+		}
+		if ( $stored === $json ) {
+			return false;
+		}
+		update_option( self::OPTION, $json, true );
+		return true;
+	}
+}

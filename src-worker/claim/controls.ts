@@ -1,0 +1,67 @@
+// The claim's view of pauses (and, later, limits), reloaded every second from what PHP published (db/controls.ts),
+// so a claim never pays a query for them: with nothing paused the claim's SQL is exactly what it was.
+import type { Pool, Tables } from '../db/database';
+import { resolveGroupIds } from '../db/groups';
+import { readControls, ControlsData } from '../db/controls';
+import type { ClaimFilter } from '../db/claims/types';
+import type { Metrics } from '../metrics';
+
+export const CONTROLS_REFRESH_MS = 1000;
+
+export class Controls {
+  private data: ControlsData = { pausedGroups: {}, pausedHooks: {}, limits: {} };
+  private pausedGroupIds: number[] = [];
+  private pausedHooks: string[] = [];
+  private timer?: NodeJS.Timeout;
+  private refreshing = false;
+
+  private shown: { scope: string; name: string }[] = [];
+
+  constructor(private pool: Pool, private t: Tables, private site: string, private metrics?: Metrics, private onError: (e: Error) => void = () => undefined) {}
+
+  /** Reads the options; keeps the last known state when the database is away (a pause is not lifted by an outage). */
+  async refresh(): Promise<void> {
+    if (this.refreshing) return; // never stacked
+    this.refreshing = true;
+    try {
+      const data = await readControls(this.pool, this.t);
+      const slugs = Object.keys(data.pausedGroups);
+      // A paused group that has no row yet has no actions either; it is resolved again at the next refresh.
+      this.pausedGroupIds = slugs.length ? await resolveGroupIds(this.pool, this.t, slugs) : [];
+      this.pausedHooks = Object.keys(data.pausedHooks);
+      this.data = data;
+      this.publishMetrics();
+    } catch (e) {
+      this.onError(e as Error);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** sidecar_paused{site, scope, name} = 1 for each pause in force, removed once resumed. */
+  private publishMetrics(): void {
+    if (!this.metrics) return;
+    for (const l of this.shown) this.metrics.paused.remove({ site: this.site, ...l });
+    this.shown = [
+      ...Object.keys(this.data.pausedGroups).map((name) => ({ scope: 'group', name })),
+      ...this.pausedHooks.map((name) => ({ scope: 'hook', name })),
+    ];
+    for (const l of this.shown) this.metrics.paused.set({ site: this.site, ...l }, 1);
+  }
+
+  start(intervalMs = CONTROLS_REFRESH_MS): void {
+    this.timer = setInterval(() => { void this.refresh(); }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void { if (this.timer) clearInterval(this.timer); }
+
+  get current(): ControlsData { return this.data; }
+  get paused(): { groups: number; hooks: number } { return { groups: Object.keys(this.data.pausedGroups).length, hooks: this.pausedHooks.length }; }
+
+  /** The lane's filter with paused groups and hooks left out; the same object when nothing is paused. */
+  narrow(filter: ClaimFilter): ClaimFilter {
+    if (!this.pausedGroupIds.length && !this.pausedHooks.length) return filter;
+    return { ...filter, pausedGroupIds: this.pausedGroupIds, pausedHooks: this.pausedHooks };
+  }
+}
