@@ -28,9 +28,7 @@ export const contract = {
     "SIDECAR_OPTION": "sidecar_scheduler_schema"
   },
   "options": {
-    "SECRET": "sidecar_scheduler_secret",
-    "DELETE_DATA_ON_UNINSTALL": "sidecar_scheduler_delete_data",
-    "SETTINGS": "sidecar_scheduler_settings"
+    "SECRET": "sidecar_scheduler_secret"
   },
   "constants": {
     "SECRET": "SIDECAR_SCHEDULER_SECRET",
@@ -39,7 +37,6 @@ export const contract = {
   "rest": {
     "NAMESPACE": "sidecar-scheduler/v1",
     "RUN_ROUTE": "/runner/execute",
-    "SETTINGS_ROUTE": "/runner/settings",
     "SIGNATURE_HEADER": "X-Sidecar-Signature",
     "TIMESTAMP_HEADER": "X-Sidecar-Timestamp",
     "SIGNED_FIELDS": "timestamp\nhost\nblog_id\nroute\nbody",
@@ -47,42 +44,203 @@ export const contract = {
     "MAX_SKEW_SECONDS": 300
   },
   "contexts": {
-    "SIDECAR": "Sidecar",
-    "WP_CRON": "WP Cron",
-    "ASYNC": "Async Request",
-    "WP_CLI": "WP CLI",
-    "ADMIN": "Admin List Table"
-  },
-  "logs": {
-    "CREATED": "action created",
-    "CANCELED": "action canceled",
-    "STARTED_VIA": "action started via %s",
-    "STARTED": "action started",
-    "COMPLETE_VIA": "action complete via %s",
-    "COMPLETE": "action complete",
-    "FAILED_VIA": "action failed via %1$s: %2$s",
-    "FAILED": "action failed: %s",
-    "IGNORED_VIA": "action ignored via %s",
-    "IGNORED": "action ignored",
-    "TIMED_OUT": "action marked as failed after %s seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.",
-    "UNEXPECTED_SHUTDOWN": "unexpected shutdown: PHP Fatal error %1$s in %2$s on line %3$s",
-    "RESET": "action reset",
-    "FETCH_FAILED_MSG": "There was a failure fetching this action: %s",
-    "FETCH_FAILED": "There was a failure fetching this action",
-    "NEXT_FAILED": "There was a failure scheduling the next instance of this action: %s",
-    "CONSISTENTLY_FAILING": "This action appears to be consistently failing. A new instance will not be scheduled.",
-    "NO_CALLBACKS": "Scheduled action for %1$s will not be executed as no callbacks are registered."
+    "SIDECAR": "Sidecar"
   },
   "defaults": {
-    "TIMEOUT_PERIOD": 300,
-    "FAILURE_PERIOD": 300,
     "RETENTION_PERIOD": 2678400,
     "CLEANUP_BATCH_SIZE": 20,
-    "FAILURE_THRESHOLD": 5,
-    "HEARTBEAT_STALE_SECONDS": 30,
-    "ARGS_MAX_LENGTH": 8000,
-    "ARGS_INDEX_LENGTH": 191
+    "HEARTBEAT_STALE_SECONDS": 30
+  },
+  "protocol": {
+    "fdEnv": "SIDECAR_SCHEDULER_PROTOCOL_FD",
+    "outcomes": {
+      "COMPLETE": "complete",
+      "FAILED": "failed",
+      "IGNORED": "ignored",
+      "INVALID": "invalid",
+      "LOST": "lost",
+      "UNKNOWN": "unknown"
+    },
+    "streamEnds": {
+      "DONE": "done",
+      "STOPPED": "stopped",
+      "LIMIT": "limit",
+      "MEMORY": "memory",
+      "STALE": "stale",
+      "HANDBACK": "handback"
+    },
+    "failReasons": {
+      "TIMEOUT": "timeout",
+      "CRASH": "crash"
+    },
+    "classes": {
+      "SIDECAR": "sidecar",
+      "LIBRARY": "library"
+    },
+    "requests": {
+      "STREAM": "stream",
+      "STOP": "stop",
+      "FLUSH": "flush",
+      "FAIL": "fail",
+      "SETTLE": "settle",
+      "CLEAN": "clean",
+      "SETTINGS": "settings",
+      "BATCH": "batch",
+      "PING": "ping"
+    },
+    "replies": {
+      "READY": "ready",
+      "ERROR": "error",
+      "STARTED": "started",
+      "COMPLETED": "completed",
+      "DONE": "done",
+      "WINDOW": "window",
+      "STREAM_END": "stream_end",
+      "FLUSHED": "flushed",
+      "FAILED": "failed",
+      "SETTLED": "settled",
+      "CLEANED": "cleaned",
+      "SETTINGS": "settings",
+      "BATCH_DONE": "batch_done",
+      "PONG": "pong"
+    }
   }
 } as const;
 
 export type ActionStatus = (typeof contract.statuses)[keyof typeof contract.statuses];
+
+// The worker protocol (contract.json "protocol"): one interface per request and reply.
+export type ProtocolOutcome = "complete" | "failed" | "ignored" | "invalid" | "lost" | "unknown";
+export type StreamEndReason = "done" | "stopped" | "limit" | "memory" | "stale" | "handback";
+export type FailReason = "timeout" | "crash";
+export type WorkerClasses = "sidecar" | "library";
+export interface ProtocolFatal { message: string; file: string; line: number }
+export interface ProtocolResult { id: number; status: string; ms: number; error?: string; mem?: number; at?: [string, string] }
+export interface ProtocolMarks { ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
+export interface StreamRequest { op: "stream"; ids: number[]; claim: number; since: number; context: string; max: number; max_mem: number; window: number; hooks?: string[] }
+export interface StopRequest { op: "stop" }
+export interface FlushRequest { op: "flush" }
+export interface FailRequest { op: "fail"; id: number; claim?: number; reason: FailReason; seconds?: number; error?: ProtocolFatal }
+export interface SettleRequest { op: "settle"; claim: number; context: string; finalise: ProtocolResult[]; unstart?: ProtocolMarks }
+export interface CleanRequest { op: "clean" }
+export interface SettingsRequest { op: "settings" }
+export interface BatchRequest { op: "batch"; ids: number[]; claim: number; context: string }
+export interface PingRequest { op: "ping" }
+export type WorkerRequest = StreamRequest | StopRequest | FlushRequest | FailRequest | SettleRequest | CleanRequest | SettingsRequest | BatchRequest | PingRequest;
+export interface ReadyReply { op: "ready"; channel: string; pid: number; mode: string; php: string; classes: WorkerClasses; fallback: string }
+export interface ErrorReply { op: "error"; message: string }
+export interface StartedReply { op: "started"; id: number }
+export interface CompletedReply { op: "completed"; id: number; at: [string, string] }
+export interface DoneReply { op: "done"; id: number; status: ProtocolOutcome; ms?: number; mem?: number; error?: string; at?: [string, string] }
+export interface WindowReply { op: "window"; ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
+export interface StreamEndReply { op: "stream_end"; ran: number; reason: StreamEndReason; why: string; mem: number }
+export interface FlushedReply { op: "flushed"; mem: number; stale: boolean }
+export interface FailedReply { op: "failed"; id: number; changed: boolean; error?: string }
+export interface SettledReply { op: "settled"; finalised: number; unstarted: number }
+export interface CleanedReply { op: "cleaned"; deleted: number; reset: number; failed: number; more: boolean }
+export interface SettingsReply { op: "settings"; batch_size: number; batch_size_filtered: boolean; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number; retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string }
+export interface BatchDoneReply { op: "batch_done"; count: number }
+export interface PongReply { op: "pong"; mem: number; jobs: number }
+export type WorkerReply = ReadyReply | ErrorReply | StartedReply | CompletedReply | DoneReply | WindowReply | StreamEndReply | FlushedReply | FailedReply | SettledReply | CleanedReply | SettingsReply | BatchDoneReply | PongReply;
+export type ReplyOf<Op extends WorkerReply['op']> = Extract<WorkerReply, { op: Op }>;
+
+/** Each reply's fields and their types, for the check of what a worker sends (protocol-check.ts). */
+export const replyFields = {
+  "ready": {
+    "channel": "string",
+    "pid": "int",
+    "mode": "string",
+    "php": "string",
+    "classes": "class",
+    "fallback": "string"
+  },
+  "error": {
+    "message": "string"
+  },
+  "started": {
+    "id": "int"
+  },
+  "completed": {
+    "id": "int",
+    "at": "[string,string]"
+  },
+  "done": {
+    "id": "int",
+    "status": "outcome",
+    "ms?": "number",
+    "mem?": "int",
+    "error?": "string",
+    "at?": "[string,string]"
+  },
+  "window": {
+    "ids": "int[]",
+    "gmt": "string",
+    "message": "string",
+    "prev": "{[string,string]}"
+  },
+  "stream_end": {
+    "ran": "int",
+    "reason": "streamEnd",
+    "why": "string",
+    "mem": "int"
+  },
+  "flushed": {
+    "mem": "int",
+    "stale": "bool"
+  },
+  "failed": {
+    "id": "int",
+    "changed": "bool",
+    "error?": "string"
+  },
+  "settled": {
+    "finalised": "int",
+    "unstarted": "int"
+  },
+  "cleaned": {
+    "deleted": "int",
+    "reset": "int",
+    "failed": "int",
+    "more": "bool"
+  },
+  "settings": {
+    "batch_size": "int",
+    "batch_size_filtered": "bool",
+    "concurrent_batches": "int",
+    "time_limit": "int",
+    "timeout_period": "int",
+    "failure_period": "int",
+    "retention_period": "int",
+    "cleanup_batch_size": "int",
+    "action_time_limit": "int",
+    "mode": "string"
+  },
+  "batch_done": {
+    "count": "int"
+  },
+  "pong": {
+    "mem": "int",
+    "jobs": "int"
+  }
+} as const;
+export const protocolTypes = {
+  "Fatal": {
+    "message": "string",
+    "file": "string",
+    "line": "int"
+  },
+  "Result": {
+    "id": "int",
+    "status": "string",
+    "ms": "number",
+    "error?": "string",
+    "mem?": "int",
+    "at?": "[string,string]"
+  },
+  "Marks": {
+    "ids": "int[]",
+    "gmt": "string",
+    "message": "string",
+    "prev": "{[string,string]}"
+  }
+} as const;

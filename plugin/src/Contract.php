@@ -5,7 +5,7 @@ namespace SidecarScheduler;
 
 defined( 'ABSPATH' ) || exit;
 
-/** Names and texts shared with the sidecar. */
+/** Names and texts shared with the sidecar, and the worker protocol's vocabulary (plugin/contract/contract.json). */
 final class Contract {
 	const VERSION = '0.1.0';
 	const TEXT_DOMAIN = 'sidecar-scheduler';
@@ -31,15 +31,12 @@ final class Contract {
 	const SCHEMA_SIDECAR_OPTION = 'sidecar_scheduler_schema';
 
 	const OPTION_SECRET = 'sidecar_scheduler_secret';
-	const OPTION_DELETE_DATA_ON_UNINSTALL = 'sidecar_scheduler_delete_data';
-	const OPTION_SETTINGS = 'sidecar_scheduler_settings';
 
 	const CONST_SECRET = 'SIDECAR_SCHEDULER_SECRET';
 	const CONST_NUDGE = 'SIDECAR_SCHEDULER_NUDGE';
 
 	const REST_NAMESPACE = 'sidecar-scheduler/v1';
 	const REST_RUN_ROUTE = '/runner/execute';
-	const REST_SETTINGS_ROUTE = '/runner/settings';
 	const REST_SIGNATURE_HEADER = 'X-Sidecar-Signature';
 	const REST_TIMESTAMP_HEADER = 'X-Sidecar-Timestamp';
 	const REST_SIGNED_FIELDS = 'timestamp
@@ -51,36 +48,81 @@ body';
 	const REST_MAX_SKEW_SECONDS = 300;
 
 	const CONTEXT_SIDECAR = 'Sidecar';
-	const CONTEXT_WP_CRON = 'WP Cron';
-	const CONTEXT_ASYNC = 'Async Request';
-	const CONTEXT_WP_CLI = 'WP CLI';
-	const CONTEXT_ADMIN = 'Admin List Table';
 
-	const LOG_CREATED = 'action created';
-	const LOG_CANCELED = 'action canceled';
-	const LOG_STARTED_VIA = 'action started via %s';
-	const LOG_STARTED = 'action started';
-	const LOG_COMPLETE_VIA = 'action complete via %s';
-	const LOG_COMPLETE = 'action complete';
-	const LOG_FAILED_VIA = 'action failed via %1$s: %2$s';
-	const LOG_FAILED = 'action failed: %s';
-	const LOG_IGNORED_VIA = 'action ignored via %s';
-	const LOG_IGNORED = 'action ignored';
-	const LOG_TIMED_OUT = 'action marked as failed after %s seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.';
-	const LOG_UNEXPECTED_SHUTDOWN = 'unexpected shutdown: PHP Fatal error %1$s in %2$s on line %3$s';
-	const LOG_RESET = 'action reset';
-	const LOG_FETCH_FAILED_MSG = 'There was a failure fetching this action: %s';
-	const LOG_FETCH_FAILED = 'There was a failure fetching this action';
-	const LOG_NEXT_FAILED = 'There was a failure scheduling the next instance of this action: %s';
-	const LOG_CONSISTENTLY_FAILING = 'This action appears to be consistently failing. A new instance will not be scheduled.';
-	const LOG_NO_CALLBACKS = 'Scheduled action for %1$s will not be executed as no callbacks are registered.';
-
-	const DEFAULT_TIMEOUT_PERIOD = 300;
-	const DEFAULT_FAILURE_PERIOD = 300;
 	const DEFAULT_RETENTION_PERIOD = 2678400;
 	const DEFAULT_CLEANUP_BATCH_SIZE = 20;
-	const DEFAULT_FAILURE_THRESHOLD = 5;
 	const DEFAULT_HEARTBEAT_STALE_SECONDS = 30;
-	const DEFAULT_ARGS_MAX_LENGTH = 8000;
-	const DEFAULT_ARGS_INDEX_LENGTH = 191;
+
+	// The worker protocol: requests (OP_), replies (REPLY_), and the values of their fields.
+	const PROTOCOL_FD_ENV = 'SIDECAR_SCHEDULER_PROTOCOL_FD';
+	const OP_STREAM = 'stream';
+	const OP_STOP = 'stop';
+	const OP_FLUSH = 'flush';
+	const OP_FAIL = 'fail';
+	const OP_SETTLE = 'settle';
+	const OP_CLEAN = 'clean';
+	const OP_SETTINGS = 'settings';
+	const OP_BATCH = 'batch';
+	const OP_PING = 'ping';
+	const REPLY_READY = 'ready';
+	const REPLY_ERROR = 'error';
+	const REPLY_STARTED = 'started';
+	const REPLY_COMPLETED = 'completed';
+	const REPLY_DONE = 'done';
+	const REPLY_WINDOW = 'window';
+	const REPLY_STREAM_END = 'stream_end';
+	const REPLY_FLUSHED = 'flushed';
+	const REPLY_FAILED = 'failed';
+	const REPLY_SETTLED = 'settled';
+	const REPLY_CLEANED = 'cleaned';
+	const REPLY_SETTINGS = 'settings';
+	const REPLY_BATCH_DONE = 'batch_done';
+	const REPLY_PONG = 'pong';
+	const OUTCOME_COMPLETE = 'complete';
+	const OUTCOME_FAILED = 'failed';
+	const OUTCOME_IGNORED = 'ignored';
+	const OUTCOME_INVALID = 'invalid';
+	const OUTCOME_LOST = 'lost';
+	const OUTCOME_UNKNOWN = 'unknown';
+	const END_DONE = 'done';
+	const END_STOPPED = 'stopped';
+	const END_LIMIT = 'limit';
+	const END_MEMORY = 'memory';
+	const END_STALE = 'stale';
+	const END_HANDBACK = 'handback';
+	const FAIL_TIMEOUT = 'timeout';
+	const FAIL_CRASH = 'crash';
+	const CLASSES_SIDECAR = 'sidecar';
+	const CLASSES_LIBRARY = 'library';
+
+	/** Each reply's fields (a name ending in ? may be absent), for checks and tests. */
+	const REPLY_FIELDS = array(
+		'ready' => array( 'channel', 'pid', 'mode', 'php', 'classes', 'fallback' ),
+		'error' => array( 'message' ),
+		'started' => array( 'id' ),
+		'completed' => array( 'id', 'at' ),
+		'done' => array( 'id', 'status', 'ms?', 'mem?', 'error?', 'at?' ),
+		'window' => array( 'ids', 'gmt', 'message', 'prev' ),
+		'stream_end' => array( 'ran', 'reason', 'why', 'mem' ),
+		'flushed' => array( 'mem', 'stale' ),
+		'failed' => array( 'id', 'changed', 'error?' ),
+		'settled' => array( 'finalised', 'unstarted' ),
+		'cleaned' => array( 'deleted', 'reset', 'failed', 'more' ),
+		'settings' => array( 'batch_size', 'batch_size_filtered', 'concurrent_batches', 'time_limit', 'timeout_period', 'failure_period', 'retention_period', 'cleanup_batch_size', 'action_time_limit', 'mode' ),
+		'batch_done' => array( 'count' ),
+		'pong' => array( 'mem', 'jobs' ),
+	);
+
+	/** Each request's fields (a name ending in ? may be absent). */
+	const REQUEST_FIELDS = array(
+		'stream' => array( 'ids', 'claim', 'since', 'context', 'max', 'max_mem', 'window', 'hooks?' ),
+		'stop' => array(),
+		'flush' => array(),
+		'fail' => array( 'id', 'claim?', 'reason', 'seconds?', 'error?' ),
+		'settle' => array( 'claim', 'context', 'finalise', 'unstart?' ),
+		'clean' => array(),
+		'settings' => array(),
+		'batch' => array( 'ids', 'claim', 'context' ),
+		'ping' => array(),
+	);
 }
