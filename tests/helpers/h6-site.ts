@@ -14,13 +14,14 @@ export function linkH6Fixture() {
   }
 }
 
-/** Creates the fixture's tables on this site: captured mail and counted item runs. */
+/** Creates the fixture's tables on this site: captured mail, counted item runs, batch completions. */
 export function createH6Tables(prefix: string) {
   php(
     prefix,
     `global $wpdb;
     $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}h6_mail (id bigint unsigned auto_increment primary key, recipients text, subject text, body longtext, at timestamp(3) default current_timestamp(3))");
-    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}h6_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}h6_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}h6_batch_done (id bigint unsigned auto_increment primary key, batch_id bigint, status varchar(20), done int, failed int, canceled int, total int, pid int)");`,
   );
 }
 
