@@ -90,6 +90,14 @@ final class CommitPipeline {
 		$this->claims = array( (int) $action_id => (int) $claim_id );
 	}
 
+	/**
+	 * True for the action whose turn this is; false for one a callback runs itself (a nested process_action()): the
+	 * sidecar knows nothing of that one, so it could not write a completion held for it if this worker died.
+	 */
+	public function is_turn( $action_id ) {
+		return isset( $this->claims[ (int) $action_id ] );
+	}
+
 	public function holds() {
 		return $this->lines || $this->completions;
 	}

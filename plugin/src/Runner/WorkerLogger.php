@@ -59,7 +59,8 @@ class WorkerLogger extends \ActionScheduler_DBLogger {
 	}
 
 	public function log_completed_action( $action_id, $action = null, $context = '' ) {
-		$this->holding = true;
+		$pipeline      = CommitPipeline::running();
+		$this->holding = $pipeline && $pipeline->is_turn( $action_id ); // a nested action's line is written now
 		try {
 			parent::log_completed_action( $action_id, $action, $context );
 		} finally {

@@ -127,7 +127,9 @@ class WorkerStore extends \ActionScheduler_DBStore {
 
 	public function mark_complete( $action_id ) {
 		$pipeline = CommitPipeline::running();
-		if ( ! $pipeline ) {
+		if ( ! $pipeline || ! $pipeline->is_turn( $action_id ) ) {
+			// Also an action a callback processed itself (nested): written now, as the library does, since the
+			// sidecar, which settles what a dead worker reported, only knows the stream's own actions.
 			parent::mark_complete( $action_id );
 			return;
 		}
