@@ -1,23 +1,18 @@
-// Entry point: the only file that reads process (argv, env, signals) or exits. Exit codes are listed in --help.
+// Entry point: composes the process (config, pools, sites, nudges, health) from argv and env, wires the signals to
+// Shutdown, and is the only place that exits the process. Exit codes are listed in --help.
 import type { Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
-import type { RowDataPacket } from 'mysql2/promise';
 import { ConfigError, loadConfig, SidecarConfig } from './config/config';
 import { helpText } from './config/options';
 import { WpConfigError } from './config/wp-config-reader';
 import { checkSchema, createPool, SchemaError, tableNames, isConnectionError } from './db/database';
-import { SiteTime } from './db/site-time';
-import { Claimer } from './claim/claimer';
 import { resolveGroupIds } from './db/groups';
-import { ProcessExecutor } from './execute/process-executor';
-import { RestExecutor } from './execute/rest-executor';
-import { SiteSecret } from './execute/rest-secret';
 import { Metrics } from './metrics';
-import { Sidecar } from './sidecar';
+import type { Sidecar } from './sidecar';
 import { SidecarSet } from './sidecar-set';
+import { siteBuilder } from './site-builder';
+import { Shutdown } from './shutdown';
 import { discoverSites, Site } from './sites';
 import { startHttp } from './http/server';
 import { listenForNudges } from './nudge-listener';
@@ -51,83 +46,42 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const endPools = () => Promise.all([pool.end(), claimPool.end()]).catch(() => undefined);
   // A ceiling for every statement of the sidecar (MariaDB; MySQL has no such variable and answers an error that is
   // ignored): a lock held elsewhere or a stalled table then ends in an error the loop handles, never in a hang.
-  // Periodic statements get tighter limits of their own (Sidecar.timed()).
+  // Periodic statements get tighter limits of their own (db/timed.ts).
   for (const p of [pool, claimPool]) p.pool.on('connection', (conn) => { conn.query(`SET SESSION max_statement_time = ${SESSION_STATEMENT_SECONDS}`, () => undefined); });
 
-  // Signals are handled from here on: a stop during start-up retries ends them, and a started sidecar stops cleanly.
-  let stopping = false;
-  let stopPromise: Promise<void> | undefined;
-  const stopWaiters = new Set<() => void>();
-  const sleep = (ms: number) => new Promise<void>((resolve) => { const done = () => { clearTimeout(t); stopWaiters.delete(done); resolve(); }; const t = setTimeout(done, ms); stopWaiters.add(done); });
-  // --once is for cron: it retries a transient start-up failure for about a minute, then exits 69 (the next run tries again).
-  const retryOpts = { giveUp: (n: number) => config.once && n >= 5, stopped: () => stopping, sleep };
+  // Signals are handled from here on: a stop during start-up retries ends them, a started sidecar stops cleanly, and
+  // a second signal exits at once (running actions are abandoned: their PHP workers finish the action they are
+  // running and exit, and their claims are reset by the stale-claim cleaner).
   const set = new SidecarSet();
-  const onSignal = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'stopping: no new claims; waiting for running actions');
-    for (const w of [...stopWaiters]) w();
-    stopPromise = set.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'), (e) => log.error({ err: e.message }, 'error while stopping'));
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
+  const shutdown = new Shutdown({
+    onStop: (reason) => {
+      log.info({ signal: reason, deadlineMs: config.shutdownTimeoutMs }, 'stopping: no new claims; waiting for running actions');
+      return set.stop(config.shutdownTimeoutMs).then((clean) => log.info({ clean }, 'stopped'), (e) => log.error({ err: e.message }, 'error while stopping'));
+    },
+    forceExit: (code, signal) => {
+      log.warn({ signal, code, running: set.running.length }, 'second signal: exiting now without waiting for running actions');
+      process.exit(code);
+    },
+  });
+  const stopping = () => shutdown.stopping;
+  // --once is for cron: it retries a transient start-up failure for about a minute, then exits 69 (the next run tries again).
+  const retryOpts = { giveUp: (n: number) => config.once && n >= 5, stopped: stopping, sleep: shutdown.sleep };
+  process.on('SIGTERM', () => shutdown.signal('SIGTERM'));
+  process.on('SIGINT', () => shutdown.signal('SIGINT'));
 
   let schema;
   try {
     schema = await withStartRetry(() => checkSchema(pool, tables), (e, n, waitMs) => log.error({ err: (e as Error).message, code: (e as { code?: string }).code, attempt: n, retryInMs: waitMs }, 'database unavailable at start; retrying'), retryOpts);
   } catch (e) {
     await endPools();
-    if (stopping) return EXIT.OK;
+    if (stopping()) return EXIT.OK;
     if (e instanceof SchemaError) { log.fatal({ err: e.message }, 'refusing to start'); return EXIT.CONFIG; }
     log.fatal({ err: (e as Error).message, code: (e as { code?: string }).code }, 'database unavailable');
     return isConnectionError(e) || /Access denied|Unknown database/.test((e as Error).message) ? EXIT.UNAVAILABLE : EXIT.SOFTWARE;
   }
   const metrics = new Metrics();
   const workerEnv = { ...env, WP_TABLE_PREFIX: env.WP_TABLE_PREFIX ?? config.tablePrefix };
-  const pluginWorker = join(__dirname, '..', '..', 'plugin', 'bin', 'worker.php');
-
-  /** One Sidecar per site: its own tables, claims, heartbeat and workers (bound to the site's URL). */
-  const buildSite = async (site: Site): Promise<Sidecar | undefined> => {
-    const t = tableNames(site.prefix);
-    if (site.prefix !== config.tablePrefix) {
-      try { await checkSchema(pool, t); } catch (e) { log.warn({ site: site.url, err: (e as Error).message }, 'skipping site: its tables are not ready (is the plugin active there?)'); return undefined; }
-    }
-    const time = await SiteTime.load(pool, t.options);
-    // Groups with lanes of their own are kept off the general lanes.
-    const laneGroups = config.lanes.flatMap((l) => l.groups);
-    const claimer = new Claimer(claimPool, t, time, schema.skipLocked, {
-      groupIds: await resolveGroupIds(pool, t, config.groups),
-      excludeGroupIds: await resolveGroupIds(pool, t, [...config.excludeGroups, ...laneGroups]),
-    });
-    const dedicated = [];
-    for (const lane of config.lanes) {
-      const ids = await resolveGroupIds(pool, t, lane.groups);
-      if (!ids.length) { log.warn({ site: site.url, groups: lane.groups }, 'lane groups do not exist (yet) on this site; lane not started'); continue; }
-      dedicated.push({ claimer: new Claimer(claimPool, t, time, schema.skipLocked, { groupIds: ids, excludeGroupIds: [] }), count: lane.workers, label: lane.groups.join('+') });
-    }
-    // The rest channel: the site's secret (created if the site has none yet) and how to read a row when the route
-    // gave no answer (RestExecutor.run()). Shared by the site's lanes, so a re-read after a 401 serves them all.
-    const secret = new SiteSecret(pool, t.options, config.secret);
-    if (channel === 'rest') await secret.reload();
-    const probe = async (id: number) => {
-      const [rows] = await pool.query<RowDataPacket[]>(`SELECT status, claim_id FROM ${t.actions} WHERE action_id = ?`, [id]);
-      return rows[0] ? { status: String(rows[0].status), claimId: Number(rows[0].claim_id) } : null;
-    };
-    let sidecarRef: Sidecar | undefined;
-    const timeout = () => sidecarRef?.actionTimeoutSec() ?? 300;
-    const url = config.multisite ? site.url : config.url;
-    const makeExecutor = (i: number) => {
-      const urlArg = url ? [`--url=${url}`] : [];
-      if (channel === 'rest') return new RestExecutor({ url: config.multisite ? `${site.url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : config.restUrl, secret, timeoutSec: timeout, extraHeaders: config.restHeaders, blogId: site.blogId, probe });
-      if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `wp-cli#${site.blogId}.${i}` }, log, timeout);
-      const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
-      return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: workerEnv, label: `php#${site.blogId}.${i}` }, log, timeout);
-    };
-    const sidecar = new Sidecar({ config, pool, tables: t, claimer, dedicated, log: log.child({ site: site.blogId }), metrics, makeExecutor, channel, siteKey: site.prefix, mariadb: /mariadb/i.test(schema.server) });
-    sidecarRef = sidecar;
-    await sidecar.start();
-    return sidecar;
-  };
+  const buildSite = siteBuilder({ config, log, metrics, pool, claimPool, channel, skipLocked: schema.skipLocked, mariadb: /mariadb/i.test(schema.server), workerEnv });
 
   let sites: Site[];
   try {
@@ -168,11 +122,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       }, retryOpts);
     } catch (e) {
       set.started(site.prefix);
-      if (stopping) return;
+      if (stopping()) return;
       if (isConfigFailure(e) && main) {
         log.fatal({ site: site.url, err: (e as Error).message }, 'could not start PHP workers');
         fatal = e;
-        onSignal('fatal');
+        shutdown.stop('fatal');
         return;
       }
       if (!isConfigFailure(e)) unavailable = true;
@@ -181,12 +135,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     }
     set.started(site.prefix);
     if (!s) return;
-    if (stopping) { await s.stop(0).catch(() => undefined); return; }
+    if (stopping()) { await s.stop(0).catch(() => undefined); return; }
     set.add(s);
     if (main) logReady(); else log.info({ site: site.url }, 'serving site');
     await s.run();
     // --once: each site says goodbye as soon as it is drained (its heartbeat row goes, its workers stop).
-    if (config.once && !stopping) await s.stop(config.shutdownTimeoutMs);
+    if (config.once && !stopping()) await s.stop(config.shutdownTimeoutMs);
   };
   // "ready" once the main site serves (the other sites of a network start beside it, each when it can).
   const logReady = () => log.info({ channel, workers: config.workers, prefix: config.tablePrefix, sites: sites.length, multisite: config.multisite, server: schema.server, skipLocked: schema.skipLocked, http: server ? config.httpPort : null, nudge: udp.length ? `${config.nudgeHost}:${config.nudgePort}` : null }, 'ready');
@@ -196,7 +150,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   let scanning = false;
   const serving = new Set<string>();
   const rescan = config.multisite && !config.once ? setInterval(async () => {
-    if (scanning || stopping) return;
+    if (scanning || stopping()) return;
     scanning = true;
     try {
       for (const site of await discoverSites(pool, config.tablePrefix, true, config.url)) {
@@ -211,7 +165,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   for (let n = 0; n < running.length; n++) await running[n];
   if (rescan) clearInterval(rescan);
   // The pool must outlive stop(): it writes the last heartbeat and removes this sidecar's row.
-  if (stopPromise) await stopPromise;
+  if (shutdown.finished) await shutdown.finished;
   server?.close();
   for (const u of udp) u.close();
   await endPools();

@@ -2,7 +2,7 @@
 import type { Sidecar } from './sidecar';
 
 export interface HealthSource {
-  readonly workerId: string;
+  readonly sidecarId: string;
   readonly laneCount: number;
   readonly running: Array<{ id: number; hook: string; since: number; lane: number }>;
   readonly executedTotal: number;
@@ -45,7 +45,7 @@ export class SidecarSet implements HealthSource {
     return problems;
   }
 
-  get workerId() { return this.all[0]?.workerId.replace(/@.*$/, '') ?? ''; }
+  get sidecarId() { return this.all[0]?.sidecarId.replace(/@.*$/, '') ?? ''; }
   get laneCount() { return this.all.reduce((n, s) => n + s.laneCount, 0); }
   get running() { return this.all.flatMap((s) => s.running); }
   get executedTotal() { return this.all.reduce((n, s) => n + s.executedTotal, 0); }

@@ -50,6 +50,6 @@ export function helpText(): string {
     const def = o.default === undefined || o.default === '' ? '' : ` (default: ${o.default})`;
     lines.push(`  ${flag.padEnd(34)} ${o.help}${def} [${envName(o.name)}]`);
   }
-  lines.push('', 'Exit codes: 0 clean stop, 64 bad usage, 78 configuration or schema problem (not restarted by the shipped units), 69 database or PHP workers still unavailable after --once retried, 70 internal error. Transient start-up failures are retried with backoff.');
+  lines.push('', 'Exit codes: 0 clean stop, 64 bad usage, 78 configuration or schema problem (not restarted by the shipped units), 69 database or PHP workers still unavailable after --once retried, 70 internal error, 130 or 143 a second SIGINT or SIGTERM during the stop (exits at once, without waiting for running actions). Transient start-up failures are retried with backoff.');
   return lines.join('\n');
 }

@@ -1,6 +1,12 @@
 // What a lane needs from an execution channel, whatever carries it (a PHP process's pipes or signed HTTP).
-/** `unstarted`: the channel failed before the action's callback started (its row is still pending under the claim). */
-export type RunStatus = 'complete' | 'failed' | 'ignored' | 'invalid' | 'lost' | 'unknown' | 'timeout' | 'crashed' | 'unstarted';
+import type { ProtocolOutcome } from '../contract';
+
+/**
+ * What PHP reported (the contract's outcomes), or what the sidecar saw: `timeout` and `crashed` (the worker was killed
+ * or died), `unstarted` (the channel failed before the action's callback started; its row is still pending under the
+ * claim).
+ */
+export type RunStatus = ProtocolOutcome | 'timeout' | 'crashed' | 'unstarted';
 
 /** `at`: when a completed action's completion was made (gmt, site-local), for settling it if the worker dies. */
 export interface RunResult { id: number; status: RunStatus; ms: number; error?: string; mem?: number; at?: [string, string] }
@@ -43,6 +49,10 @@ export interface StreamLimits {
 
 export interface Executor {
   readonly label: string;
+  /** Actions this worker has run since it started (a lane retires it after --max-jobs-per-worker); 0 for rest. */
+  readonly jobs: number;
+  /** The worker reported that PHP code it loaded changed on disk: the lane replaces it after the claim. */
+  readonly codeChanged: boolean;
   start(): Promise<void>;
   /**
    * Runs claimed actions in order, reporting each as it finishes, without a round trip per action. Resolves when all

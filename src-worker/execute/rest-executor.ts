@@ -1,7 +1,8 @@
 // The rest channel: signed keep-alive loopback POSTs to the plugin's runner route, one per action. The HMAC covers the
 // timestamp, the Host, the blog ID, the route and the body, so a request cannot be replayed against another site.
 import { createHmac } from 'node:crypto';
-import { contract } from '../contract';
+import { contract, ReplyOf, WorkerReply, WorkerRequest } from '../contract';
+import { checkReply } from '../protocol-check';
 import { Executor, FailRequest, PhpSettings, RunResult, StreamEnd, StreamLimits, streamByRuns } from './executor';
 
 /** The route every request is signed for (WP_REST_Request::get_route() on the PHP side). */
@@ -34,6 +35,9 @@ class RouteError extends Error {
 }
 
 export class RestExecutor implements Executor {
+  /** Each request boots WordPress afresh: no worker to retire after some actions, or whose code goes stale. */
+  readonly jobs = 0;
+  readonly codeChanged = false;
   readonly label = 'rest';
   private stopRequested = false;
   private readonly host: string;
@@ -50,7 +54,8 @@ export class RestExecutor implements Executor {
     if (!this.o.secret.value()) throw new Error('the rest channel needs a secret (SIDECAR_SCHEDULER_SECRET, --secret, or the option set on activation)');
   }
 
-  private async post(payload: object, timeoutMs: number): Promise<any[]> {
+  /** The replies that fit the contract (protocol-check.ts); one that does not counts as no answer. */
+  private async post(payload: WorkerRequest, timeoutMs: number): Promise<WorkerReply[]> {
     const body = JSON.stringify(payload);
     const ts = Math.floor(Date.now() / 1000);
     const res = await fetch(this.o.url, {
@@ -66,9 +71,9 @@ export class RestExecutor implements Executor {
     });
     const text = await res.text();
     if (!res.ok) throw new RouteError(`runner route answered ${res.status}: ${text.slice(0, 300)}`, res.status);
-    const parsed = JSON.parse(text) as { messages?: any[] };
+    const parsed = JSON.parse(text) as { messages?: unknown };
     if (!Array.isArray(parsed?.messages)) throw new RouteError(`runner route answered without messages: ${text.slice(0, 300)}`, res.status);
-    return parsed.messages;
+    return parsed.messages.flatMap((m) => { const c = checkReply(m); return 'reply' in c ? [c.reply] : []; });
   }
 
   /**
@@ -83,7 +88,7 @@ export class RestExecutor implements Executor {
     let error: string;
     try {
       const messages = await this.post({ op: 'batch', ids: [id], claim: claimId, context: contract.contexts.SIDECAR }, limitMs);
-      const done = messages.find((m) => m?.op === 'done' && Number(m.id) === id);
+      const done = messages.find((m): m is ReplyOf<'done'> => m.op === 'done' && m.id === id);
       if (done) return { id, status: done.status, ms: Number(done.ms), error: done.error };
       error = 'the runner route answered without a result for this action';
     } catch (e) {
@@ -120,11 +125,13 @@ export class RestExecutor implements Executor {
   async fail(req: FailRequest): Promise<void> { await this.post({ op: 'fail', ...req }, 60_000); }
   async clean(): Promise<boolean> {
     const m = await this.post({ op: 'clean' }, 300_000);
-    return m.find((x) => x?.op === 'cleaned')?.more === true;
+    return m.find((x): x is ReplyOf<'cleaned'> => x.op === 'cleaned')?.more === true;
   }
   async settings(): Promise<PhpSettings> {
     const m = await this.post({ op: 'settings' }, 30_000);
-    return m.find((x) => x?.op === 'settings') as PhpSettings;
+    const settings = m.find((x): x is ReplyOf<'settings'> => x.op === 'settings');
+    if (!settings) throw new Error('the runner route answered without its settings');
+    return settings;
   }
   async stop(): Promise<void> {}
 }

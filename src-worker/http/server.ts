@@ -13,7 +13,7 @@ export function startHttp(port: number, sidecar: HealthSource, metrics: Metrics)
       const now = Date.now();
       const problems = sidecar.healthProblems(now);
       const body = {
-        status: problems.length ? 'unhealthy' : 'ok', problems, worker: sidecar.workerId, lanes: sidecar.laneCount,
+        status: problems.length ? 'unhealthy' : 'ok', problems, worker: sidecar.sidecarId, lanes: sidecar.laneCount,
         running: sidecar.running, executed: sidecar.executedTotal,
         lastClaimAt: iso(sidecar.lastClaimAt), lastHeartbeatAt: iso(sidecar.lastHeartbeatAt),
         heartbeatAgeMs: sidecar.lastHeartbeatAt ? now - sidecar.lastHeartbeatAt : null,

@@ -1,0 +1,79 @@
+// After a PHP worker was killed (time limit) or died (fatal, OOM, kill -9): write what its claim still needs.
+import type { Logger } from 'pino';
+import type { RunResult, StreamEnd } from '../execute/executor';
+import type { Lane, Recovery } from './lane';
+import type { WorkerKeeper } from './worker-keeper';
+
+export class CrashRecovery {
+  constructor(
+    private keeper: WorkerKeeper,
+    private log: Logger,
+    /** The per-action time limit in seconds (a timed-out action is failed "after N seconds"). */
+    private actionTimeoutSec: () => number,
+    /** Releases a claim (or keeps it for a retry before the next claim, see ClaimReleases). */
+    private release: (lane: Lane, claimId: number) => Promise<void>,
+  ) {}
+
+  /**
+   * On a fresh worker: fail the action that was running (PHP's own shutdown handler may already have; the request
+   * only changes a row still pending or in progress), then settle the stream: write the outcomes the dead worker
+   * reported but may not have committed, and undo the start marks of the actions it never ran, so they run once on
+   * the fresh worker instead of being left in progress. Both only change rows still in progress under this claim, so
+   * nothing committed is written twice.
+   */
+  async recover(lane: Lane, claimId: number, end: StreamEnd, reported: RunResult[]) {
+    const result = end.failed ?? { id: 0, status: end.reason as RunResult['status'], ms: 0, error: 'the worker died after its last action' };
+    const id = end.failed?.id;
+    this.log.warn({ action: id, status: result.status, error: result.error }, id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker');
+    await this.keeper.replace(lane, result.status);
+    const recovery: Recovery = { claimId };
+    // 'unstarted': the worker died before the running action's start was committed; it never ran, so it is not failed.
+    if (id !== undefined && result.status !== 'unstarted') {
+      let fatal: { message: string; file: string; line: number } | undefined;
+      if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
+      recovery.fail = fatal
+        // Only a row in progress under this claim is failed: an action that never started is left pending.
+        ? { id, claim: claimId, reason: 'crash' as const, error: fatal }
+        : { id, claim: claimId, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
+      result.status = 'failed';
+    }
+    const finalise = reported.filter((r) => r.status === 'complete' || r.status === 'failed');
+    const unstart = end.marks ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && end.failed?.status === 'unstarted')) : [];
+    if (lane.executor.settle && (finalise.length || unstart.length)) {
+      recovery.settle = { claim: claimId, finalise, unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined };
+    }
+    if (!recovery.fail && !recovery.settle) return;
+    if (lane.broken) {
+      // No worker to write them now: keep the claim (BatchRunner.finish() leaves it) and write them once the
+      // lane is repaired (finish()).
+      lane.recovery = recovery;
+      this.log.warn({ lane: lane.index, claim: claimId, action: id }, 'no worker to record what the dead worker ran; keeping its claim until one starts');
+      return;
+    }
+    await this.apply(lane, recovery);
+  }
+
+  /** A broken lane has a worker again: write what its dead worker's claim still needed, then release that claim. */
+  async finish(lane: Lane) {
+    const recovery = lane.recovery;
+    if (!recovery) return;
+    lane.recovery = undefined;
+    await this.apply(lane, recovery);
+    await this.release(lane, recovery.claimId);
+    this.log.info({ lane: lane.index, claim: recovery.claimId }, 'recorded what the dead worker ran and released its claim');
+  }
+
+  /** Fails the action that was running and settles the reported outcomes, each changing only rows in progress under the claim. */
+  private async apply(lane: Lane, recovery: Recovery) {
+    if (recovery.fail) {
+      try { await lane.executor.fail(recovery.fail); } catch (e) { this.log.error({ action: recovery.fail.id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
+    }
+    if (recovery.settle && lane.executor.settle) {
+      try {
+        await lane.executor.settle(recovery.settle);
+      } catch (e) {
+        this.log.error({ err: (e as Error).message, finalise: recovery.settle.finalise.length, unstart: recovery.settle.unstart?.ids.length ?? 0 }, 'could not settle after a worker died; the cleaner fails what stays in progress after the failure period');
+      }
+    }
+  }
+}

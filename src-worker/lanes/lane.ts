@@ -1,0 +1,47 @@
+// A lane: one slot that claims a batch and runs it on its own PHP worker (or rest channel), one action at a time.
+import type { Claimer } from '../claim/claimer';
+import type { ClaimSizer } from '../claim/claim-size';
+import type { Executor, FailRequest, SettleRequest } from '../execute/executor';
+
+/**
+ * `recovery`: what a dead worker's claim still needs (fail the action that was running, settle the outcomes it reported)
+ * when no fresh worker could be started to do it. The claim is kept until then: both writes change only rows in
+ * progress under that claim, so releasing it first would leave completed actions in progress with no claim, for the
+ * cleaner to fail after the failure period.
+ */
+export interface Recovery { claimId: number; fail?: FailRequest; settle?: SettleRequest }
+
+export interface Lane {
+  index: number;
+  executor: Executor;
+  claimer: Claimer;
+  sizer: ClaimSizer;
+  current?: { id: number; hook: string; since: number };
+  busy: boolean;
+  /** When its last claim (empty or not) succeeded. */
+  lastClaimAt: number;
+  /** Its worker could not be replaced: it claims nothing until one starts. */
+  broken?: boolean;
+  repairs?: number;
+  /**
+   * A maintenance pass running on the lane's worker (no stream is sent until it is over, so the pass never counts
+   * against an action's time limit).
+   */
+  maintenance?: Promise<void>;
+  /** Consecutive claims the channel could not start (rest: HTTP or network errors), for the lane's backoff. */
+  unavailable?: number;
+  recovery?: Recovery;
+}
+
+/** How many lanes claim with which claimer (the general one, or one per dedicated group lane). */
+export interface LanePlan { claimer: Claimer; count: number; label: string }
+
+/** What the lanes of one site share with the sidecar that owns them (one object, read and written by all parts). */
+export interface SiteState {
+  lanes: Lane[];
+  stopping: boolean;
+  /** The last database statement of the loop succeeded. */
+  dbHealthy: boolean;
+  /** When any lane's last claim succeeded. */
+  lastClaimAt: number;
+}
