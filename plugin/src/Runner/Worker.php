@@ -375,7 +375,11 @@ final class Worker {
 			$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
 			return;
 		}
-		\ActionScheduler::runner()->process_action( $action_id, $context );
+		if ( $this->pipeline || ! $claim_id ) {
+			\ActionScheduler::runner()->process_action( $action_id, $context );
+		} else {
+			$this->process_guarded( $action_id, $claim_id, $context );
+		}
 		StartWindow::turn_over( $action_id );
 		if ( $store instanceof WorkerStore ) {
 			$store->end_turn();
@@ -399,7 +403,43 @@ final class Worker {
 		$this->send( $message );
 	}
 
-	/** The library's own classes: a status and claim check before the turn (the start itself cannot check the claim). */
+	/**
+	 * The library's own classes (no pipeline): their start, `UPDATE … WHERE action_id = N`, is made a compare-and-set
+	 * on status and claim, as ours is, through the `query` filter for this turn only. The library throws when its
+	 * start changes no row and then fails the action (a row another claim is running); so the first statement after
+	 * the start looks at the rows it changed, and a lost start ends this worker before anything else happens: the
+	 * action is reported "lost", its "started" line is removed, and it is neither run nor failed here.
+	 */
+	private function process_guarded( $action_id, $claim_id, $context ) {
+		global $wpdb;
+		$state  = 'armed';
+		$since  = current_time( 'mysql', true );
+		$start  = '/^\s*UPDATE\s+`?' . preg_quote( $wpdb->actionscheduler_actions, '/' ) . '`?\s+SET\s+attempts\s*=\s*attempts\s*\+\s*1\s*,\s*status\s*=.*\bWHERE\s+action_id\s*=\s*' . (int) $action_id . '\s*$/is';
+		$filter = function ( $query ) use ( $wpdb, $action_id, $claim_id, $since, $start, &$state, &$filter ) {
+			if ( 'sent' === $state ) {
+				$state = 'done';
+				if ( 0 === (int) $wpdb->rows_affected ) {
+					remove_filter( 'query', $filter, PHP_INT_MAX - 1 );
+					$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $action_id, $since ) );
+					error_log( sprintf( 'Sidecar Scheduler: action %d was not started (it is no longer pending under claim %d); this worker stops without running it.', $action_id, $claim_id ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+					$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+					exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
+				}
+			} elseif ( 'armed' === $state && is_string( $query ) && preg_match( $start, $query ) ) {
+				$state = 'sent';
+				return $query . $wpdb->prepare( ' AND status = %s AND claim_id = %d', Contract::STATUS_PENDING, $claim_id );
+			}
+			return $query;
+		};
+		add_filter( 'query', $filter, PHP_INT_MAX - 1 );
+		try {
+			\ActionScheduler::runner()->process_action( $action_id, $context );
+		} finally {
+			remove_filter( 'query', $filter, PHP_INT_MAX - 1 );
+		}
+	}
+
+	/** The library's own classes: a status and claim check before the turn (the start itself is guarded too, above). */
 	private function claimed_by( $action_id, $claim_id ) {
 		global $wpdb;
 		if ( ! $claim_id ) {
