@@ -1,8 +1,9 @@
 // REST calls of the admin screen (nonce handled by core's api-fetch); errors arrive as { code, message }.
 import apiFetch from '@wordpress/api-fetch';
 import { toQueryString, ActionsQuery } from './lib/query';
+import { contract } from './contract';
 
-const NS = '/sidecar-scheduler/v1';
+const NS = `/${contract.restNamespace}`;
 
 export interface Overview {
   mode: string;

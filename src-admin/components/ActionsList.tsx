@@ -8,20 +8,23 @@ import { getActions, rowAction, deleteAction, bulkAction, ActionItem, errorMessa
 import { viewToQuery, filterOf } from '../lib/query';
 import { formatArgs, utcToSite, relative } from '../lib/format';
 import { usePolling } from '../hooks/usePolling';
+import { contract } from '../contract';
+
+const { PENDING, RUNNING, COMPLETE, FAILED, CANCELED } = contract.statuses;
 
 const STATUS_ELEMENTS = [
-  { value: 'pending', label: __('Pending', 'sidecar-scheduler') },
+  { value: PENDING, label: __('Pending', 'sidecar-scheduler') },
   { value: 'past-due', label: __('Past-due', 'sidecar-scheduler') },
-  { value: 'in-progress', label: __('In-progress', 'sidecar-scheduler') },
-  { value: 'complete', label: __('Complete', 'sidecar-scheduler') },
-  { value: 'failed', label: __('Failed', 'sidecar-scheduler') },
-  { value: 'canceled', label: __('Canceled', 'sidecar-scheduler') },
+  { value: RUNNING, label: __('In-progress', 'sidecar-scheduler') },
+  { value: COMPLETE, label: __('Complete', 'sidecar-scheduler') },
+  { value: FAILED, label: __('Failed', 'sidecar-scheduler') },
+  { value: CANCELED, label: __('Canceled', 'sidecar-scheduler') },
 ];
 
 /** What "apply to everything matching" offers for a status filter: retry what ended badly, cancel what waits. */
 function matchingOpFor(status: string | undefined): 'retry' | 'cancel' | undefined {
-  if (status === 'failed' || status === 'canceled') return 'retry';
-  if (status === 'pending' || status === 'past-due') return 'cancel';
+  if (status === FAILED || status === CANCELED) return 'retry';
+  if (status === PENDING || status === 'past-due') return 'cancel';
   return undefined;
 }
 
@@ -131,7 +134,7 @@ export function ActionsList({
         label: __('Run now', 'sidecar-scheduler'),
         isPrimary: true,
         supportsBulk: true,
-        isEligible: (i: ActionItem) => i.status === 'pending',
+        isEligible: (i: ActionItem) => i.status === PENDING,
         callback: (items: ActionItem[]) =>
           act(
             sprintf(
@@ -146,7 +149,7 @@ export function ActionsList({
         id: 'cancel',
         label: __('Cancel', 'sidecar-scheduler'),
         supportsBulk: true,
-        isEligible: (i: ActionItem) => i.status === 'pending',
+        isEligible: (i: ActionItem) => i.status === PENDING,
         callback: (items: ActionItem[]) =>
           act(
             sprintf(
@@ -164,7 +167,7 @@ export function ActionsList({
         label: __('Retry', 'sidecar-scheduler'),
         isPrimary: true,
         supportsBulk: true,
-        isEligible: (i: ActionItem) => i.status === 'failed' || i.status === 'canceled',
+        isEligible: (i: ActionItem) => i.status === FAILED || i.status === CANCELED,
         callback: (items: ActionItem[]) =>
           act(
             sprintf(

@@ -4,13 +4,16 @@ import { Card, CardBody, CardHeader, Notice } from '@wordpress/components';
 import type { Overview as OverviewData } from '../api';
 import { formatDuration, formatMs, utcToSite, relative } from '../lib/format';
 import { ThroughputChart } from './ThroughputChart';
+import { contract } from '../contract';
+
+const { PENDING, RUNNING, COMPLETE, FAILED, CANCELED } = contract.statuses;
 
 const STATUS_LABELS: Record<string, string> = {
-  pending: __('Pending', 'sidecar-scheduler'),
-  'in-progress': __('In-progress', 'sidecar-scheduler'),
-  complete: __('Complete', 'sidecar-scheduler'),
-  failed: __('Failed', 'sidecar-scheduler'),
-  canceled: __('Canceled', 'sidecar-scheduler'),
+  [PENDING]: __('Pending', 'sidecar-scheduler'),
+  [RUNNING]: __('In-progress', 'sidecar-scheduler'),
+  [COMPLETE]: __('Complete', 'sidecar-scheduler'),
+  [FAILED]: __('Failed', 'sidecar-scheduler'),
+  [CANCELED]: __('Canceled', 'sidecar-scheduler'),
 };
 
 function Stat({
@@ -71,10 +74,10 @@ export function Overview({
             >
               <Stat
                 label={STATUS_LABELS[status] ?? status}
-                value={data.countsApproximate && status === 'complete' ? `≈ ${n}` : n}
-                tone={status === 'failed' && n > 0 ? 'bad' : undefined}
+                value={data.countsApproximate && status === COMPLETE ? `≈ ${n}` : n}
+                tone={status === FAILED && n > 0 ? 'bad' : undefined}
                 hint={
-                  data.countsApproximate && status === 'complete'
+                  data.countsApproximate && status === COMPLETE
                     ? __('estimated: large table', 'sidecar-scheduler')
                     : undefined
                 }
