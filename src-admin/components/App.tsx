@@ -9,7 +9,8 @@ import { Groups } from './Groups';
 import { ActionsList } from './ActionsList';
 import { ActionDetail } from './ActionDetail';
 import { FailingHooks } from './insight/FailingHooks';
-import { getFailingHooks } from './insight/api';
+import { Batches } from './insight/Batches';
+import { getFailingHooks, getBatches } from './insight/api';
 
 const DEFAULT_VIEW = {
   type: 'table',
@@ -28,6 +29,7 @@ export function App({ timezone }: { timezone: string }) {
   const groups = usePolling(getGroups, 15000);
   // The failing-hooks report reads a day of log lines: once a minute is enough, and cheap for the database.
   const failingHooks = usePolling(getFailingHooks, 60000);
+  const batches = usePolling(getBatches, 5000);
   const [view, setView] = useState<any>(DEFAULT_VIEW);
   const [openId, setOpenId] = useState<number | undefined>();
   const setFilter = useCallback((field: string, value: string) => {
@@ -72,6 +74,7 @@ export function App({ timezone }: { timezone: string }) {
           }}
         />
       )}
+      {batches.data && <Batches batches={batches.data} timezone={timezone} onChanged={() => void batches.refresh()} />}
       {groups.data && <Groups rows={groups.data} timezone={timezone} onFilterGroup={(g) => setFilter('group', g)} />}
       <h2 id="sidecar-actions-heading">{__('Actions', 'sidecar-scheduler')}</h2>
       <ActionsList

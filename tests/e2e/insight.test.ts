@@ -108,6 +108,40 @@ test('Site Health: the failing hook and the missing sidecar as recommended impro
   await table.screenshot({ path: join(ARTIFACTS, 'site-health-info.png') });
 });
 
+test('batches: a running batch with its bar, counts and ETA; Cancel ends it as canceled', async () => {
+  const id = Number(php(PREFIX, `update_option('h6_hold_runners', 1);
+    $items = array(); for ($n = 1; $n <= 30; $n++) { $items[] = array('n' => $n, 'fail' => 0 === $n % 4 && $n <= 10); }
+    $id = sidecar_scheduler_batch('Import customers.csv', 'h6_item', $items);
+    $done = sidecar_scheduler_batch(
+      'Resize images', 'h6_item', array_map(function ($n) { return array('n' => 100 + $n, 'fail' => 7 === $n); }, range(1, 10)));
+    global $wpdb;
+    foreach (array(array($id, 10), array($done, 10)) as $b) {
+      $group = 'sidecar-batch-' . $b[0];
+      $ids = $wpdb->get_col($wpdb->prepare("SELECT a.action_id FROM {$wpdb->actionscheduler_actions} a JOIN {$wpdb->actionscheduler_groups} g USING (group_id) WHERE g.slug = %s ORDER BY a.action_id LIMIT %d", $group, $b[1]));
+      foreach ($ids as $aid) { ActionScheduler::runner()->process_action($aid, 'H6 e2e'); }
+    }
+    sidecar_scheduler_batch_progress($done);
+    echo $id;`).trim().split('\n').pop());
+  try {
+    await page.goto(`${PREFIX_SITE}/wp-admin/tools.php?page=action-scheduler`);
+    const card = page.locator('[data-testid="batches"]');
+    const item = card.locator(`li[data-batch="${id}"]`);
+    await item.waitFor({ timeout: 60000 });
+    expect(await item.innerText()).toMatch(/8 done · 2 failed · 0 canceled · 20 to go, of 30 · about \d+ (s|min)/);
+    expect(await item.locator('[role="progressbar"]').getAttribute('aria-valuenow')).toBe('33');
+    expect(await card.locator('li', { hasText: 'Resize images' }).innerText()).toMatch(/9 done · 1 failed · 0 canceled · 0 to go, of 10 · finished/);
+    await card.screenshot({ path: join(ARTIFACTS, 'batches-running.png') });
+    await item.getByRole('button', { name: 'Cancel' }).click();
+    await eventually(() => item.innerText(), (t) => t.includes('Canceled'), 20000);
+    expect(await item.innerText()).toMatch(/8 done · 2 failed · 20 canceled · 0 to go, of 30/);
+    const [row] = await rows(`SELECT status FROM ${PREFIX}sidecar_batches WHERE batch_id = ?`, [id]);
+    expect(row.status).toBe('canceled');
+    await card.screenshot({ path: join(ARTIFACTS, 'batches-canceled.png') });
+  } finally {
+    php(PREFIX, `delete_option('h6_hold_runners');`);
+  }
+});
+
 test('no console errors, failed requests or page errors', () => {
   expect(problems).toEqual([]);
 });

@@ -3,12 +3,56 @@ import apiFetch from '@wordpress/api-fetch';
 
 const NS = '/sidecar-scheduler/v1';
 
-export interface HookError { message: string; count: number; firstSeen: string; lastSeen: string }
-export interface HookRow {
-  hook: string; group: string; runs: number; failures: number; failureRate: number;
-  runSeconds: { p50: number; p95: number }; lastRunAt: string | null; lastFailureAt: string | null; failedNow: number; errors: HookError[];
+export interface HookError {
+  message: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
 }
-export interface HookWindow { window: 'hour' | 'day'; since: string; complete: boolean; hooks: HookRow[] }
-export interface FailingHooksReport { generatedAt: string; hour: HookWindow; day: HookWindow }
+export interface HookRow {
+  hook: string;
+  group: string;
+  runs: number;
+  failures: number;
+  failureRate: number;
+  runSeconds: { p50: number; p95: number };
+  lastRunAt: string | null;
+  lastFailureAt: string | null;
+  failedNow: number;
+  errors: HookError[];
+}
+export interface HookWindow {
+  window: 'hour' | 'day';
+  since: string;
+  complete: boolean;
+  hooks: HookRow[];
+}
+export interface FailingHooksReport {
+  generatedAt: string;
+  hour: HookWindow;
+  day: HookWindow;
+}
 
 export const getFailingHooks = () => apiFetch<FailingHooksReport>({ path: `${NS}/failing-hooks` });
+
+export interface BatchProgress {
+  id: number;
+  name: string;
+  hook: string;
+  group: string;
+  status: 'enqueuing' | 'running' | 'canceling' | 'complete' | 'canceled';
+  total: number;
+  done: number;
+  failed: number;
+  canceled: number;
+  pending: number;
+  running: number;
+  percent: number;
+  etaSeconds: number | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export const getBatches = () => apiFetch<BatchProgress[]>({ path: `${NS}/batches?per_page=10` });
+export const cancelBatch = (id: number) =>
+  apiFetch<BatchProgress>({ path: `${NS}/batches/${id}/cancel`, method: 'POST' });
