@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, DOCROOT } from '../helpers/stack';
 import { connect, enqueueOnce, drainOnce, latencyOnce, bigTable, Drainer, DrainRun, Kind, BigTableResult } from './scenarios';
+import { cleanup, CleanupResult } from './cleanup';
 import { SITES, Mode, linkMuPlugins, prepareSite, storeClass } from './sites';
 import { fmt, fmtSummary, summarize, Summary } from './stats';
 
 const HELP = `Usage: npm run bench -- [options]
-  --scenarios=enqueue,drain,latency,bigtable   which to run (default: all)
+  --scenarios=enqueue,drain,latency,bigtable,cleanup   which to run (default: all; --scenarios=cleanup runs that row alone)
   --size=10000            actions in each drain
   --enqueue-size=5000     as_enqueue_async_action calls in each enqueue run
   --kinds=noop,write      drained actions: a no-op counted in a file, and one that writes one row
@@ -19,15 +20,18 @@ const HELP = `Usage: npm run bench -- [options]
   --latency-count=200     actions in each latency run (one front-end request each)
   --big-rows=1000000      rows in the big-table scenario (--big-due=200000 of them due)
   --library-claims=4      claims per run of the library's claim on the big table (each takes seconds)
+  --cleanup-rows=1000000  rows in the cleanup scenario (--cleanup-expired=600000 of them past the retention period)
   --large-size=100000     a long standalone drain (2 wp-cli workers, one run): sustained rate and memory; 0 skips it
   --extra=                more standalone no-op drains, channel:workers (e.g. php:2,rest:2,wp-cli:4)
-  --quick                 every row with small counts, one run (500 / 40 / 100,000 rows / 3 claims / no large drain)`;
+  --quick                 every row with small counts, one run (500 / 40 / 100,000 rows / 3 claims / no large drain /
+                          cleanup of 60,000 of 100,000 rows)`;
 
 const { values: o } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'enqueue,drain,latency,bigtable' }, size: { type: 'string', default: '10000' },
+    scenarios: { type: 'string', default: 'enqueue,drain,latency,bigtable,cleanup' }, size: { type: 'string', default: '10000' },
     kinds: { type: 'string', default: 'noop,write' }, runs: { type: 'string' }, 'latency-count': { type: 'string', default: '200' }, 'enqueue-size': { type: 'string', default: '5000' },
     'big-rows': { type: 'string', default: '1000000' }, 'big-due': { type: 'string', default: '200000' }, 'library-claims': { type: 'string', default: '4' },
+    'cleanup-rows': { type: 'string', default: '1000000' }, 'cleanup-expired': { type: 'string', default: '600000' },
     'large-size': { type: 'string', default: '100000' }, extra: { type: 'string', default: '' },
     quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
   },
@@ -45,6 +49,10 @@ const bigRows = num(o['big-rows'], 100000);
 const bigDue = quick ? 20000 : Number(o['big-due']);
 const libraryClaims = num(o['library-claims'], 3);
 const largeSize = num(o['large-size'], 0);
+const cleanupRows = num(o['cleanup-rows'], 100000);
+const cleanupExpired = num(o['cleanup-expired'], 60000);
+for (const s of scenarios) if (!['enqueue', 'drain', 'latency', 'bigtable', 'cleanup'].includes(s)) { console.error(`unknown scenario: ${s}\n${HELP}`); process.exit(64); }
+if (!(cleanupExpired > 0 && cleanupExpired < cleanupRows)) { console.error('--cleanup-expired must be above 0 and below --cleanup-rows'); process.exit(64); }
 const extra = String(o.extra).split(',').filter(Boolean).map((x) => { const [channel, w] = x.split(':'); return { channel, workers: Number(w) }; });
 
 const started = Date.now();
@@ -100,20 +108,26 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undef
 const failures: string[] = [];
 
 async function main() {
-  // Starts only what is down (never stops anything: the stack is shared); the bench starts its own sidecars.
-  execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), 'up'], { stdio: 'ignore', env: { ...process.env, SIDECAR_STACK_START_SIDECAR: '0' } });
+  // Starts the stack only when its database does not answer (never stops anything: the stack is shared); the bench
+  // starts its own sidecars.
+  if (!(await connect().then((c) => c.end().then(() => true), () => false))) {
+    execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), 'up'], { stdio: 'ignore', env: { ...process.env, SIDECAR_STACK_START_SIDECAR: '0' } });
+  }
   linkMuPlugins();
   const facts = await machine();
   progress(`machine: ${facts.cores} cores, load ${facts.loadAverage}, MariaDB ${facts.mariadb}, PHP ${facts.php}, WordPress ${facts.wordpress}, Action Scheduler ${facts.actionScheduler}, Node ${facts.node}, commit ${facts.commit}${facts.uncommittedFiles ? ` + ${facts.uncommittedFiles} uncommitted files` : ''}`);
-  for (const mode of Object.keys(SITES) as Mode[]) await prepareSite(SITES[mode].prefix, mode);
-  const stores = Object.fromEntries((Object.keys(SITES) as Mode[]).map((m) => [m, storeClass(SITES[m].prefix)]));
-  progress(`sites: ${(Object.keys(SITES) as Mode[]).map((m) => `${m} ${SITES[m].prefix} (store in a PHP request: ${stores[m]})`).join(', ')}`);
+  // The three sites serve enqueue, drain and latency; the big-table and cleanup scenarios make sites of their own.
+  const shared = ['enqueue', 'drain', 'latency'].some((x) => scenarios.has(x));
+  if (shared) for (const mode of Object.keys(SITES) as Mode[]) await prepareSite(SITES[mode].prefix, mode);
+  const stores = shared ? Object.fromEntries((Object.keys(SITES) as Mode[]).map((m) => [m, storeClass(SITES[m].prefix)])) : {};
+  if (shared) progress(`sites: ${(Object.keys(SITES) as Mode[]).map((m) => `${m} ${SITES[m].prefix} (store in a PHP request: ${stores[m]})`).join(', ')}`);
 
   const enqueue: Partial<Record<Mode, { perSec: number[]; queriesPerCall: number[] }>> = {};
   const drains = new Map<string, (DrainRun | undefined)[]>(); // `${kind}|${label}`
   const extraDrains: { label: string; runs: DrainRun[] }[] = [];
   const latency: Partial<Record<Mode, { p50: number[]; p95: number[]; p99: number[] }>> = {};
   let big: BigTableResult | undefined;
+  let clean: CleanupResult | undefined;
 
   if (scenarios.has('enqueue')) {
     for (let r = 1; r <= runs; r++) {
@@ -167,6 +181,13 @@ async function main() {
       await prepareSite('tbbig_', 'standalone');
       await prepareSite('tblbig_', 'library');
       return bigTable('tbbig_', 'tblbig_', bigRows, bigDue, runs, libraryClaims, progress);
+    });
+  }
+
+  if (scenarios.has('cleanup')) {
+    clean = await attempt('cleanup', async () => {
+      await prepareSite('tbclean_', 'standalone');
+      return cleanup('tbclean_', cleanupRows, cleanupExpired, progress);
     });
   }
 
@@ -241,6 +262,14 @@ async function main() {
     for (const [k, v] of Object.entries(b.restMs)) row(`admin REST ${k} on ${b.rows} rows`, `p50 ${fmtSummary(v.p50, 0)} ms, p99 ${fmtSummary(v.p99, 0)} ms`, '', `p99 < 300 ms: ${verdict(v.p99.median < 300)}`);
     row(`drain on ${b.rows} rows, standalone, php channel, 2 workers (15 s from its first finished action)`, `${fmtSummary(b.drainPerSec, 0)} actions/s`, '', '');
   }
+  if (clean) {
+    const x = clean;
+    const p = (v: { p50: number; p99: number; n: number }) => `p50 ${fmt(v.p50, 2)} ms, p99 ${fmt(v.p99, 2)} ms (${v.n} claims)`;
+    row(`cleanup of ${x.expired} expired rows (${x.logs} log rows in all) in a ${x.rows}-row table, by the sidecar's maintenance passes while it drains (2 php workers), ${x.windows} alternating 15 s windows`,
+      `${fmt(x.rowsPerSec, 0)} rows/s, ${fmt(x.cleanSeconds, 0)} s of passes to clean (${fmt(x.elapsedSeconds, 0)} s with the windows without); drain ${fmt(x.drainPerSec.without, 0)}/s without, ${fmt(x.drainPerSec.with, 0)}/s with${x.topUps ? `; ${x.topUps} top-ups of ${x.topUpRows} due rows` : ''}`, '', '');
+    row(`claim of 100 (the sidecar's claimer) during that drain: without cleanup / with cleanup running`, `${p(x.claimMs.without)} / ${p(x.claimMs.with)}`,
+      `p99 with − without: ${fmt(x.p99DiffMs, 2)} ms (per pair of windows: ${fmtSummary(x.windowP99DiffMs, 2)}); p99 ${fmt(x.claimMs.with.p99 / x.claimMs.without.p99, 2)}×`, `p99 moves ≤ 2 ms: ${verdict(x.p99DiffMs <= 2)}`);
+  }
   if (failures.length) lines.push('', `Failed attempts (retried; a run that failed three times is missing above): ${failures.join(' / ')}`);
   const table = lines.join('\n');
   console.log('\n' + table + '\n');
@@ -248,7 +277,7 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${facts.date.replace(/[:.]/g, '-')}.json`);
   const drainJson = Object.fromEntries([...drains.entries()]);
-  writeFileSync(file, JSON.stringify({ machine: facts, stores, options: { size, enqueueSize, kinds, runs, latencyCount, bigRows, bigDue, libraryClaims, largeSize, extra }, results: { enqueue, drains: drainJson, extraDrains, latency, bigTable: big }, table }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine: facts, stores, options: { size, enqueueSize, kinds, runs, latencyCount, bigRows, bigDue, libraryClaims, largeSize, extra, cleanupRows, cleanupExpired }, results: { enqueue, drains: drainJson, extraDrains, latency, bigTable: big, cleanup: clean }, table }, null, 2));
   writeFileSync(join(dir, 'latest.md'), table + '\n');
   console.log(`results written to ${file} (${((Date.now() - started) / 60000).toFixed(1)} min)`);
 }

@@ -17,7 +17,7 @@ import { tableNames } from '../../src-worker/db/database';
 
 export type Progress = (line: string) => void;
 
-const NULL_SCHEDULE = 'O:28:"ActionScheduler_NullSchedule":0:{}';
+export const NULL_SCHEDULE = 'O:28:"ActionScheduler_NullSchedule":0:{}';
 
 export async function connect() {
   const c = await mysql.createConnection({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, multipleStatements: true });
@@ -26,7 +26,7 @@ export async function connect() {
 }
 
 /** Empties the queue and the counting tables of a site (the library's site has no tables of ours). */
-async function resetQueue(c: mysql.Connection, prefix: string) {
+export async function resetQueue(c: mysql.Connection, prefix: string) {
   const [t] = await c.query<mysql.RowDataPacket[]>('SHOW TABLES LIKE ?', [prefix.replace(/_/g, '\\_') + '%']);
   const present = new Set(t.map((r) => String(Object.values(r)[0])));
   const truncate = ['actionscheduler_actions', 'actionscheduler_logs', 'actionscheduler_claims', 'sidecar_test_runs', 'sidecar_test_latency', 'sidecar_stats']
@@ -35,7 +35,7 @@ async function resetQueue(c: mysql.Connection, prefix: string) {
   if (present.has(`${prefix}sidecar_workers`)) await c.query(`DELETE FROM ${prefix}sidecar_workers`);
 }
 
-async function groupId(c: mysql.Connection, prefix: string, slug: string): Promise<number> {
+export async function groupId(c: mysql.Connection, prefix: string, slug: string): Promise<number> {
   const [r] = await c.query<mysql.RowDataPacket[]>(`SELECT group_id FROM ${prefix}actionscheduler_groups WHERE slug = ?`, [slug]);
   if (r.length) return Number(r[0].group_id);
   const [ins] = await c.query<mysql.ResultSetHeader>(`INSERT INTO ${prefix}actionscheduler_groups (slug) VALUES (?)`, [slug]);
@@ -43,7 +43,7 @@ async function groupId(c: mysql.Connection, prefix: string, slug: string): Promi
 }
 
 /** N due async actions, written by SQL in the exact form PHP writes them (faster than 100k PHP calls). */
-async function seedDue(c: mysql.Connection, prefix: string, n: number, hook: string) {
+export async function seedDue(c: mysql.Connection, prefix: string, n: number, hook: string) {
   const gid = await groupId(c, prefix, 'bench');
   for (let start = 1; start <= n; start += 100000) {
     const end = Math.min(n, start + 99999);
@@ -65,7 +65,7 @@ const SIDECAR_COMMAND = ['--max-semi-space-size=2', '--optimize-for-size', `${RO
 /** Preloaded only when the bench counts queries: it counts the sidecar's statements (count-queries.ts). */
 const COUNT_QUERIES = ['-r', join(__dirname, 'count-queries.js')];
 
-function sidecar(prefix: string, args: string[], env: Record<string, string> = {}) {
+export function sidecar(prefix: string, args: string[], env: Record<string, string> = {}) {
   const count = env.SIDECAR_BENCH_QUERIES_FILE ? COUNT_QUERIES : [];
   return spawn('node', [...count, ...SIDECAR_COMMAND, '--http-port=0', '--nudge-port=0', '--log-level=warn', ...args], {
     env: { ...process.env, ...PHP_ENV, WP_TABLE_PREFIX: prefix, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +73,7 @@ function sidecar(prefix: string, args: string[], env: Record<string, string> = {
 }
 
 /** The last lines a child wrote (the sidecar logs JSON lines on stdout, PHP errors go to stderr). */
-function collectOutput(child: ChildProcess): () => string {
+export function collectOutput(child: ChildProcess): () => string {
   let out = '';
   const add = (d: Buffer) => { out += d; if (out.length > 20000) out = out.slice(-10000); };
   child.stdout?.on('data', add);
@@ -225,6 +225,21 @@ export interface BigTableResult {
   libraryClaims: number;
 }
 
+/** The sidecar's own claim code on a pool of its own, set up as the sidecar's (READ COMMITTED, multi-statements). */
+export async function probeClaimer(prefix: string) {
+  const pool = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 4, multipleStatements: true });
+  pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); }); // as the sidecar's pool
+  const t = tableNames(prefix);
+  const claimer = new Claimer(pool, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });
+  return { pool, claimer, t };
+}
+
+/** A claimed batch leaves the pending state as a drain's does: complete, unclaimed, its claims row gone. */
+export async function completeClaim(pool: mysql.Pool, t: ReturnType<typeof tableNames>, claim: { claimId: number; actions: { id: number }[] }) {
+  await pool.query(`UPDATE ${t.actions} SET status = 'complete', claim_id = 0, last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id IN (${claim.actions.map((a) => a.id).join(',')})`);
+  await pool.query(`DELETE FROM ${t.claims} WHERE claim_id = ?`, [claim.claimId]);
+}
+
 /** 1M actions: `due` pending and due, the rest complete; three log rows per action (3M); 50 hooks, 5 groups. */
 export async function bigTable(prefix: string, libraryPrefix: string, total: number, due: number, runs: number, libraryClaims: number, progress: Progress): Promise<BigTableResult> {
   const c = await connect();
@@ -260,10 +275,7 @@ export async function bigTable(prefix: string, libraryPrefix: string, total: num
     progress(`big table ready: ${total} actions (${due} due), ${total * 3} logs in ${seedSeconds.toFixed(0)} s`);
 
     // Claim time, measured on the sidecar's own claim code.
-    const pool = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 4, multipleStatements: true });
-    pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); }); // as the sidecar's pool
-    const t = tableNames(prefix);
-    const claimer = new Claimer(pool, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });
+    const { pool, claimer, t } = await probeClaimer(prefix);
     // Two patterns, 200 claims each, at batch sizes 25 (the library web runner's) and 100 (WP-CLI's and the sidecar's --batch-size default, the most a lane claims): "successive" claims take fresh rows each time
     // and those rows then leave the pending state, as while draining (the index then holds entries that InnoDB's
     // purge has not removed yet); "repeated" claims and releases the same rows (no such entries: the best case).
@@ -283,8 +295,7 @@ export async function bigTable(prefix: string, libraryPrefix: string, total: num
             const ids = claim.actions.map((a) => a.id);
             if (pattern === 'repeated') { await claimer.release(claim.claimId); continue; }
             taken.push(...ids);
-            await pool.query(`UPDATE ${t.actions} SET status = 'complete', claim_id = 0 WHERE action_id IN (${ids.join(',')})`);
-            await pool.query(`DELETE FROM ${t.claims} WHERE claim_id = ?`, [claim.claimId]);
+            await completeClaim(pool, t, claim);
           }
           for (let i = 0; i < taken.length; i += 5000) await pool.query(`UPDATE ${t.actions} SET status = 'pending' WHERE action_id IN (${taken.slice(i, i + 5000).join(',')})`);
           claimRuns[key].p50.push(percentile(times, 0.5)); claimRuns[key].p99.push(percentile(times, 0.99));
