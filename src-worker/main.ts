@@ -113,7 +113,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
    */
   let fatal: unknown;
   let unavailable = false;
-  const serve = async (site: Site, main: boolean) => {
+  const serve = async (site: Site, isMain: boolean) => {
     let s: Sidecar | undefined;
     try {
       s = await withStartRetry(() => buildSite(site), (e, n, waitMs) => {
@@ -123,7 +123,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     } catch (e) {
       set.started(site.prefix);
       if (stopping()) return;
-      if (isConfigFailure(e) && main) {
+      if (isConfigFailure(e) && isMain) {
         log.fatal({ site: site.url, err: (e as Error).message }, 'could not start PHP workers');
         fatal = e;
         shutdown.stop('fatal');
@@ -137,7 +137,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     if (!s) return;
     if (stopping()) { await s.stop(0).catch(() => undefined); return; }
     set.add(s);
-    if (main) logReady(); else log.info({ site: site.url }, 'serving site');
+    if (isMain) logReady(); else log.info({ site: site.url }, 'serving site');
     await s.run();
     // --once: each site says goodbye as soon as it is drained (its heartbeat row goes, its workers stop).
     if (config.once && !stopping()) await s.stop(config.shutdownTimeoutMs);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SidecarConfig } from './config/config';
 import { Claimer } from './claim/claimer';
+import { contract } from './contract';
 import { Controls } from './claim/controls';
 import { checkSchema, Pool, tableNames } from './db/database';
 import { resolveGroupIds } from './db/groups';
@@ -58,18 +59,19 @@ export function siteBuilder(d: SiteBuilderDeps): (site: Site) => Promise<Sidecar
     const secret = new SiteSecret(pool, t.options, config.secret);
     if (channel === 'rest') await secret.reload();
     const probe = (id: number) => readActionState(pool, t, id);
-    let sidecarRef: Sidecar | undefined;
-    const timeout = () => sidecarRef?.actionTimeoutSec() ?? 300;
+    // The executors ask the sidecar for the time limit, which it reads from PHP at start.
+    const ref: { sidecar?: Sidecar } = {};
+    const timeout = () => ref.sidecar?.actionTimeoutSec() ?? 300;
     const url = config.multisite ? site.url : config.url;
     const makeExecutor = (i: number): Executor => {
       const urlArg = url ? [`--url=${url}`] : [];
-      if (channel === 'rest') return new RestExecutor({ url: config.multisite ? `${site.url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : config.restUrl, secret, timeoutSec: timeout, extraHeaders: config.restHeaders, blogId: site.blogId, probe });
+      if (channel === 'rest') return new RestExecutor({ url: config.multisite ? `${site.url.replace(/\/$/, '')}/wp-json/${contract.rest.NAMESPACE}${contract.rest.RUN_ROUTE}` : config.restUrl, secret, timeoutSec: timeout, extraHeaders: config.restHeaders, blogId: site.blogId, probe });
       if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: d.workerEnv, label: `wp-cli#${site.blogId}.${i}` }, log, timeout);
       const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
       return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: d.workerEnv, label: `php#${site.blogId}.${i}` }, log, timeout);
     };
     const sidecar = new Sidecar({ config, pool, tables: t, claimer, dedicated, log: log.child({ site: site.blogId }), metrics: d.metrics, makeExecutor, channel, siteKey: site.prefix, mariadb: d.mariadb });
-    sidecarRef = sidecar;
+    ref.sidecar = sidecar;
     await sidecar.start();
     return sidecar;
   };
