@@ -5,6 +5,8 @@ import { resolveGroupIds } from '../db/groups';
 import { readControls, ControlsData } from '../db/controls';
 import type { ClaimFilter } from '../db/claims/types';
 import type { Metrics } from '../metrics';
+import type { LimitedGroup } from '../db/claims/claim-with-limits';
+import { ensureRateTable } from '../db/claims/claim-with-limits';
 
 export const CONTROLS_REFRESH_MS = 1000;
 
@@ -12,12 +14,20 @@ export class Controls {
   private data: ControlsData = { pausedGroups: {}, pausedHooks: {}, limits: {} };
   private pausedGroupIds: number[] = [];
   private pausedHooks: string[] = [];
+  private limitedGroups: LimitedGroup[] = [];
+  private rateTableReady = false;
   private timer?: NodeJS.Timeout;
   private refreshing = false;
 
   private shown: { scope: string; name: string }[] = [];
 
-  constructor(private pool: Pool, private t: Tables, private site: string, private metrics?: Metrics, private onError: (e: Error) => void = () => undefined) {}
+  constructor(
+    private pool: Pool,
+    private t: Tables,
+    private site: string,
+    private metrics?: Metrics,
+    private onError: (e: Error) => void = () => undefined,
+  ) {}
 
   /** Reads the options; keeps the last known state when the database is away (a pause is not lifted by an outage). */
   async refresh(): Promise<void> {
@@ -29,6 +39,7 @@ export class Controls {
       // A paused group that has no row yet has no actions either; it is resolved again at the next refresh.
       this.pausedGroupIds = slugs.length ? await resolveGroupIds(this.pool, this.t, slugs) : [];
       this.pausedHooks = Object.keys(data.pausedHooks);
+      this.limitedGroups = await this.resolveLimits(data);
       this.data = data;
       this.publishMetrics();
     } catch (e) {
@@ -36,6 +47,32 @@ export class Controls {
     } finally {
       this.refreshing = false;
     }
+  }
+
+  /** Groups with a concurrency or rate limit, by ID (a group without a row has no actions to limit yet). */
+  private async resolveLimits(data: ControlsData): Promise<LimitedGroup[]> {
+    const entries = Object.entries(data.limits).filter(([, l]) => l.concurrency !== undefined || l.rate !== undefined);
+    if (!entries.length) return [];
+    if (entries.some(([, l]) => l.rate) && !this.rateTableReady) {
+      await ensureRateTable(this.pool, this.t);
+      this.rateTableReady = true;
+    }
+    const out: LimitedGroup[] = [];
+    for (const [slug, l] of entries) {
+      for (const id of await resolveGroupIds(this.pool, this.t, [slug])) {
+        out.push({
+          id,
+          concurrency: l.concurrency,
+          rate: l.rate ? { limit: l.rate.limit, perMs: l.rate.per === 'minute' ? 60_000 : 1000 } : undefined,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The limited groups the claim must respect; empty when no group policy sets a limit. */
+  get limited(): LimitedGroup[] {
+    return this.limitedGroups;
   }
 
   /** sidecar_paused{site, scope, name} = 1 for each pause in force, removed once resumed. */
@@ -50,14 +87,22 @@ export class Controls {
   }
 
   start(intervalMs = CONTROLS_REFRESH_MS): void {
-    this.timer = setInterval(() => { void this.refresh(); }, intervalMs);
+    this.timer = setInterval(() => {
+      void this.refresh();
+    }, intervalMs);
     this.timer.unref();
   }
 
-  stop(): void { if (this.timer) clearInterval(this.timer); }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
 
-  get current(): ControlsData { return this.data; }
-  get paused(): { groups: number; hooks: number } { return { groups: Object.keys(this.data.pausedGroups).length, hooks: this.pausedHooks.length }; }
+  get current(): ControlsData {
+    return this.data;
+  }
+  get paused(): { groups: number; hooks: number } {
+    return { groups: Object.keys(this.data.pausedGroups).length, hooks: this.pausedHooks.length };
+  }
 
   /** The lane's filter with paused groups and hooks left out; the same object when nothing is paused. */
   narrow(filter: ClaimFilter): ClaimFilter {

@@ -89,6 +89,10 @@ final class Limits {
 		if ( $stored === $json ) {
 			return false;
 		}
+		// The sidecar limits groups by ID: each limited group gets its row before its first action is stored.
+		foreach ( array_keys( $want ) as $slug ) {
+			Pauses::ensure_group( (string) $slug );
+		}
 		update_option( self::OPTION, $json, true );
 		return true;
 	}

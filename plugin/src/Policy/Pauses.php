@@ -176,7 +176,7 @@ final class Pauses {
 	 * @param string $slug Group slug.
 	 * @return void
 	 */
-	private static function ensure_group( $slug ) {
+	public static function ensure_group( $slug ) {
 		global $wpdb;
 		if ( empty( $wpdb->actionscheduler_groups ) ) {
 			return;

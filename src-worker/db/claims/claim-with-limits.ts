@@ -1,0 +1,193 @@
+// The claim while some groups have a concurrency or rate limit (group policies, published by PHP). Only used then:
+// with no limit the claim is claimInTwoTrips / claimLikeLibrary, unchanged.
+import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Tables } from '../database';
+import { mysqlUtc, SiteTime } from '../site-time';
+import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, placeholders, toClaimedAction } from './types';
+import { contract } from '../../contract';
+
+/** A limited group as the claim needs it. `rate`: at most `limit` starts per `perMs`, shared by every sidecar. */
+export interface LimitedGroup {
+  id: number;
+  concurrency?: number;
+  rate?: { limit: number; perMs: number };
+}
+
+/** What the claim learnt about the limited groups: whether one had due work but no room, and when to look again. */
+export interface LimitOutcome {
+  blocked: boolean;
+  retryAt: number;
+}
+
+const RUNNING = `'${contract.statuses.RUNNING}'`;
+/** A group at its concurrency limit is looked at again after this long (a completion frees a slot, silently). */
+export const CONCURRENCY_RECHECK_MS = 100;
+
+/**
+ * The rate's spacing, its burst (a tenth of the limit, at least 1) and the effective arrival time. A claimer that comes
+ * late (it was running the previous action, or asleep) may make up at most one burst of the starts it missed: the
+ * arrival time never lags now by more than burst × spacing. So the rate is met, not undershot by every delay, and any
+ * window of the rate's length holds at most limit + burst starts (10 % over at most).
+ */
+function gcra(rate: { limit: number; perMs: number }, tat: number, now: number) {
+  const interval = rate.perMs / rate.limit;
+  const burst = Math.max(1, Math.ceil(rate.limit / 10));
+  return { interval, burst, start: Math.max(tat, now - burst * interval) };
+}
+
+/** The table of the rate limits' state: per group, the theoretical arrival time of the next start (GCRA), in ms. */
+export function rateTable(t: Tables): string {
+  return t.actions.replace(/actionscheduler_actions$/, 'sidecar_rate');
+}
+
+export async function ensureRateTable(conn: { query: PoolConnection['query'] }, t: Tables): Promise<void> {
+  await conn.query(
+    `CREATE TABLE IF NOT EXISTS ${rateTable(t)} (group_id bigint(20) unsigned NOT NULL, tat_ms bigint(20) NOT NULL DEFAULT 0, PRIMARY KEY (group_id))`,
+  );
+}
+
+/**
+ * One READ COMMITTED transaction:
+ *
+ * 1. Lock the limited groups' rows in the groups table (FOR UPDATE, in ID order so claimers never deadlock on
+ *    them). Every claimer of every sidecar that may take actions of these groups takes the same locks, so their
+ *    decisions are serialised until COMMIT: two claimers can never both see the same free slot.
+ * 2. Count each group's actions that hold a slot: in progress, or pending under a claim (claimed, about to start;
+ *    a start window's rows are in progress already). A completion frees its slot once it is committed; until then
+ *    it is counted, which errs on the safe side.
+ * 3. Rate limits are a generic cell rate algorithm over one stored time per group (tat): a start is allowed when
+ *    tat ≤ now + burst; each start moves tat on by perMs / limit. Over any period the starts stay at the rate, with
+ *    bursts of at most a tenth of the limit (at least 1).
+ * 4. Read candidates: the general ones (limited groups left out) and, per limited group with room, up to its room;
+ *    merge them in the library's order, lock and stamp them as claimInTwoTrips does, store the new tats, commit.
+ */
+export async function claimWithLimits(
+  conn: PoolConnection,
+  t: Tables,
+  time: SiteTime,
+  filter: ClaimFilter,
+  limit: number,
+  inserted: Inserted,
+  groups: LimitedGroup[],
+  outcome: LimitOutcome,
+): Promise<Claim | null> {
+  outcome.blocked = false;
+  outcome.retryAt = 0;
+  const now = Date.now();
+  const nowGmt = mysqlUtc(now);
+  const ids = groups.map((g) => g.id).sort((a, b) => a - b);
+  const general = groupFilter({ ...filter, pausedGroupIds: [...(filter.pausedGroupIds ?? []), ...ids] });
+  await conn.query('START TRANSACTION');
+  try {
+    await conn.query(
+      `SELECT group_id FROM ${t.groups} WHERE group_id IN (${placeholders(ids.length)}) ORDER BY group_id FOR UPDATE`,
+      ids,
+    );
+    const [busyRows] = await conn.query<RowDataPacket[]>(
+      `SELECT group_id, COUNT(*) AS n FROM ${t.actions} WHERE group_id IN (${placeholders(ids.length)}) AND (status = ${RUNNING} OR (status = ${PENDING} AND claim_id > 0)) GROUP BY group_id`,
+      ids,
+    );
+    const busy = new Map(busyRows.map((r) => [Number(r.group_id), Number(r.n)]));
+    const rated = groups.filter((g) => g.rate);
+    const tat = new Map<number, number>();
+    if (rated.length) {
+      const [tr] = await conn.query<RowDataPacket[]>(
+        `SELECT group_id, tat_ms FROM ${rateTable(t)} WHERE group_id IN (${placeholders(rated.length)})`,
+        rated.map((g) => g.id),
+      );
+      for (const r of tr) tat.set(Number(r.group_id), Number(r.tat_ms));
+    }
+    const room = new Map<number, number>();
+    /** When each group may start again if it has no room now: a rate opens at tat − burst, a slot frees at a completion. */
+    const opens = new Map<number, number>();
+    for (const g of groups) {
+      let r = limit;
+      if (g.concurrency !== undefined) {
+        r = Math.min(r, g.concurrency - (busy.get(g.id) ?? 0));
+        if (r <= 0) opens.set(g.id, now + CONCURRENCY_RECHECK_MS); // completions do not nudge: look again soon
+      }
+      if (g.rate) {
+        const { interval, burst, start } = gcra(g.rate, tat.get(g.id) ?? 0, now);
+        const allowed = Math.max(0, Math.floor((now + (burst - 1) * interval - start) / interval) + 1);
+        r = Math.min(r, allowed);
+        if (allowed <= 0) opens.set(g.id, Math.max(opens.get(g.id) ?? 0, start - (burst - 1) * interval));
+      }
+      room.set(g.id, Math.max(0, r));
+    }
+    type Cand = { action_id: number; priority: number; attempts: number; scheduled_date_gmt: string; group_id: number };
+    const cols = 'action_id, priority, attempts, scheduled_date_gmt, group_id';
+    const [gen] = await conn.query<RowDataPacket[]>(
+      `SELECT ${cols} FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ?${general.sql} ${ORDER} LIMIT ?`,
+      [nowGmt, ...general.params, limit],
+    );
+    const cands: Cand[] = gen as Cand[];
+    const lane = groupFilter({ ...filter, groupIds: [], excludeGroupIds: filter.excludeGroupIds });
+    for (const g of groups) {
+      if (filter.groupIds.length && !filter.groupIds.includes(g.id)) continue;
+      const r = room.get(g.id) ?? 0;
+      const [due] = await conn.query<RowDataPacket[]>(
+        `SELECT ${cols} FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? AND group_id = ?${lane.sql} ${ORDER} LIMIT ?`,
+        [nowGmt, g.id, ...lane.params, Math.max(1, r)],
+      );
+      if (!due.length) continue;
+      if (r <= 0) {
+        // Due work that must wait: the lane sleeps until the earliest group opens instead of claiming in a loop.
+        const at = opens.get(g.id) ?? now + CONCURRENCY_RECHECK_MS;
+        outcome.retryAt = outcome.blocked ? Math.min(outcome.retryAt, at) : at;
+        outcome.blocked = true;
+        continue;
+      }
+      cands.push(...(due as Cand[]));
+    }
+    cands.sort(
+      (a, b) =>
+        a.priority - b.priority ||
+        a.attempts - b.attempts ||
+        String(a.scheduled_date_gmt).localeCompare(String(b.scheduled_date_gmt)) ||
+        a.action_id - b.action_id,
+    );
+    const picked = cands.slice(0, limit).map((c) => Number(c.action_id));
+    if (!picked.length) {
+      await conn.query('ROLLBACK');
+      return null;
+    }
+    const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
+    const claimId = ins.insertId;
+    inserted.claimId = claimId;
+    const list = picked.join(',');
+    await conn.query(
+      `SELECT GROUP_CONCAT(action_id) INTO @sidecar_claimable FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? FOR UPDATE SKIP LOCKED`,
+      [nowGmt],
+    );
+    await conn.query(
+      `UPDATE ${t.actions} SET claim_id = ?, last_attempt_gmt = ?, last_attempt_local = ? WHERE action_id IN (${list}) AND FIND_IN_SET(action_id, @sidecar_claimable)`,
+      [claimId, nowGmt, time.local(now)],
+    );
+    const [rows] = await conn.query<RowDataPacket[]>(
+      `SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND claim_id = ? ${ORDER}`,
+      [claimId],
+    );
+    // Each rated group's tat moves on by the starts this claim gives it.
+    for (const g of rated) {
+      const taken = rows.filter((r) => Number(r.group_id) === g.id).length;
+      if (!taken) continue;
+      const { interval, start } = gcra(g.rate!, tat.get(g.id) ?? 0, now);
+      await conn.query(
+        `INSERT INTO ${rateTable(t)} (group_id, tat_ms) VALUES (?, ?) ON DUPLICATE KEY UPDATE tat_ms = VALUES(tat_ms)`,
+        [g.id, Math.round(start + taken * interval)],
+      );
+    }
+    if (!rows.length) {
+      await conn.query(`DELETE FROM ${t.claims} WHERE claim_id = ?`, [claimId]);
+      await conn.query('COMMIT');
+      inserted.claimId = 0;
+      return null;
+    }
+    await conn.query('COMMIT');
+    inserted.claimId = 0;
+    return { claimId, claimedAt: now, actions: rows.map(toClaimedAction) };
+  } catch (e) {
+    await conn.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
