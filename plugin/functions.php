@@ -22,7 +22,14 @@ function as_enqueue_async_action( $hook, $args = array(), $group = '', $unique =
 		return is_int( $pre ) ? $pre : 0;
 	}
 	return ActionScheduler::factory()->create(
-		array( 'type' => 'async', 'hook' => $hook, 'arguments' => $args, 'group' => $group, 'unique' => $unique, 'priority' => $priority )
+		array(
+			'type'      => 'async',
+			'hook'      => $hook,
+			'arguments' => $args,
+			'group'     => $group,
+			'unique'    => $unique,
+			'priority'  => $priority,
+		)
 	);
 }
 
@@ -35,7 +42,15 @@ function as_schedule_single_action( $timestamp, $hook, $args = array(), $group =
 		return is_int( $pre ) ? $pre : 0;
 	}
 	return ActionScheduler::factory()->create(
-		array( 'type' => 'single', 'hook' => $hook, 'arguments' => $args, 'when' => $timestamp, 'group' => $group, 'unique' => $unique, 'priority' => $priority )
+		array(
+			'type'      => 'single',
+			'hook'      => $hook,
+			'arguments' => $args,
+			'when'      => $timestamp,
+			'group'     => $group,
+			'unique'    => $unique,
+			'priority'  => $priority,
+		)
 	);
 }
 
@@ -45,7 +60,7 @@ function as_schedule_recurring_action( $timestamp, $interval_in_seconds, $hook, 
 	}
 	$interval = (int) $interval_in_seconds;
 	// Integers may arrive as floats or strings, but anything that is not loosely an integer is refused.
-	if ( ! is_numeric( $interval_in_seconds ) || $interval_in_seconds != $interval ) { // phpcs:ignore Universal.Operators.StrictComparisons
+	if ( ! is_numeric( $interval_in_seconds ) || $interval_in_seconds != $interval ) { // phpcs:ignore Universal.Operators.StrictComparisons.LooseNotEqual -- the library's check: a numeric string equal to its integer value passes.
 		_doing_it_wrong(
 			__FUNCTION__,
 			sprintf(
@@ -63,7 +78,16 @@ function as_schedule_recurring_action( $timestamp, $interval_in_seconds, $hook, 
 		return is_int( $pre ) ? $pre : 0;
 	}
 	return ActionScheduler::factory()->create(
-		array( 'type' => 'recurring', 'hook' => $hook, 'arguments' => $args, 'when' => $timestamp, 'pattern' => $interval_in_seconds, 'group' => $group, 'unique' => $unique, 'priority' => $priority )
+		array(
+			'type'      => 'recurring',
+			'hook'      => $hook,
+			'arguments' => $args,
+			'when'      => $timestamp,
+			'pattern'   => $interval_in_seconds,
+			'group'     => $group,
+			'unique'    => $unique,
+			'priority'  => $priority,
+		)
 	);
 }
 
@@ -76,7 +100,16 @@ function as_schedule_cron_action( $timestamp, $schedule, $hook, $args = array(),
 		return is_int( $pre ) ? $pre : 0;
 	}
 	return ActionScheduler::factory()->create(
-		array( 'type' => 'cron', 'hook' => $hook, 'arguments' => $args, 'when' => $timestamp, 'pattern' => $schedule, 'group' => $group, 'unique' => $unique, 'priority' => $priority )
+		array(
+			'type'      => 'cron',
+			'hook'      => $hook,
+			'arguments' => $args,
+			'when'      => $timestamp,
+			'pattern'   => $schedule,
+			'group'     => $group,
+			'unique'    => $unique,
+			'priority'  => $priority,
+		)
 	);
 }
 
@@ -84,7 +117,13 @@ function as_unschedule_action( $hook, $args = array(), $group = '' ) {
 	if ( ! ActionScheduler::is_initialized( __FUNCTION__ ) ) {
 		return 0;
 	}
-	$params = array( 'hook' => $hook, 'status' => ActionScheduler_Store::STATUS_PENDING, 'orderby' => 'date', 'order' => 'ASC', 'group' => $group );
+	$params = array(
+		'hook'    => $hook,
+		'status'  => ActionScheduler_Store::STATUS_PENDING,
+		'orderby' => 'date',
+		'order'   => 'ASC',
+		'group'   => $group,
+	);
 	if ( is_array( $args ) ) {
 		$params['args'] = $args;
 	}
@@ -127,7 +166,12 @@ function as_next_scheduled_action( $hook, $args = null, $group = '' ) {
 	if ( ! ActionScheduler::is_initialized( __FUNCTION__ ) ) {
 		return false;
 	}
-	$params = array( 'hook' => $hook, 'orderby' => 'date', 'order' => 'ASC', 'group' => $group );
+	$params = array(
+		'hook'    => $hook,
+		'orderby' => 'date',
+		'order'   => 'ASC',
+		'group'   => $group,
+	);
 	if ( is_array( $args ) ) {
 		$params['args'] = $args;
 	}
@@ -154,7 +198,12 @@ function as_has_scheduled_action( $hook, $args = null, $group = '' ) {
 	if ( ! ActionScheduler::is_initialized( __FUNCTION__ ) ) {
 		return false;
 	}
-	$query = array( 'hook' => $hook, 'status' => array( ActionScheduler_Store::STATUS_PENDING, ActionScheduler_Store::STATUS_RUNNING ), 'group' => $group, 'orderby' => 'none' );
+	$query = array(
+		'hook'    => $hook,
+		'status'  => array( ActionScheduler_Store::STATUS_PENDING, ActionScheduler_Store::STATUS_RUNNING ),
+		'group'   => $group,
+		'orderby' => 'none',
+	);
 	if ( null !== $args ) {
 		$query['args'] = $args;
 	}

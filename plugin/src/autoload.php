@@ -6,11 +6,11 @@
 defined( 'ABSPATH' ) || exit;
 
 spl_autoload_register(
-	static function ( $class ) {
-		if ( 0 !== strpos( $class, 'SidecarScheduler\\' ) ) {
+	static function ( $class_name ) {
+		if ( 0 !== strpos( $class_name, 'SidecarScheduler\\' ) ) {
 			return;
 		}
-		$file = __DIR__ . '/' . str_replace( '\\', '/', substr( $class, strlen( 'SidecarScheduler\\' ) ) ) . '.php';
+		$file = __DIR__ . '/' . str_replace( '\\', '/', substr( $class_name, strlen( 'SidecarScheduler\\' ) ) ) . '.php';
 		if ( is_readable( $file ) ) {
 			require_once $file;
 		}
@@ -60,14 +60,14 @@ function sidecar_scheduler_register_compat_autoloader() {
 		'ActionScheduler_QueueRunner'                => 'ActionScheduler_QueueRunner.php',
 		'ActionScheduler_Compatibility'              => 'ActionScheduler_QueueRunner.php',
 		'ActionScheduler_QueueCleaner'               => 'ActionScheduler_QueueCleaner.php',
-		'Action_Scheduler\\WP_CLI\\ProgressBar'        => 'WP_CLI/ProgressBar.php',
+		'Action_Scheduler\\WP_CLI\\ProgressBar'      => 'WP_CLI/ProgressBar.php',
 	);
 	spl_autoload_register(
-		static function ( $class ) use ( $dir, $map ) {
-			if ( isset( $map[ $class ] ) ) {
-				require_once $dir . $map[ $class ];
-			} elseif ( 0 === strpos( $class, 'ActionScheduler_' ) && is_readable( $dir . $class . '.php' ) ) {
-				require_once $dir . $class . '.php'; // Classes with a file of their own: Compat/<class>.php.
+		static function ( $class_name ) use ( $dir, $map ) {
+			if ( isset( $map[ $class_name ] ) ) {
+				require_once $dir . $map[ $class_name ];
+			} elseif ( 0 === strpos( $class_name, 'ActionScheduler_' ) && is_readable( $dir . $class_name . '.php' ) ) {
+				require_once $dir . $class_name . '.php'; // Classes with a file of their own: Compat/<class>.php.
 			}
 		}
 	);

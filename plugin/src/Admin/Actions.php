@@ -18,7 +18,7 @@ final class Actions {
 
 	/** Store query arguments for a filter; "past-due" is pending with a date up to now, as on the library's screen. */
 	private static function query_for( array $f ) {
-		$q = array();
+		$q      = array();
 		$status = isset( $f['status'] ) ? $f['status'] : '';
 		if ( 'past-due' === $status ) {
 			$q['status'] = Contract::STATUS_PENDING;
@@ -44,13 +44,24 @@ final class Actions {
 		$q        = self::query_for( $p );
 		$per_page = max( 1, (int) $p['per_page'] );
 		$offset   = ( (int) $p['page'] - 1 ) * $per_page;
-		$page_q   = $q + array( 'per_page' => $per_page, 'offset' => $offset, 'orderby' => $p['orderby'], 'order' => strtoupper( $p['order'] ) );
+		$page_q   = $q + array(
+			'per_page' => $per_page,
+			'offset'   => $offset,
+			'orderby'  => $p['orderby'],
+			'order'    => strtoupper( $p['order'] ),
+		);
 		$capped   = ! empty( $q['search'] ) && method_exists( $store, 'query_actions_capped' );
 		$exact    = true;
 		if ( $capped ) {
 			$ids = $store->query_actions_capped( $page_q, 'select', self::SEARCH_SECONDS );
 			if ( null === $ids ) {
-				return array( 'total' => 0, 'totalPages' => 0, 'totalExact' => false, 'searchTimedOut' => true, 'items' => array() );
+				return array(
+					'total'          => 0,
+					'totalPages'     => 0,
+					'totalExact'     => false,
+					'searchTimedOut' => true,
+					'items'          => array(),
+				);
 			}
 			$total = $store->query_actions_capped( $q, 'count', self::SEARCH_SECONDS / 2 );
 			if ( null === $total ) {
@@ -82,20 +93,20 @@ final class Actions {
 			return null;
 		}
 		$args     = json_decode( $row->extended_args ? $row->extended_args : (string) $row->args, true );
-		$schedule = @unserialize( (string) $row->schedule ); // phpcs:ignore -- corrupt rows are shown, not fatal.
+		$schedule = @unserialize( (string) $row->schedule ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_unserialize,WordPress.PHP.NoSilencedErrors.Discouraged -- the library stores schedules serialized; a corrupt row is shown, not fatal.
 		return array(
-			'id'           => (int) $row->action_id,
-			'hook'         => $row->hook,
-			'status'       => $row->status,
-			'args'         => is_array( $args ) ? $args : null,
-			'argsRaw'      => $row->extended_args ? $row->extended_args : $row->args,
-			'group'        => (string) $row->group_slug,
-			'priority'     => (int) $row->priority,
-			'attempts'     => (int) $row->attempts,
-			'claimId'      => (int) $row->claim_id,
-			'recurrence'   => self::recurrence( $schedule ),
-			'async'        => $schedule instanceof \ActionScheduler_NullSchedule,
-			'scheduledGmt' => $row->scheduled_date_gmt,
+			'id'             => (int) $row->action_id,
+			'hook'           => $row->hook,
+			'status'         => $row->status,
+			'args'           => is_array( $args ) ? $args : null,
+			'argsRaw'        => $row->extended_args ? $row->extended_args : $row->args,
+			'group'          => (string) $row->group_slug,
+			'priority'       => (int) $row->priority,
+			'attempts'       => (int) $row->attempts,
+			'claimId'        => (int) $row->claim_id,
+			'recurrence'     => self::recurrence( $schedule ),
+			'async'          => $schedule instanceof \ActionScheduler_NullSchedule,
+			'scheduledGmt'   => $row->scheduled_date_gmt,
 			'lastAttemptGmt' => $row->last_attempt_gmt,
 		);
 	}
@@ -116,7 +127,10 @@ final class Actions {
 		}
 		$item['logs'] = array_map(
 			function ( $entry ) {
-				return array( 'dateGmt' => $entry->get_date()->format( 'Y-m-d H:i:s' ), 'message' => $entry->get_message() );
+				return array(
+					'dateGmt' => $entry->get_date()->format( 'Y-m-d H:i:s' ),
+					'message' => $entry->get_message(),
+				);
 			},
 			\ActionScheduler::logger()->get_logs( $id )
 		);
@@ -140,13 +154,20 @@ final class Actions {
 					if ( ! self::queue_now( array( $id ) ) ) {
 						return self::conflict( $id, $store->get_status( $id ) );
 					}
-					return array( 'id' => $id, 'status' => Contract::STATUS_PENDING, 'queued' => true );
+					return array(
+						'id'     => $id,
+						'status' => Contract::STATUS_PENDING,
+						'queued' => true,
+					);
 				case 'cancel':
 					if ( Contract::STATUS_PENDING !== $status ) {
 						return self::conflict( $id, $status );
 					}
 					$store->cancel_action( $id );
-					return array( 'id' => $id, 'status' => Contract::STATUS_CANCELED );
+					return array(
+						'id'     => $id,
+						'status' => Contract::STATUS_CANCELED,
+					);
 				case 'retry':
 					if ( Contract::STATUS_FAILED !== $status && Contract::STATUS_CANCELED !== $status ) {
 						return self::conflict( $id, $status );
@@ -161,10 +182,16 @@ final class Actions {
 						/* translators: %d: new action ID */
 						\ActionScheduler::logger()->log( $id, sprintf( __( 'retried as action %d', 'sidecar-scheduler' ), $new_id ) );
 					}
-					return array( 'id' => $id, 'newId' => (int) $new_id );
+					return array(
+						'id'    => $id,
+						'newId' => (int) $new_id,
+					);
 				case 'delete':
 					$store->delete_action( $id );
-					return array( 'id' => $id, 'deleted' => true );
+					return array(
+						'id'      => $id,
+						'deleted' => true,
+					);
 			}
 		} catch ( \Exception $e ) {
 			return new \WP_Error( 'sidecar_scheduler_failed', $e->getMessage(), array( 'status' => 500 ) );
@@ -196,7 +223,7 @@ final class Actions {
 			// phpcs:disable WordPress.DB.PreparedSQL -- integers only.
 			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET scheduled_date_gmt = %s, scheduled_date_local = %s WHERE action_id IN ({$list}) AND status = %s AND scheduled_date_gmt > %s", $gmt, $local, Contract::STATUS_PENDING, $gmt ) );
 			$pending = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list}) AND status = %s", Contract::STATUS_PENDING ) ) );
-			// phpcs:enable
+			// phpcs:enable WordPress.DB.PreparedSQL
 			foreach ( $pending as $id ) {
 				\ActionScheduler::logger()->log( $id, __( 'action queued to run now from the admin screen', 'sidecar-scheduler' ) );
 			}
@@ -215,27 +242,56 @@ final class Actions {
 			if ( 'run' === $op && empty( $filter['status'] ) ) {
 				$filter['status'] = Contract::STATUS_PENDING; // Only pending actions can be queued.
 			}
-			$ids = array_map( 'intval', \ActionScheduler::store()->query_actions( self::query_for( $filter ) + array( 'per_page' => $limit, 'orderby' => 'action_id' ) ) );
+			$ids = array_map(
+				'intval',
+				\ActionScheduler::store()->query_actions(
+					self::query_for( $filter ) + array(
+						'per_page' => $limit,
+						'orderby'  => 'action_id',
+					)
+				)
+			);
 		}
 		$ids = array_slice( $ids, 0, $limit );
 		if ( 'run' === $op ) {
 			$queued = self::queue_now( $ids );
 			$errors = array();
 			if ( $queued < count( $ids ) ) {
-				$errors[] = array( 'id' => 0, 'code' => 'sidecar_scheduler_wrong_status', 'message' => sprintf( /* translators: %d: count */ __( '%d of the selected actions are no longer pending.', 'sidecar-scheduler' ), count( $ids ) - $queued ) );
+				$errors[] = array(
+					'id'      => 0,
+					'code'    => 'sidecar_scheduler_wrong_status',
+					'message' => sprintf( /* translators: %d: count */ __( '%d of the selected actions are no longer pending.', 'sidecar-scheduler' ), count( $ids ) - $queued ),
+				);
 			}
-			return array( 'op' => $op, 'matched' => count( $ids ), 'done' => $queued, 'errors' => $errors, 'limit' => $limit, 'queued' => true );
+			return array(
+				'op'      => $op,
+				'matched' => count( $ids ),
+				'done'    => $queued,
+				'errors'  => $errors,
+				'limit'   => $limit,
+				'queued'  => true,
+			);
 		}
 		$done   = 0;
 		$errors = array();
 		foreach ( $ids as $id ) {
 			$result = self::apply( $op, $id );
 			if ( is_wp_error( $result ) ) {
-				$errors[] = array( 'id' => $id, 'code' => $result->get_error_code(), 'message' => $result->get_error_message() );
+				$errors[] = array(
+					'id'      => $id,
+					'code'    => $result->get_error_code(),
+					'message' => $result->get_error_message(),
+				);
 			} else {
-				$done++;
+				++$done;
 			}
 		}
-		return array( 'op' => $op, 'matched' => count( $ids ), 'done' => $done, 'errors' => array_slice( $errors, 0, 50 ), 'limit' => $limit );
+		return array(
+			'op'      => $op,
+			'matched' => count( $ids ),
+			'done'    => $done,
+			'errors'  => array_slice( $errors, 0, 50 ),
+			'limit'   => $limit,
+		);
 	}
 }

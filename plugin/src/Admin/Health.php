@@ -15,14 +15,14 @@ final class Health {
 		$now = gmdate( 'Y-m-d H:i:s' );
 
 		list( $counts, $approximate ) = self::status_counts();
-		$past_due = $wpdb->get_row( $wpdb->prepare( "SELECT COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status = 'pending' AND scheduled_date_gmt <= %s", $now ) ); // phpcs:ignore WordPress.DB
-		$running  = $wpdb->get_results( "SELECT action_id, hook, last_attempt_gmt FROM {$a} WHERE status = 'in-progress' ORDER BY last_attempt_gmt ASC LIMIT 50" ); // phpcs:ignore WordPress.DB
+		$past_due                     = $wpdb->get_row( $wpdb->prepare( "SELECT COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status = 'pending' AND scheduled_date_gmt <= %s", $now ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
+		$running                      = $wpdb->get_results( "SELECT action_id, hook, last_attempt_gmt FROM {$a} WHERE status = 'in-progress' ORDER BY last_attempt_gmt ASC LIMIT 50" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
 
 		$stats_table = $wpdb->prefix . Contract::TABLE_STATS;
 		$suppress    = $wpdb->suppress_errors( true );
-		$minutes     = $wpdb->get_results( $wpdb->prepare( "SELECT minute_gmt, SUM(completed) AS completed, SUM(failed) AS failed, MAX(wait_ms_p50) AS p50, MAX(wait_ms_p95) AS p95 FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY minute_gmt ORDER BY minute_gmt", gmdate( 'Y-m-d H:i:00', time() - HOUR_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB
-		$hours       = $wpdb->get_results( $wpdb->prepare( "SELECT DATE_FORMAT(minute_gmt, '%%Y-%%m-%%d %%H:00:00') AS hour_gmt, SUM(completed) AS completed, SUM(failed) AS failed FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY hour_gmt ORDER BY hour_gmt", gmdate( 'Y-m-d H:00:00', time() - DAY_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB
-		$workers     = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$wpdb->prefix}sidecar_workers WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) ); // phpcs:ignore WordPress.DB
+		$minutes     = $wpdb->get_results( $wpdb->prepare( "SELECT minute_gmt, SUM(completed) AS completed, SUM(failed) AS failed, MAX(wait_ms_p50) AS p50, MAX(wait_ms_p95) AS p95 FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY minute_gmt ORDER BY minute_gmt", gmdate( 'Y-m-d H:i:00', time() - HOUR_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
+		$hours       = $wpdb->get_results( $wpdb->prepare( "SELECT DATE_FORMAT(minute_gmt, '%%Y-%%m-%%d %%H:00:00') AS hour_gmt, SUM(completed) AS completed, SUM(failed) AS failed FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY hour_gmt ORDER BY hour_gmt", gmdate( 'Y-m-d H:00:00', time() - DAY_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
+		$workers     = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$wpdb->prefix}sidecar_workers WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
 		$wpdb->suppress_errors( $suppress );
 
 		$p50 = array();
@@ -43,38 +43,56 @@ final class Health {
 					'concurrency' => (int) $w->concurrency,
 					'started'     => $w->started_gmt,
 					'lastSeen'    => $w->last_seen_gmt,
-					'running'     => json_decode( (string) $w->running, true ) ?: array(),
+					'running'     => (array) json_decode( (string) $w->running, true ),
 				);
 			},
 			(array) $workers
 		);
 
-		$data = array(
-			'mode'       => \SidecarScheduler\Plugin::mode(),
-			'now'        => $now,
-			'counts'     => $counts,
+		$data             = array(
+			'mode'              => \SidecarScheduler\Plugin::mode(),
+			'now'               => $now,
+			'counts'            => $counts,
 			'countsApproximate' => $approximate,
-			'pastDue'    => array( 'count' => $past_due ? (int) $past_due->n : 0, 'oldestAgeSeconds' => $oldest_age ),
-			'inProgress' => array_map(
+			'pastDue'           => array(
+				'count'            => $past_due ? (int) $past_due->n : 0,
+				'oldestAgeSeconds' => $oldest_age,
+			),
+			'inProgress'        => array_map(
 				function ( $r ) {
-					return array( 'id' => (int) $r->action_id, 'hook' => $r->hook, 'runningSeconds' => max( 0, time() - strtotime( $r->last_attempt_gmt . ' UTC' ) ) );
+					return array(
+						'id'             => (int) $r->action_id,
+						'hook'           => $r->hook,
+						'runningSeconds' => max( 0, time() - strtotime( $r->last_attempt_gmt . ' UTC' ) ),
+					);
 				},
 				(array) $running
 			),
-			'perMinute'  => array_map(
+			'perMinute'         => array_map(
 				function ( $m ) {
-					return array( 'time' => $m->minute_gmt, 'completed' => (int) $m->completed, 'failed' => (int) $m->failed );
+					return array(
+						'time'      => $m->minute_gmt,
+						'completed' => (int) $m->completed,
+						'failed'    => (int) $m->failed,
+					);
 				},
 				(array) $minutes
 			),
-			'perHour'    => array_map(
+			'perHour'           => array_map(
 				function ( $h ) {
-					return array( 'time' => $h->hour_gmt, 'completed' => (int) $h->completed, 'failed' => (int) $h->failed );
+					return array(
+						'time'      => $h->hour_gmt,
+						'completed' => (int) $h->completed,
+						'failed'    => (int) $h->failed,
+					);
 				},
 				(array) $hours
 			),
-			'waitMs'     => array( 'p50' => self::median( $p50 ), 'p95' => $p95 ? max( $p95 ) : 0 ),
-			'sidecars'   => $sidecars,
+			'waitMs'            => array(
+				'p50' => self::median( $p50 ),
+				'p95' => $p95 ? max( $p95 ) : 0,
+			),
+			'sidecars'          => $sidecars,
 		);
 		$data['warnings'] = self::warnings( $data );
 		return $data;
@@ -94,13 +112,13 @@ final class Health {
 		$counts = array_fill_keys( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_COMPLETE, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ), 0 );
 		$rows   = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', $a ) );
 		if ( $rows < self::EXACT_COUNT_LIMIT ) {
-			foreach ( (array) $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$a} GROUP BY status" ) as $row ) { // phpcs:ignore WordPress.DB
+			foreach ( (array) $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$a} GROUP BY status" ) as $row ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
 				$counts[ $row->status ] = (int) $row->n;
 			}
 			return array( $counts, false );
 		}
 		foreach ( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ) as $status ) {
-			$counts[ $status ] = (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$a} WHERE status = %s", $status ) ); // phpcs:ignore WordPress.DB
+			$counts[ $status ] = (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$a} WHERE status = %s", $status ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
 		}
 		$counts[ Contract::STATUS_COMPLETE ] = max( 0, $rows - array_sum( $counts ) );
 		return array( $counts, true );
@@ -116,28 +134,53 @@ final class Health {
 
 	/** Each warning says what is wrong and what to do about it. */
 	public static function warnings( array $d ) {
-		$w         = array();
-		$schema    = \SidecarScheduler\Store\Schema::error();
+		$w      = array();
+		$schema = \SidecarScheduler\Store\Schema::error();
 		if ( $schema ) {
-			$w[] = array( 'code' => 'schema', 'severity' => 'error', 'message' => self::schema_message( $schema ), 'fix' => self::schema_fix() );
+			$w[] = array(
+				'code'     => 'schema',
+				'severity' => 'error',
+				'message'  => self::schema_message( $schema ),
+				'fix'      => self::schema_fix(),
+			);
 		}
 		$threshold = (int) apply_filters( 'sidecar_scheduler_past_due_warning_seconds', 300 );
 		if ( empty( $d['sidecars'] ) ) {
-			$w[] = array( 'code' => 'no_sidecar', 'severity' => 'warning', 'message' => __( 'No sidecar is running: actions are processed by the WP-Cron fallback, up to a minute late and only when the site has traffic.', 'sidecar-scheduler' ), 'fix' => __( 'Start the sidecar under Supervisor or systemd (see the README), or run `npx sidecar-scheduler --path=/path/to/wordpress`.', 'sidecar-scheduler' ) );
+			$w[] = array(
+				'code'     => 'no_sidecar',
+				'severity' => 'warning',
+				'message'  => __( 'No sidecar is running: actions are processed by the WP-Cron fallback, up to a minute late and only when the site has traffic.', 'sidecar-scheduler' ),
+				'fix'      => __( 'Start the sidecar under Supervisor or systemd (see the README), or run `npx sidecar-scheduler --path=/path/to/wordpress`.', 'sidecar-scheduler' ),
+			);
 		}
 		if ( $d['pastDue']['count'] > 0 && $d['pastDue']['oldestAgeSeconds'] > $threshold ) {
-			$w[] = array( 'code' => 'past_due', 'severity' => 'error', 'message' => sprintf( /* translators: 1: count, 2: minutes */ __( '%1$d actions are past due; the oldest has waited %2$d minutes.', 'sidecar-scheduler' ), $d['pastDue']['count'], (int) floor( $d['pastDue']['oldestAgeSeconds'] / 60 ) ), 'fix' => __( 'Check that a sidecar is alive and raise its concurrency, or look for one hook that blocks the queue.', 'sidecar-scheduler' ) );
+			$w[] = array(
+				'code'     => 'past_due',
+				'severity' => 'error',
+				'message'  => sprintf( /* translators: 1: count, 2: minutes */ __( '%1$d actions are past due; the oldest has waited %2$d minutes.', 'sidecar-scheduler' ), $d['pastDue']['count'], (int) floor( $d['pastDue']['oldestAgeSeconds'] / 60 ) ),
+				'fix'      => __( 'Check that a sidecar is alive and raise its concurrency, or look for one hook that blocks the queue.', 'sidecar-scheduler' ),
+			);
 		}
 		foreach ( $d['inProgress'] as $r ) {
 			if ( $r['runningSeconds'] > 300 ) {
-				$w[] = array( 'code' => 'stuck', 'severity' => 'error', 'message' => sprintf( /* translators: 1: hook, 2: id, 3: seconds */ __( 'Action %1$s (#%2$d) has been in progress for %3$d seconds.', 'sidecar-scheduler' ), $r['hook'], $r['id'], $r['runningSeconds'] ), 'fix' => __( 'It will be failed by the time limit; check the PHP error log for what it was doing.', 'sidecar-scheduler' ) );
+				$w[] = array(
+					'code'     => 'stuck',
+					'severity' => 'error',
+					'message'  => sprintf( /* translators: 1: hook, 2: id, 3: seconds */ __( 'Action %1$s (#%2$d) has been in progress for %3$d seconds.', 'sidecar-scheduler' ), $r['hook'], $r['id'], $r['runningSeconds'] ),
+					'fix'      => __( 'It will be failed by the time limit; check the PHP error log for what it was doing.', 'sidecar-scheduler' ),
+				);
 				break;
 			}
 		}
 		$completed = array_sum( wp_list_pluck( $d['perMinute'], 'completed' ) );
 		$failed    = array_sum( wp_list_pluck( $d['perMinute'], 'failed' ) );
 		if ( $failed >= 10 && $failed > 0.1 * ( $completed + $failed ) ) {
-			$w[] = array( 'code' => 'failure_rate', 'severity' => 'warning', 'message' => sprintf( /* translators: %d: failures */ __( '%d actions failed in the last hour (over 10%%).', 'sidecar-scheduler' ), $failed ), 'fix' => __( 'Filter the list by Failed to see the error messages in their logs.', 'sidecar-scheduler' ) );
+			$w[] = array(
+				'code'     => 'failure_rate',
+				'severity' => 'warning',
+				'message'  => sprintf( /* translators: %d: failures */ __( '%d actions failed in the last hour (over 10%%).', 'sidecar-scheduler' ), $failed ),
+				'fix'      => __( 'Filter the list by Failed to see the error messages in their logs.', 'sidecar-scheduler' ),
+			);
 		}
 		return $w;
 	}
@@ -166,7 +209,10 @@ final class Health {
 		return array(
 			'label'       => $schema ? __( 'The queue tables\' database upgrade did not finish', 'sidecar-scheduler' ) : __( 'The queue tables are up to date', 'sidecar-scheduler' ),
 			'status'      => $schema ? 'critical' : 'good',
-			'badge'       => array( 'label' => __( 'Performance', 'sidecar-scheduler' ), 'color' => $schema ? 'red' : 'blue' ),
+			'badge'       => array(
+				'label' => __( 'Performance', 'sidecar-scheduler' ),
+				'color' => $schema ? 'red' : 'blue',
+			),
 			'description' => '<p>' . esc_html( $schema ? self::schema_message( $schema ) . ' ' . self::schema_fix() : __( 'Every table and index the scheduled actions need exists.', 'sidecar-scheduler' ) ) . '</p>',
 			'actions'     => '',
 			'test'        => 'sidecar_scheduler_schema',
@@ -183,18 +229,25 @@ final class Health {
 		$a     = $wpdb->prefix . Contract::TABLE_ACTIONS;
 		$now   = gmdate( 'Y-m-d H:i:s' );
 		$slugs = array();
-		foreach ( (array) $wpdb->get_results( "SELECT group_id, slug FROM {$wpdb->prefix}actionscheduler_groups" ) as $g ) { // phpcs:ignore WordPress.DB
+		foreach ( (array) $wpdb->get_results( "SELECT group_id, slug FROM {$wpdb->prefix}actionscheduler_groups" ) as $g ) {
 			$slugs[ (int) $g->group_id ] = (string) $g->slug;
 		}
 		$rows = array();
 		$row  = function ( $slug ) use ( &$rows ) {
 			if ( ! isset( $rows[ $slug ] ) ) {
-				$rows[ $slug ] = array( 'group' => $slug, 'pending' => 0, 'running' => 0, 'failed24h' => 0, 'complete24h' => 0, 'avgRunMs' => null, 'oldestDue' => null );
+				$rows[ $slug ] = array(
+					'group'       => $slug,
+					'pending'     => 0,
+					'running'     => 0,
+					'failed24h'   => 0,
+					'complete24h' => 0,
+					'avgRunMs'    => null,
+					'oldestDue'   => null,
+				);
 			}
 			return $slug;
 		};
-		// phpcs:ignore WordPress.DB
-		$live = $wpdb->get_results( "SELECT status, group_id, COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status IN ('pending', 'in-progress') GROUP BY status, group_id" );
+		$live = $wpdb->get_results( "SELECT status, group_id, COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status IN ('pending', 'in-progress') GROUP BY status, group_id" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
 		foreach ( (array) $live as $r ) {
 			$slug = $row( isset( $slugs[ (int) $r->group_id ] ) ? $slugs[ (int) $r->group_id ] : '' );
 			if ( 'pending' === $r->status ) {
@@ -207,11 +260,10 @@ final class Health {
 			}
 		}
 		$suppress = $wpdb->suppress_errors( true );
-		// phpcs:ignore WordPress.DB
-		$stats = $wpdb->get_results( $wpdb->prepare( "SELECT group_slug, SUM(completed) AS completed, SUM(failed) AS failed, SUM(run_ms_sum) / NULLIF(SUM(completed + failed), 0) AS avg_ms FROM {$wpdb->prefix}sidecar_stats WHERE minute_gmt >= %s GROUP BY group_slug", gmdate( 'Y-m-d H:i:s', time() - DAY_IN_SECONDS ) ) );
+		$stats    = $wpdb->get_results( $wpdb->prepare( "SELECT group_slug, SUM(completed) AS completed, SUM(failed) AS failed, SUM(run_ms_sum) / NULLIF(SUM(completed + failed), 0) AS avg_ms FROM {$wpdb->prefix}sidecar_stats WHERE minute_gmt >= %s GROUP BY group_slug", gmdate( 'Y-m-d H:i:s', time() - DAY_IN_SECONDS ) ) );
 		$wpdb->suppress_errors( $suppress );
 		foreach ( (array) $stats as $st ) {
-			$slug                          = $row( (string) $st->group_slug );
+			$slug                         = $row( (string) $st->group_slug );
 			$rows[ $slug ]['complete24h'] = (int) $st->completed;
 			$rows[ $slug ]['failed24h']   = (int) $st->failed;
 			$rows[ $slug ]['avgRunMs']    = null === $st->avg_ms ? null : round( (float) $st->avg_ms, 1 );

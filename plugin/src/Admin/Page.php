@@ -15,13 +15,16 @@ final class Page {
 	public static function register() {
 		$title = Plugin::MODE_STANDALONE === Plugin::mode() ? __( 'Scheduled Actions', 'sidecar-scheduler' ) : __( 'Queue Health', 'sidecar-scheduler' );
 		// In standalone mode the hook name is the library's (tools_page_action-scheduler): plugins hook its load-… action.
-		$hook  = add_submenu_page( 'tools.php', $title, $title, apply_filters( 'sidecar_scheduler_capability', 'manage_options' ), self::slug(), array( __CLASS__, 'render' ) );
+		$hook = add_submenu_page( 'tools.php', $title, $title, apply_filters( 'sidecar_scheduler_capability', 'manage_options' ), self::slug(), array( __CLASS__, 'render' ) );
 		add_action( 'load-' . $hook, array( __CLASS__, 'add_help_tabs' ) );
-		add_action( 'admin_enqueue_scripts', function ( $current ) use ( $hook ) {
-			if ( $current === $hook ) {
-				self::enqueue();
+		add_action(
+			'admin_enqueue_scripts',
+			function ( $current ) use ( $hook ) {
+				if ( $current === $hook ) {
+					self::enqueue();
+				}
 			}
-		} );
+		);
 	}
 
 	private static function enqueue() {
@@ -36,7 +39,14 @@ final class Page {
 		}
 		wp_enqueue_script( 'sidecar-scheduler-admin', plugins_url( 'build/index.js', Plugin::file() ), $asset['dependencies'], $asset['version'], true );
 		wp_set_script_translations( 'sidecar-scheduler-admin', 'sidecar-scheduler' );
-		wp_localize_script( 'sidecar-scheduler-admin', 'sidecarScheduler', array( 'timezone' => wp_timezone_string(), 'mode' => Plugin::mode() ) );
+		wp_localize_script(
+			'sidecar-scheduler-admin',
+			'sidecarScheduler',
+			array(
+				'timezone' => wp_timezone_string(),
+				'mode'     => Plugin::mode(),
+			)
+		);
 		wp_enqueue_style( 'wp-components' );
 		if ( is_readable( $dir . 'style-index.css' ) ) {
 			wp_enqueue_style( 'sidecar-scheduler-admin', plugins_url( 'build/style-index.css', Plugin::file() ), array( 'wp-components' ), $asset['version'] );

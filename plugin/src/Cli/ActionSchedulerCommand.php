@@ -62,7 +62,7 @@ final class ActionSchedulerCommand {
 				/* translators: %d: number of actions claimed for this batch */
 				\WP_CLI::log( sprintf( _n( 'Found %d scheduled task', 'Found %d scheduled tasks', $found, 'sidecar-scheduler' ), $found ) );
 				$completed += (int) $this->run_batch( $store, $claim );
-				$done++;
+				++$done;
 				$found = ( 0 === $batches || $done < $batches ) ? $this->claim_batch( $store, $cleaner, $batch, $hooks, $group, $force, $claim ) : 0;
 			}
 		} catch ( \Exception $e ) {
@@ -115,7 +115,7 @@ final class ActionSchedulerCommand {
 			\ActionScheduler::runner()->process_action( $action_id, 'WP CLI' );
 			$bar = $bar ? $bar : \WP_CLI\Utils\make_progress_bar( $message, $count, 100 );
 			$bar->tick();
-			$ticks++;
+			++$ticks;
 			// The library's progress hook: ActionScheduler_DataController frees memory on it every --free-memory-on actions.
 			do_action( 'action_scheduler/progress_tick', $ticks ); // phpcs:ignore WordPress.NamingConventions.ValidHookName -- the library's name.
 		}
@@ -178,16 +178,16 @@ final class ActionSchedulerCommand {
 	 * [--pause=<seconds>]
 	 */
 	public function clean( $args, $assoc ) {
-		$batch    = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batch-size', 20 ) );
-		$batches  = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batches', 0 ) );
+		$batch   = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batch-size', 20 ) );
+		$batches = absint( \WP_CLI\Utils\get_flag_value( $assoc, 'batches', 0 ) );
 		// No --status: the cleaner's defaults (complete and canceled).
 		$statuses = array_filter( array_map( 'trim', explode( ',', (string) \WP_CLI\Utils\get_flag_value( $assoc, 'status', '' ) ) ) );
 		// The library documents "31 days" but parses an empty string, i.e. now; kept so scripts behave the same.
-		$before   = as_get_datetime_object( (string) \WP_CLI\Utils\get_flag_value( $assoc, 'before', '' ) );
-		$pause    = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'pause', 0 );
-		$cleaner  = new \ActionScheduler_QueueCleaner( \ActionScheduler::store(), $batch );
-		$deleted  = 0;
-		$done     = 0;
+		$before  = as_get_datetime_object( (string) \WP_CLI\Utils\get_flag_value( $assoc, 'before', '' ) );
+		$pause   = (int) \WP_CLI\Utils\get_flag_value( $assoc, 'pause', 0 );
+		$cleaner = new \ActionScheduler_QueueCleaner( \ActionScheduler::store(), $batch );
+		$deleted = 0;
+		$done    = 0;
 		try {
 			// The library's output: a success line per batch that deleted something, the number of such batches,
 			// and the total when there was more than one.
@@ -200,7 +200,7 @@ final class ActionSchedulerCommand {
 					break;
 				}
 				$deleted += $count;
-				$done++;
+				++$done;
 				self::print_deleted( $count );
 			}
 		} catch ( \Exception $e ) {
@@ -224,7 +224,7 @@ final class ActionSchedulerCommand {
 	 *
 	 * @subcommand fix-schema
 	 */
-	public function fix_schema( $args, $assoc ) {
+	public function fix_schema( $args, $assoc ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI passes positional and associative arguments to every subcommand.
 		\SidecarScheduler\Store\Schema::maybe_install( true );
 		\WP_CLI::success( __( 'Schema updated.', 'sidecar-scheduler' ) );
 	}

@@ -21,7 +21,10 @@ final class SidecarCommand {
 		}
 		$rows = array();
 		foreach ( $data['counts'] as $status => $count ) {
-			$rows[] = array( 'status' => $status, 'count' => $count );
+			$rows[] = array(
+				'status' => $status,
+				'count'  => $count,
+			);
 		}
 		\WP_CLI\Utils\format_items( 'table', $rows, array( 'status', 'count' ) );
 		\WP_CLI::line( sprintf( 'past-due: %d; sidecars alive: %d; mode: %s', $data['pastDue']['count'], count( $data['sidecars'] ), $data['mode'] ) );
@@ -30,11 +33,11 @@ final class SidecarCommand {
 	/**
 	 * Runs the JSON-lines execution worker on stdin/stdout (started by the sidecar; not for interactive use).
 	 */
-	public function work( $args, $assoc ) {
-		ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet
+	public function work( $args, $assoc ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI passes positional and associative arguments to every subcommand.
+		ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet.display_errors_Disallowed -- the worker speaks its protocol on stdout: PHP errors must go to stderr, where the sidecar logs them.
 		if ( ! defined( 'SIDECAR_SCHEDULER_WORKER' ) ) {
 			define( 'SIDECAR_SCHEDULER_WORKER', true );
 		}
-		exit( \SidecarScheduler\Runner\Worker::run( STDIN, \SidecarScheduler\Runner\ProtocolChannel::output() ) ); // phpcs:ignore
+		exit( \SidecarScheduler\Runner\Worker::run( STDIN, \SidecarScheduler\Runner\ProtocolChannel::output() ) ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- an exit status (integer) for the sidecar, not output.
 	}
 }

@@ -79,11 +79,11 @@ abstract class ActionScheduler {
 
 	/** A facade of static methods: never copied or unserialised. */
 	final public function __clone() {
-		trigger_error( 'ActionScheduler is a static facade and cannot be cloned.', E_USER_ERROR ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		trigger_error( 'ActionScheduler is a static facade and cannot be cloned.', E_USER_ERROR ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_trigger_error -- the library's guard against cloning its static facade.
 	}
 
 	final public function __wakeup() {
-		trigger_error( 'ActionScheduler is a static facade and cannot be unserialized.', E_USER_ERROR ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		trigger_error( 'ActionScheduler is a static facade and cannot be unserialized.', E_USER_ERROR ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_trigger_error -- the library's guard against unserializing its static facade.
 	}
 
 	public static function is_initialized( $function_name = null ) {

@@ -31,9 +31,9 @@ abstract class ActionScheduler_Abstract_QueueRunner extends ActionScheduler_Abst
 	 */
 	public function process_action( $action_id, $context = '' ) {
 		// E_USER_ERROR and E_RECOVERABLE_ERROR become exceptions, so they fail the action instead of the process.
-		set_error_handler(
+		set_error_handler( // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_set_error_handler -- as the library's runner does; restored below.
 			function ( $type, $message ) {
-				throw new Exception( $message );
+				throw new Exception( $message ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the PHP error's message verbatim, as the library logs it; printed as text, never as HTML.
 			},
 			E_USER_ERROR | E_RECOVERABLE_ERROR
 		);
@@ -74,7 +74,7 @@ abstract class ActionScheduler_Abstract_QueueRunner extends ActionScheduler_Abst
 	/** The successor of a recurring action, unless it has been failing consistently. */
 	protected function schedule_next_instance( ActionScheduler_Action $action, $action_id ) {
 		if ( ActionScheduler_Store::STATUS_FAILED === $this->store->get_status( $action_id ) && $this->is_consistently_failing( $action ) ) {
-			ActionScheduler_Logger::instance()->log( $action_id, __( 'This action appears to be consistently failing. A new instance will not be scheduled.', 'action-scheduler' ) );
+			ActionScheduler_Logger::instance()->log( $action_id, __( 'This action appears to be consistently failing. A new instance will not be scheduled.', 'sidecar-scheduler' ) );
 			return;
 		}
 		try {
@@ -89,8 +89,8 @@ abstract class ActionScheduler_Abstract_QueueRunner extends ActionScheduler_Abst
 	 * The date bound is passed as a string, which the store ignores, as the library does (facts §4).
 	 */
 	private function is_consistently_failing( ActionScheduler_Action $action ) {
-		$threshold = (int) apply_filters( 'action_scheduler_recurring_action_failure_threshold', 5 );
-		$query     = array(
+		$threshold  = (int) apply_filters( 'action_scheduler_recurring_action_failure_threshold', 5 );
+		$query      = array(
 			'hook'         => $action->get_hook(),
 			'status'       => ActionScheduler_Store::STATUS_FAILED,
 			'date'         => gmdate( 'Y-m-d H:i:s' ),
@@ -153,7 +153,7 @@ abstract class ActionScheduler_Abstract_QueueRunner extends ActionScheduler_Abst
 
 	protected function get_memory_limit() {
 		$memory_limit = function_exists( 'ini_get' ) ? ini_get( 'memory_limit' ) : '128M';
-		if ( ! $memory_limit || -1 === $memory_limit || '-1' === $memory_limit ) {
+		if ( ! $memory_limit || '-1' === $memory_limit ) { // ini_get() answers a string (or false).
 			$memory_limit = '32G'; // Unlimited: a number no process reaches.
 		}
 		return ActionScheduler_Compatibility::convert_hr_to_bytes( $memory_limit );

@@ -26,7 +26,7 @@ abstract class ActionScheduler_Abstract_Schema {
 			$wpdb->$table   = $this->get_full_table_name( $table );
 		}
 		$this->db_version = get_option( 'schema-' . static::class, 0 );
-		if ( ! $force_update && ! version_compare( $this->db_version, $this->schema_version, '<' ) ) {
+		if ( ! $force_update && ! version_compare( (string) $this->db_version, (string) $this->schema_version, '<' ) ) {
 			return;
 		}
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';

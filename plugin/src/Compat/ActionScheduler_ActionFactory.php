@@ -110,7 +110,16 @@ class ActionScheduler_ActionFactory {
 	 */
 	public function create( array $options = array() ) {
 		$options = array_merge(
-			array( 'type' => 'single', 'hook' => '', 'arguments' => array(), 'group' => '', 'unique' => false, 'when' => time(), 'pattern' => null, 'priority' => 10 ),
+			array(
+				'type'      => 'single',
+				'hook'      => '',
+				'arguments' => array(),
+				'group'     => '',
+				'unique'    => false,
+				'when'      => time(),
+				'pattern'   => null,
+				'priority'  => 10,
+			),
 			$options
 		);
 		// A recurring or cron call without a pattern is a single action, so callers can use one code path.
@@ -131,7 +140,7 @@ class ActionScheduler_ActionFactory {
 				$schedule = new ActionScheduler_SimpleSchedule( as_get_datetime_object( $options['when'] ) );
 				break;
 			default:
-				error_log( "Unknown action type '{$options['type']}' specified when trying to create an action for '{$options['hook']}'." ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+				error_log( "Unknown action type '{$options['type']}' specified when trying to create an action for '{$options['hook']}'." ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the library logs this to the PHP error log too.
 				return 0;
 		}
 		$action = new ActionScheduler_Action( $options['hook'], $options['arguments'], $schedule, $options['group'] );
@@ -142,7 +151,7 @@ class ActionScheduler_ActionFactory {
 			$action_id = $this->store_new( $action, $options['unique'] );
 		} catch ( Exception $e ) {
 			/* translators: 1: action hook 2: error message */
-			error_log( sprintf( __( 'Caught exception while enqueuing action "%1$s": %2$s', 'sidecar-scheduler' ), $options['hook'], $e->getMessage() ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			error_log( sprintf( __( 'Caught exception while enqueuing action "%1$s": %2$s', 'sidecar-scheduler' ), $options['hook'], $e->getMessage() ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the library logs this to the PHP error log too.
 		}
 		return $action_id;
 	}
@@ -156,7 +165,13 @@ class ActionScheduler_ActionFactory {
 		if ( method_exists( $store, 'save_unique_action' ) ) {
 			return $store->save_unique_action( $action );
 		}
-		$existing = $store->find_action( $action->get_hook(), array( 'status' => ActionScheduler_Store::STATUS_PENDING, 'group' => $action->get_group() ) );
+		$existing = $store->find_action(
+			$action->get_hook(),
+			array(
+				'status' => ActionScheduler_Store::STATUS_PENDING,
+				'group'  => $action->get_group(),
+			)
+		);
 		return $existing ? 0 : $store->save_action( $action );
 	}
 }

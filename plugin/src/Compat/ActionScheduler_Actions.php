@@ -3,8 +3,8 @@
 defined( 'ABSPATH' ) || exit;
 
 class ActionScheduler_Action {
-	protected $hook     = '';
-	protected $args     = array();
+	protected $hook = '';
+	protected $args = array();
 	/** @var ActionScheduler_Schedule */
 	protected $schedule = null;
 	protected $group    = '';

@@ -111,12 +111,17 @@ abstract class ActionScheduler_Logger {
 class ActionScheduler_DBLogger extends ActionScheduler_Logger {
 	public function log( $action_id, $message, ?DateTime $date = null ) {
 		global $wpdb;
-		$date      = empty( $date ) ? as_get_datetime_object() : clone $date;
-		$date_gmt  = $date->format( 'Y-m-d H:i:s' );
+		$date     = empty( $date ) ? as_get_datetime_object() : clone $date;
+		$date_gmt = $date->format( 'Y-m-d H:i:s' );
 		ActionScheduler_TimezoneHelper::set_local_timezone( $date );
 		$wpdb->insert(
 			$wpdb->actionscheduler_logs,
-			array( 'action_id' => $action_id, 'message' => $message, 'log_date_gmt' => $date_gmt, 'log_date_local' => $date->format( 'Y-m-d H:i:s' ) ),
+			array(
+				'action_id'      => $action_id,
+				'message'        => $message,
+				'log_date_gmt'   => $date_gmt,
+				'log_date_local' => $date->format( 'Y-m-d H:i:s' ),
+			),
 			array( '%d', '%s', '%s', '%s' )
 		);
 		return $wpdb->insert_id;
@@ -167,12 +172,12 @@ class ActionScheduler_DBLogger extends ActionScheduler_Logger {
 		foreach ( $action_ids as $action_id ) {
 			$values[] = $wpdb->prepare( '( %d, %s, %s, %s )', $action_id, $message, $date_gmt, $date_local );
 		}
-		$wpdb->query( "INSERT {$wpdb->actionscheduler_logs} ( action_id, message, log_date_gmt, log_date_local ) VALUES " . implode( ',', $values ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$wpdb->query( "INSERT {$wpdb->actionscheduler_logs} ( action_id, message, log_date_gmt, log_date_local ) VALUES " . implode( ',', $values ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- each value tuple was prepared above; the table name comes from $wpdb.
 	}
 }
 
 class ActionScheduler_NullLogEntry extends ActionScheduler_LogEntry {
-	public function __construct( $action_id = '', $message = '' ) {
+	public function __construct( $action_id = '', $message = '' ) { // phpcs:ignore Generic.CodeAnalysis.UselessOverridingMethod.Found -- the library's constructor makes both arguments optional.
 		parent::__construct( $action_id, $message );
 	}
 }

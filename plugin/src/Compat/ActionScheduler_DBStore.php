@@ -12,7 +12,11 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	/** @var int JSON up to this length is stored in `args`; longer goes to `extended_args` with its md5 in `args`. */
 	protected static $max_index_length = 191;
 
-	private $claim_filters = array( 'group' => '', 'hooks' => '', 'exclude-groups' => '' );
+	private $claim_filters = array(
+		'group'          => '',
+		'hooks'          => '',
+		'exclude-groups' => '',
+	);
 
 	public function init() {
 		SidecarScheduler\Store\Schema::register_table_names();
@@ -35,7 +39,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 				'status'               => $action->is_finished() ? self::STATUS_COMPLETE : self::STATUS_PENDING,
 				'scheduled_date_gmt'   => $this->get_scheduled_date_string( $action, $date ),
 				'scheduled_date_local' => $this->get_scheduled_date_string_local( $action, $date ),
-				'schedule'             => serialize( $action->get_schedule() ), // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions
+				'schedule'             => serialize( $action->get_schedule() ), // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- the schedule column holds a serialized ActionScheduler_Schedule, as the library stores it.
 				'group_id'             => current( $this->get_group_ids( $action->get_group() ) ),
 				'priority'             => $action->get_priority(),
 			);
@@ -81,7 +85,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			$placeholders[] = in_array( $column, array( 'group_id', 'priority' ), true ) ? '%d' : '%s';
 		}
 		$sql = 'INSERT INTO ' . $wpdb->actionscheduler_actions . ' (' . implode( ', ', array_keys( $data ) ) . ') VALUES (' . implode( ', ', $placeholders ) . ')';
-		$wpdb->query( $wpdb->prepare( $sql, array_values( $data ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$wpdb->query( $wpdb->prepare( $sql, array_values( $data ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the statement was built above from our own fragments with placeholders, and prepare() fills them.
 		return (int) $wpdb->insert_id;
 	}
 
@@ -97,12 +101,12 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		foreach ( $data as $column => $value ) {
 			$placeholders[] = in_array( $column, array( 'group_id', 'priority' ), true ) ? '%d' : '%s';
 		}
-		$sql = 'INSERT INTO ' . $table . ' (' . implode( ', ', $columns ) . ') SELECT ' . implode( ', ', $placeholders )
+		$sql      = 'INSERT INTO ' . $table . ' (' . implode( ', ', $columns ) . ') SELECT ' . implode( ', ', $placeholders )
 			. ' FROM DUAL WHERE ( SELECT action_id FROM ' . $table . " WHERE status IN ( 'pending', 'in-progress' ) AND hook = %s AND group_id = %d LIMIT 1 ) IS NULL";
 		$params   = array_values( $data );
 		$params[] = $data['hook'];
 		$params[] = $data['group_id'];
-		$wpdb->query( $wpdb->prepare( $sql, $params ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$wpdb->query( $wpdb->prepare( $sql, $params ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the statement was built above from our own fragments with placeholders, and prepare() fills them.
 		return (int) $wpdb->insert_id;
 	}
 
@@ -185,7 +189,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 
 	protected function make_action_from_db_record( $data ) {
 		$args     = json_decode( (string) $data->args, true );
-		$schedule = @unserialize( (string) $data->schedule ); // phpcs:ignore -- a corrupt row must not warn; it is reported below.
+		$schedule = @unserialize( (string) $data->schedule ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_unserialize,WordPress.PHP.NoSilencedErrors.Discouraged -- the library stores schedules serialized; a corrupt row must not warn, it is reported below.
 		$this->validate_args( $args, $data->action_id );
 		$this->validate_schedule( $schedule, $data->action_id );
 		$group = $data->group ? $data->group : '';
@@ -195,9 +199,9 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	public function query_actions( $query = array(), $query_type = 'select' ) {
 		global $wpdb;
 		list( $sql, $params ) = $this->get_query_actions_sql( $query, $query_type );
-		$sql = $params ? $wpdb->prepare( $sql, $params ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL
+		$sql                  = $params ? $wpdb->prepare( $sql, $params ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the statement was built above from our own fragments with placeholders, and prepare() fills them.
 		// A count is the string $wpdb->get_var() gives, as in the library (plugins that compare it with === see the same).
-		return 'count' === $query_type ? $wpdb->get_var( $sql ) : $wpdb->get_col( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL
+		return 'count' === $query_type ? $wpdb->get_var( $sql ) : $wpdb->get_col( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared on the line above when it has values; without values it is our own SQL.
 	}
 
 	/**
@@ -207,14 +211,14 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	public function query_actions_capped( $query, $query_type, $seconds ) {
 		global $wpdb;
 		list( $sql, $params ) = $this->get_query_actions_sql( $query, $query_type );
-		$sql = $params ? $wpdb->prepare( $sql, $params ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL
+		$sql                  = $params ? $wpdb->prepare( $sql, $params ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the statement was built above from our own fragments with placeholders, and prepare() fills them.
 		if ( false !== stripos( (string) $wpdb->db_server_info(), 'mariadb' ) ) {
 			$sql = sprintf( 'SET STATEMENT max_statement_time=%.3F FOR %s', $seconds, $sql );
 		} else {
 			$sql = preg_replace( '/^SELECT /', sprintf( 'SELECT /*+ MAX_EXECUTION_TIME(%d) */ ', (int) ( $seconds * 1000 ) ), $sql );
 		}
 		$suppress = $wpdb->suppress_errors( true );
-		$result   = 'count' === $query_type ? $wpdb->get_var( $sql ) : $wpdb->get_col( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$result   = 'count' === $query_type ? $wpdb->get_var( $sql ) : $wpdb->get_col( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared on the line above when it has values; without values it is our own SQL.
 		$error    = $wpdb->last_error;
 		$wpdb->suppress_errors( $suppress );
 		if ( $error ) {
@@ -228,7 +232,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		if ( ! in_array( $select_or_count, array( 'select', 'count' ), true ) ) {
 			throw new InvalidArgumentException( esc_html__( 'Invalid value for select or count parameter. Cannot query actions.', 'sidecar-scheduler' ) );
 		}
-		$query = wp_parse_args(
+		$query  = wp_parse_args(
 			$query,
 			array(
 				'hook'                  => '',
@@ -269,7 +273,12 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 					if ( ! $this->db_supports_json() ) {
 						throw new RuntimeException( esc_html__( 'JSON partial matching not supported in your environment. Please check your MySQL/MariaDB version.', 'sidecar-scheduler' ) );
 					}
-					$supported = array( 'integer' => '%d', 'boolean' => '%s', 'double' => '%f', 'string' => '%s' );
+					$supported = array(
+						'integer' => '%d',
+						'boolean' => '%s',
+						'double'  => '%f',
+						'string'  => '%s',
+					);
 					foreach ( $query['args'] as $key => $value ) {
 						$type = gettype( $value );
 						if ( ! isset( $supported[ $type ] ) ) {
@@ -416,14 +425,21 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		if ( ! is_array( $query_args ) ) {
 			return;
 		}
-		$query_args = wp_parse_args( $query_args, array( 'per_page' => 1000, 'status' => self::STATUS_PENDING, 'orderby' => 'none' ) );
+		$query_args = wp_parse_args(
+			$query_args,
+			array(
+				'per_page' => 1000,
+				'status'   => self::STATUS_PENDING,
+				'orderby'  => 'none',
+			)
+		);
 		do {
 			$action_ids = $this->query_actions( $query_args );
 			if ( empty( $action_ids ) ) {
 				break;
 			}
 			$id_list = implode( ',', array_map( 'intval', $action_ids ) );
-			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id IN ({$id_list})", self::STATUS_CANCELED ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id IN ({$id_list})", self::STATUS_CANCELED ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the IN list is integers only (intval above); the table name comes from $wpdb->prefix.
 			do_action( 'action_scheduler_bulk_cancel_actions', $action_ids );
 		} while ( true );
 	}
@@ -455,10 +471,10 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	}
 
 	public function stake_claim( $max_actions = 10, ?DateTime $before_date = null, $hooks = array(), $group = '' ) {
-		$claim_id = $this->generate_claim_id();
+		$claim_id                = $this->generate_claim_id();
 		$this->claim_before_date = $before_date;
 		$this->claim_actions( $claim_id, $max_actions, $before_date, $hooks, $group );
-		$action_ids = $this->find_actions_by_claim_id( $claim_id );
+		$action_ids              = $this->find_actions_by_claim_id( $claim_id );
 		$this->claim_before_date = null;
 		return new ActionScheduler_ActionClaim( $claim_id, $action_ids );
 	}
@@ -489,9 +505,9 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$date = null === $before_date ? $now : clone $before_date;
 		$date->setTimezone( new DateTimeZone( 'UTC' ) );
 
-		$update = "UPDATE {$wpdb->actionscheduler_actions} SET claim_id=%d, last_attempt_gmt=%s, last_attempt_local=%s";
-		$params = array( $claim_id, $now->format( 'Y-m-d H:i:s' ), current_time( 'mysql' ) );
-		$where  = 'WHERE claim_id = 0 AND scheduled_date_gmt <= %s AND status=%s';
+		$update  = "UPDATE {$wpdb->actionscheduler_actions} SET claim_id=%d, last_attempt_gmt=%s, last_attempt_local=%s";
+		$params  = array( $claim_id, $now->format( 'Y-m-d H:i:s' ), current_time( 'mysql' ) );
+		$where   = 'WHERE claim_id = 0 AND scheduled_date_gmt <= %s AND status=%s';
 		$wparams = array( $date->format( 'Y-m-d H:i:s' ), self::STATUS_PENDING );
 
 		// As in the library, hooks or a group given here become the store's claim filters, so later claims through
@@ -512,7 +528,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 
 		$group_operator = 'IN';
 		if ( empty( $group ) ) {
-			$group          = $this->get_claim_filter( 'group' );
+			$group = $this->get_claim_filter( 'group' );
 			if ( empty( $group ) ) {
 				$group          = $this->get_claim_filter( 'exclude-groups' );
 				$group_operator = 'NOT IN';
@@ -540,7 +556,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$order = apply_filters( 'action_scheduler_claim_actions_order_by', 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC', $claim_id, $hooks );
 		$sql   = "{$update} {$where} {$order} LIMIT %d";
 		$all   = array_merge( $params, $wparams, array( $limit ) );
-		$rows  = $wpdb->query( $wpdb->prepare( $sql, $all ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$rows  = $wpdb->query( $wpdb->prepare( $sql, $all ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the statement was built above from our own fragments with placeholders, and prepare() fills them.
 		if ( false === $rows ) {
 			throw new RuntimeException( __( 'Unable to claim actions. Database error.', 'sidecar-scheduler' ) . ' ' . $wpdb->last_error ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- plain text carrying the database error verbatim, as the library does; callers print it as text (CLI, React), never as HTML.
 		}
@@ -563,7 +579,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$rows    = $wpdb->get_results(
 			$wpdb->prepare( "SELECT action_id, scheduled_date_gmt FROM {$wpdb->actionscheduler_actions} WHERE claim_id = %d ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC", $claim_id )
 		);
-		$ids = array();
+		$ids     = array();
 		foreach ( $rows as $row ) {
 			// A row whose date moved past the cut-off after we claimed it (e.g. rescheduled) is not ours to run now.
 			if ( $row->scheduled_date_gmt <= $cut_off ) {
@@ -580,7 +596,7 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		$updated = 0;
 		if ( $ids ) {
 			$list    = implode( ',', array_map( 'absint', $ids ) );
-			$updated = (int) $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET claim_id = 0 WHERE action_id IN ({$list})" ); // phpcs:ignore WordPress.DB.PreparedSQL
+			$updated = (int) $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET claim_id = 0 WHERE action_id IN ({$list})" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the IN list is integers only (intval above); the table name comes from $wpdb->prefix.
 		}
 		$wpdb->delete( $wpdb->actionscheduler_claims, array( 'claim_id' => $claim->get_id() ), array( '%d' ) );
 		if ( $updated < count( $ids ) ) {
@@ -608,7 +624,11 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		global $wpdb;
 		return $wpdb->update(
 			$wpdb->actionscheduler_actions,
-			array( 'status' => self::STATUS_COMPLETE, 'last_attempt_gmt' => $gmt, 'last_attempt_local' => $local ),
+			array(
+				'status'             => self::STATUS_COMPLETE,
+				'last_attempt_gmt'   => $gmt,
+				'last_attempt_local' => $local,
+			),
 			array( 'action_id' => $action_id ),
 			array( '%s' ),
 			array( '%d' )

@@ -4,7 +4,7 @@ defined( 'ABSPATH' ) || exit;
 
 class ActionScheduler_DateTime extends DateTime {
 	/** @var int Seconds east of UTC when the zone is a bare offset. */
-	protected $utcOffset = 0; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+	protected $utcOffset = 0;
 
 	/**
 	 * The instant itself: a manual offset changes only what getOffset() reports, never the moment. The stores set the
@@ -12,7 +12,7 @@ class ActionScheduler_DateTime extends DateTime {
 	 * the offset here shifted every stored timestamp on a "UTC+5:30" site.
 	 */
 	#[\ReturnTypeWillChange]
-	public function getTimestamp() {
+	public function getTimestamp() { // phpcs:ignore Generic.CodeAnalysis.UselessOverridingMethod.Found -- the override carries #[\ReturnTypeWillChange] and the comment above on why the offset is not applied.
 		return parent::getTimestamp();
 	}
 

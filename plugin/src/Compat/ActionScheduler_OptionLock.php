@@ -9,7 +9,7 @@ class ActionScheduler_OptionLock extends ActionScheduler_Lock {
 		global $wpdb;
 		$value = (string) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", $this->get_key( $lock_type ) ) );
 		$parts = explode( '|', $value );
-		// "<expiry>" (older locks) or "<id>|<expiry>".
+		// The value is the expiry alone (older locks) or the holder's ID, a pipe and the expiry.
 		if ( count( $parts ) <= 2 && is_numeric( end( $parts ) ) ) {
 			return (int) end( $parts );
 		}
@@ -27,7 +27,7 @@ class ActionScheduler_OptionLock extends ActionScheduler_Lock {
 		$value = uniqid( '', true ) . '|' . ( time() + $this->get_duration( $lock_type ) );
 		$rows  = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", $name, $value ) );
 		if ( ! $rows ) {
-			$old = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", $name ) );
+			$old   = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", $name ) );
 			$parts = explode( '|', (string) $old );
 			if ( (int) end( $parts ) >= time() ) {
 				return false;

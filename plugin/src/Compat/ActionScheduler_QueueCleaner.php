@@ -28,7 +28,7 @@ class ActionScheduler_QueueCleaner {
 			$cutoff = as_get_datetime_object( $lifespan . ' seconds ago' );
 		} catch ( Exception $e ) {
 			/* translators: %s: retention period */
-			_doing_it_wrong( __METHOD__, esc_html( sprintf( __( 'It was not possible to determine a valid cut-off time: %s.', 'action-scheduler' ), $e->getMessage() ) ), '3.5.5' );
+			_doing_it_wrong( __METHOD__, esc_html( sprintf( __( 'It was not possible to determine a valid cut-off time: %s.', 'sidecar-scheduler' ), $e->getMessage() ) ), '3.5.5' );
 			return array();
 		}
 		return $this->clean_actions( $this->get_default_statuses(), $cutoff, $this->get_batch_size() );
@@ -45,7 +45,13 @@ class ActionScheduler_QueueCleaner {
 		}
 		foreach ( $statuses_to_purge as $status ) {
 			$ids = $this->store->query_actions(
-				array( 'status' => $status, 'modified' => $cutoff_date, 'modified_compare' => '<=', 'per_page' => $batch_size, 'orderby' => 'none' )
+				array(
+					'status'           => $status,
+					'modified'         => $cutoff_date,
+					'modified_compare' => '<=',
+					'per_page'         => $batch_size,
+					'orderby'          => 'none',
+				)
 			);
 			foreach ( $ids as $action_id ) {
 				try {
@@ -66,7 +72,14 @@ class ActionScheduler_QueueCleaner {
 		}
 		$cutoff = as_get_datetime_object( $timeout . ' seconds ago' );
 		$ids    = $this->store->query_actions(
-			array( 'status' => ActionScheduler_Store::STATUS_PENDING, 'modified' => $cutoff, 'modified_compare' => '<=', 'claimed' => true, 'per_page' => $this->get_batch_size(), 'orderby' => 'none' )
+			array(
+				'status'           => ActionScheduler_Store::STATUS_PENDING,
+				'modified'         => $cutoff,
+				'modified_compare' => '<=',
+				'claimed'          => true,
+				'per_page'         => $this->get_batch_size(),
+				'orderby'          => 'none',
+			)
 		);
 		foreach ( $ids as $action_id ) {
 			$this->store->unclaim_action( $action_id );
@@ -81,7 +94,13 @@ class ActionScheduler_QueueCleaner {
 		}
 		$cutoff = as_get_datetime_object( $timeout . ' seconds ago' );
 		$ids    = $this->store->query_actions(
-			array( 'status' => ActionScheduler_Store::STATUS_RUNNING, 'modified' => $cutoff, 'modified_compare' => '<=', 'per_page' => $this->get_batch_size(), 'orderby' => 'none' )
+			array(
+				'status'           => ActionScheduler_Store::STATUS_RUNNING,
+				'modified'         => $cutoff,
+				'modified_compare' => '<=',
+				'per_page'         => $this->get_batch_size(),
+				'orderby'          => 'none',
+			)
 		);
 		foreach ( $ids as $action_id ) {
 			$this->store->mark_failure( $action_id );

@@ -53,7 +53,7 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 
 	/** Hooked on init priority 1: the WP-Cron fallback runner. SidecarScheduler\Runner\Fallback stands it down. */
 	public function init() {
-		add_filter( 'cron_schedules', array( self::instance(), 'add_wp_cron_schedule' ) );
+		add_filter( 'cron_schedules', array( self::instance(), 'add_wp_cron_schedule' ) ); // phpcs:ignore WordPress.WP.CronInterval.CronSchedulesInterval -- the library's every_minute schedule: without a sidecar, WP-Cron runs the queue each minute.
 		$next = wp_next_scheduled( self::WP_CRON_HOOK, array( 'WP Cron' ) );
 		if ( ! $next ) {
 			$schedule = apply_filters( 'action_scheduler_run_schedule', self::WP_CRON_SCHEDULE );
@@ -80,7 +80,7 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 	public function add_wp_cron_schedule( $schedules ) {
 		$schedules['every_minute'] = array(
 			'interval' => 60,
-			'display'  => __( 'Every minute', 'action-scheduler' ),
+			'display'  => __( 'Every minute', 'sidecar-scheduler' ),
 		);
 		return $schedules;
 	}
@@ -113,7 +113,7 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 				break;
 			}
 			$this->process_action( $action_id, $context );
-			$processed++;
+			++$processed;
 			if ( $this->batch_limits_exceeded( $processed + $this->processed_actions_count ) ) {
 				break;
 			}
@@ -171,7 +171,7 @@ class ActionScheduler_Compatibility {
 		if ( function_exists( 'wc_set_time_limit' ) ) {
 			wc_set_time_limit( $new_limit );
 		} elseif ( function_exists( 'set_time_limit' ) && false === strpos( (string) ini_get( 'disable_functions' ), 'set_time_limit' ) ) {
-			@set_time_limit( $new_limit ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+			@set_time_limit( $new_limit ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- set_time_limit() warns where hosts disable it; the library silences it too.
 		}
 	}
 }

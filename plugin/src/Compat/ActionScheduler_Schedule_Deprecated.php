@@ -11,7 +11,7 @@ abstract class ActionScheduler_Schedule_Deprecated implements ActionScheduler_Sc
 			$replacement = 'get_next( $after )';
 			$next        = $this->get_next( $after );
 		}
-		_deprecated_function( __METHOD__, '3.0.0', __CLASS__ . '::' . $replacement ); // phpcs:ignore WordPress.Security.EscapeOutput
+		_deprecated_function( __METHOD__, '3.0.0', __CLASS__ . '::' . $replacement ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- a method name for _deprecated_function(), which escapes what it prints.
 		return $next;
 	}
 }

@@ -50,7 +50,7 @@ abstract class ActionScheduler_Abstract_Schedule extends ActionScheduler_Schedul
 }
 
 abstract class ActionScheduler_Abstract_RecurringSchedule extends ActionScheduler_Abstract_Schedule {
-	private $first_date = null;
+	private $first_date        = null;
 	protected $first_timestamp = null;
 	protected $recurrence;
 
@@ -159,7 +159,7 @@ class ActionScheduler_CanceledSchedule extends ActionScheduler_SimpleSchedule {
 }
 
 class ActionScheduler_IntervalSchedule extends ActionScheduler_Abstract_RecurringSchedule {
-	private $start_timestamp = null;
+	private $start_timestamp     = null;
 	private $interval_in_seconds = null;
 
 	protected function calculate_next( DateTime $after ) {

@@ -44,10 +44,24 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 	}
 
 	public function find_action( $hook, $params = array() ) {
-		$params = wp_parse_args( $params, array( 'args' => null, 'status' => self::STATUS_PENDING, 'group' => '' ) );
+		$params = wp_parse_args(
+			$params,
+			array(
+				'args'   => null,
+				'status' => self::STATUS_PENDING,
+				'group'  => '',
+			)
+		);
 		// As the library: the next pending action, or the most recent one of another status; its ID as the query gives it.
-		$order  = ( empty( $params['status'] ) || self::STATUS_PENDING === $params['status'] ) ? 'ASC' : 'DESC';
-		$query  = array( 'hook' => $hook, 'status' => $params['status'], 'group' => $params['group'], 'orderby' => 'date', 'order' => $order, 'per_page' => 1 );
+		$order = ( empty( $params['status'] ) || self::STATUS_PENDING === $params['status'] ) ? 'ASC' : 'DESC';
+		$query = array(
+			'hook'     => $hook,
+			'status'   => $params['status'],
+			'group'    => $params['group'],
+			'orderby'  => 'date',
+			'order'    => $order,
+			'per_page' => 1,
+		);
 		if ( null !== $params['args'] ) {
 			$query['args'] = $params['args'];
 		}
@@ -57,7 +71,12 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 
 	public function has_pending_actions_due() {
 		$ids = $this->query_actions(
-			array( 'date' => as_get_datetime_object(), 'status' => self::STATUS_PENDING, 'orderby' => 'none', 'per_page' => 1 )
+			array(
+				'date'     => as_get_datetime_object(),
+				'status'   => self::STATUS_PENDING,
+				'orderby'  => 'none',
+				'per_page' => 1,
+			)
 		);
 		return ! empty( $ids );
 	}
@@ -65,7 +84,11 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 	public function extra_action_counts() {
 		$extra = array();
 		$due   = $this->query_actions(
-			array( 'status' => self::STATUS_PENDING, 'date' => as_get_datetime_object(), 'date_compare' => '<=' ),
+			array(
+				'status'       => self::STATUS_PENDING,
+				'date'         => as_get_datetime_object(),
+				'date_compare' => '<=',
+			),
 			'count'
 		);
 		if ( $due ) {
@@ -135,7 +158,16 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 
 	private function cancel_pending_matching( array $query ) {
 		do {
-			$action_ids = $this->query_actions( array_merge( $query, array( 'status' => self::STATUS_PENDING, 'per_page' => 1000, 'orderby' => 'none' ) ) );
+			$action_ids = $this->query_actions(
+				array_merge(
+					$query,
+					array(
+						'status'   => self::STATUS_PENDING,
+						'per_page' => 1000,
+						'orderby'  => 'none',
+					)
+				)
+			);
 			foreach ( $action_ids as $action_id ) {
 				$this->cancel_action( $action_id );
 			}
@@ -169,12 +201,12 @@ abstract class ActionScheduler_Store extends ActionScheduler_Store_Deprecated {
 class ActionScheduler_InvalidActionException extends InvalidArgumentException implements ActionScheduler_Exception {
 	public static function from_schedule( $action_id, $schedule ) {
 		/* translators: 1: action ID 2: schedule */
-		return new static( sprintf( __( 'Action [%1$s] has an invalid schedule: %2$s', 'sidecar-scheduler' ), $action_id, var_export( $schedule, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		return new static( sprintf( __( 'Action [%1$s] has an invalid schedule: %2$s', 'sidecar-scheduler' ), $action_id, var_export( $schedule, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_var_export -- the library's message shows the bad schedule as var_export() does.
 	}
 
 	public static function from_decoding_args( $action_id, $args = array() ) {
 		/* translators: 1: action ID 2: arguments */
-		return new static( sprintf( __( 'Action [%1$s] has invalid arguments. It cannot be JSON decoded to an array. $args = %2$s', 'sidecar-scheduler' ), $action_id, var_export( $args, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		return new static( sprintf( __( 'Action [%1$s] has invalid arguments. It cannot be JSON decoded to an array. $args = %2$s', 'sidecar-scheduler' ), $action_id, var_export( $args, true ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_var_export -- the library's message shows the bad args as var_export() does.
 	}
 }
 

@@ -86,7 +86,7 @@ class CronExpression {
 		$date = $currentTime instanceof DateTime ? clone $currentTime : new DateTime( $currentTime );
 		$date->setTime( (int) $date->format( 'H' ), (int) $date->format( 'i' ), 0 );
 		try {
-			return $this->getNextRunDate( $date, 0, true ) == $date;
+			return $this->getNextRunDate( $date, 0, true ) == $date; // phpcs:ignore Universal.Operators.StrictComparisons.LooseEqual -- DateTime objects compare by instant with ==; === would compare object identity.
 		} catch ( Exception $e ) {
 			return false;
 		}
@@ -99,7 +99,8 @@ class CronExpression {
 	/** The next ($invert: previous) $total run dates, as getNextRunDate() would give them for nth = 0, 1, … */
 	public function getMultipleRunDates( $total, $currentTime = 'now', $invert = false, $allowCurrentDate = false ) { // phpcs:ignore WordPress.NamingConventions.ValidVariableName -- the library's parameter names (named arguments).
 		$dates = array();
-		for ( $nth = 0; $nth < max( 0, (int) $total ); $nth++ ) {
+		$count = max( 0, (int) $total );
+		for ( $nth = 0; $nth < $count; $nth++ ) {
 			$dates[] = $this->getRunDate( $currentTime, $nth, $invert, $allowCurrentDate );
 		}
 		return $dates;
@@ -134,7 +135,7 @@ class CronExpression {
 					continue 2;
 				}
 			}
-			if ( ( ! $allowCurrentDate && $next == $current ) || --$nth > -1 ) {
+			if ( ( ! $allowCurrentDate && $next == $current ) || --$nth > -1 ) { // phpcs:ignore Universal.Operators.StrictComparisons.LooseEqual -- DateTime objects compare by instant with ==; === would compare object identity.
 				$this->fieldFactory->getField( self::MINUTE )->increment( $next, $invert );
 				continue;
 			}
@@ -212,7 +213,7 @@ abstract class CronExpression_AbstractField implements CronExpression_FieldInter
 			return false;
 		}
 		for ( $i = $offset; $i <= $to; $i += $step ) {
-			if ( $i == $date_value ) { // phpcs:ignore Universal.Operators.StrictComparisons
+			if ( $i == $date_value ) { // phpcs:ignore Universal.Operators.StrictComparisons.LooseEqual -- cron field values are strings, the dates integers: the comparison is numeric on purpose.
 				return true;
 			}
 		}
@@ -314,7 +315,7 @@ class CronExpression_DayOfMonthField extends CronExpression_AbstractField {
 
 class CronExpression_MonthField extends CronExpression_AbstractField {
 	public function isSatisfiedBy( DateTime $date, $value ) {
-		$value = str_ireplace( array( 'JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC' ), range( 1, 12 ), $value );
+		$value = str_ireplace( array( 'JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC' ), array_map( 'strval', range( 1, 12 ) ), $value );
 		return $this->isSatisfied( $date->format( 'm' ), $value );
 	}
 
@@ -343,7 +344,7 @@ class CronExpression_DayOfWeekField extends CronExpression_AbstractField {
 		if ( '?' === $value ) {
 			return true;
 		}
-		$value = str_ireplace( array( 'SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT' ), range( 0, 6 ), $value );
+		$value = str_ireplace( array( 'SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT' ), array_map( 'strval', range( 0, 6 ) ), $value );
 		$year  = (int) $date->format( 'Y' );
 		$month = (int) $date->format( 'n' );
 		$last  = (int) $date->format( 't' );
@@ -366,7 +367,7 @@ class CronExpression_DayOfWeekField extends CronExpression_AbstractField {
 				$weekday = 7;
 			}
 			if ( $weekday < 1 || $weekday > 7 ) {
-				throw new InvalidArgumentException( "Weekday must be a value between 0 and 7. " . (int) $weekday . ' given' );
+				throw new InvalidArgumentException( 'Weekday must be a value between 0 and 7. ' . (int) $weekday . ' given' );
 			}
 			if ( $nth < 1 || $nth > 5 ) {
 				throw new InvalidArgumentException( 'There are never more than 5 of a given weekday in a month' );

@@ -35,7 +35,13 @@ abstract class WP_Async_Request {
 		if ( property_exists( $this, 'query_args' ) ) {
 			return $this->query_args;
 		}
-		return apply_filters( $this->identifier . '_query_args', array( 'action' => $this->identifier, 'nonce' => wp_create_nonce( $this->identifier ) ) );
+		return apply_filters(
+			$this->identifier . '_query_args',
+			array(
+				'action' => $this->identifier,
+				'nonce'  => wp_create_nonce( $this->identifier ),
+			)
+		);
 	}
 
 	protected function get_query_url() {
@@ -53,7 +59,7 @@ abstract class WP_Async_Request {
 			'timeout'   => 0.01, // Do not wait for the answer: the request runs on its own.
 			'blocking'  => false,
 			'body'      => $this->data,
-			'cookies'   => $_COOKIE, // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+			'cookies'   => $_COOKIE,
 			'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
 		);
 		return apply_filters( $this->identifier . '_post_args', $args );

@@ -21,7 +21,11 @@ final class RunnerController {
 				'callback'            => array( __CLASS__, 'execute' ),
 				'permission_callback' => array( Signature::class, 'verify' ),
 				'args'                => array(
-					'op' => array( 'type' => 'string', 'required' => true, 'enum' => array( 'batch', 'fail', 'clean', 'settings' ) ),
+					'op' => array(
+						'type'     => 'string',
+						'required' => true,
+						'enum'     => array( 'batch', 'fail', 'clean', 'settings' ),
+					),
 				),
 			)
 		);
@@ -45,14 +49,14 @@ final class RunnerController {
 				return new \WP_Error( 'sidecar_scheduler_not_claimed', sprintf( __( 'Not run: action(s) %s are not pending under the claim this request names.', 'sidecar-scheduler' ), implode( ', ', $refused ) ), array( 'status' => 409 ) );
 			}
 		}
-		$stream = fopen( 'php://temp', 'w+' ); // phpcs:ignore WordPress.WP.AlternativeFunctions
-		$in     = fopen( 'php://temp', 'w+' ); // phpcs:ignore WordPress.WP.AlternativeFunctions
-		fwrite( $in, wp_json_encode( $payload ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		$stream = fopen( 'php://temp', 'w+' ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fopen -- in-memory php://temp streams between this request and the in-process worker, not files.
+		$in     = fopen( 'php://temp', 'w+' ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fopen -- in-memory php://temp streams between this request and the in-process worker, not files.
+		fwrite( $in, wp_json_encode( $payload ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- in-memory php://temp streams between this request and the in-process worker, not files.
 		rewind( $in );
 		\SidecarScheduler\Runner\Worker::run( $in, $stream );
 		rewind( $stream );
 		$messages = array();
-		while ( ( $line = fgets( $stream ) ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
+		while ( ( $line = fgets( $stream ) ) !== false ) { // phpcs:ignore Generic.CodeAnalysis.AssignmentInCondition.FoundInWhileCondition -- the usual read-until-false loop over fgets().
 			$messages[] = json_decode( $line, true );
 		}
 		if ( ob_get_level() > 0 ) {

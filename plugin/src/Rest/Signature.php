@@ -45,7 +45,7 @@ final class Signature {
 
 	/** The Host the request was sent to, as the client named it. */
 	private static function request_host() {
-		return isset( $_SERVER['HTTP_HOST'] ) ? sanitize_text_field( wp_unslash( $_SERVER['HTTP_HOST'] ) ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+		return isset( $_SERVER['HTTP_HOST'] ) ? sanitize_text_field( wp_unslash( $_SERVER['HTTP_HOST'] ) ) : '';
 	}
 
 	/** @return true|\WP_Error */
@@ -84,7 +84,7 @@ final class Signature {
 		// phpcs:disable WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is WordPress' own.
 		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE option_name LIKE %s AND CAST(option_value AS UNSIGNED) < %d LIMIT 200", $wpdb->esc_like( Contract::REST_REPLAY_OPTION_PREFIX ) . '%', $now ) );
 		$inserted = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$table} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", Contract::REST_REPLAY_OPTION_PREFIX . substr( $signature, 0, 40 ), (string) ( $timestamp + Contract::REST_MAX_SKEW_SECONDS ) ) );
-		// phpcs:enable
+		// phpcs:enable WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		return (bool) $inserted;
 	}
 }

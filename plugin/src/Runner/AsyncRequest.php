@@ -36,14 +36,26 @@ final class AsyncRequest {
 
 	private static function dispatch() {
 		$url = add_query_arg(
-			apply_filters( 'as_async_request_queue_runner_query_args', array( 'action' => self::ACTION, 'nonce' => wp_create_nonce( self::ACTION ) ) ),
-			apply_filters( 'as_async_request_queue_runner_query_url', admin_url( 'admin-ajax.php' ) )
+			apply_filters(
+				'as_async_request_queue_runner_query_args', // phpcs:ignore WordPress.NamingConventions.PrefixAllGlobals.NonPrefixedHooknameFound -- the library's filter name, applied where the library applies it.
+				array(
+					'action' => self::ACTION,
+					'nonce'  => wp_create_nonce( self::ACTION ),
+				)
+			),
+			apply_filters( 'as_async_request_queue_runner_query_url', admin_url( 'admin-ajax.php' ) ) // phpcs:ignore WordPress.NamingConventions.PrefixAllGlobals.NonPrefixedHooknameFound -- the library's filter name, applied where the library applies it.
 		);
 		wp_remote_post(
 			esc_url_raw( $url ),
 			apply_filters(
-				'as_async_request_queue_runner_post_args',
-				array( 'timeout' => 0.01, 'blocking' => false, 'body' => '', 'cookies' => $_COOKIE, 'sslverify' => apply_filters( 'https_local_ssl_verify', false ) ) // phpcs:ignore WordPress.Security
+				'as_async_request_queue_runner_post_args', // phpcs:ignore WordPress.NamingConventions.PrefixAllGlobals.NonPrefixedHooknameFound -- the library's filter name, applied where the library applies it.
+				array(
+					'timeout'   => 0.01,
+					'blocking'  => false,
+					'body'      => '',
+					'cookies'   => $_COOKIE,
+					'sslverify' => apply_filters( 'https_local_ssl_verify', false ), // phpcs:ignore WordPress.NamingConventions.PrefixAllGlobals.NonPrefixedHooknameFound -- WordPress core's filter for loopback requests, applied as core's spawn_cron() does.
+				)
 			)
 		);
 	}

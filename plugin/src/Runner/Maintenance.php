@@ -28,6 +28,7 @@ namespace SidecarScheduler\Runner;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- set-based writes on the queue's custom tables under row locks in short transactions; no WordPress API does that, and a cache would hand out rows another runner has changed.
 
 final class Maintenance {
 	/** Rows per chunk (at least; the cleanup batch size filter may raise it, up to MAX_CHUNK). */
@@ -38,7 +39,11 @@ final class Maintenance {
 
 	private $deadline;
 	private $chunk;
-	private $counts = array( 'deleted' => 0, 'reset' => 0, 'failed' => 0 );
+	private $counts = array(
+		'deleted' => 0,
+		'reset'   => 0,
+		'failed'  => 0,
+	);
 	private $more   = false;
 	/** The current chunk's session guard (see chunk()). */
 	private $token = '';
@@ -53,7 +58,12 @@ final class Maintenance {
 		$store = \ActionScheduler::store();
 		if ( ! $store instanceof \ActionScheduler_DBStore ) {
 			( new \ActionScheduler_QueueCleaner( $store, $batch_size ) )->clean( $time_limit );
-			return array( 'deleted' => 0, 'reset' => 0, 'failed' => 0, 'more' => false );
+			return array(
+				'deleted' => 0,
+				'reset'   => 0,
+				'failed'  => 0,
+				'more'    => false,
+			);
 		}
 		$pass           = new self();
 		$seconds        = (float) apply_filters( 'sidecar_scheduler_maintenance_seconds', self::SECONDS );
@@ -96,13 +106,11 @@ final class Maintenance {
 						(string) $status,
 						$cutoff->format( 'Y-m-d H:i:s' ),
 						'',
-						function ( $list, $conditions, $count ) use ( $own_logs ) {
+						function ( $id_list, $conditions, $count ) use ( $own_logs ) {
 							global $wpdb;
-							// phpcs:disable WordPress.DB.PreparedSQL -- integers and prepared conditions.
 							// The logs only once every locked row is gone, so no action keeps a row without its logs.
-							return $count === $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list}){$conditions}" )
-								&& ( ! $own_logs || false !== $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id IN ({$list})" . $this->guard() ) );
-							// phpcs:enable
+							return $count === $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$id_list}){$conditions}" ) // phpcs:ignore WordPress.DB.PreparedSQL -- integers and prepared conditions.
+								&& ( ! $own_logs || false !== $wpdb->query( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id IN ({$id_list})" . $this->guard() ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers and prepared conditions.
 						}
 					);
 					if ( null === $done ) {
@@ -118,7 +126,7 @@ final class Maintenance {
 						do_action( 'action_scheduler_deleted_action', (string) $id ); // A string, as the library's query gives it.
 					}
 					$this->counts['deleted'] += count( $done );
-					$full = count( $done ) >= $this->chunk;
+					$full                     = count( $done ) >= $this->chunk;
 				} while ( $full && $this->time_left( $until ) );
 				if ( $full && ! $this->time_left( $until ) ) {
 					$this->more = true;
@@ -172,15 +180,14 @@ final class Maintenance {
 
 	/** Chunk by chunk (at least one, then while time is left): lock, UPDATE what still qualifies, commit, then the hooks. */
 	private function update_chunks( $status, $cutoff, $where, $set, callable $hook, $count ) {
-		$first = true;
 		do {
 			list( , $done ) = $this->chunk(
 				$status,
 				$cutoff,
 				$where,
-				function ( $list, $conditions, $locked ) use ( $set ) {
+				function ( $id_list, $conditions, $locked ) use ( $set ) {
 					global $wpdb;
-					return $locked === $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET {$set} WHERE action_id IN ({$list}){$conditions}" ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers, a prepared SET and prepared conditions.
+					return $locked === $wpdb->query( "UPDATE {$wpdb->actionscheduler_actions} SET {$set} WHERE action_id IN ({$id_list}){$conditions}" ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers, a prepared SET and prepared conditions.
 				}
 			);
 			if ( ! $done ) {
@@ -190,9 +197,8 @@ final class Maintenance {
 				$hook( $id );
 			}
 			$this->counts[ $count ] += count( $done );
-			$full  = count( $done ) >= $this->chunk;
-			$first = false;
-		} while ( $full && ( $first || $this->time_left() ) );
+			$full                    = count( $done ) >= $this->chunk;
+		} while ( $full && $this->time_left() );
 		if ( $full ) {
 			$this->more = true;
 		}
@@ -218,7 +224,7 @@ final class Maintenance {
 	private function chunk( $status, $cutoff, $where, callable $write ) {
 		global $wpdb;
 		$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' ); // the next transaction only
-		$connection = $wpdb->dbh;
+		$connection  = $wpdb->dbh;
 		$this->token = bin2hex( random_bytes( 10 ) );
 		$wpdb->query( $wpdb->prepare( 'SET @sidecar_scheduler_chunk = %s', $this->token ) );
 		$wpdb->query( 'START TRANSACTION' );
@@ -256,12 +262,10 @@ final class Maintenance {
 		global $wpdb;
 		$a          = $wpdb->actionscheduler_actions;
 		$conditions = $this->conditions( $status, $cutoff, $where );
-		// phpcs:disable WordPress.DB.PreparedSQL -- integers and prepared conditions.
-		$ids = array_map( 'intval', (array) $wpdb->get_col( "SELECT action_id FROM {$a} WHERE {$conditions} LIMIT " . (int) $this->chunk ) );
+		$ids        = array_map( 'intval', (array) $wpdb->get_col( "SELECT action_id FROM {$a} WHERE {$conditions} LIMIT " . (int) $this->chunk ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers and prepared conditions.
 		if ( ! $ids ) {
 			return $ids;
 		}
-		return array_map( 'intval', (array) $wpdb->get_col( "SELECT action_id FROM {$a} WHERE action_id IN (" . implode( ',', $ids ) . ") AND {$conditions} FOR UPDATE" ) );
-		// phpcs:enable
+		return array_map( 'intval', (array) $wpdb->get_col( "SELECT action_id FROM {$a} WHERE action_id IN (" . implode( ',', $ids ) . ") AND {$conditions} FOR UPDATE" ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers and prepared conditions.
 	}
 }

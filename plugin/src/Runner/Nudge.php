@@ -25,7 +25,7 @@ final class Nudge {
 	private static $due = array();
 	/** @var array<string, int[]> Prefix => stored action IDs whose due time is not known yet. */
 	private static $stored = array();
-	private static $armed = false;
+	private static $armed  = false;
 
 	public static function register() {
 		add_action( 'sidecar_scheduler_due_action_stored', array( __CLASS__, 'queue' ) );
@@ -112,9 +112,9 @@ final class Nudge {
 		}
 		foreach ( array_keys( $due ) as $prefix ) {
 			// The prefix names the site (a network's sidecar serves each site's tables); the URL is for people reading a capture.
-			@fwrite( $socket, '{"site":' . wp_json_encode( home_url() ) . ',"prefix":' . wp_json_encode( (string) $prefix ) . '}' ); // phpcs:ignore
+			@fwrite( $socket, '{"site":' . wp_json_encode( home_url() ) . ',"prefix":' . wp_json_encode( (string) $prefix ) . '}' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged,WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- a best-effort UDP datagram to the sidecar, not a file: a refused send must not warn in the page.
 		}
-		fclose( $socket ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		fclose( $socket ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fclose -- the UDP socket, not a file.
 	}
 
 	/** Whether any of these just-stored actions is pending and due now (a schedule for now or in the past). */

@@ -16,9 +16,9 @@ final class SidecarStatus {
 		if ( null === self::$alive ) {
 			$table = $wpdb->prefix . Contract::TABLE_WORKERS;
 			// Suppress errors: before activation the table may not exist, and that simply means "no sidecar".
-			$suppress    = $wpdb->suppress_errors( true );
-			$count       = (int) $wpdb->get_var(
-				$wpdb->prepare( "SELECT COUNT(*) FROM {$table} WHERE last_seen_gmt >= %s", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) // phpcs:ignore WordPress.DB.PreparedSQL
+			$suppress = $wpdb->suppress_errors( true );
+			$count    = (int) $wpdb->get_var(
+				$wpdb->prepare( "SELECT COUNT(*) FROM {$table} WHERE last_seen_gmt >= %s", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
 			);
 			$wpdb->suppress_errors( $suppress );
 			self::$alive = apply_filters( 'sidecar_scheduler_sidecar_alive', $count > 0 );

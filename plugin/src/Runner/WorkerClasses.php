@@ -63,9 +63,10 @@ final class WorkerClasses {
 		}
 		// The rest channel's signed runner request (the signature is verified before anything runs; an unsigned or
 		// forged request is refused whatever classes it was given).
-		if ( isset( $_SERVER['HTTP_' . strtoupper( str_replace( '-', '_', \SidecarScheduler\Contract::REST_SIGNATURE_HEADER ) )], $_SERVER['REQUEST_URI'] ) && false !== strpos( (string) $_SERVER['REQUEST_URI'], \SidecarScheduler\Contract::REST_RUN_ROUTE ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+		if ( isset( $_SERVER[ 'HTTP_' . strtoupper( str_replace( '-', '_', \SidecarScheduler\Contract::REST_SIGNATURE_HEADER ) ) ], $_SERVER['REQUEST_URI'] ) && false !== strpos( (string) $_SERVER['REQUEST_URI'], \SidecarScheduler\Contract::REST_RUN_ROUTE ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.MissingUnslash,WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- only compared with our fixed route, never stored or printed.
 			return true;
 		}
+		// @phpstan-ignore function.alreadyNarrowedType (always true with the WP-CLI stub; kept as a guard for other WP_CLI classes)
 		if ( defined( 'WP_CLI' ) && WP_CLI && class_exists( 'WP_CLI', false ) && method_exists( 'WP_CLI', 'get_runner' ) ) {
 			$args = \WP_CLI::get_runner()->arguments;
 			return is_array( $args ) && array( 'sidecar-scheduler', 'work' ) === array_slice( array_values( $args ), 0, 2 );
@@ -73,50 +74,50 @@ final class WorkerClasses {
 		return false;
 	}
 
-	public static function store_class( $class ) {
-		return self::choose( 'store', $class, self::STORE_PARENT, self::STORE_METHODS, WorkerStore::class );
+	public static function store_class( $class_name ) {
+		return self::choose( 'store', $class_name, self::STORE_PARENT, self::STORE_METHODS, WorkerStore::class );
 	}
 
-	public static function logger_class( $class ) {
-		return self::choose( 'logger', $class, self::LOGGER_PARENT, self::LOGGER_METHODS, WorkerLogger::class );
+	public static function logger_class( $class_name ) {
+		return self::choose( 'logger', $class_name, self::LOGGER_PARENT, self::LOGGER_METHODS, WorkerLogger::class );
 	}
 
-	private static function choose( $what, $class, $parent, array $methods, $ours ) {
-		if ( $ours === $class ) {
-			return $class;
+	private static function choose( $what, $class_name, $parent_class, array $methods, $ours ) {
+		if ( $ours === $class_name ) {
+			return $class_name;
 		}
-		if ( $parent !== $class ) {
-			self::$problems[ $what ] = sprintf( 'the %s class is %s, not %s', $what, is_string( $class ) ? $class : gettype( $class ), $parent );
-			return $class;
+		if ( $parent_class !== $class_name ) {
+			self::$problems[ $what ] = sprintf( 'the %s class is %s, not %s', $what, is_string( $class_name ) ? $class_name : gettype( $class_name ), $parent_class );
+			return $class_name;
 		}
-		$problem = self::incompatibility( $parent, $methods );
+		$problem = self::incompatibility( $parent_class, $methods );
 		if ( $problem ) {
 			self::$problems[ $what ] = $problem;
-			return $class;
+			return $class_name;
 		}
 		unset( self::$problems[ $what ] );
 		return $ours;
 	}
 
-	/** Why $class cannot be extended by our subclass ('' when it can). */
-	public static function incompatibility( $class, array $methods ) {
-		if ( ! class_exists( $class ) ) {
-			return sprintf( '%s is not loaded', $class );
+	/** Why $class_name cannot be extended by our subclass ('' when it can). */
+	public static function incompatibility( $class_name, array $methods ) {
+		if ( ! class_exists( $class_name ) ) {
+			return sprintf( '%s is not loaded', $class_name );
 		}
 		foreach ( $methods as $name => $expected ) {
-			if ( ! method_exists( $class, $name ) ) {
-				return sprintf( '%s::%s() does not exist', $class, $name );
+			if ( ! method_exists( $class_name, $name ) ) {
+				return sprintf( '%s::%s() does not exist', $class_name, $name );
 			}
-			$method = new \ReflectionMethod( $class, $name );
+			$method = new \ReflectionMethod( $class_name, $name );
 			if ( $method->isFinal() || $method->isPrivate() || $method->isStatic() || $method->hasReturnType() ) {
-				return sprintf( '%s::%s() is final, private, static or declares a return type', $class, $name );
+				return sprintf( '%s::%s() is final, private, static or declares a return type', $class_name, $name );
 			}
 			$params = array();
 			foreach ( $method->getParameters() as $param ) {
 				$params[] = ( $param->isPassedByReference() ? '&' : '' ) . $param->getName() . ( $param->isOptional() ? '?' : '' );
 			}
 			if ( $params !== $expected ) {
-				return sprintf( '%s::%s() takes (%s) where (%s) was expected', $class, $name, implode( ', ', $params ), implode( ', ', $expected ) );
+				return sprintf( '%s::%s() takes (%s) where (%s) was expected', $class_name, $name, implode( ', ', $params ), implode( ', ', $expected ) );
 			}
 		}
 		return '';

@@ -15,7 +15,7 @@ final class Schema {
 	public static function register_table_names() {
 		global $wpdb;
 		foreach ( array( Contract::TABLE_ACTIONS, Contract::TABLE_CLAIMS, Contract::TABLE_GROUPS, Contract::TABLE_LOGS, Contract::TABLE_WORKERS, Contract::TABLE_STATS ) as $table ) {
-			$wpdb->$table    = $wpdb->prefix . $table;
+			$wpdb->$table   = $wpdb->prefix . $table;
 			$wpdb->tables[] = $table;
 		}
 		$wpdb->tables = array_unique( $wpdb->tables );
@@ -127,7 +127,16 @@ final class Schema {
 			}
 			$have = array_map( 'strtolower', (array) $wpdb->get_col( "SHOW INDEX FROM {$name}", 2 ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- our own table name.
 			preg_match_all( '/^\s*(PRIMARY KEY|KEY\s+(\w+))/mi', $sql, $m );
-			$want = array_map( 'strtolower', array_map( function ( $primary, $key ) { return $key ? $key : 'PRIMARY'; }, $m[1], $m[2] ) );
+			$want = array_map(
+				'strtolower',
+				array_map(
+					function ( $primary, $key ) {
+						return $key ? $key : 'PRIMARY';
+					},
+					$m[1],
+					$m[2]
+				)
+			);
 			if ( 'actionscheduler_actions' === $table ) {
 				$want = array_merge( $want, array_keys( self::own_indexes() ) );
 			}
@@ -146,7 +155,15 @@ final class Schema {
 			delete_transient( 'sidecar_scheduler_schema_retry' );
 			return;
 		}
-		update_option( self::ERROR_OPTION, array( 'time' => time(), 'missing' => array_values( $missing ), 'error' => (string) ( self::$last_error ? self::$last_error : $wpdb->last_error ) ), false );
+		update_option(
+			self::ERROR_OPTION,
+			array(
+				'time'    => time(),
+				'missing' => array_values( $missing ),
+				'error'   => (string) ( self::$last_error ? self::$last_error : $wpdb->last_error ),
+			),
+			false
+		);
 		set_transient( 'sidecar_scheduler_schema_retry', 1, self::RETRY_SECONDS );
 	}
 
@@ -178,7 +195,7 @@ final class Schema {
 			self::$last_error = $wpdb->last_error;
 		}
 		if ( ! $existed ) {
-			do_action( 'action_scheduler/created_table', $full, $table_short ); // phpcs:ignore WordPress.NamingConventions.ValidHookName
+			do_action( 'action_scheduler/created_table', $full, $table_short );
 		}
 	}
 
@@ -362,13 +379,20 @@ final class Schema {
 		}
 		$p = $wpdb->prefix;
 		foreach ( self::own_indexes() as $name => $columns ) {
-			if ( ! $wpdb->get_var( $wpdb->prepare( "SHOW INDEX FROM {$p}actionscheduler_actions WHERE Key_name = %s", $name ) ) ) {
-				if ( false === $wpdb->query( "ALTER TABLE {$p}actionscheduler_actions ADD INDEX {$name} {$columns}" ) ) { // phpcs:ignore WordPress.DB
+			if ( ! $wpdb->get_var( $wpdb->prepare( "SHOW INDEX FROM {$p}actionscheduler_actions WHERE Key_name = %s", $name ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
+				if ( false === $wpdb->query( "ALTER TABLE {$p}actionscheduler_actions ADD INDEX {$name} {$columns}" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table and index names and column lists are our own constants (identifiers cannot be placeholders).
 					self::$last_error = $wpdb->last_error;
 				}
 			}
 		}
-		if ( ! self::missing( self::OWN_TABLES ) && ! array_intersect( self::missing( array( 'actionscheduler_actions' ) ), array_map( function ( $i ) { return 'actionscheduler_actions.' . $i; }, array_keys( self::own_indexes() ) ) ) ) {
+		if ( ! self::missing( self::OWN_TABLES ) && ! array_intersect(
+			self::missing( array( 'actionscheduler_actions' ) ),
+			array_map(
+				function ( $i ) {
+					return 'actionscheduler_actions.' . $i; },
+				array_keys( self::own_indexes() )
+			)
+		) ) {
 			update_option( Contract::SCHEMA_SIDECAR_OPTION, Contract::SCHEMA_SIDECAR_VERSION );
 		}
 	}
@@ -377,7 +401,7 @@ final class Schema {
 	public static function drop_all() {
 		global $wpdb;
 		foreach ( array( 'actionscheduler_actions', 'actionscheduler_claims', 'actionscheduler_groups', 'actionscheduler_logs', 'sidecar_workers', 'sidecar_stats' ) as $table ) {
-			$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}{$table}" ); // phpcs:ignore WordPress.DB
+			$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}{$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and the fixed list above.
 		}
 		delete_option( Contract::SCHEMA_STORE_OPTION );
 		delete_option( Contract::SCHEMA_LOGGER_OPTION );

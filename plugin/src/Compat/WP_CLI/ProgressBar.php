@@ -33,7 +33,7 @@ class ProgressBar {
 			$this->setup_progress_bar();
 		}
 		$this->progress_bar->tick();
-		$this->total_ticks++;
+		++$this->total_ticks;
 		do_action( 'action_scheduler/progress_tick', $this->total_ticks ); // phpcs:ignore WordPress.NamingConventions.ValidHookName -- the library's name.
 	}
 
