@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test suite: unit + PHP + integration in parallel, then the browser tests on their own (they read
-# counts from the shared main site). Brings up the native stack (without the long-running sidecar) if needed.
+# Runs the linters, then every test suite: unit + PHP + integration in parallel, then the browser tests on their own
+# (they read counts from the shared main site). Brings up the native stack (without the long-running sidecar) if needed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp -d)
 node scripts/generate-contract.mjs --check || exit 1
+# The linters (ESLint with Prettier, then TypeScript over the sidecar, the admin app and the tests) run first and need
+# no stack; a violation fails the run at the end, after the tests have still run. `npm run lint:fix` fixes most.
+lint=0
+npm run -s lint || lint=1
+npm run -s lint:types || lint=1
+[ "$lint" = 0 ] || echo "[test-all] lint failed (npm run lint / npm run lint:types above); running the tests anyway"
 bash scripts/build-if-stale.sh || exit 1
 # A dev sidecar from `npm start` would run the tests' due actions on the main site: pause it, restart it afterwards.
 dev_sidecar=0
@@ -33,4 +39,5 @@ failed=$(( $(count "$log/main.log" failed) + $(count "$log/e2e.log" failed) ))
 [ "$dev_sidecar" = 1 ] && bash scripts/stack.sh sidecar-start >/dev/null
 [ "$stack_was_up" = 0 ] && bash scripts/stack.sh down >/dev/null
 echo "${passed} passed, ${failed} failed"
-[ "$s1" = 0 ] && [ "$s2" = 0 ]
+[ "$lint" = 0 ] || echo "lint failed"
+[ "$s1" = 0 ] && [ "$s2" = 0 ] && [ "$lint" = 0 ]
