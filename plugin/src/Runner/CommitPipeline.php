@@ -17,7 +17,9 @@
  *   "lost" and exits (inside the library's process_action() returning would run the callback, and throwing would
  *   fail it), and the sidecar carries on with a fresh worker.
  * - What a crash can lose is only what is held back: completions the worker has already reported to the sidecar
- *   (each with its time), which the sidecar then writes through a fresh worker ("settle").
+ *   (each with its time), which the sidecar then writes through a fresh worker ("settle"). While no fresh worker can
+ *   start, the sidecar keeps the dead worker's claim and writes them once one does; a sidecar that stops first
+ *   releases the claim, and what stays in progress is failed by the library's cleaner after the failure period.
  * - Any statement of other code that touches the actions or logs table first commits what is held (QueryWatch), so
  *   nobody can read a row in a state the library would not have left it in.
  *
@@ -107,7 +109,7 @@ final class CommitPipeline {
 		$at     = current_time( 'mysql', true ); // the line carries this time or a later one
 		$insert = QueryWatch::capture( $log );
 		if ( $insert ) {
-			$this->lines[]                        = array( (int) $action_id, (string) $message, $insert );
+			$this->lines[]                       = array( (int) $action_id, (string) $message, $insert );
 			$this->last_line[ (int) $action_id ] = array( (string) $message, $at );
 		}
 	}
@@ -178,8 +180,8 @@ final class CommitPipeline {
 		$noted           = isset( $this->last_line[ $action_id ] ) ? $this->last_line[ $action_id ] : null;
 		$this->last_line = array(); // earlier entries belong to actions that finished
 		$flushed         = $noted && '' === $line; // its "started" line is no longer held: it was sent already
-		$state   = 'started';
-		$started = $this->transaction(
+		$state           = 'started';
+		$started         = $this->transaction(
 			function () use ( $wpdb, $action_id, $claim, $gmt, &$state ) {
 				$a    = $wpdb->actionscheduler_actions;
 				$cas  = $claim ? $wpdb->prepare( ' AND status = %s AND claim_id = %d', Contract::STATUS_PENDING, $claim ) : '';
@@ -205,7 +207,7 @@ final class CommitPipeline {
 							$prev
 						) . ( $claim ? $wpdb->prepare( ' AND (action_id = %d OR (status = %s AND claim_id = %d))', $prev, Contract::STATUS_PENDING, $claim ) : '' ) // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
 					);
-					$ok = false !== $rows && 2 === (int) $rows;
+					$ok                      = false !== $rows && 2 === (int) $rows;
 				} else {
 					if ( ! $this->send_completions() ) {
 						return false;

@@ -11,7 +11,8 @@ namespace SidecarScheduler\Runner;
 defined( 'ABSPATH' ) || exit;
 
 final class ProtocolChannel {
-	const FD_ENV = 'SIDECAR_SCHEDULER_PROTOCOL_FD';
+	/** The variable that names the protocol's descriptor (the contract's, shared with the sidecar). */
+	const FD_ENV = \SidecarScheduler\Contract::PROTOCOL_FD_ENV;
 
 	/** @var resource|null The descriptor output() opened, if any. */
 	private static $opened = null;
