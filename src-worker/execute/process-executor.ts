@@ -2,25 +2,51 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import { contract } from '../contract';
-import { Executor, FailRequest, PhpSettings, RunResult, SettleRequest, StreamEnd, StreamLimits, WindowMarks, parsePhpFatal } from './executor';
-import { PROTOCOL_FD, PROTOCOL_FD_ENV, ProtocolError, WORKER_STDIO, WorkerOutputLog, checkStreamMessage } from './protocol';
+import { contract, WorkerReply, WorkerRequest } from '../contract';
+import { checkReply } from '../protocol-check';
+import {
+  Executor,
+  FailRequest,
+  PhpSettings,
+  RunResult,
+  SettleRequest,
+  StreamEnd,
+  StreamLimits,
+  WindowMarks,
+  parsePhpFatal,
+} from './executor';
+import {
+  PROTOCOL_FD,
+  PROTOCOL_FD_ENV,
+  ProtocolError,
+  WORKER_STDIO,
+  WorkerOutputLog,
+  checkStreamMessage,
+} from './protocol';
+import { ReplyWaiters } from './reply-waiters';
 import type { Readable } from 'node:stream';
 
+export { TimeoutError } from './reply-waiters';
 export class WorkerDiedError extends Error {}
 
-interface Pending { match: (m: any) => boolean; resolve: (m: any) => void; reject: (e: Error) => void }
+/** Replies that belong to the stream running (the others answer a request: ReplyWaiters). */
+const STREAM_OPS: ReadonlySet<string> = new Set(['done', 'stream_end', 'window', 'started', 'completed']);
 
-export interface ProcessSpec { command: string; args: string[]; env: NodeJS.ProcessEnv; label: string }
+export interface ProcessSpec {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  label: string;
+}
 
 export class ProcessExecutor implements Executor {
   private child?: ChildProcess;
-  private pending: Pending[] = [];
+  private replies = new ReplyWaiters();
   private stderrTail = '';
   /** Text a worker printed outside the protocol (WordPress's "Error establishing a database connection" page at boot): shown when it dies. */
   private outputTail = '';
   /** While a stream runs: where its 'done' / 'stream_end' lines and the worker's death go. */
-  private stream?: { onMessage: (m: any) => void; onExit: (e: Error) => void };
+  private stream?: { onMessage: (m: WorkerReply) => void; onExit: (e: Error) => void };
   private exited = false;
   /** Set when the worker broke the protocol (a result for another action): it is killed, and this says why. */
   private protocolError = '';
@@ -32,11 +58,21 @@ export class ProcessExecutor implements Executor {
   /** Set when the worker reports that PHP code it loaded changed on disk. */
   codeChanged = false;
 
-  constructor(private spec: ProcessSpec, private log: Logger, private timeoutSec: () => number) {}
+  constructor(
+    private spec: ProcessSpec,
+    private log: Logger,
+    private timeoutSec: () => number,
+  ) {}
 
-  get label() { return this.spec.label; }
-  get pid() { return this.child?.pid; }
-  get alive() { return !!this.child && !this.exited; }
+  get label() {
+    return this.spec.label;
+  }
+  get pid() {
+    return this.child?.pid;
+  }
+  get alive() {
+    return !!this.child && !this.exited;
+  }
 
   async start(): Promise<void> {
     this.exited = false;
@@ -46,9 +82,12 @@ export class ProcessExecutor implements Executor {
     this.protocolOnStdout = false;
     this.ready = false;
     // The protocol has a pipe of its own (fd 3, protocol.ts); stdout and stderr carry only what PHP and plugins print.
-    const child = spawn(this.spec.command, this.spec.args, { env: { ...this.spec.env, [PROTOCOL_FD_ENV]: String(PROTOCOL_FD) }, stdio: WORKER_STDIO });
+    const child = spawn(this.spec.command, this.spec.args, {
+      env: { ...this.spec.env, [PROTOCOL_FD_ENV]: String(PROTOCOL_FD) },
+      stdio: WORKER_STDIO,
+    });
     this.child = child;
-    const ready = this.expect((m) => m.op === 'ready', 60_000);
+    const ready = this.replies.expect('ready', 60_000);
     createInterface({ input: child.stdio[PROTOCOL_FD] as Readable }).on('line', (line) => this.onLine(line));
     const pid = () => child.pid;
     const stdoutLog = new WorkerOutputLog(this.log, this.label, 'stdout', pid);
@@ -63,16 +102,25 @@ export class ProcessExecutor implements Executor {
       // What it printed to stderr last (why it could not start, a fatal error) may still be in the pipe: wait for its
       // end, briefly (a process it started may hold the pipe open), so the error it dies with carries it.
       const died = () => this.onExit(`worker exited (code ${code}, signal ${signal})`);
-      if (child.stderr!.readableEnded) { died(); return; }
+      if (child.stderr!.readableEnded) {
+        died();
+        return;
+      }
       const t = setTimeout(died, 250);
-      child.stderr!.once('end', () => { clearTimeout(t); died(); });
+      child.stderr!.once('end', () => {
+        clearTimeout(t);
+        died();
+      });
     });
     child.stdin!.on('error', () => undefined); // EPIPE after a crash is reported through 'exit'.
     const hello = await ready;
     this.log.debug({ pid: child.pid, label: this.label, classes: hello.classes }, 'php worker ready');
     if (hello.classes === 'library' && hello.fallback) {
       // Still correct, only slower: one autocommit per write, no start windows. Said once per worker start.
-      this.log.warn({ label: this.label, reason: hello.fallback }, "php worker runs actions with the library's own store and logger classes");
+      this.log.warn(
+        { label: this.label, reason: hello.fallback },
+        "php worker runs actions with the library's own store and logger classes",
+      );
     }
   }
 
@@ -80,14 +128,26 @@ export class ProcessExecutor implements Executor {
   private onStdout(line: string, out: WorkerOutputLog) {
     if (!this.ready && !this.protocolOnStdout && /^\{"op":"ready"/.test(line)) {
       this.protocolOnStdout = true;
-      this.log.warn({ label: this.label }, 'php worker writes the protocol to stdout (an older plugin): plugin output can disturb it; update the plugin');
+      this.log.warn(
+        { label: this.label },
+        'php worker writes the protocol to stdout (an older plugin): plugin output can disturb it; update the plugin',
+      );
     }
-    if (this.protocolOnStdout) { this.onLine(line); return; }
+    if (this.protocolOnStdout) {
+      this.onLine(line);
+      return;
+    }
     // Before 'ready' it is WordPress's own page (say, "Error establishing a database connection"): kept for the error
     // the worker dies with, not logged line by line.
-    if (this.ready) { out.line(line); return; }
+    if (this.ready) {
+      out.line(line);
+      return;
+    }
     {
-      const text = line.replace(/<style[^>]*>.*?<\/style>|<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+      const text = line
+        .replace(/<style[^>]*>.*?<\/style>|<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
       if (text && !/[{};,]\s*$/.test(text)) this.outputTail = `${this.outputTail} ${text}`.slice(-500);
     }
   }
@@ -95,50 +155,65 @@ export class ProcessExecutor implements Executor {
   /** The worker broke the protocol: retire it (killed; the lane treats it as a death and starts a fresh worker). */
   private onProtocolError(e: ProtocolError, m: unknown) {
     this.protocolError = e.message;
-    this.log.error({ label: this.label, pid: this.child?.pid, message: m, err: e.message }, 'php worker protocol error; retiring the worker');
+    this.log.error(
+      { label: this.label, pid: this.child?.pid, message: m, err: e.message },
+      'php worker protocol error; retiring the worker',
+    );
     this.kill();
   }
 
   private onLine(line: string) {
-    let msg: any;
-    try { msg = JSON.parse(line); } catch {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
       this.log.warn({ line: line.slice(0, 300) }, 'non-protocol output from php worker');
-      const text = line.replace(/<style[^>]*>.*?<\/style>|<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+      const text = line
+        .replace(/<style[^>]*>.*?<\/style>|<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
       if (text && !/[{};,]\s*$/.test(text)) this.outputTail = `${this.outputTail} ${text}`.slice(-500);
       return;
     }
+    // Only replies the contract describes are handled (protocol-check.ts). An op it does not name is not for this
+    // sidecar (a newer plugin's) and is let pass, as before; a known op with a missing or mistyped field is a protocol
+    // error during a stream (the worker is retired, as for a result of another action), and dropped otherwise.
+    const checked = checkReply(parsed);
+    if ('problem' in checked) {
+      const op = (parsed as { op?: unknown } | null)?.op;
+      if (typeof op === 'string' && !checked.problem.startsWith('unknown op')) {
+        if (this.stream && STREAM_OPS.has(op)) {
+          this.onProtocolError(new ProtocolError(`a reply the contract does not describe: ${checked.problem}`), parsed);
+        } else {
+          this.log.warn(
+            { label: this.label, problem: checked.problem },
+            'php worker sent a reply the contract does not describe; ignored',
+          );
+        }
+      }
+      return;
+    }
+    const msg = checked.reply;
     if (msg.op === 'ready') this.ready = true;
     if (msg.op === 'error') this.log.error({ message: msg.message }, 'php worker reported an error');
-    if (this.stream && (msg.op === 'done' || msg.op === 'stream_end' || msg.op === 'window' || msg.op === 'started' || msg.op === 'completed')) { this.stream.onMessage(msg); return; }
-    const i = this.pending.findIndex((p) => p.match(msg));
-    if (i >= 0) { const [p] = this.pending.splice(i, 1); p.resolve(msg); }
+    if (this.stream && STREAM_OPS.has(msg.op)) {
+      this.stream.onMessage(msg);
+      return;
+    }
+    this.replies.offer(msg);
   }
 
   private onExit(reason: string) {
     if (this.exited) return;
     this.exited = true;
-    const err = new WorkerDiedError(`${this.protocolError ? `protocol error: ${this.protocolError}; ` : ''}${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}${this.outputTail ? `; output: ${this.outputTail.trim().slice(-300)}` : ''}`);
-    for (const p of this.pending.splice(0)) p.reject(err);
+    const err = new WorkerDiedError(
+      `${this.protocolError ? `protocol error: ${this.protocolError}; ` : ''}${reason}${this.stderrTail ? `; stderr: ${this.stderrTail.trim().slice(-500)}` : ''}${this.outputTail ? `; output: ${this.outputTail.trim().slice(-300)}` : ''}`,
+    );
+    this.replies.rejectAll(err);
     this.stream?.onExit(err);
   }
 
-  private expect(match: (m: any) => boolean, timeoutMs: number): Promise<any> {
-    return new Promise((resolve, reject) => {
-      const timer = timeoutMs > 0 ? setTimeout(() => {
-        const i = this.pending.indexOf(entry);
-        if (i >= 0) this.pending.splice(i, 1);
-        reject(new TimeoutError(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs) : undefined;
-      const entry: Pending = {
-        match,
-        resolve: (m) => { if (timer) clearTimeout(timer); resolve(m); },
-        reject: (e) => { if (timer) clearTimeout(timer); reject(e); },
-      };
-      this.pending.push(entry);
-    });
-  }
-
-  private send(msg: object) {
+  private send(msg: WorkerRequest) {
     if (!this.alive) throw new WorkerDiedError('worker is not running');
     this.child!.stdin!.write(JSON.stringify(msg) + '\n');
   }
@@ -148,7 +223,13 @@ export class ProcessExecutor implements Executor {
    * time limit still applies per action: its clock restarts at every 'done'. If the worker is killed or dies, the
    * action that was running is the first without a 'done' (PHP runs them strictly in order); the rest never started.
    */
-  runStream(ids: number[], claimId: number, claimedAt: number, limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd> {
+  runStream(
+    ids: number[],
+    claimId: number,
+    claimedAt: number,
+    limits: StreamLimits,
+    onDone: (r: RunResult) => void,
+  ): Promise<StreamEnd> {
     return new Promise<StreamEnd>((resolve) => {
       let reported = 0; // actions that sent 'done'; the next one in `ids` is the one running
       let marks: WindowMarks | undefined; // the latest start window
@@ -180,7 +261,12 @@ export class ProcessExecutor implements Executor {
         if (id !== undefined && started !== id && !fatal) {
           // Killed before its start was committed (in a hook before it, say): it never ran, so it is not failed. Its
           // start mark, if a window made one, is undone; it stays pending under the claim and runs after the release.
-          end({ reason: status, failed: { id, status: 'unstarted', ms: Date.now() - startedAt, error }, notStarted: ids.slice(reported + 1), marks });
+          end({
+            reason: status,
+            failed: { id, status: 'unstarted', ms: Date.now() - startedAt, error },
+            notStarted: ids.slice(reported + 1),
+            marks,
+          });
           return;
         }
         end({
@@ -193,42 +279,63 @@ export class ProcessExecutor implements Executor {
       const arm = () => {
         if (timer) clearTimeout(timer);
         startedAt = Date.now();
-        timer = setTimeout(() => { this.kill(); failedEnd('timeout', `no result after ${this.timeoutSec()} s; worker killed`); }, this.timeoutSec() * 1000);
+        timer = setTimeout(() => {
+          this.kill();
+          failedEnd('timeout', `no result after ${this.timeoutSec()} s; worker killed`);
+        }, this.timeoutSec() * 1000);
       };
       this.stream = {
         onMessage: (m) => {
           if (this.protocolError) return; // killed for it; lines still buffered are not believed
           try {
             if (!checkStreamMessage(m, ids[reported], ids.slice(reported))) {
-              this.log.debug({ label: this.label, op: m.op, action: m.id, running: ids[reported] }, 'php worker reported on an action a callback processed itself; not this stream\'s');
+              this.log.debug(
+                { label: this.label, op: m.op, action: 'id' in m ? m.id : undefined, running: ids[reported] },
+                "php worker reported on an action a callback processed itself; not this stream's",
+              );
               return;
             }
           } catch (e) {
-            if (e instanceof ProtocolError) { this.onProtocolError(e, m); return; }
+            if (e instanceof ProtocolError) {
+              this.onProtocolError(e, m);
+              return;
+            }
             throw e;
           }
           if (m.op === 'window') {
-            marks = { ids: (m.ids as unknown[]).map(Number), gmt: String(m.gmt), message: String(m.message), prev: m.prev ?? {} };
+            marks = { ids: m.ids, gmt: m.gmt, message: m.message, prev: m.prev };
             this.log.debug({ label: this.label, actions: marks.ids.length }, 'start window');
           } else if (m.op === 'started') {
-            started = Number(m.id);
+            started = m.id;
           } else if (m.op === 'completed') {
-            if (Array.isArray(m.at)) completed.set(Number(m.id), [String(m.at[0]), String(m.at[1])]);
+            completed.set(m.id, m.at);
           } else if (m.op === 'done') {
-            const r: RunResult = { id: Number(m.id), status: m.status, ms: Number(m.ms ?? Date.now() - startedAt), error: m.error, mem: m.mem, at: Array.isArray(m.at) ? [String(m.at[0]), String(m.at[1])] : undefined };
+            const r: RunResult = {
+              id: m.id,
+              status: m.status,
+              ms: m.ms ?? Date.now() - startedAt,
+              error: m.error,
+              mem: m.mem,
+              at: m.at,
+            };
             reported++;
             this.jobs++;
-            this.lastMem = Number(m.mem ?? this.lastMem);
+            this.lastMem = m.mem ?? this.lastMem;
             arm();
             onDone(r);
-          } else {
-            this.lastMem = Number(m.mem ?? this.lastMem);
+          } else if (m.op === 'stream_end') {
+            this.lastMem = m.mem;
             // 'stale' / 'handback': the worker is out of date or lacks the next action's callback (Freshness.php); it
             // started nothing more, and the lane runs the rest on a fresh worker.
-            const why = m.reason === 'stale' || m.reason === 'handback' ? String(m.why ?? '') : undefined;
+            const why = m.reason === 'stale' || m.reason === 'handback' ? m.why : undefined;
             // The window's marks go with it (as with a death): the worker put back those it did not run, and the lane
             // can see which they were.
-            end({ reason: m.reason === 'stopped' || m.reason === 'limit' || m.reason === 'memory' || m.reason === 'stale' || m.reason === 'handback' ? m.reason : 'done', notStarted: ids.slice(reported), marks, ...(why !== undefined ? { why } : {}) });
+            end({
+              reason: m.reason,
+              notStarted: ids.slice(reported),
+              marks,
+              ...(why !== undefined ? { why } : {}),
+            });
           }
         },
         onExit: (e) => {
@@ -242,7 +349,17 @@ export class ProcessExecutor implements Executor {
       };
       arm();
       try {
-        this.send({ op: 'stream', ids, claim: claimId, since: claimedAt / 1000, context: contract.contexts.SIDECAR, max: limits.max, max_mem: limits.maxMemBytes, window: limits.window ?? 1, ...(limits.hooks ? { hooks: limits.hooks } : {}) });
+        this.send({
+          op: 'stream',
+          ids,
+          claim: claimId,
+          since: claimedAt / 1000,
+          context: contract.contexts.SIDECAR,
+          max: limits.max,
+          max_mem: limits.maxMemBytes,
+          window: limits.window ?? 1,
+          ...(limits.hooks ? { hooks: limits.hooks } : {}),
+        });
       } catch (e) {
         this.stream.onExit(e as Error);
       }
@@ -254,35 +371,41 @@ export class ProcessExecutor implements Executor {
   }
 
   async flush(): Promise<void> {
-    const done = this.expect((m) => m.op === 'flushed', 30_000);
+    const done = this.replies.expect('flushed', 30_000);
     this.send({ op: 'flush' });
     const m = await done;
-    this.lastMem = Number(m.mem ?? this.lastMem);
+    this.lastMem = m.mem;
     if (m.stale) this.codeChanged = true;
   }
 
   async fail(req: FailRequest): Promise<void> {
-    const done = this.expect((m) => m.op === 'failed' && m.id === req.id, 60_000);
+    const done = this.replies.expect('failed', 60_000, (m) => m.id === req.id);
     this.send({ op: 'fail', ...req });
     await done;
   }
 
   async settle(req: SettleRequest): Promise<void> {
-    const done = this.expect((m) => m.op === 'settled', 60_000);
-    this.send({ op: 'settle', claim: req.claim, context: contract.contexts.SIDECAR, finalise: req.finalise, unstart: req.unstart });
+    const done = this.replies.expect('settled', 60_000);
+    this.send({
+      op: 'settle',
+      claim: req.claim,
+      context: contract.contexts.SIDECAR,
+      finalise: req.finalise,
+      unstart: req.unstart,
+    });
     await done;
   }
 
   async clean(): Promise<boolean> {
-    const done = this.expect((m) => m.op === 'cleaned', 300_000);
+    const done = this.replies.expect('cleaned', 300_000);
     this.send({ op: 'clean' });
     return (await done).more === true;
   }
 
   async settings(): Promise<PhpSettings> {
-    const done = this.expect((m) => m.op === 'settings', 30_000);
+    const done = this.replies.expect('settings', 30_000);
     this.send({ op: 'settings' });
-    return (await done) as PhpSettings;
+    return done;
   }
 
   kill() {
@@ -290,7 +413,7 @@ export class ProcessExecutor implements Executor {
   }
 
   private waitExit(): Promise<void> {
-    if (!this.child || this.exited && this.child.exitCode !== null) return Promise.resolve();
+    if (!this.child || (this.exited && this.child.exitCode !== null)) return Promise.resolve();
     return new Promise((resolve) => {
       if (this.child!.exitCode !== null || this.child!.signalCode !== null) return resolve();
       this.child!.once('exit', () => resolve());
@@ -304,10 +427,14 @@ export class ProcessExecutor implements Executor {
     const child = this.child;
     child.stdin!.end();
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 5000);
-      child.once('exit', () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 5000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 }
-
-export class TimeoutError extends Error {}

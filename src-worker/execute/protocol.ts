@@ -1,9 +1,10 @@
 // The PHP worker's channels: the protocol on a file descriptor of its own, plugin output on stdout/stderr.
 import type { Logger } from 'pino';
+import { contract } from '../contract';
 
 /** The worker writes protocol lines to this descriptor (plugin/src/Runner/ProtocolChannel.php reads the variable). */
 export const PROTOCOL_FD = 3;
-export const PROTOCOL_FD_ENV = 'SIDECAR_SCHEDULER_PROTOCOL_FD';
+export const PROTOCOL_FD_ENV = contract.protocol.fdEnv;
 /** stdin: requests; stdout/stderr: whatever PHP and plugin code print; fd 3: the worker's protocol lines. */
 export const WORKER_STDIO: ['pipe', 'pipe', 'pipe', 'pipe'] = ['pipe', 'pipe', 'pipe', 'pipe'];
 
@@ -24,20 +25,42 @@ export class WorkerOutputLog {
   private count = 0;
   private dropped = 0;
 
-  constructor(private log: Logger, private worker: string, private stream: 'stdout' | 'stderr', private pid: () => number | undefined) {}
+  constructor(
+    private log: Logger,
+    private worker: string,
+    private stream: 'stdout' | 'stderr',
+    private pid: () => number | undefined,
+  ) {}
 
   line(text: string) {
     if (!text.trim()) return;
     const now = Date.now();
     if (now - this.windowStart >= WINDOW_MS) {
-      if (this.dropped) this.log.warn({ worker: this.worker, pid: this.pid(), stream: this.stream, dropped: this.dropped }, 'php worker output left out of the log (more than 100 lines in 10 s)');
+      if (this.dropped) {
+        this.log.warn(
+          { worker: this.worker, pid: this.pid(), stream: this.stream, dropped: this.dropped },
+          'php worker output left out of the log (more than 100 lines in 10 s)',
+        );
+      }
       this.windowStart = now;
       this.count = 0;
       this.dropped = 0;
     }
-    if (++this.count > LINES_PER_WINDOW) { this.dropped++; return; }
+    if (++this.count > LINES_PER_WINDOW) {
+      this.dropped++;
+      return;
+    }
     const cut = text.length > MAX_LINE;
-    this.log.info({ worker: this.worker, pid: this.pid(), stream: this.stream, output: cut ? text.slice(0, MAX_LINE) : text, ...(cut ? { truncated: text.length } : {}) }, 'php worker output');
+    this.log.info(
+      {
+        worker: this.worker,
+        pid: this.pid(),
+        stream: this.stream,
+        output: cut ? text.slice(0, MAX_LINE) : text,
+        ...(cut ? { truncated: text.length } : {}),
+      },
+      'php worker output',
+    );
   }
 }
 
@@ -47,16 +70,24 @@ export class WorkerOutputLog {
  * 'started' and 'completed' come from the library's hooks, which also fire for an action a callback processes itself
  * (a nested process_action()): one for another action is not this stream's, and returns false (ignore it).
  */
-export function checkStreamMessage(m: { op: string; id?: unknown; ids?: unknown }, running: number | undefined, toRun: number[]): boolean {
+export function checkStreamMessage(
+  m: { op: string; id?: unknown; ids?: unknown },
+  running: number | undefined,
+  toRun: number[],
+): boolean {
   if (m.op === 'window') {
     const ids = Array.isArray(m.ids) ? m.ids.map(Number) : [];
     const bad = ids.filter((x) => !toRun.includes(x));
-    if (!ids.length || bad.length) throw new ProtocolError(`start window for actions not in the stream: ${JSON.stringify(m.ids)}`);
+    if (!ids.length || bad.length) {
+      throw new ProtocolError(`start window for actions not in the stream: ${JSON.stringify(m.ids)}`);
+    }
     return true;
   }
   if (m.op !== 'started' && m.op !== 'completed' && m.op !== 'done') return true;
   const id = Number(m.id);
   if (running !== undefined && id === running) return true;
   if (m.op !== 'done') return false;
-  throw new ProtocolError(`'${m.op}' for action ${String(m.id)} while action ${running ?? '(none)'} is the one running`);
+  throw new ProtocolError(
+    `'${m.op}' for action ${String(m.id)} while action ${running ?? '(none)'} is the one running`,
+  );
 }
