@@ -73,8 +73,10 @@ final class Plugin {
 		add_action( 'rest_api_init', array( Rest\AdminController::class, 'register_routes' ) );
 		add_action( 'rest_api_init', array( Rest\InsightController::class, 'register_routes' ) );
 		add_action( 'rest_api_init', array( Rest\BatchController::class, 'register_routes' ) );
+		add_action( 'rest_api_init', array( Rest\AlertsController::class, 'register_routes' ) );
 		require_once __DIR__ . '/Batch/functions.php';
 		Batch\Batches::register();
+		Alerts\Alerts::register();
 		Runner\Nudge::register();
 		add_action( 'admin_menu', array( Admin\Page::class, 'register' ) );
 		add_filter( 'site_status_tests', array( Admin\Health::class, 'site_status_tests' ) );

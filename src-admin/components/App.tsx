@@ -10,7 +10,8 @@ import { ActionsList } from './ActionsList';
 import { ActionDetail } from './ActionDetail';
 import { FailingHooks } from './insight/FailingHooks';
 import { Batches } from './insight/Batches';
-import { getFailingHooks, getBatches } from './insight/api';
+import { Alerts } from './insight/Alerts';
+import { getFailingHooks, getBatches, getAlerts } from './insight/api';
 
 const DEFAULT_VIEW = {
   type: 'table',
@@ -30,6 +31,7 @@ export function App({ timezone }: { timezone: string }) {
   // The failing-hooks report reads a day of log lines: once a minute is enough, and cheap for the database.
   const failingHooks = usePolling(getFailingHooks, 60000);
   const batches = usePolling(getBatches, 5000);
+  const alerts = usePolling(getAlerts, 30000);
   const [view, setView] = useState<any>(DEFAULT_VIEW);
   const [openId, setOpenId] = useState<number | undefined>();
   const setFilter = useCallback((field: string, value: string) => {
@@ -76,6 +78,7 @@ export function App({ timezone }: { timezone: string }) {
       )}
       {batches.data && <Batches batches={batches.data} timezone={timezone} onChanged={() => void batches.refresh()} />}
       {groups.data && <Groups rows={groups.data} timezone={timezone} onFilterGroup={(g) => setFilter('group', g)} />}
+      {alerts.data && <Alerts data={alerts.data} onSaved={() => void alerts.refresh()} />}
       <h2 id="sidecar-actions-heading">{__('Actions', 'sidecar-scheduler')}</h2>
       <ActionsList
         timezone={timezone}

@@ -9,6 +9,7 @@ final class Commands {
 	public static function register( $mode ) {
 		\WP_CLI::add_command( 'sidecar-scheduler', SidecarCommand::class );
 		\WP_CLI::add_command( 'sidecar-scheduler report', ReportCommand::class );
+		\WP_CLI::add_command( 'sidecar-scheduler alerts', AlertsCommand::class );
 		// In companion mode the library registers its own `action-scheduler` commands.
 		if ( \SidecarScheduler\Plugin::MODE_STANDALONE === $mode ) {
 			\WP_CLI::add_command( 'action-scheduler', ActionSchedulerCommand::class );

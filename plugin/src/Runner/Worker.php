@@ -548,6 +548,10 @@ final class Worker {
 		// As the library's runners call it: ten times the runner's time limit, the default that the cleaner's own
 		// action_scheduler_timeout_period and action_scheduler_failure_period filters then receive (each separately).
 		// Set-based and time-boxed (Maintenance); 'more' asks the sidecar to come back soon.
-		$this->send( array( 'op' => 'cleaned' ) + Maintenance::run( 10 * $settings['time_limit'], $settings['cleanup_batch_size'] ) );
+		$result = Maintenance::run( 10 * $settings['time_limit'], $settings['cleanup_batch_size'] );
+		// Periodic checks of other parts (the alerts) run here, once a minute by one sidecar at a time, and before the
+		// answer: the sidecar waits for a maintenance pass before it times this worker's next action.
+		do_action( 'sidecar_scheduler_after_maintenance' );
+		$this->send( array( 'op' => 'cleaned' ) + $result );
 	}
 }

@@ -36,8 +36,9 @@ export function FailingHooks({
   const nowMs = Date.parse(report.generatedAt.replace(' ', 'T') + 'Z');
 
   const retryAll = async (h: HookRow) => {
-    // eslint-disable-next-line no-alert
     if (
+      // A native confirm on purpose, as the list's bulk actions: one blocking question before copying many actions.
+      // eslint-disable-next-line no-alert
       !window.confirm(
         sprintf(
           /* translators: 1: count, 2: hook */ __(
@@ -48,8 +49,9 @@ export function FailingHooks({
           h.hook,
         ),
       )
-    )
+    ) {
       return;
+    }
     setBusy(h.hook + h.group);
     try {
       const r = await bulkAction('retry', {

@@ -56,3 +56,29 @@ export interface BatchProgress {
 export const getBatches = () => apiFetch<BatchProgress[]>({ path: `${NS}/batches?per_page=10` });
 export const cancelBatch = (id: number) =>
   apiFetch<BatchProgress>({ path: `${NS}/batches/${id}/cancel`, method: 'POST' });
+
+export interface AlertCondition {
+  code: string;
+  firing: boolean;
+  summary: string;
+  lastSent: string | null;
+}
+export interface AlertSettings {
+  emails: string[];
+  webhook_url: string;
+  webhook_secret_set: boolean;
+  cooldown_seconds: number;
+  past_due_seconds: number;
+  stuck_seconds: number;
+  failure_rate: number;
+  failure_min_count: number;
+  pending_webhooks: number;
+  conditions: AlertCondition[];
+}
+export type AlertSettingsInput = Partial<
+  Omit<AlertSettings, 'conditions' | 'webhook_secret_set' | 'pending_webhooks'>
+> & { webhook_secret?: string };
+
+export const getAlerts = () => apiFetch<AlertSettings>({ path: `${NS}/alerts` });
+export const saveAlerts = (data: AlertSettingsInput) =>
+  apiFetch<AlertSettings>({ path: `${NS}/alerts`, method: 'POST', data });

@@ -1,0 +1,179 @@
+// Alerts on the real stack: real wp_mail() calls captured by the fixture's pre_wp_mail mailer, and webhooks received
+// by a test HTTP server on 127.0.0.1 that checks each signature. Each alert fires once, respects its cool-down and
+// sends a recovery; a failed webhook is retried; the sidecar's maintenance pass evaluates them with nobody looking.
+import { createServer, Server } from 'node:http';
+import { createHmac } from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { installSite, php, rows, dropPrefix, startSidecar, exited, eventually, WP_BIN } from '../helpers/stack';
+import { linkH6Fixture, createH6Tables } from '../helpers/h6-site';
+
+const run = promisify(execFile);
+const PREFIX = `h6d${process.pid % 1000}_`;
+const SECRET = 'h6-webhook-secret';
+let server: Server;
+let url = '';
+const hooks: Array<{ body: any; raw: string; validSignature: boolean; status: number }> = [];
+const answers: number[] = []; // statuses to answer with next (then 200)
+
+/**
+ * `wp sidecar-scheduler alerts` in a child process, asynchronously: the webhook server lives in this process, and a
+ * synchronous spawn would block it from answering (the PHP side would time out and retry).
+ */
+const check = async () => {
+  const { stdout } = await run(WP_BIN, ['sidecar-scheduler', 'alerts', '--format=json'], {
+    env: { ...process.env, WP_TABLE_PREFIX: PREFIX },
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+};
+const mails = async () => rows(`SELECT recipients, subject, body FROM ${PREFIX}h6_mail ORDER BY id`);
+const settings = (extra: Record<string, unknown> = {}) =>
+  php(
+    PREFIX,
+    `update_option('sidecar_scheduler_alerts', json_decode(${JSON.stringify(JSON.stringify({ emails: ['ops@example.test', 'not an address'], webhook_url: url, webhook_secret: SECRET, cooldown_seconds: 3600, webhook_retry_seconds: 0, ...extra }))}, true));`,
+  );
+const pastDue = (n: number) =>
+  php(
+    PREFIX,
+    `for ($i = 0; $i < ${n}; $i++) { as_schedule_single_action(time() - 1200 - $i, 'h6_ok', array('due', $i)); }`,
+  );
+const runDue = () =>
+  php(
+    PREFIX,
+    `global $wpdb; foreach ($wpdb->get_col("SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE status = 'pending' AND scheduled_date_gmt <= UTC_TIMESTAMP()") as $id) { ActionScheduler::runner()->process_action($id, 'H6 test'); }`,
+  );
+
+beforeAll(async () => {
+  linkH6Fixture();
+  await dropPrefix(PREFIX);
+  installSite(PREFIX);
+  createH6Tables(PREFIX);
+  server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => (raw += d));
+    req.on('end', () => {
+      const ts = String(req.headers['x-sidecar-alert-timestamp'] ?? '');
+      const expected = 'sha256=' + createHmac('sha256', SECRET).update(`${ts}.${raw}`).digest('hex');
+      const status = answers.shift() ?? 200;
+      hooks.push({
+        body: JSON.parse(raw),
+        raw,
+        validSignature: req.headers['x-sidecar-alert-signature'] === expected && /^\d+$/.test(ts),
+        status,
+      });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  settings();
+});
+afterAll(async () => {
+  server.close();
+  await dropPrefix(PREFIX);
+});
+
+test('past-due actions without a sidecar: one alert each by mail and signed webhook, not repeated while firing', async () => {
+  pastDue(2);
+  const first = await check();
+  expect(first.sent).toEqual([
+    { event: 'alert', code: 'no_sidecar' },
+    { event: 'alert', code: 'past_due' },
+  ]);
+  const m = await mails();
+  expect(m.map((x: any) => x.subject)).toEqual(
+    [
+      '[My WordPress Website] Queue alert: No sidecar is alive while 2 actions are due.',
+      '[My WordPress Website] Queue alert: 2 actions are past due; the oldest has waited 20 minutes.',
+    ].map((s) => s.replace('My WordPress Website', m[0].subject.match(/^\[(.*?)\]/)[1])),
+  );
+  expect(m[0].recipients).toBe('ops@example.test'); // the invalid address is dropped
+  expect(m[1].body).toContain('Alert: past_due, since ');
+  expect(m[1].body).toContain('/wp-admin/tools.php?page=action-scheduler');
+  expect(hooks.map((h) => [h.body.event, h.body.code, h.validSignature])).toEqual([
+    ['alert', 'no_sidecar', true],
+    ['alert', 'past_due', true],
+  ]);
+  expect(hooks[1].body.summary).toBe('2 actions are past due; the oldest has waited 20 minutes.');
+  expect((await check()).sent).toEqual([]);
+  expect(await mails()).toHaveLength(2);
+  expect(hooks).toHaveLength(2);
+});
+
+test('when it clears: one recovery each; firing again within the cool-down sends nothing; after it, an alert again', async () => {
+  runDue();
+  expect((await check()).sent).toEqual([
+    { event: 'recovery', code: 'no_sidecar' },
+    { event: 'recovery', code: 'past_due' },
+  ]);
+  const m = await mails();
+  expect(m.slice(2).map((x: any) => x.subject.replace(/^\[.*?\] /, ''))).toEqual([
+    'Queue recovered: no_sidecar',
+    'Queue recovered: past_due',
+  ]);
+  expect(hooks.slice(2).map((h) => [h.body.event, h.body.code, h.validSignature])).toEqual([
+    ['recovery', 'no_sidecar', true],
+    ['recovery', 'past_due', true],
+  ]);
+  expect((await check()).sent).toEqual([]);
+  pastDue(1);
+  expect((await check()).sent).toEqual([]); // within the hour's cool-down: neither alert again
+  runDue();
+  expect((await check()).sent).toEqual([]); // nor a recovery for an alert that was not sent
+  expect(await mails()).toHaveLength(4);
+  settings({ cooldown_seconds: 0 });
+  pastDue(1);
+  expect((await check()).sent).toEqual([
+    { event: 'alert', code: 'no_sidecar' },
+    { event: 'alert', code: 'past_due' },
+  ]);
+  runDue();
+  expect((await check()).sent).toEqual([
+    { event: 'recovery', code: 'no_sidecar' },
+    { event: 'recovery', code: 'past_due' },
+  ]);
+  expect(await mails()).toHaveLength(8);
+});
+
+test('a webhook answered with 500 is retried with the same signed body until it is taken', async () => {
+  hooks.length = 0;
+  answers.push(500, 503);
+  await rows(
+    `INSERT INTO ${PREFIX}actionscheduler_actions (hook, status, scheduled_date_gmt, scheduled_date_local, last_attempt_gmt, last_attempt_local, args, schedule, group_id, attempts) VALUES ('h6_stuck', 'in-progress', UTC_TIMESTAMP() - INTERVAL 30 MINUTE, UTC_TIMESTAMP() - INTERVAL 30 MINUTE, UTC_TIMESTAMP() - INTERVAL 20 MINUTE, UTC_TIMESTAMP() - INTERVAL 20 MINUTE, '[]', 'O:28:"ActionScheduler_NullSchedule":0:{}', 0, 1)`,
+  );
+  expect((await check()).sent).toEqual([{ event: 'alert', code: 'stuck' }]);
+  expect((await check()).sent).toEqual([]);
+  expect((await check()).sent).toEqual([]);
+  expect(hooks.map((h) => [h.status, h.body.code, h.validSignature])).toEqual([
+    [500, 'stuck', true],
+    [503, 'stuck', true],
+    [200, 'stuck', true],
+  ]);
+  expect(new Set(hooks.map((h) => h.raw)).size).toBe(1);
+  expect((await check()).sent).toEqual([]);
+  expect(hooks).toHaveLength(3);
+  expect((await mails()).filter((x: any) => x.subject.includes('stuck in progress'))).toHaveLength(1);
+  await rows(`DELETE FROM ${PREFIX}actionscheduler_actions WHERE hook = 'h6_stuck'`);
+  expect((await check()).sent).toEqual([{ event: 'recovery', code: 'stuck' }]);
+});
+
+test("the sidecar's maintenance pass evaluates the alerts with nobody looking: a failing hook, by mail", async () => {
+  php(
+    PREFIX,
+    `for ($i = 0; $i < 10; $i++) { $id = as_enqueue_async_action('h6_fail', array('smtp refused')); ActionScheduler::runner()->process_action($id, 'H6 test'); }`,
+  );
+  const before = (await mails()).length;
+  const sidecar = startSidecar(PREFIX, ['--workers=1', '--maintenance-ms=1000'], { SIDECAR_SCHEDULER_NUDGE: '' });
+  try {
+    const m = await eventually(mails, (x) => x.length > before, 60000, 500);
+    expect(m.slice(before).map((x: any) => x.subject.replace(/^\[.*?\] /, ''))).toEqual([
+      'Queue alert: h6_fail failed 10 of 10 runs; most often: smtp refused',
+    ]);
+    await new Promise((r) => setTimeout(r, 3000)); // more passes: still one
+    expect((await mails()).length).toBe(before + 1);
+  } finally {
+    sidecar.kill('SIGTERM');
+    await exited(sidecar);
+  }
+});
