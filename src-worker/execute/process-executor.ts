@@ -1,4 +1,8 @@
 // A long-lived PHP worker process (php plugin/bin/worker.php, or `wp sidecar-scheduler work`) spoken to in JSON lines.
+// Over 300 lines on purpose: one process's protocol (its start, the stream's state machine, the requests between
+// streams) shares the process's pipes, its death and its protocol error; cut apart, the pieces would hand most of this
+// class's state back and forth. Waiting for replies (reply-waiters.ts), the reply check (protocol-check.ts) and the
+// output log (protocol.ts) are already their own files.
 import { spawn, ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
