@@ -12,7 +12,7 @@ status=0
 "$bin/phpcs" -q --no-colors "$@" || status=1
 
 # Every phpcs:ignore / phpcs:disable names its sniffs and says why after " -- ".
-bad=$(grep -rnE 'phpcs:(ignore|disable|ignoreFile)' plugin --include=*.php | grep -vE 'phpcs:(ignore|disable)( [A-Za-z][A-Za-z0-9_.,]*)? -- .|phpcs:ignoreFile -- .' || true)
+bad=$(grep -rnE 'phpcs:(ignore|disable|ignoreFile)' plugin --include=*.php | grep -vE 'phpcs:(ignore|disable)( [A-Za-z][A-Za-z0-9_.]*(, ?[A-Za-z][A-Za-z0-9_.]*)*)? -- .|phpcs:ignoreFile -- .' || true)
 if [ -n "$bad" ]; then
 	echo "$bad"
 	echo "[lint:php] the phpcs suppressions above lack sniff names or a reason: write 'phpcs:ignore Sniff.Name -- why'" >&2

@@ -15,6 +15,8 @@
  * removed. Every line already waiting is read before that, so a mark the worker took in time is never touched.
  * Exits when stdin closes (the worker ended or died).
  */
+// phpcs:disable WordPress.NamingConventions.PrefixAllGlobals, WordPress.WP.GlobalVariablesOverride -- a CLI script run as a process of its own, never loaded by WordPress: its globals meet no site's.
+// phpcs:disable WordPress.DB.RestrictedFunctions -- no WordPress here (so no $wpdb): the watcher's own mysqli connection, apart from the worker's.
 if ( PHP_SAPI !== 'cli' ) {
 	exit( 2 );
 }
@@ -23,19 +25,19 @@ if ( ! is_array( $sidecar_config ) ) {
 	exit( 2 );
 }
 mysqli_report( MYSQLI_REPORT_OFF );
-$sidecar_db = null;
-$sidecar_held      = array(); // action ID => array( gmt, local ) before the mark
-$sidecar_window    = null;    // claim, gmt, message, lines
-$sidecar_released  = array();
-$sidecar_heard     = microtime( true );
-$sidecar_after     = max( 0.5, (float) $sidecar_config['after'] );
+$sidecar_db       = null;
+$sidecar_held     = array(); // action ID => array( gmt, local ) before the mark
+$sidecar_window   = null;    // claim, gmt, message, lines
+$sidecar_released = array();
+$sidecar_heard    = microtime( true );
+$sidecar_after    = max( 0.5, (float) $sidecar_config['after'] );
 
 /** The marks still held, back to pending (see above). Returns the IDs whose mark this undid. */
 function sidecar_watch_release( array $config, &$db, array $held, array $window ) {
-	if ( ! $db || ! @mysqli_ping( $db ) ) { // phpcs:ignore -- an idle connection may have timed out
-		$db = @mysqli_connect( $config['host'] ? $config['host'] : null, $config['user'], $config['password'], $config['name'], $config['port'] ? $config['port'] : null, $config['socket'] ? $config['socket'] : null ); // phpcs:ignore
+	if ( ! $db || ! @mysqli_ping( $db ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- an idle connection may have timed out; then it is opened again.
+		$db = @mysqli_connect( $config['host'] ? $config['host'] : null, $config['user'], $config['password'], $config['name'], $config['port'] ? $config['port'] : null, $config['socket'] ? $config['socket'] : null ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- a refused connection is reported just below.
 		if ( ! $db ) {
-			fwrite( STDERR, 'Sidecar Scheduler window watcher: cannot connect to the database: ' . mysqli_connect_error() . "\n" ); // phpcs:ignore
+			fwrite( STDERR, 'Sidecar Scheduler window watcher: cannot connect to the database: ' . mysqli_connect_error() . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- stderr of this process, where the sidecar logs it; not a file.
 			return array();
 		}
 	}
@@ -59,7 +61,7 @@ function sidecar_watch_release( array $config, &$db, array $held, array $window 
 		}
 	}
 	if ( $released ) {
-		fwrite( STDERR, sprintf( "Sidecar Scheduler window watcher: %d start marks waited %s s behind a slow action; put back to pending under claim %d: %s\n", count( $released ), $config['after'], (int) $window['claim'], implode( ',', $released ) ) ); // phpcs:ignore
+		fwrite( STDERR, sprintf( "Sidecar Scheduler window watcher: %d start marks waited %s s behind a slow action; put back to pending under claim %d: %s\n", count( $released ), $config['after'], (int) $window['claim'], implode( ',', $released ) ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- stderr of this process, where the sidecar logs it; not a file.
 	}
 	return $released;
 }
@@ -69,7 +71,7 @@ while ( true ) {
 	$read   = array( STDIN );
 	$write  = null;
 	$except = null;
-	$ready  = null === $wait ? @stream_select( $read, $write, $except, null ) : @stream_select( $read, $write, $except, (int) $wait, (int) ( ( $wait - (int) $wait ) * 1e6 ) ); // phpcs:ignore
+	$ready  = null === $wait ? @stream_select( $read, $write, $except, null ) : @stream_select( $read, $write, $except, (int) $wait, (int) ( ( $wait - (int) $wait ) * 1e6 ) ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- stream_select() warns when a signal interrupts it, an ordinary wake-up here.
 	if ( false === $ready ) {
 		continue; // EINTR
 	}
@@ -82,7 +84,7 @@ while ( true ) {
 		$m             = json_decode( $line, true );
 		$op            = is_array( $m ) && isset( $m['op'] ) ? $m['op'] : '';
 		if ( 'hold' === $op ) {
-			$sidecar_held   = array();
+			$sidecar_held = array();
 			foreach ( (array) $m['prev'] as $id => $before ) {
 				$sidecar_held[ (int) $id ] = $before;
 			}
@@ -92,7 +94,7 @@ while ( true ) {
 		} elseif ( 'clear' === $op ) {
 			$sidecar_held = array();
 		} elseif ( 'ask' === $op ) {
-			fwrite( STDOUT, json_encode( array( 'released' => $sidecar_released ) ) . "\n" ); // phpcs:ignore
+			fwrite( STDOUT, json_encode( array( 'released' => $sidecar_released ) ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite, WordPress.WP.AlternativeFunctions.json_encode_json_encode -- the answer to the worker on its pipe; WordPress (and wp_json_encode()) is not loaded here.
 			fflush( STDOUT );
 			$sidecar_released = array();
 		}

@@ -31,6 +31,7 @@ namespace SidecarScheduler\Runner;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the worker's writes to the queue's custom tables, batched into one commit per action; no WordPress API covers them, and a cache would hand out rows other runners change.
 
 final class CommitPipeline {
 	/** @var self|null */
@@ -192,6 +193,7 @@ final class CommitPipeline {
 					$this->completions       = array();
 					$rows                    = $wpdb->query(
 						$wpdb->prepare(
+							// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name from $wpdb (identifiers cannot be placeholders); every value is a placeholder.
 							"UPDATE {$a} SET status = IF(action_id = %d, %s, %s), attempts = attempts + (action_id = %d), last_attempt_gmt = IF(action_id = %d, %s, %s), last_attempt_local = IF(action_id = %d, %s, %s) WHERE action_id IN (%d, %d)",
 							$action_id,
 							Contract::STATUS_RUNNING,
@@ -207,7 +209,7 @@ final class CommitPipeline {
 							$prev
 						) . ( $claim ? $wpdb->prepare( ' AND (action_id = %d OR (status = %s AND claim_id = %d))', $prev, Contract::STATUS_PENDING, $claim ) : '' ) // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
 					);
-					$ok                      = false !== $rows && 2 === (int) $rows;
+					$ok = false !== $rows && 2 === (int) $rows;
 				} else {
 					if ( ! $this->send_completions() ) {
 						return false;
@@ -220,7 +222,7 @@ final class CommitPipeline {
 				}
 				if ( ! $ok ) {
 					// Not started: the row is gone, or (the compare-and-set) not pending under our claim any more.
-					$row   = $wpdb->get_row( $wpdb->prepare( "SELECT status, claim_id FROM {$a} WHERE action_id = %d", $action_id ) );
+					$row   = $wpdb->get_row( $wpdb->prepare( "SELECT status, claim_id FROM {$a} WHERE action_id = %d", $action_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name from $wpdb (identifiers cannot be placeholders); every value is a placeholder.
 					$state = ! $row ? 'gone' : ( Contract::STATUS_RUNNING === $row->status && ( ! $claim || (int) $row->claim_id === $claim ) ? 'started' : 'refused' );
 				}
 				if ( 'refused' === $state ) {
@@ -254,11 +256,11 @@ final class CommitPipeline {
 		if ( $message ) {
 			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $action_id, $message, $line_since ) );
 		}
-		error_log( sprintf( 'Sidecar Scheduler: action %d was not started (%s); this worker stops without running it.', $action_id, $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		error_log( sprintf( 'Sidecar Scheduler: action %d was not started (%s); this worker stops without running it.', $action_id, $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the reason a worker stops goes to PHP's error log, which the sidecar shows.
 		if ( $this->on_refused ) {
 			call_user_func( $this->on_refused, $action_id );
 		}
-		exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
+		exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- an exit status for the sidecar (75: restart me), not output.
 	}
 
 	/** Takes this action's held lines out (all of them, or only the last: its "started" line); returns its message. */
@@ -302,7 +304,7 @@ final class CommitPipeline {
 		$a = $wpdb->actionscheduler_actions;
 		if ( 1 === count( $held ) ) {
 			$id = (int) key( $held );
-			return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d", Contract::STATUS_COMPLETE, $held[ $id ][0], $held[ $id ][1], $id ) );
+			return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d", Contract::STATUS_COMPLETE, $held[ $id ][0], $held[ $id ][1], $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name from $wpdb (identifiers cannot be placeholders); every value is a placeholder.
 		}
 		$gmt   = '';
 		$local = '';
@@ -330,7 +332,7 @@ final class CommitPipeline {
 		foreach ( $lines as $line ) {
 			list( $head, $tuple ) = $line[2];
 			if ( '' === $head ) {
-				if ( ! $flush() || false === $wpdb->query( $tuple ) ) { // phpcs:ignore WordPress.DB.PreparedSQL
+				if ( ! $flush() || false === $wpdb->query( $tuple ) ) { // phpcs:ignore WordPress.DB.PreparedSQL -- each tuple was prepared when it was queued.
 					return false;
 				}
 				continue;
@@ -377,7 +379,7 @@ final class CommitPipeline {
 					// Logged once per worker: the other code's transaction is committed here, not by them.
 					if ( ! self::$said_foreign ) {
 						self::$said_foreign = true;
-						error_log( 'Sidecar Scheduler: an action\'s code left a database transaction open (or autocommit off) on the worker\'s connection; the worker commits it before the next action starts' . ( $restore_autocommit && QueryWatch::autocommit_off() ? ' and turns autocommit back on' : '' ) . '.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+						error_log( 'Sidecar Scheduler: an action\'s code left a database transaction open (or autocommit off) on the worker\'s connection; the worker commits it before the next action starts' . ( $restore_autocommit && QueryWatch::autocommit_off() ? ' and turns autocommit back on' : '' ) . '.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- a warning for the site owner in PHP's error log, which the sidecar shows.
 					}
 				}
 				if ( $read_committed ) {

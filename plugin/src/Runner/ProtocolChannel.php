@@ -26,12 +26,12 @@ final class ProtocolChannel {
 	public static function output() {
 		$fd = getenv( self::FD_ENV );
 		if ( is_string( $fd ) && ctype_digit( $fd ) && (int) $fd > 2 ) {
-			$stream = @fopen( 'php://fd/' . (int) $fd, 'wb' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors, WordPress.WP.AlternativeFunctions
+			$stream = @fopen( 'php://fd/' . (int) $fd, 'wb' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged, WordPress.WP.AlternativeFunctions.file_system_operations_fopen -- the protocol's file descriptor from the sidecar, not a file; when it is not open we say so below and use stdout.
 			if ( $stream ) {
 				self::$opened = $stream;
 				return $stream;
 			}
-			fwrite( STDERR, 'Sidecar Scheduler: ' . self::FD_ENV . "={$fd} is not an open file descriptor; the protocol goes to stdout.\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+			fwrite( STDERR, 'Sidecar Scheduler: ' . self::FD_ENV . "={$fd} is not an open file descriptor; the protocol goes to stdout.\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- a warning on stderr, where the sidecar logs it; not a file.
 		}
 		return STDOUT;
 	}

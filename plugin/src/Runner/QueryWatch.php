@@ -39,7 +39,7 @@ final class QueryWatch {
 	private static $foreign_transaction = false;
 	/** @var bool Other code turned autocommit off on this connection (every statement then opens a transaction). */
 	private static $autocommit_off = false;
-	private static $registered = false;
+	private static $registered     = false;
 
 	public static function register( CommitPipeline $pipeline ) {
 		self::$pipeline = $pipeline;
@@ -51,7 +51,7 @@ final class QueryWatch {
 
 	/** Runs the worker's own statements: nothing is flushed, counted, taken or rewritten for them. */
 	public static function own( callable $statements ) {
-		$was        = self::$own;
+		$was       = self::$own;
 		self::$own = true;
 		try {
 			return $statements();
@@ -120,7 +120,7 @@ final class QueryWatch {
 		$names_actions = false !== stripos( $query, $wpdb->actionscheduler_actions );
 		$is_select     = (bool) preg_match( '/^\s*\(?\s*SELECT\b/i', $query );
 		if ( $names_actions && ! $is_select ) {
-			self::$actions_writes++;
+			++self::$actions_writes;
 		}
 		if ( self::$rewrite && $names_actions && $is_select && ! self::$rewrite[2] ) {
 			$query = self::rewrite_status( $query );
@@ -181,7 +181,7 @@ final class QueryWatch {
 		static $reset = null;
 		if ( null === $reset ) {
 			$reset = function () {
-				$this->check_current_query = true; // phpcs:ignore
+				$this->check_current_query = true;
 			};
 		}
 		\Closure::bind( $reset, $wpdb, get_class( $wpdb ) )();
@@ -221,9 +221,9 @@ final class QueryWatch {
 		if ( 1 !== substr_count( $query, $condition ) ) {
 			return $query;
 		}
-		$ids     = implode( ',', $held );
-		$running = $wpdb->prepare( '%s', \ActionScheduler_Store::STATUS_RUNNING );
-		$with    = in_array( \ActionScheduler_Store::STATUS_PENDING, $statuses, true )
+		$ids              = implode( ',', $held );
+		$running          = $wpdb->prepare( '%s', \ActionScheduler_Store::STATUS_RUNNING );
+		$with             = in_array( \ActionScheduler_Store::STATUS_PENDING, $statuses, true )
 			? "({$condition} OR (a.action_id IN ({$ids}) AND a.status = {$running}))"
 			: "({$condition} AND a.action_id NOT IN ({$ids}))";
 		self::$rewrite[2] = true;

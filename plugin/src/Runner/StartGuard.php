@@ -11,6 +11,7 @@ namespace SidecarScheduler\Runner;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the start's compare-and-set on the queue's custom table must read the row as it is now, never from a cache.
 
 final class StartGuard {
 	/** True when the row changed: it was in progress (under $claim_id, when given) and is failed now. */

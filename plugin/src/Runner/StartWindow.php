@@ -34,6 +34,7 @@ namespace SidecarScheduler\Runner;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- start marks on the queue's custom table under the worker's claim; no WordPress API covers them, and a cache would hand out rows other runners change.
 
 final class StartWindow {
 	/** @var array<int, array{0: string, 1: string}> Marked, not yet started: action ID => last_attempt gmt/local before the mark. */
@@ -41,7 +42,7 @@ final class StartWindow {
 	/** @var int|null The marked action process_action() is running now (its start is already written). */
 	private static $running = null;
 	/** @var array<int, true> Marked actions whose "started" line the window wrote (and whose handler has not run yet). */
-	private static $lines = array();
+	private static $lines   = array();
 	private static $claim   = 0;
 	private static $gmt     = '';
 	private static $message = '';
@@ -130,10 +131,24 @@ final class StartWindow {
 					}
 				}
 				// In claim order, the order they will run in.
-				$marked = array_values( array_filter( $ids, static function ( $id ) use ( $prev ) { return isset( $prev[ $id ] ); } ) );
+				$marked = array_values(
+					array_filter(
+						$ids,
+						static function ( $id ) use ( $prev ) {
+							return isset( $prev[ $id ] );
+						}
+					)
+				);
 				if ( $marked ) {
 					$message = $lines ? reset( $lines )[0] : '';
-					$announce( array( 'ids' => $marked, 'gmt' => $gmt, 'message' => $message, 'prev' => (object) $prev ) );
+					$announce(
+						array(
+							'ids'     => $marked,
+							'gmt'     => $gmt,
+							'message' => $message,
+							'prev'    => (object) $prev,
+						)
+					);
 					$list = implode( ',', $marked );
 					if ( false === $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET attempts = attempts + 1, status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id IN ({$list})", Contract::STATUS_RUNNING, $gmt, $local ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
 						return false;
@@ -212,10 +227,20 @@ final class StartWindow {
 		if ( Contract::STATUS_RUNNING === $status ) {
 			unset( self::$held[ $action_id ] );
 			self::$running = $action_id;
-			self::tell( array( 'op' => 'take', 'id' => $action_id ) );
+			self::tell(
+				array(
+					'op' => 'take',
+					'id' => $action_id,
+				)
+			);
 			return Contract::STATUS_PENDING;
 		}
-		self::tell( array( 'op' => 'take', 'id' => $action_id ) );
+		self::tell(
+			array(
+				'op' => 'take',
+				'id' => $action_id,
+			)
+		);
 		self::undo( array( $action_id => self::$held[ $action_id ] ), self::$claim, self::$gmt, isset( self::$lines[ $action_id ] ) ? self::$message : '', false );
 		unset( self::$held[ $action_id ], self::$lines[ $action_id ] );
 		return $status;
@@ -230,7 +255,12 @@ final class StartWindow {
 		self::$running = null;
 		$action_id     = (int) $action_id;
 		if ( isset( self::$held[ $action_id ] ) ) {
-			self::tell( array( 'op' => 'take', 'id' => $action_id ) );
+			self::tell(
+				array(
+					'op' => 'take',
+					'id' => $action_id,
+				)
+			);
 			self::undo( array( $action_id => self::$held[ $action_id ] ), self::$claim, self::$gmt, isset( self::$lines[ $action_id ] ) ? self::$message : '', true );
 			unset( self::$held[ $action_id ] );
 		}
@@ -248,7 +278,7 @@ final class StartWindow {
 		if ( ! self::$watch ) {
 			return;
 		}
-		if ( false === @fwrite( self::$watch[1], wp_json_encode( $message ) . "\n" ) ) { // phpcs:ignore WordPress.WP.AlternativeFunctions, WordPress.PHP.NoSilencedErrors
+		if ( false === @fwrite( self::$watch[1], wp_json_encode( $message ) . "\n" ) ) { // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite, WordPress.PHP.NoSilencedErrors.Discouraged -- the watcher's pipes, not files: a closed pipe must not warn (the caller checks the result).
 			self::stop_watch( 'it stopped reading' );
 			return;
 		}
@@ -267,7 +297,7 @@ final class StartWindow {
 			$read   = array( self::$watch[2] );
 			$write  = null;
 			$except = null;
-			if ( @stream_select( $read, $write, $except, 10 ) && ( $line = fgets( self::$watch[2] ) ) !== false ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors, WordPress.CodeAnalysis.AssignmentInCondition
+			if ( @stream_select( $read, $write, $except, 10 ) && ( $line = fgets( self::$watch[2] ) ) !== false ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged, Generic.CodeAnalysis.AssignmentInCondition.Found, Squiz.PHP.DisallowMultipleAssignments.FoundInControlStructure -- wait for the watcher's answer and read it in one test; a closed pipe must not warn.
 				$answer = json_decode( $line, true );
 				if ( is_array( $answer ) && isset( $answer['released'] ) ) {
 					return array_map( 'intval', (array) $answer['released'] );
@@ -290,12 +320,12 @@ final class StartWindow {
 			return;
 		}
 		list( $process, $in, $out ) = self::$watch;
-		self::$watch = false;
-		@fclose( $in ); // phpcs:ignore WordPress.WP.AlternativeFunctions, WordPress.PHP.NoSilencedErrors
-		@fclose( $out ); // phpcs:ignore WordPress.WP.AlternativeFunctions, WordPress.PHP.NoSilencedErrors
+		self::$watch                = false;
+		@fclose( $in ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fclose, WordPress.PHP.NoSilencedErrors.Discouraged -- the watcher's pipes, not files: a closed pipe must not warn (the caller checks the result).
+		@fclose( $out ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fclose, WordPress.PHP.NoSilencedErrors.Discouraged -- the watcher's pipes, not files: a closed pipe must not warn (the caller checks the result).
 		proc_terminate( $process, 9 );
 		proc_close( $process ); // waits: once it is gone it cannot release anything the worker goes on to trust
-		error_log( sprintf( 'Sidecar Scheduler: the start-window watcher was stopped (%s); marks waiting behind a slow action are no longer released early.', $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		error_log( sprintf( 'Sidecar Scheduler: the start-window watcher was stopped (%s); marks waiting behind a slow action are no longer released early.', $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- a warning for the site owner in PHP's error log, which the sidecar shows.
 	}
 
 	/**
@@ -315,16 +345,25 @@ final class StartWindow {
 		if ( ! $host || ! is_file( $script ) ) {
 			return false;
 		}
-		$pipes   = array();
-		$process = @proc_open( array( $binary, '-d', 'display_errors=stderr', $script ), array( 0 => array( 'pipe', 'r' ), 1 => array( 'pipe', 'w' ), 2 => STDERR ), $pipes ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		$pipes = array();
+		// phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged, WordPress.PHP.DiscouragedPHPFunctions.system_calls_proc_open, Generic.PHP.ForbiddenFunctions.Found -- only in the sidecar's CLI worker, never in a web request: the watcher is a PHP process of ours (bin/window-watch.php); where proc_open is disabled the worker goes on without it.
+		$process = @proc_open(
+			array( $binary, '-d', 'display_errors=stderr', $script ),
+			array(
+				0 => array( 'pipe', 'r' ),
+				1 => array( 'pipe', 'w' ),
+				2 => STDERR,
+			),
+			$pipes
+		);
 		if ( ! is_resource( $process ) ) {
 			return false;
 		}
-		$settings    = Settings::current();
-		$after       = (float) apply_filters( 'sidecar_scheduler_window_release_after', self::RELEASE_AFTER );
-		$after       = $settings['failure_period'] > 0 ? min( $after, $settings['failure_period'] / 2 ) : $after;
-		$after       = max( 0.5, $after );
-		self::$guard = $after * 2 / 3;
+		$settings                  = Settings::current();
+		$after                     = (float) apply_filters( 'sidecar_scheduler_window_release_after', self::RELEASE_AFTER );
+		$after                     = $settings['failure_period'] > 0 ? min( $after, $settings['failure_period'] / 2 ) : $after;
+		$after                     = max( 0.5, $after );
+		self::$guard               = $after * 2 / 3;
 		list( $h, $port, $socket ) = $host;
 		$config                    = array(
 			'host'     => (string) $h,
@@ -372,7 +411,7 @@ final class StartWindow {
 					// The newest such line since the mark: the one the window wrote (lines carry their own time, at or after it).
 					$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $id, $message, $gmt ) );
 				}
-				$undone++;
+				++$undone;
 			}
 		}
 		return $undone;

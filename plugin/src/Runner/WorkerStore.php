@@ -39,7 +39,7 @@ class WorkerStore extends \ActionScheduler_DBStore {
 					return parent::fetch_action( $action_id );
 				}
 			);
-			$seen = $this->capture;
+			$seen   = $this->capture;
 		} finally {
 			$this->capture = null;
 		}
@@ -67,7 +67,7 @@ class WorkerStore extends \ActionScheduler_DBStore {
 		if ( $this->armed && $this->armed === (int) $action_id && CommitPipeline::running() ) {
 			$this->armed = 0;
 			$turn        = $this->turn;
-			if ( ! $turn || $turn['id'] !== (int) $action_id || $turn['writes'] !== QueryWatch::actions_writes() ) {
+			if ( ! $turn || $turn['id'] !== (int) $action_id || QueryWatch::actions_writes() !== $turn['writes'] ) {
 				$turn = $this->read_turn( $action_id ); // other code wrote to the table since: read it again
 			}
 			if ( ! is_string( $turn['status'] ) || '' === $turn['status'] ) {
@@ -85,7 +85,7 @@ class WorkerStore extends \ActionScheduler_DBStore {
 		$turn = $this->turn;
 		if ( $turn && $turn['id'] === (int) $action_id ) {
 			$this->turn = null; // served once: a later fetch reads the row again
-			if ( $turn['action'] && $turn['writes'] === QueryWatch::actions_writes() ) {
+			if ( $turn['action'] && QueryWatch::actions_writes() === $turn['writes'] ) {
 				return $turn['action'];
 			}
 		}
@@ -94,7 +94,11 @@ class WorkerStore extends \ActionScheduler_DBStore {
 
 	protected function make_action_from_db_record( $data ) {
 		if ( false === $this->capture ) {
-			$this->capture = array( 'status' => $data->status, 'claim' => (int) $data->claim_id, 'invalid' => false );
+			$this->capture = array(
+				'status'  => $data->status,
+				'claim'   => (int) $data->claim_id,
+				'invalid' => false,
+			);
 		}
 		if ( self::STATUS_RUNNING === $data->status && ( StartWindow::holds( $data->action_id ) || StartWindow::started_by_window( $data->action_id ) ) ) {
 			// Marked by this worker's start window, not started by anyone: the pending action it is (the factory
