@@ -15,7 +15,7 @@ if ( $sidecar_scheduler_opted_in && ! $sidecar_scheduler_other ) {
 } else {
 	global $wpdb;
 	// Our own tables are never shared.
-	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}sidecar_workers, {$wpdb->prefix}sidecar_stats" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- dropping our own custom tables; no WordPress API drops tables.
+	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}sidecar_heartbeats, {$wpdb->prefix}sidecar_workers, {$wpdb->prefix}sidecar_stats" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- dropping our own custom tables; no WordPress API drops tables.
 }
 foreach ( array( 'sidecar_scheduler_secret', 'sidecar_scheduler_delete_data', 'sidecar_scheduler_settings', 'sidecar_scheduler_schema' ) as $sidecar_scheduler_option ) {
 	delete_option( $sidecar_scheduler_option );

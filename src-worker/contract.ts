@@ -16,13 +16,13 @@ export const contract = {
     "CLAIMS": "actionscheduler_claims",
     "GROUPS": "actionscheduler_groups",
     "LOGS": "actionscheduler_logs",
-    "WORKERS": "sidecar_workers",
+    "HEARTBEATS": "sidecar_heartbeats",
     "STATS": "sidecar_stats"
   },
   "schema": {
     "STORE_VERSION": 7,
     "LOGGER_VERSION": 3,
-    "SIDECAR_VERSION": 4,
+    "SIDECAR_VERSION": 5,
     "STORE_OPTION": "schema-ActionScheduler_StoreSchema",
     "LOGGER_OPTION": "schema-ActionScheduler_LoggerSchema",
     "SIDECAR_OPTION": "sidecar_scheduler_schema"

@@ -20,12 +20,12 @@ final class Contract {
 	const TABLE_CLAIMS = 'actionscheduler_claims';
 	const TABLE_GROUPS = 'actionscheduler_groups';
 	const TABLE_LOGS = 'actionscheduler_logs';
-	const TABLE_WORKERS = 'sidecar_workers';
+	const TABLE_HEARTBEATS = 'sidecar_heartbeats';
 	const TABLE_STATS = 'sidecar_stats';
 
 	const SCHEMA_STORE_VERSION = 7;
 	const SCHEMA_LOGGER_VERSION = 3;
-	const SCHEMA_SIDECAR_VERSION = 4;
+	const SCHEMA_SIDECAR_VERSION = 5;
 	const SCHEMA_STORE_OPTION = 'schema-ActionScheduler_StoreSchema';
 	const SCHEMA_LOGGER_OPTION = 'schema-ActionScheduler_LoggerSchema';
 	const SCHEMA_SIDECAR_OPTION = 'sidecar_scheduler_schema';

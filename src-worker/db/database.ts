@@ -11,7 +11,11 @@ export type Pool = mysql.Pool;
  * `multipleStatements` is for the claimers' pool only (a claim is two round trips of several statements each, see
  * Claimer); every value still goes through placeholders, and table names come from a validated prefix.
  */
-export function createPool(config: SidecarConfig, connectionLimit: number, options: { multipleStatements?: boolean } = {}): Pool {
+export function createPool(
+  config: SidecarConfig,
+  connectionLimit: number,
+  options: { multipleStatements?: boolean } = {},
+): Pool {
   const pool = mysql.createPool({
     host: config.db.socketPath ? undefined : config.db.host,
     port: config.db.socketPath ? undefined : config.db.port,
@@ -30,17 +34,32 @@ export function createPool(config: SidecarConfig, connectionLimit: number, optio
   });
   // READ COMMITTED for every statement of the sidecar: claims see only committed rows and take no gap locks
   // (under REPEATABLE READ two claimers deadlocked now and then). Set once per connection, not per claim.
-  pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); });
+  pool.pool.on('connection', (conn) => {
+    conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  });
   return pool;
 }
 
-export interface Tables { actions: string; claims: string; groups: string; logs: string; workers: string; stats: string; options: string }
+export interface Tables {
+  actions: string;
+  claims: string;
+  groups: string;
+  logs: string;
+  heartbeats: string;
+  stats: string;
+  options: string;
+}
 
 export function tableNames(prefix: string): Tables {
   const t = contract.tables;
   return {
-    actions: `${prefix}${t.ACTIONS}`, claims: `${prefix}${t.CLAIMS}`, groups: `${prefix}${t.GROUPS}`, logs: `${prefix}${t.LOGS}`,
-    workers: `${prefix}${t.WORKERS}`, stats: `${prefix}${t.STATS}`, options: `${prefix}options`,
+    actions: `${prefix}${t.ACTIONS}`,
+    claims: `${prefix}${t.CLAIMS}`,
+    groups: `${prefix}${t.GROUPS}`,
+    logs: `${prefix}${t.LOGS}`,
+    heartbeats: `${prefix}${t.HEARTBEATS}`,
+    stats: `${prefix}${t.STATS}`,
+    options: `${prefix}options`,
   };
 }
 
@@ -49,10 +68,16 @@ export async function checkSchema(pool: Pool, tables: Tables): Promise<{ skipLoc
   const [rows] = await pool.query<mysql.RowDataPacket[]>('SHOW TABLES');
   const names = new Set(rows.map((r) => String(Object.values(r)[0])));
   for (const t of [tables.actions, tables.claims, tables.groups, tables.logs, tables.options]) {
-    if (!names.has(t)) throw new SchemaError(`table ${t} is missing: is the plugin active, and is the table prefix right?`);
+    if (!names.has(t)) {
+      throw new SchemaError(`table ${t} is missing: is the plugin active, and is the table prefix right?`);
+    }
   }
-  for (const t of [tables.workers, tables.stats]) {
-    if (!names.has(t)) throw new SchemaError(`table ${t} is missing: activate Sidecar Scheduler in wp-admin (it creates its tables on activation)`);
+  for (const t of [tables.heartbeats, tables.stats]) {
+    if (!names.has(t)) {
+      throw new SchemaError(
+        `table ${t} is missing: activate Sidecar Scheduler in wp-admin (it creates its tables on activation)`,
+      );
+    }
   }
   const [opts] = await pool.query<mysql.RowDataPacket[]>(
     `SELECT option_name, option_value FROM ${tables.options} WHERE option_name IN (?, ?, ?)`,
@@ -61,13 +86,19 @@ export async function checkSchema(pool: Pool, tables: Tables): Promise<{ skipLoc
   const byName = Object.fromEntries(opts.map((o) => [o.option_name, String(o.option_value)]));
   const major = (v: string | undefined) => (v ? parseInt(v.split('.')[0], 10) : 0);
   if (major(byName[contract.schema.STORE_OPTION]) !== contract.schema.STORE_VERSION) {
-    throw new SchemaError(`store schema is "${byName[contract.schema.STORE_OPTION] ?? 'absent'}", this sidecar needs ${contract.schema.STORE_VERSION}.x`);
+    throw new SchemaError(
+      `store schema is "${byName[contract.schema.STORE_OPTION] ?? 'absent'}", this sidecar needs ${contract.schema.STORE_VERSION}.x`,
+    );
   }
   if (major(byName[contract.schema.LOGGER_OPTION]) !== contract.schema.LOGGER_VERSION) {
-    throw new SchemaError(`logger schema is "${byName[contract.schema.LOGGER_OPTION] ?? 'absent'}", this sidecar needs ${contract.schema.LOGGER_VERSION}.x`);
+    throw new SchemaError(
+      `logger schema is "${byName[contract.schema.LOGGER_OPTION] ?? 'absent'}", this sidecar needs ${contract.schema.LOGGER_VERSION}.x`,
+    );
   }
   if (major(byName[contract.schema.SIDECAR_OPTION]) < contract.schema.SIDECAR_VERSION) {
-    throw new SchemaError(`Sidecar Scheduler schema is "${byName[contract.schema.SIDECAR_OPTION] ?? 'absent'}", need ${contract.schema.SIDECAR_VERSION}: update the plugin`);
+    throw new SchemaError(
+      `Sidecar Scheduler schema is "${byName[contract.schema.SIDECAR_OPTION] ?? 'absent'}", need ${contract.schema.SIDECAR_VERSION}: update the plugin`,
+    );
   }
   const [ver] = await pool.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
   const server = String(ver[0].v);
@@ -85,6 +116,16 @@ export const isRetryable = (e: unknown) => {
 
 export const isConnectionError = (e: unknown) => {
   const code = String((e as { code?: string }).code ?? '');
-  return ['ECONNREFUSED', 'ENOENT', 'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ETIMEDOUT', 'ER_SERVER_SHUTDOWN', 'EPIPE', 'ER_CON_COUNT_ERROR'].includes(code)
-    || /closed state|connection lost|server has gone away/i.test(String((e as Error).message));
+  return (
+    [
+      'ECONNREFUSED',
+      'ENOENT',
+      'PROTOCOL_CONNECTION_LOST',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ER_SERVER_SHUTDOWN',
+      'EPIPE',
+      'ER_CON_COUNT_ERROR',
+    ].includes(code) || /closed state|connection lost|server has gone away/i.test(String((e as Error).message))
+  );
 };

@@ -9,7 +9,23 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installSite, php, phpJson, rows, startSidecar, exited, dropPrefix, wp, DOCROOT, PREFIX_SITE, linkTestFixtures, LIBRARY, OURS, BUNDLER_BEFORE, BUNDLER_AFTER } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  phpJson,
+  rows,
+  startSidecar,
+  exited,
+  dropPrefix,
+  wp,
+  DOCROOT,
+  PREFIX_SITE,
+  linkTestFixtures,
+  LIBRARY,
+  OURS,
+  BUNDLER_BEFORE,
+  BUNDLER_AFTER,
+} from '../helpers/stack';
 
 const LIB_DIR = '/plugins/action-scheduler/';
 const ORDERS: [string, string, string[], boolean][] = [
@@ -19,25 +35,49 @@ const ORDERS: [string, string, string[], boolean][] = [
   ['the library as its own plugin', `tdm_own${process.pid}_`, [LIBRARY, OURS], false],
 ];
 
-function whoamiCalls(file: string): { n: number; runner: string; store: string; api: string; pid: number; storeParent: string }[] {
+function whoamiCalls(
+  file: string,
+): { n: number; runner: string; store: string; api: string; pid: number; storeParent: string }[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).event).filter((e: [string]) => e[0] === 'callback:sidecar_test_obs_whoami')
-    .map((e: [string, string[]]) => { const [n, runner, store, api, pid, storeParent] = e[1].map((v) => v.replace(/^(int|string):/, '')); return { n: Number(n), runner, store, api, pid: Number(pid), storeParent }; });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).event)
+    .filter((e: [string]) => e[0] === 'callback:sidecar_test_obs_whoami')
+    .map((e: [string, string[]]) => {
+      const [n, runner, store, api, pid, storeParent] = e[1].map((v) => v.replace(/^(int|string):/, ''));
+      return { n: Number(n), runner, store, api, pid: Number(pid), storeParent };
+    });
 }
-const observeFile = (name: string) => { const f = join(tmpdir(), `sidecar-td-${name}-${process.pid}.jsonl`); rmSync(f, { force: true }); return f; };
+const observeFile = (name: string) => {
+  const f = join(tmpdir(), `sidecar-td-${name}-${process.pid}.jsonl`);
+  rmSync(f, { force: true });
+  return f;
+};
 
 /** Logs in as admin on the prefix's site (the loopback server picks the site from X-WP-Table-Prefix). */
 async function adminCookies(prefix: string): Promise<string> {
   const res = await fetch(`${PREFIX_SITE}/wp-login.php`, {
-    method: 'POST', redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'X-WP-Table-Prefix': prefix, cookie: 'wordpress_test_cookie=WP%20Cookie%20check' },
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'X-WP-Table-Prefix': prefix,
+      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
+    },
     body: new URLSearchParams({ log: 'admin', pwd: 'admin', 'wp-submit': 'Log In', testcookie: '1' }).toString(),
   });
   expect(res.status).toBe(302);
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 }
 async function adminPage(prefix: string, cookies: string, query: string) {
-  const res = await fetch(`${PREFIX_SITE}/wp-admin/tools.php?${query}`, { headers: { 'X-WP-Table-Prefix': prefix, cookie: cookies }, redirect: 'manual' });
+  const res = await fetch(`${PREFIX_SITE}/wp-admin/tools.php?${query}`, {
+    headers: { 'X-WP-Table-Prefix': prefix, cookie: cookies },
+    redirect: 'manual',
+  });
   return { status: res.status, html: await res.text() };
 }
 
@@ -50,8 +90,19 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
   });
   afterAll(() => dropPrefix(prefix));
 
-  test('WordPress loads without a PHP error; mode companion; the API, classes and version are the library\'s', () => {
-    const r = spawnSync('php', ['-d', 'display_errors=stderr', '-d', 'error_reporting=-1', '-r', `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; do_action( 'admin_init' ); echo json_encode( array( SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), str_replace( WP_CONTENT_DIR, '', ( new ReflectionFunction( 'as_enqueue_async_action' ) )->getFileName() ), ActionScheduler_Versions::instance()->latest_version(), ActionScheduler::is_initialized(), get_class( ActionScheduler::store() ) ) );`], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' });
+  test("WordPress loads without a PHP error; mode companion; the API, classes and version are the library's", () => {
+    const r = spawnSync(
+      'php',
+      [
+        '-d',
+        'display_errors=stderr',
+        '-d',
+        'error_reporting=-1',
+        '-r',
+        `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; do_action( 'admin_init' ); echo json_encode( array( SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), str_replace( WP_CONTENT_DIR, '', ( new ReflectionFunction( 'as_enqueue_async_action' ) )->getFileName() ), ActionScheduler_Versions::instance()->latest_version(), ActionScheduler::is_initialized(), get_class( ActionScheduler::store() ) ) );`,
+      ],
+      { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect(r.stderr).not.toMatch(/Fatal|Warning|Notice|Deprecated|Cannot redeclare/);
     const [mode, classFile, apiFile, version, ready, store] = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -60,8 +111,11 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
     expect(apiFile).toBe(`${LIB_DIR}functions.php`);
   });
 
-  test('the sidecar runs the library\'s queue through the library\'s process_action(), each action exactly once', async () => {
-    php(prefix, `for ( $i = 0; $i < 40; $i++ ) { as_enqueue_async_action( 'sidecar_test_obs_whoami', array( 1000 + $i ), 'companion' ); }`);
+  test("the sidecar runs the library's queue through the library's process_action(), each action exactly once", async () => {
+    php(
+      prefix,
+      `for ( $i = 0; $i < 40; $i++ ) { as_enqueue_async_action( 'sidecar_test_obs_whoami', array( 1000 + $i ), 'companion' ); }`,
+    );
     const file = observeFile(`${prefix}sidecar`);
     const s = startSidecar(prefix, ['--once', '--workers=2'], { SIDECAR_TEST_OBSERVE_FILE: file });
     expect(await exited(s)).toBe(0);
@@ -70,28 +124,41 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
     expect(calls.map((c) => c.n).sort()).toEqual(Array.from({ length: 40 }, (_, i) => 1000 + i));
     // The library's runner and API; the store is the worker's (plugin/src/Runner/WorkerStore), a subclass of the
     // library's own ActionScheduler_DBStore that changes only how the worker commits (README, "How the sidecar runs").
-    expect([...new Set(calls.map((c) => `${c.runner} ${c.api} ${c.storeParent}`))]).toEqual([`${LIB_DIR}classes/ActionScheduler_QueueRunner ${LIB_DIR}functions ${LIB_DIR}classes/data-stores/ActionScheduler_DBStore`]);
-    expect(new Set(calls.map((c) => c.store.replace(/^.*\/plugin\//, 'plugin/')))).toEqual(new Set(['plugin/src/Runner/WorkerStore']));
-    const [l] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT l.action_id) AS d FROM ${prefix}actionscheduler_logs l JOIN ${prefix}actionscheduler_actions a USING (action_id) WHERE a.hook = 'sidecar_test_obs_whoami' AND l.message = 'action complete via Sidecar'`);
+    expect([...new Set(calls.map((c) => `${c.runner} ${c.api} ${c.storeParent}`))]).toEqual([
+      `${LIB_DIR}classes/ActionScheduler_QueueRunner ${LIB_DIR}functions ${LIB_DIR}classes/data-stores/ActionScheduler_DBStore`,
+    ]);
+    expect(new Set(calls.map((c) => c.store.replace(/^.*\/plugin\//, 'plugin/')))).toEqual(
+      new Set(['plugin/src/Runner/WorkerStore']),
+    );
+    const [l] = await rows(
+      `SELECT COUNT(*) AS n, COUNT(DISTINCT l.action_id) AS d FROM ${prefix}actionscheduler_logs l JOIN ${prefix}actionscheduler_actions a USING (action_id) WHERE a.hook = 'sidecar_test_obs_whoami' AND l.message = 'action complete via Sidecar'`,
+    );
     expect([Number(l.n), Number(l.d)]).toEqual([40, 40]);
-    const [p] = await rows(`SELECT COUNT(*) AS n FROM ${prefix}actionscheduler_actions WHERE hook = 'sidecar_test_obs_whoami' AND status <> 'complete'`);
+    const [p] = await rows(
+      `SELECT COUNT(*) AS n FROM ${prefix}actionscheduler_actions WHERE hook = 'sidecar_test_obs_whoami' AND status <> 'complete'`,
+    );
     expect(Number(p.n)).toBe(0);
   });
 
-  test('the library\'s WP-Cron and async runners stand down only while a sidecar heartbeat is fresh', async () => {
+  test("the library's WP-Cron and async runners stand down only while a sidecar heartbeat is fresh", async () => {
     // Whether the library's runner is still hooked to its WP-Cron event, and whether it would start its async loopback.
     const probe = `echo json_encode( array( false !== has_action( 'action_scheduler_run_queue', array( ActionScheduler::runner(), 'run' ) ), apply_filters( 'action_scheduler_allow_async_request_runner', true ) ) );`;
-    await rows(`DELETE FROM ${prefix}sidecar_workers`);
+    await rows(`DELETE FROM ${prefix}sidecar_heartbeats`);
     expect(phpJson(prefix, probe)).toEqual([true, true]);
-    await rows(`INSERT INTO ${prefix}sidecar_workers (worker_id, host, pid, version, channel, concurrency, started_gmt, last_seen_gmt, running) VALUES ('td', 'h', 1, 'v', 'php', 1, UTC_TIMESTAMP(), UTC_TIMESTAMP(), '[]')`);
+    await rows(
+      `INSERT INTO ${prefix}sidecar_heartbeats (sidecar_id, host, pid, version, channel, concurrency, started_gmt, last_seen_gmt, running) VALUES ('td', 'h', 1, 'v', 'php', 1, UTC_TIMESTAMP(), UTC_TIMESTAMP(), '[]')`,
+    );
     expect(phpJson(prefix, probe)).toEqual([false, false]);
-    await rows(`UPDATE ${prefix}sidecar_workers SET last_seen_gmt = UTC_TIMESTAMP() - INTERVAL 5 MINUTE`);
+    await rows(`UPDATE ${prefix}sidecar_heartbeats SET last_seen_gmt = UTC_TIMESTAMP() - INTERVAL 5 MINUTE`);
     expect(phpJson(prefix, probe)).toEqual([true, true]);
-    await rows(`DELETE FROM ${prefix}sidecar_workers`);
+    await rows(`DELETE FROM ${prefix}sidecar_heartbeats`);
   });
 
-  test('the library\'s own `wp action-scheduler run` and `clean` work beside ours, and so does `wp sidecar-scheduler status`', async () => {
-    php(prefix, `for ( $i = 0; $i < 3; $i++ ) { as_enqueue_async_action( 'sidecar_test_obs_whoami', array( 2000 + $i ), 'cli' ); }`);
+  test("the library's own `wp action-scheduler run` and `clean` work beside ours, and so does `wp sidecar-scheduler status`", async () => {
+    php(
+      prefix,
+      `for ( $i = 0; $i < 3; $i++ ) { as_enqueue_async_action( 'sidecar_test_obs_whoami', array( 2000 + $i ), 'cli' ); }`,
+    );
     const file = observeFile(`${prefix}cli`);
     const run = wp(prefix, ['action-scheduler', 'run', '--group=cli'], { SIDECAR_TEST_OBSERVE_FILE: file });
     expect(run.code).toBe(0);
@@ -102,8 +169,14 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
     const calls = whoamiCalls(file);
     expect(calls.map((c) => c.n).sort()).toEqual([2000, 2001, 2002]);
     // The library's classes throughout (its WP-CLI runner calls the process_action() it inherits; 'via WP CLI' below).
-    expect(new Set(calls.map((c) => `${c.runner} ${c.store} ${c.api}`))).toEqual(new Set([`${LIB_DIR}classes/ActionScheduler_QueueRunner ${LIB_DIR}classes/data-stores/ActionScheduler_DBStore ${LIB_DIR}functions`]));
-    const [l] = await rows(`SELECT COUNT(*) AS n FROM ${prefix}actionscheduler_logs WHERE message = 'action complete via WP CLI'`);
+    expect(new Set(calls.map((c) => `${c.runner} ${c.store} ${c.api}`))).toEqual(
+      new Set([
+        `${LIB_DIR}classes/ActionScheduler_QueueRunner ${LIB_DIR}classes/data-stores/ActionScheduler_DBStore ${LIB_DIR}functions`,
+      ]),
+    );
+    const [l] = await rows(
+      `SELECT COUNT(*) AS n FROM ${prefix}actionscheduler_logs WHERE message = 'action complete via WP CLI'`,
+    );
     expect(Number(l.n)).toBe(3);
     // The library's clean: a bare `clean` removes every complete or canceled row whatever its age.
     const clean = wp(prefix, ['action-scheduler', 'clean']);
@@ -116,7 +189,7 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
     expect(() => JSON.parse(status.stdout)).not.toThrow();
   });
 
-  test('as admin over HTTP: the library\'s Tools › Scheduled Actions lists its actions, our Tools › Queue Health renders', async () => {
+  test("as admin over HTTP: the library's Tools › Scheduled Actions lists its actions, our Tools › Queue Health renders", async () => {
     php(prefix, `as_schedule_single_action( 2000000000, 'td_companion_visible_hook' );`);
     const cookies = await adminCookies(prefix);
     const theirs = await adminPage(prefix, cookies, 'page=action-scheduler&status=pending');
@@ -142,8 +215,19 @@ describe('a theme bundling the real library, on a site where ours is the library
   });
   afterAll(() => dropPrefix(prefix));
 
-  test('the theme\'s copy stays out: no redeclare, no error, ours stays standalone and answers the API', () => {
-    const r = spawnSync('php', ['-d', 'display_errors=stderr', '-d', 'error_reporting=-1', '-r', `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; echo json_encode( array( get_stylesheet(), function_exists( 'action_scheduler_register_3_dot_8_dot_2' ), SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), as_enqueue_async_action( 'td_theme_probe' ) > 0 ) );`], { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' });
+  test("the theme's copy stays out: no redeclare, no error, ours stays standalone and answers the API", () => {
+    const r = spawnSync(
+      'php',
+      [
+        '-d',
+        'display_errors=stderr',
+        '-d',
+        'error_reporting=-1',
+        '-r',
+        `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; echo json_encode( array( get_stylesheet(), function_exists( 'action_scheduler_register_3_dot_8_dot_2' ), SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), as_enqueue_async_action( 'td_theme_probe' ) > 0 ) );`,
+      ],
+      { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect(r.stderr).not.toMatch(/Fatal|Warning|Notice|Deprecated|Cannot redeclare/);
     const [theme, libraryFileLoaded, mode, classFile, enqueued] = JSON.parse(r.stdout.trim().split('\n').pop()!);

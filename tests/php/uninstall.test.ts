@@ -6,7 +6,7 @@ import { installSite, php, rows, dropPrefix, LIBRARY, OURS } from '../helpers/st
 
 const base = `h4a_u${process.pid % 1000}`;
 const QUEUE = ['actionscheduler_actions', 'actionscheduler_claims', 'actionscheduler_groups', 'actionscheduler_logs'];
-const OWN = ['sidecar_workers', 'sidecar_stats'];
+const OWN = ['sidecar_heartbeats', 'sidecar_stats'];
 
 async function tables(prefix: string): Promise<string[]> {
   const r = await rows<Record<string, string>>('SHOW TABLES LIKE ?', [prefix.replace(/_/g, '\\_') + '%']);

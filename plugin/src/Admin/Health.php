@@ -22,7 +22,7 @@ final class Health {
 		$suppress    = $wpdb->suppress_errors( true );
 		$minutes     = $wpdb->get_results( $wpdb->prepare( "SELECT minute_gmt, SUM(completed) AS completed, SUM(failed) AS failed, MAX(wait_ms_p50) AS p50, MAX(wait_ms_p95) AS p95 FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY minute_gmt ORDER BY minute_gmt", gmdate( 'Y-m-d H:i:00', time() - HOUR_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
 		$hours       = $wpdb->get_results( $wpdb->prepare( "SELECT DATE_FORMAT(minute_gmt, '%%Y-%%m-%%d %%H:00:00') AS hour_gmt, SUM(completed) AS completed, SUM(failed) AS failed FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY hour_gmt ORDER BY hour_gmt", gmdate( 'Y-m-d H:00:00', time() - DAY_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
-		$workers     = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$wpdb->prefix}sidecar_workers WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
+		$workers     = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$wpdb->prefix}sidecar_heartbeats WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
 		$wpdb->suppress_errors( $suppress );
 
 		$p50 = array();
@@ -35,7 +35,7 @@ final class Health {
 		$sidecars   = array_map(
 			function ( $w ) {
 				return array(
-					'id'          => $w->worker_id,
+					'id'          => $w->sidecar_id,
 					'host'        => $w->host,
 					'pid'         => (int) $w->pid,
 					'version'     => $w->version,

@@ -14,7 +14,7 @@ final class SidecarStatus {
 	public static function is_alive() {
 		global $wpdb;
 		if ( null === self::$alive ) {
-			$table = $wpdb->prefix . Contract::TABLE_WORKERS;
+			$table = $wpdb->prefix . Contract::TABLE_HEARTBEATS;
 			// Suppress errors: before activation the table may not exist, and that simply means "no sidecar".
 			$suppress = $wpdb->suppress_errors( true );
 			$count    = (int) $wpdb->get_var(

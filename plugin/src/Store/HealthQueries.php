@@ -20,14 +20,14 @@ final class HealthQueries {
 	/**
 	 * Sidecars with a fresh heartbeat.
 	 *
-	 * @return array Rows of {prefix}sidecar_workers.
+	 * @return array Rows of {prefix}sidecar_heartbeats.
 	 */
 	public static function live_sidecars() {
 		global $wpdb;
-		$table    = $wpdb->prefix . Contract::TABLE_WORKERS;
+		$table    = $wpdb->prefix . Contract::TABLE_HEARTBEATS;
 		$suppress = $wpdb->suppress_errors( true );
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own table.
-		$rows = $wpdb->get_results( $wpdb->prepare( "SELECT worker_id, host, pid, version, channel, concurrency, started_gmt, last_seen_gmt FROM {$table} WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
+		$rows = $wpdb->get_results( $wpdb->prepare( "SELECT sidecar_id, host, pid, version, channel, concurrency, started_gmt, last_seen_gmt FROM {$table} WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
 		$wpdb->suppress_errors( $suppress );
 		return (array) $rows;
 	}

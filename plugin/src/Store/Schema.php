@@ -14,7 +14,7 @@ defined( 'ABSPATH' ) || exit;
 final class Schema {
 	public static function register_table_names() {
 		global $wpdb;
-		foreach ( array( Contract::TABLE_ACTIONS, Contract::TABLE_CLAIMS, Contract::TABLE_GROUPS, Contract::TABLE_LOGS, Contract::TABLE_WORKERS, Contract::TABLE_STATS ) as $table ) {
+		foreach ( array( Contract::TABLE_ACTIONS, Contract::TABLE_CLAIMS, Contract::TABLE_GROUPS, Contract::TABLE_LOGS, Contract::TABLE_HEARTBEATS, Contract::TABLE_STATS ) as $table ) {
 			$wpdb->$table   = $wpdb->prefix . $table;
 			$wpdb->tables[] = $table;
 		}
@@ -81,7 +81,7 @@ final class Schema {
 	}
 
 	const LIBRARY_TABLES = array( 'actionscheduler_actions', 'actionscheduler_claims', 'actionscheduler_groups', 'actionscheduler_logs' );
-	const OWN_TABLES     = array( 'sidecar_workers', 'sidecar_stats' );
+	const OWN_TABLES     = array( Contract::TABLE_HEARTBEATS, Contract::TABLE_STATS );
 
 	/** Admin screens, WP-CLI and the sidecar's workers: where a schema change may take its time. */
 	private static function upgrade_context() {
@@ -337,9 +337,10 @@ final class Schema {
 		global $wpdb;
 		$c = $wpdb->get_charset_collate();
 		$p = $wpdb->prefix;
-		if ( 'sidecar_workers' === $table ) {
-			return "CREATE TABLE {$p}sidecar_workers (
-				worker_id varchar(100) NOT NULL,
+		if ( Contract::TABLE_HEARTBEATS === $table ) {
+			// One row per running sidecar (the Node process; "worker" is a PHP process it runs actions in).
+			return "CREATE TABLE {$p}sidecar_heartbeats (
+				sidecar_id varchar(100) NOT NULL,
 				host varchar(191) NOT NULL default '',
 				pid int(11) NOT NULL default '0',
 				version varchar(40) NOT NULL default '',
@@ -348,7 +349,7 @@ final class Schema {
 				started_gmt datetime NULL,
 				last_seen_gmt datetime NULL,
 				running longtext,
-				PRIMARY KEY  (worker_id),
+				PRIMARY KEY  (sidecar_id),
 				KEY last_seen_gmt (last_seen_gmt)
 			) $c";
 		}
@@ -365,6 +366,33 @@ final class Schema {
 			) $c";
 	}
 
+	/**
+	 * Schema 5: the heartbeat table was {prefix}sidecar_workers with a worker_id column, though its rows are sidecars.
+	 * It is renamed with its column in one ALTER TABLE, so its rows are kept and there is no moment with half of it
+	 * done. When both tables exist (an earlier attempt's dbDelta made the new one), the old one goes: its rows are
+	 * heartbeats, rewritten by every live sidecar within seconds. Caller holds the schema lock; what fails is recorded
+	 * like a failed index, and the version option stays until the new table exists.
+	 */
+	private static function rename_heartbeat_table() {
+		global $wpdb;
+		$old    = $wpdb->prefix . 'sidecar_workers';
+		$new    = $wpdb->prefix . Contract::TABLE_HEARTBEATS;
+		$exists = function ( $table ) use ( $wpdb ) {
+			return $table === $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $table ) ) );
+		};
+		if ( ! $exists( $old ) ) {
+			return;
+		}
+		if ( $exists( $new ) ) {
+			$done = $wpdb->query( "DROP TABLE {$old}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery, WordPress.DB.SchemaChange -- our own old table, named from $wpdb->prefix (identifiers cannot be placeholders).
+		} else {
+			$done = $wpdb->query( "ALTER TABLE {$old} CHANGE worker_id sidecar_id varchar(100) NOT NULL, RENAME TO {$new}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery, WordPress.DB.SchemaChange -- our own tables, named from $wpdb->prefix (identifiers cannot be placeholders).
+		}
+		if ( false === $done ) {
+			self::$last_error = $wpdb->last_error;
+		}
+	}
+
 	/** Creates our tables and indexes; the version option moves only when all of them exist. Caller holds the lock. */
 	private static function install_own( $force ) {
 		global $wpdb;
@@ -372,8 +400,9 @@ final class Schema {
 			return;
 		}
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-		dbDelta( self::own_definition( 'sidecar_workers' ) );
-		dbDelta( self::own_definition( 'sidecar_stats' ) );
+		self::rename_heartbeat_table();
+		dbDelta( self::own_definition( Contract::TABLE_HEARTBEATS ) );
+		dbDelta( self::own_definition( Contract::TABLE_STATS ) );
 		if ( ! self::tables_exist() ) {
 			return; // Companion mode before the library made its tables: the next run adds our indexes.
 		}
@@ -400,7 +429,7 @@ final class Schema {
 	/** Drops every table; only called from uninstall after the owner opted in and no other copy is present. */
 	public static function drop_all() {
 		global $wpdb;
-		foreach ( array( 'actionscheduler_actions', 'actionscheduler_claims', 'actionscheduler_groups', 'actionscheduler_logs', 'sidecar_workers', 'sidecar_stats' ) as $table ) {
+		foreach ( array( 'actionscheduler_actions', 'actionscheduler_claims', 'actionscheduler_groups', 'actionscheduler_logs', 'sidecar_workers', Contract::TABLE_HEARTBEATS, Contract::TABLE_STATS ) as $table ) {
 			$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}{$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and the fixed list above.
 		}
 		delete_option( Contract::SCHEMA_STORE_OPTION );
