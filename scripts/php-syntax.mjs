@@ -1,7 +1,8 @@
 // The plugin's PHP version check (part of `npm run lint:php`). The plugin header claims "Requires PHP: 7.4", but
 // the machines here run only PHP 8.2 (Debian 12 packages no other), so no PHP 7.4 can lint it. Instead every file
 // under plugin/ is parsed with php-parser set to PHP 7.4, which refuses PHP 8 syntax (match, nullsafe ->, named
-// arguments, enums, readonly, …), plus the checks it leaves out: union types, constructor promotion, and calls to
+// arguments, enums, readonly, …), plus the checks it leaves out: union types, constructor promotion, PHP 8 type
+// names (mixed, static, never, …), and calls to
 // functions PHP added after 7.4 that WordPress 6.2 (our "Requires at least") does not polyfill.
 // Usage: node scripts/php-syntax.mjs [dir …]   (default: plugin)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -43,6 +44,9 @@ const NEWER = new Set([
   'mb_ucfirst',
   'mb_lcfirst',
 ]);
+
+// Type names PHP 7.4 does not know (mixed and a static return type: 8.0; never: 8.1; null, false, true alone: 8.2).
+const NEWER_TYPES = new Set(['mixed', 'never', 'static', 'null', 'false', 'true']);
 
 function phpFiles(dir) {
   const out = [];
@@ -91,6 +95,9 @@ function check(file) {
       problems.push(`${at(n)}: ${n.type.kind === 'uniontype' ? 'union' : 'intersection'} types need PHP 8`);
     }
     if (n.kind === 'parameter' && (n.flags || n.readonly)) problems.push(`${at(n)}: constructor promotion needs PHP 8`);
+    if (n.kind === 'typereference' && NEWER_TYPES.has(String(n.raw || n.name).toLowerCase())) {
+      problems.push(`${at(n)}: the type ${String(n.raw || n.name)} needs PHP 8`);
+    }
   });
   // Calls by name: a T_STRING followed by "(", not a method (->, ?->, ::), a declaration or a namespaced other name.
   const tokens = engine
