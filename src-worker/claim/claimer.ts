@@ -72,16 +72,12 @@ export class Claimer {
               inserted,
             );
           }
-          return await claimWithLimits(
-            conn,
-            this.t,
-            this.time,
-            this.current(),
-            limit,
-            inserted,
-            limited,
-            this.limitOutcome,
-          );
+          // An outcome of this call's own: the lanes of a sidecar share this claimer and claim concurrently.
+          const outcome: LimitOutcome = { blocked: false, retryAt: 0 };
+          const got = await claimWithLimits(conn, this.t, this.time, this.current(), limit, inserted, limited, outcome);
+          this.limitOutcome = outcome;
+          if (outcome.trials?.length) this.controls!.noteTrials(outcome.trials);
+          return got;
         } catch (e) {
           if (inserted.claimId) this.uncertain.add(inserted.claimId);
           await conn.rollback().catch(() => undefined);

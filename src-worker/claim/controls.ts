@@ -2,7 +2,7 @@
 // so a claim never pays a query for them: with nothing paused the claim's SQL is exactly what it was.
 import type { Pool, Tables } from '../db/database';
 import { resolveGroupIds } from '../db/groups';
-import { readControls, ControlsData } from '../db/controls';
+import { readBreakers, readControls, ControlsData } from '../db/controls';
 import type { ClaimFilter } from '../db/claims/types';
 import type { Metrics } from '../metrics';
 import type { LimitedGroup } from '../db/claims/claim-with-limits';
@@ -42,6 +42,7 @@ export class Controls {
       this.limitedGroups = await this.resolveLimits(data);
       this.data = data;
       this.publishMetrics();
+      if (this.limitedGroups.some((g) => g.breaker)) await this.breakerMetrics();
     } catch (e) {
       this.onError(e as Error);
     } finally {
@@ -49,9 +50,11 @@ export class Controls {
     }
   }
 
-  /** Groups with a concurrency or rate limit, by ID (a group without a row has no actions to limit yet). */
+  /** Groups with a concurrency or rate limit or a circuit breaker, by ID (a group without a row has no actions to limit yet). */
   private async resolveLimits(data: ControlsData): Promise<LimitedGroup[]> {
-    const entries = Object.entries(data.limits).filter(([, l]) => l.concurrency !== undefined || l.rate !== undefined);
+    const entries = Object.entries(data.limits).filter(
+      ([, l]) => l.concurrency !== undefined || l.rate !== undefined || l.breaker !== undefined,
+    );
     if (!entries.length) return [];
     if (entries.some(([, l]) => l.rate) && !this.rateTableReady) {
       await ensureRateTable(this.pool, this.t);
@@ -64,10 +67,28 @@ export class Controls {
           id,
           concurrency: l.concurrency,
           rate: l.rate ? { limit: l.rate.limit, perMs: l.rate.per === 'minute' ? 60_000 : 1000 } : undefined,
+          breaker: l.breaker
+            ? { slug, cooldownMs: l.breaker.cooldown * 1000, failures: l.breaker.failures }
+            : undefined,
         });
       }
     }
     return out;
+  }
+
+  /** sidecar_breaker_state / _opens_total per group, from the site's breaker table (every sidecar sees the same). */
+  private async breakerMetrics(): Promise<void> {
+    if (!this.metrics) return;
+    const code: Record<string, number> = { closed: 0, open: 1, 'half-open': 2 };
+    for (const b of await readBreakers(this.pool, this.t)) {
+      this.metrics.breakerState.set({ site: this.site, group: b.group }, code[b.state] ?? 0);
+      this.metrics.breakerOpens.set({ site: this.site, group: b.group }, b.opens);
+    }
+  }
+
+  /** Counts the trial runs a claim took for half-open breakers. */
+  noteTrials(trials: { slug: string }[]): void {
+    for (const tr of trials) this.metrics?.breakerTrials.inc({ site: this.site, group: tr.slug });
   }
 
   /** The limited groups the claim must respect; empty when no group policy sets a limit. */

@@ -28,6 +28,7 @@ final class PauseBanner {
 		if ( ! current_user_can( apply_filters( 'sidecar_scheduler_capability', 'manage_options' ) ) ) {
 			return;
 		}
+		self::breakers();
 		$pauses = Pauses::listing();
 		if ( ! $pauses ) {
 			return;
@@ -46,6 +47,34 @@ final class PauseBanner {
 					'wp sidecar-scheduler resume ' . $p['scope'] . ' ' . $p['name']
 				)
 			) . '</li>';
+		}
+		echo '</ul></div>';
+	}
+
+	/**
+	 * Open and half-open circuit breakers: since when, until when, why.
+	 *
+	 * @return void
+	 */
+	private static function breakers() {
+		$open = array_filter(
+			\SidecarScheduler\Policy\Breakers::listing(),
+			function ( $b ) {
+				return 'closed' !== $b['state'];
+			}
+		);
+		if ( ! $open ) {
+			return;
+		}
+		$format = get_option( 'date_format' ) . ' ' . get_option( 'time_format' );
+		echo '<div class="notice notice-error sidecar-scheduler-breakers"><p><strong>' . esc_html__( 'Circuit breaker open: these groups\' actions wait pending.', 'sidecar-scheduler' ) . '</strong></p><ul>';
+		foreach ( $open as $b ) {
+			$line = 'open' === $b['state']
+				/* translators: 1: group 2: local date 3: local date 4: reason */
+				? sprintf( __( 'Group "%1$s": open since %2$s, until %3$s (%4$s); then one trial run decides.', 'sidecar-scheduler' ), $b['group'], get_date_from_gmt( (string) $b['openedGmt'], $format ), get_date_from_gmt( (string) $b['untilGmt'], $format ), $b['reason'] )
+				/* translators: 1: group 2: local date */
+				: sprintf( __( 'Group "%1$s": half-open, its trial run started %2$s.', 'sidecar-scheduler' ), $b['group'], get_date_from_gmt( (string) $b['trialGmt'], $format ) );
+			echo '<li>' . esc_html( $line ) . '</li>';
 		}
 		echo '</ul></div>';
 	}

@@ -79,4 +79,23 @@ final class PauseCommand {
 		}
 		\WP_CLI\Utils\format_items( 'table', $rows, array( 'scope', 'name', 'by', 'atGmt' ) );
 	}
+
+	/**
+	 * Lists the groups' circuit breakers: state, consecutive failures, until when open, times opened, last reason.
+	 *
+	 * [--format=<format>]
+	 * : table or json. Default: table.
+	 *
+	 * @param array $args  Positional.
+	 * @param array $assoc Options.
+	 * @return void
+	 */
+	public function breakers( $args, $assoc ) {
+		$rows = \SidecarScheduler\Policy\Breakers::listing();
+		if ( isset( $assoc['format'] ) && 'json' === $assoc['format'] ) {
+			\WP_CLI::line( wp_json_encode( $rows ) );
+			return;
+		}
+		\WP_CLI\Utils\format_items( 'table', $rows, array( 'group', 'state', 'consecutive', 'untilGmt', 'opens', 'reason' ) );
+	}
 }

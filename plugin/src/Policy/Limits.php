@@ -90,8 +90,11 @@ final class Limits {
 			return false;
 		}
 		// The sidecar limits groups by ID: each limited group gets its row before its first action is stored.
-		foreach ( array_keys( $want ) as $slug ) {
+		foreach ( $want as $slug => $limits ) {
 			Pauses::ensure_group( (string) $slug );
+			if ( isset( $limits['breaker'] ) ) {
+				\SidecarScheduler\Store\BreakersTable::ensure(); // The sidecar's claim reads it.
+			}
 		}
 		update_option( self::OPTION, $json, true );
 		return true;

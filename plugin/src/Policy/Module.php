@@ -23,6 +23,7 @@ final class Module {
 		Retries::register();
 		Pauses::register();
 		Limits::register();
+		Breakers::register();
 		add_action( 'admin_notices', array( \SidecarScheduler\Admin\PauseBanner::class, 'render' ) );
 		add_action( 'rest_api_init', array( \SidecarScheduler\Rest\PolicyController::class, 'register_routes' ) );
 		if ( defined( 'WP_CLI' ) && WP_CLI ) {
@@ -43,5 +44,6 @@ final class Module {
 		\WP_CLI::add_command( 'sidecar-scheduler pause', array( $pause, 'pause' ) );
 		\WP_CLI::add_command( 'sidecar-scheduler resume', array( $pause, 'resume' ) );
 		\WP_CLI::add_command( 'sidecar-scheduler paused', array( $pause, 'paused' ) );
+		\WP_CLI::add_command( 'sidecar-scheduler breakers', array( $pause, 'breakers' ) );
 	}
 }

@@ -93,6 +93,19 @@ final class PolicyController {
 				'args'                => $target,
 			)
 		);
+		register_rest_route(
+			$ns,
+			'/breakers',
+			array(
+				array(
+					'methods'             => 'GET',
+					'callback'            => array( __CLASS__, 'list_breakers' ),
+					'permission_callback' => $perm,
+					'args'                => array(),
+				),
+				'schema' => array( __CLASS__, 'breakers_schema' ),
+			)
+		);
 		$filter = array(
 			'hook'  => array( 'type' => 'string', 'maxLength' => 191, 'default' => '' ),
 			'group' => array( 'type' => 'string', 'maxLength' => 255, 'default' => '' ),
@@ -214,6 +227,42 @@ final class PolicyController {
 		}
 		$result = 'retry' === $r['op'] ? DeadLetters::rerun( $filter ) : DeadLetters::discard( $filter );
 		return rest_ensure_response( array( 'op' => (string) $r['op'] ) + $result );
+	}
+
+	/**
+	 * GET /breakers.
+	 *
+	 * @return \WP_REST_Response
+	 */
+	public static function list_breakers() {
+		return rest_ensure_response( \SidecarScheduler\Policy\Breakers::listing() );
+	}
+
+	/**
+	 * Schema of /breakers.
+	 *
+	 * @return array
+	 */
+	public static function breakers_schema() {
+		$date = array( 'type' => array( 'string', 'null' ) );
+		return array(
+			'$schema' => 'http://json-schema.org/draft-04/schema#',
+			'title'   => 'sidecar-scheduler-breakers',
+			'type'    => 'array',
+			'items'   => array(
+				'type'       => 'object',
+				'properties' => array(
+					'group'       => array( 'type' => 'string' ),
+					'state'       => array( 'type' => 'string', 'enum' => array( 'closed', 'open', 'half-open' ) ),
+					'consecutive' => array( 'type' => 'integer', 'description' => 'consecutive failures counted' ),
+					'openedGmt'   => $date,
+					'untilGmt'    => $date,
+					'trialGmt'    => $date,
+					'opens'       => array( 'type' => 'integer', 'description' => 'times it opened' ),
+					'reason'      => array( 'type' => 'string', 'description' => 'why it last moved' ),
+				),
+			),
+		);
 	}
 
 	/**

@@ -11,12 +11,21 @@ export interface LimitedGroup {
   id: number;
   concurrency?: number;
   rate?: { limit: number; perMs: number };
+  /** A circuit breaker (its state is PHP's, in {prefix}sidecar_breakers, read here under the group's lock). */
+  breaker?: { slug: string; cooldownMs: number; failures: number };
+}
+
+/** A breaker the claim moved from open to half-open (it claimed the trial run). */
+export interface BreakerTrial {
+  slug: string;
+  actionId: number;
 }
 
 /** What the claim learnt about the limited groups: whether one had due work but no room, and when to look again. */
 export interface LimitOutcome {
   blocked: boolean;
   retryAt: number;
+  trials?: BreakerTrial[];
 }
 
 const RUNNING = `'${contract.statuses.RUNNING}'`;
@@ -38,6 +47,10 @@ function gcra(rate: { limit: number; perMs: number }, tat: number, now: number) 
 /** The table of the rate limits' state: per group, the theoretical arrival time of the next start (GCRA), in ms. */
 export function rateTable(t: Tables): string {
   return t.actions.replace(/actionscheduler_actions$/, 'sidecar_rate');
+}
+
+export function breakerTable(t: Tables): string {
+  return t.actions.replace(/actionscheduler_actions$/, 'sidecar_breakers');
 }
 
 export async function ensureRateTable(conn: { query: PoolConnection['query'] }, t: Tables): Promise<void> {
@@ -73,6 +86,7 @@ export async function claimWithLimits(
 ): Promise<Claim | null> {
   outcome.blocked = false;
   outcome.retryAt = 0;
+  outcome.trials = [];
   const now = Date.now();
   const nowGmt = mysqlUtc(now);
   const ids = groups.map((g) => g.id).sort((a, b) => a - b);
@@ -84,10 +98,12 @@ export async function claimWithLimits(
       ids,
     );
     const [busyRows] = await conn.query<RowDataPacket[]>(
-      `SELECT group_id, COUNT(*) AS n FROM ${t.actions} WHERE group_id IN (${placeholders(ids.length)}) AND (status = ${RUNNING} OR (status = ${PENDING} AND claim_id > 0)) GROUP BY group_id`,
+      `SELECT group_id, COUNT(*) AS n, SUM(status = ${PENDING}) AS claimed FROM ${t.actions} WHERE group_id IN (${placeholders(ids.length)}) AND (status = ${RUNNING} OR (status = ${PENDING} AND claim_id > 0)) GROUP BY group_id`,
       ids,
     );
     const busy = new Map(busyRows.map((r) => [Number(r.group_id), Number(r.n)]));
+    const claimedOnly = new Map(busyRows.map((r) => [Number(r.group_id), Number(r.claimed)]));
+    const running = new Map(busyRows.map((r) => [Number(r.group_id), Number(r.n) - Number(r.claimed)]));
     const rated = groups.filter((g) => g.rate);
     const tat = new Map<number, number>();
     if (rated.length) {
@@ -96,6 +112,37 @@ export async function claimWithLimits(
         rated.map((g) => g.id),
       );
       for (const r of tr) tat.set(Number(r.group_id), Number(r.tat_ms));
+    }
+    // Breakers: open until its cool-down ends (nothing claimed); then one trial (room 1, and the breaker moves to
+    // half-open in this transaction, so no other claimer takes a second); half-open while the trial runs. A trial
+    // that never reports (its claim released, its worker gone) is given up after another cool-down.
+    const tripped = new Map<number, { open: boolean; opensAt?: number }>();
+    /** Closed breakers counting consecutive failures: how many more may fail before it opens. */
+    const leftToTrip = new Map<number, number>();
+    const broken = groups.filter((g) => g.breaker);
+    if (broken.length) {
+      const [br] = await conn.query<RowDataPacket[]>(
+        `SELECT group_slug, state, consecutive, inflight, UNIX_TIMESTAMP(until_gmt) * 1000 AS until_ms, UNIX_TIMESTAMP(trial_gmt) * 1000 AS trial_ms FROM ${breakerTable(t)} WHERE group_slug IN (${placeholders(broken.length)})`,
+        broken.map((g) => g.breaker!.slug),
+      );
+      const bySlug = new Map(br.map((r) => [String(r.group_slug), r]));
+      for (const g of broken) {
+        const r = bySlug.get(g.breaker!.slug);
+        if (!r || r.state === 'closed') {
+          // Started runs whose outcome is not counted yet hold a failure each (PHP counts them in flight at their
+          // start and takes them back with the outcome's count in one statement), claimed ones not started too.
+          if (g.breaker!.failures > 0) {
+            const started = Number(r?.inflight ?? 0);
+            leftToTrip.set(g.id, g.breaker!.failures - Number(r?.consecutive ?? 0) - Math.max(started, running.get(g.id) ?? 0) - (claimedOnly.get(g.id) ?? 0));
+          }
+          continue;
+        }
+        const until = Number(r.until_ms ?? 0);
+        const trialEnds = Number(r.trial_ms ?? 0) + g.breaker!.cooldownMs;
+        if ((r.state === 'open' && until <= now) || (r.state === 'half-open' && trialEnds <= now)) {
+          tripped.set(g.id, { open: true });
+        } else tripped.set(g.id, { open: false, opensAt: r.state === 'open' ? until : trialEnds });
+      }
     }
     const room = new Map<number, number>();
     /** When each group may start again if it has no room now: a rate opens at tat − burst, a slot frees at a completion. */
@@ -111,6 +158,19 @@ export async function claimWithLimits(
         const allowed = Math.max(0, Math.floor((now + (burst - 1) * interval - start) / interval) + 1);
         r = Math.min(r, allowed);
         if (allowed <= 0) opens.set(g.id, Math.max(opens.get(g.id) ?? 0, start - (burst - 1) * interval));
+      }
+      const b = tripped.get(g.id);
+      if (b && !b.open) {
+        r = 0;
+        opens.set(g.id, b.opensAt ?? now + CONCURRENCY_RECHECK_MS);
+      }
+      if (b && b.open) r = Math.min(r, 1);
+      // While closed, no more of the group may be under way than failures could still trip it: if they all fail, the
+      // breaker opens with none of the group started after the last of them.
+      const left = leftToTrip.get(g.id);
+      if (left !== undefined) {
+        r = Math.min(r, left);
+        if (r <= 0) opens.set(g.id, now + CONCURRENCY_RECHECK_MS);
       }
       room.set(g.id, Math.max(0, r));
     }
@@ -176,6 +236,15 @@ export async function claimWithLimits(
         `INSERT INTO ${rateTable(t)} (group_id, tat_ms) VALUES (?, ?) ON DUPLICATE KEY UPDATE tat_ms = VALUES(tat_ms)`,
         [g.id, Math.round(start + taken * interval)],
       );
+    }
+    for (const g of broken) {
+      const trial = tripped.get(g.id)?.open ? rows.find((r) => Number(r.group_id) === g.id) : undefined;
+      if (!trial) continue;
+      await conn.query(`UPDATE ${breakerTable(t)} SET state = 'half-open', trial_gmt = ? WHERE group_slug = ?`, [
+        nowGmt,
+        g.breaker!.slug,
+      ]);
+      outcome.trials!.push({ slug: g.breaker!.slug, actionId: Number(trial.action_id) });
     }
     if (!rows.length) {
       await conn.query(`DELETE FROM ${t.claims} WHERE claim_id = ?`, [claimId]);
