@@ -17,6 +17,12 @@ if ( $sidecar_scheduler_opted_in && ! $sidecar_scheduler_other ) {
 	// Our own tables are never shared.
 	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}sidecar_heartbeats, {$wpdb->prefix}sidecar_workers, {$wpdb->prefix}sidecar_stats" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- dropping our own custom tables; no WordPress API drops tables.
 }
+// Policies, pauses, retries, dead letters, rate and breaker state: ours alone, so always removed.
+global $wpdb;
+$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}sidecar_attempts, {$wpdb->prefix}sidecar_breakers, {$wpdb->prefix}sidecar_rate" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- dropping our own custom tables; no WordPress API drops tables.
+foreach ( array( 'sidecar_scheduler_policies', 'sidecar_scheduler_pauses', 'sidecar_scheduler_limits', 'sidecar_scheduler_attempts_schema', 'sidecar_scheduler_breakers_schema' ) as $sidecar_scheduler_option ) {
+	delete_option( $sidecar_scheduler_option );
+}
 foreach ( array( 'sidecar_scheduler_secret', 'sidecar_scheduler_delete_data', 'sidecar_scheduler_settings', 'sidecar_scheduler_schema' ) as $sidecar_scheduler_option ) {
 	delete_option( $sidecar_scheduler_option );
 }
