@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x tools/phpstan/vendor/bin/phpstan ]; then
-	composer install --working-dir=tools/phpstan --no-interaction --no-progress --quiet
+	COMPOSER_ALLOW_SUPERUSER=1 composer install --working-dir=tools/phpstan --no-interaction --no-progress --quiet
 fi
 exec php -d memory_limit=1G tools/phpstan/vendor/bin/phpstan analyse -c phpstan.neon.dist --no-progress "$@"

@@ -31,12 +31,11 @@ abstract class ActionScheduler_Abstract_QueueRunner extends ActionScheduler_Abst
 	 */
 	public function process_action( $action_id, $context = '' ) {
 		// E_USER_ERROR and E_RECOVERABLE_ERROR become exceptions, so they fail the action instead of the process.
-		set_error_handler( // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_set_error_handler -- as the library's runner does; restored below.
-			function ( $type, $message ) {
-				throw new Exception( $message ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the PHP error's message verbatim, as the library logs it; printed as text, never as HTML.
-			},
-			E_USER_ERROR | E_RECOVERABLE_ERROR
-		);
+		$to_exception = function ( $type, $message ) {
+			throw new Exception( $message ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- the PHP error's message verbatim, as the library logs it; printed as text, never as HTML.
+		};
+		// @phpstan-ignore argument.type (the handler never returns: it throws, so no bool is owed)
+		set_error_handler( $to_exception, E_USER_ERROR | E_RECOVERABLE_ERROR ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_set_error_handler -- as the library's runner does; restored below.
 		$valid_action = false;
 		try {
 			try {
