@@ -146,7 +146,7 @@ final class CommitPipeline {
 		}
 		return $this->transaction(
 			function () {
-				return $this->send_held( 0 );
+				return $this->send_held();
 			},
 			false,
 			$safe_point
