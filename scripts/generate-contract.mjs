@@ -19,13 +19,30 @@ const phpString = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'
 const phpValue = (v) => (typeof v === 'number' ? String(v) : phpString(v));
 
 export function renderPhp(c) {
-  const lines = ['<?php', `// ${banner}`, '', 'namespace SidecarScheduler;', '', 'defined( \'ABSPATH\' ) || exit;', '',
-    '/** Names and texts shared with the sidecar, and the worker protocol\'s vocabulary (plugin/contract/contract.json). */', 'final class Contract {'];
+  const lines = [
+    '<?php',
+    `// ${banner}`,
+    '',
+    'namespace SidecarScheduler;',
+    '',
+    "defined( 'ABSPATH' ) || exit;",
+    '',
+    "/** Names and texts shared with the sidecar, and the worker protocol's vocabulary (plugin/contract/contract.json). */",
+    'final class Contract {',
+  ];
   lines.push(`\tconst VERSION = ${phpString(c.version)};`);
   lines.push(`\tconst TEXT_DOMAIN = ${phpString(c.textDomain)};`);
   for (const section of ['statuses', 'tables', 'schema', 'options', 'constants', 'rest', 'contexts', 'defaults']) {
-    const prefix = { statuses: 'STATUS', tables: 'TABLE', schema: 'SCHEMA', options: 'OPTION', constants: 'CONST',
-      rest: 'REST', contexts: 'CONTEXT', defaults: 'DEFAULT' }[section];
+    const prefix = {
+      statuses: 'STATUS',
+      tables: 'TABLE',
+      schema: 'SCHEMA',
+      options: 'OPTION',
+      constants: 'CONST',
+      rest: 'REST',
+      contexts: 'CONTEXT',
+      defaults: 'DEFAULT',
+    }[section];
     lines.push('');
     for (const [k, v] of Object.entries(c[section])) lines.push(`\tconst ${prefix}_${k} = ${phpValue(v)};`);
   }
@@ -34,34 +51,59 @@ export function renderPhp(c) {
   lines.push(`\tconst PROTOCOL_FD_ENV = ${phpString(p.fdEnv)};`);
   for (const op of Object.keys(p.requests)) lines.push(`\tconst OP_${constName(op)} = ${phpString(op)};`);
   for (const op of Object.keys(p.replies)) lines.push(`\tconst REPLY_${constName(op)} = ${phpString(op)};`);
-  for (const [section, prefix] of [['outcomes', 'OUTCOME'], ['streamEnds', 'END'], ['failReasons', 'FAIL'], ['classes', 'CLASSES']]) {
+  for (const [section, prefix] of [
+    ['outcomes', 'OUTCOME'],
+    ['streamEnds', 'END'],
+    ['failReasons', 'FAIL'],
+    ['classes', 'CLASSES'],
+  ]) {
     for (const [k, v] of Object.entries(p[section])) lines.push(`\tconst ${prefix}_${k} = ${phpValue(v)};`);
   }
-  lines.push('', '\t/** Each reply\'s fields (a name ending in ? may be absent), for checks and tests. */');
-  lines.push(`\tconst REPLY_FIELDS = ${phpFields(p.replies)};`);
-  lines.push('', '\t/** Each request\'s fields (a name ending in ? may be absent). */');
-  lines.push(`\tconst REQUEST_FIELDS = ${phpFields(p.requests)};`);
   lines.push('}', '');
   return lines.join('\n');
 }
 
 const constName = (op) => op.toUpperCase();
-const pascal = (op) => op.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
-const phpFields = (ops) => `array(\n${Object.entries(ops).map(([op, f]) => `\t\t${phpString(op)} => array(${Object.keys(f).length ? ` ${Object.keys(f).map(phpString).join(', ')} ` : ''}),`).join('\n')}\n\t)`;
+const pascal = (op) =>
+  op
+    .split('_')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('');
 
 /** A field type of contract.json in TypeScript. */
 function tsType(t, p) {
   if (t.endsWith('[]')) return `${tsType(t.slice(0, -2), p)}[]`;
   if (t.startsWith('{') && t.endsWith('}')) return `Record<string, ${tsType(t.slice(1, -1), p)}>`;
-  if (t.startsWith('[') && t.endsWith(']')) return `[${t.slice(1, -1).split(',').map((x) => tsType(x.trim(), p)).join(', ')}]`;
-  const named = { int: 'number', number: 'number', string: 'string', bool: 'boolean', outcome: 'ProtocolOutcome', streamEnd: 'StreamEndReason', failReason: 'FailReason', class: 'WorkerClasses' }[t];
+  if (t.startsWith('[') && t.endsWith(']')) {
+    return `[${t
+      .slice(1, -1)
+      .split(',')
+      .map((x) => tsType(x.trim(), p))
+      .join(', ')}]`;
+  }
+  const named = {
+    int: 'number',
+    number: 'number',
+    string: 'string',
+    bool: 'boolean',
+    outcome: 'ProtocolOutcome',
+    streamEnd: 'StreamEndReason',
+    failReason: 'FailReason',
+    class: 'WorkerClasses',
+  }[t];
   if (named) return named;
   if (p.types[t]) return `Protocol${t}`;
   throw new Error(`contract.json: unknown field type "${t}"`);
 }
 
-const tsFields = (fields, p) => Object.entries(fields).map(([name, t]) => `${name.replace(/\?$/, '')}${name.endsWith('?') ? '?' : ''}: ${tsType(t, p)}`);
-const union = (values) => Object.values(values).map((v) => JSON.stringify(v)).join(' | ');
+const tsFields = (fields, p) =>
+  Object.entries(fields).map(
+    ([name, t]) => `${name.replace(/\?$/, '')}${name.endsWith('?') ? '?' : ''}: ${tsType(t, p)}`,
+  );
+const union = (values) =>
+  Object.values(values)
+    .map((v) => JSON.stringify(v))
+    .join(' | ');
 
 function renderProtocolTs(p) {
   const out = ['', '// The worker protocol (contract.json "protocol"): one interface per request and reply.'];
@@ -69,13 +111,26 @@ function renderProtocolTs(p) {
   out.push(`export type StreamEndReason = ${union(p.streamEnds)};`);
   out.push(`export type FailReason = ${union(p.failReasons)};`);
   out.push(`export type WorkerClasses = ${union(p.classes)};`);
-  for (const [name, fields] of Object.entries(p.types)) out.push(`export interface Protocol${name} { ${tsFields(fields, p).join('; ')} }`);
-  for (const [kind, ops] of [['Request', p.requests], ['Reply', p.replies]]) {
-    for (const [op, fields] of Object.entries(ops)) out.push(`export interface ${pascal(op)}${kind} { ${[`op: ${JSON.stringify(op)}`, ...tsFields(fields, p)].join('; ')} }`);
-    out.push(`export type Worker${kind} = ${Object.keys(ops).map((op) => `${pascal(op)}${kind}`).join(' | ')};`);
+  for (const [name, fields] of Object.entries(p.types)) {
+    out.push(`export interface Protocol${name} { ${tsFields(fields, p).join('; ')} }`);
+  }
+  for (const [kind, ops] of [
+    ['Request', p.requests],
+    ['Reply', p.replies],
+  ]) {
+    for (const [op, fields] of Object.entries(ops)) {
+      out.push(
+        `export interface ${pascal(op)}${kind} { ${[`op: ${JSON.stringify(op)}`, ...tsFields(fields, p)].join('; ')} }`,
+      );
+    }
+    out.push(
+      `export type Worker${kind} = ${Object.keys(ops)
+        .map((op) => `${pascal(op)}${kind}`)
+        .join(' | ')};`,
+    );
   }
   out.push("export type ReplyOf<Op extends WorkerReply['op']> = Extract<WorkerReply, { op: Op }>;");
-  out.push('', '/** Each reply\'s fields and their types, for the check of what a worker sends (protocol-check.ts). */');
+  out.push('', "/** Each reply's fields and their types, for the check of what a worker sends (protocol-check.ts). */");
   out.push(`export const replyFields = ${JSON.stringify(p.replies, null, 2)} as const;`);
   out.push(`export const protocolTypes = ${JSON.stringify(p.types, null, 2)} as const;`);
   return out.join('\n') + '\n';
@@ -83,11 +138,26 @@ function renderProtocolTs(p) {
 
 export function renderTs(c) {
   const p = c.protocol;
-  const protocol = { fdEnv: p.fdEnv, outcomes: p.outcomes, streamEnds: p.streamEnds, failReasons: p.failReasons, classes: p.classes,
-    requests: Object.fromEntries(Object.keys(p.requests).map((op) => [constName(op), op])),
-    replies: Object.fromEntries(Object.keys(p.replies).map((op) => [constName(op), op])) };
-  const body = { version: c.version, textDomain: c.textDomain, statuses: c.statuses, tables: c.tables, schema: c.schema,
-    options: c.options, constants: c.constants, rest: c.rest, contexts: c.contexts, defaults: c.defaults, protocol };
+  const protocol = {
+    fdEnv: p.fdEnv,
+    outcomes: p.outcomes,
+    streamEnds: p.streamEnds,
+    failReasons: p.failReasons,
+    classes: p.classes,
+  };
+  const body = {
+    version: c.version,
+    textDomain: c.textDomain,
+    statuses: c.statuses,
+    tables: c.tables,
+    schema: c.schema,
+    options: c.options,
+    constants: c.constants,
+    rest: c.rest,
+    contexts: c.contexts,
+    defaults: c.defaults,
+    protocol,
+  };
   return `// ${banner}\n\n/** Names and texts shared with the PHP plugin. */\nexport const contract = ${JSON.stringify(body, null, 2)} as const;\n\nexport type ActionStatus = (typeof contract.statuses)[keyof typeof contract.statuses];\n${renderProtocolTs(p)}`;
 }
 

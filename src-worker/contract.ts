@@ -76,33 +76,6 @@ export const contract = {
     "classes": {
       "SIDECAR": "sidecar",
       "LIBRARY": "library"
-    },
-    "requests": {
-      "STREAM": "stream",
-      "STOP": "stop",
-      "FLUSH": "flush",
-      "FAIL": "fail",
-      "SETTLE": "settle",
-      "CLEAN": "clean",
-      "SETTINGS": "settings",
-      "BATCH": "batch",
-      "PING": "ping"
-    },
-    "replies": {
-      "READY": "ready",
-      "ERROR": "error",
-      "STARTED": "started",
-      "COMPLETED": "completed",
-      "DONE": "done",
-      "WINDOW": "window",
-      "STREAM_END": "stream_end",
-      "FLUSHED": "flushed",
-      "FAILED": "failed",
-      "SETTLED": "settled",
-      "CLEANED": "cleaned",
-      "SETTINGS": "settings",
-      "BATCH_DONE": "batch_done",
-      "PONG": "pong"
     }
   }
 } as const;

@@ -94,35 +94,4 @@ body';
 	const FAIL_CRASH = 'crash';
 	const CLASSES_SIDECAR = 'sidecar';
 	const CLASSES_LIBRARY = 'library';
-
-	/** Each reply's fields (a name ending in ? may be absent), for checks and tests. */
-	const REPLY_FIELDS = array(
-		'ready' => array( 'channel', 'pid', 'mode', 'php', 'classes', 'fallback' ),
-		'error' => array( 'message' ),
-		'started' => array( 'id' ),
-		'completed' => array( 'id', 'at' ),
-		'done' => array( 'id', 'status', 'ms?', 'mem?', 'error?', 'at?' ),
-		'window' => array( 'ids', 'gmt', 'message', 'prev' ),
-		'stream_end' => array( 'ran', 'reason', 'why', 'mem' ),
-		'flushed' => array( 'mem', 'stale' ),
-		'failed' => array( 'id', 'changed', 'error?' ),
-		'settled' => array( 'finalised', 'unstarted' ),
-		'cleaned' => array( 'deleted', 'reset', 'failed', 'more' ),
-		'settings' => array( 'batch_size', 'batch_size_filtered', 'concurrent_batches', 'time_limit', 'timeout_period', 'failure_period', 'retention_period', 'cleanup_batch_size', 'action_time_limit', 'mode' ),
-		'batch_done' => array( 'count' ),
-		'pong' => array( 'mem', 'jobs' ),
-	);
-
-	/** Each request's fields (a name ending in ? may be absent). */
-	const REQUEST_FIELDS = array(
-		'stream' => array( 'ids', 'claim', 'since', 'context', 'max', 'max_mem', 'window', 'hooks?' ),
-		'stop' => array(),
-		'flush' => array(),
-		'fail' => array( 'id', 'claim?', 'reason', 'seconds?', 'error?' ),
-		'settle' => array( 'claim', 'context', 'finalise', 'unstart?' ),
-		'clean' => array(),
-		'settings' => array(),
-		'batch' => array( 'ids', 'claim', 'context' ),
-		'ping' => array(),
-	);
 }

@@ -24,7 +24,7 @@ final class RunnerController {
 					'op' => array(
 						'type'     => 'string',
 						'required' => true,
-						'enum'     => array( 'batch', 'fail', 'clean', 'settings' ),
+						'enum'     => array( Contract::OP_BATCH, Contract::OP_FAIL, Contract::OP_CLEAN, Contract::OP_SETTINGS ),
 					),
 				),
 			)
@@ -36,13 +36,13 @@ final class RunnerController {
 		if ( ! is_array( $payload ) ) {
 			return new \WP_Error( 'sidecar_scheduler_bad_request', __( 'The body must be a JSON object.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
 		}
-		if ( 'batch' === $payload['op'] && ( empty( $payload['ids'] ) || ! is_array( $payload['ids'] ) ) ) {
+		if ( Contract::OP_BATCH === $payload['op'] && ( empty( $payload['ids'] ) || ! is_array( $payload['ids'] ) ) ) {
 			return new \WP_Error( 'sidecar_scheduler_bad_request', __( 'A batch needs a non-empty ids array.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
 		}
-		if ( 'fail' === $payload['op'] && empty( $payload['id'] ) ) {
+		if ( Contract::OP_FAIL === $payload['op'] && empty( $payload['id'] ) ) {
 			return new \WP_Error( 'sidecar_scheduler_bad_request', __( 'fail needs an id.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
 		}
-		if ( 'batch' === $payload['op'] ) {
+		if ( Contract::OP_BATCH === $payload['op'] ) {
 			$refused = self::not_claimed_by( array_map( 'intval', $payload['ids'] ), isset( $payload['claim'] ) ? (int) $payload['claim'] : 0 );
 			if ( $refused ) {
 				/* translators: %s: action IDs */
