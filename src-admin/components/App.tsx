@@ -12,6 +12,8 @@ import { FailingHooks } from './insight/FailingHooks';
 import { Batches } from './insight/Batches';
 import { Alerts } from './insight/Alerts';
 import { getFailingHooks, getBatches, getAlerts } from './insight/api';
+import { PoliciesCard } from './policies/PoliciesCard';
+import { getPolicyState } from './policies/api';
 
 const DEFAULT_VIEW = {
   type: 'table',
@@ -32,6 +34,7 @@ export function App({ timezone }: { timezone: string }) {
   const failingHooks = usePolling(getFailingHooks, 60000);
   const batches = usePolling(getBatches, 5000);
   const alerts = usePolling(getAlerts, 30000);
+  const policies = usePolling(getPolicyState, 10000);
   const [view, setView] = useState<any>(DEFAULT_VIEW);
   const [openId, setOpenId] = useState<number | undefined>();
   const setFilter = useCallback((field: string, value: string) => {
@@ -77,6 +80,9 @@ export function App({ timezone }: { timezone: string }) {
         />
       )}
       {batches.data && <Batches batches={batches.data} timezone={timezone} onChanged={() => void batches.refresh()} />}
+      {policies.data && (
+        <PoliciesCard data={policies.data} timezone={timezone} onChanged={() => void policies.refresh()} />
+      )}
       {groups.data && <Groups rows={groups.data} timezone={timezone} onFilterGroup={(g) => setFilter('group', g)} />}
       {alerts.data && <Alerts data={alerts.data} onSaved={() => void alerts.refresh()} />}
       <h2 id="sidecar-actions-heading">{__('Actions', 'sidecar-scheduler')}</h2>

@@ -41,3 +41,72 @@ test('overview shows warnings, counts, past-due age and the no-sidecar banner; a
   fireEvent.click(screen.getByLabelText('3 past-due: show in the list'));
   expect(onFilter).toHaveBeenCalledWith('past-due');
 });
+
+describe('PoliciesCard', () => {
+  const { PoliciesCard } = require('../../src-admin/components/policies/PoliciesCard');
+  const empty = { policies: [], errors: [], pauses: [], breakers: [], deadLetters: { total: 0, items: [] } };
+
+  test('renders nothing when no policy, pause, breaker or dead letter exists', () => {
+    const { container } = render(<PoliciesCard data={empty} timezone="UTC" onChanged={() => undefined} />);
+    expect(container.innerHTML).toBe('');
+  });
+
+  test('shows that code wins, who paused what, open breakers and dead letters with their actions', () => {
+    render(
+      <PoliciesCard
+        timezone="UTC"
+        onChanged={() => undefined}
+        data={{
+          ...empty,
+          policies: [
+            { scope: 'hook', name: 'h', source: 'code', active: true, overridesScreen: true, policy: { delays: [10] } },
+            {
+              scope: 'hook',
+              name: 'h',
+              source: 'screen',
+              active: false,
+              overridesScreen: false,
+              policy: { retries: 5 },
+            },
+          ],
+          pauses: [{ scope: 'group', name: 'emails', by: 'admin', userId: 1, atGmt: '2026-01-02 03:04:05' }],
+          breakers: [
+            {
+              group: 'api',
+              state: 'open',
+              consecutive: 3,
+              openedGmt: '2026-01-02 03:00:00',
+              untilGmt: '2026-01-02 03:01:00',
+              trialGmt: null,
+              opens: 1,
+              reason: '3 consecutive failures',
+            },
+          ],
+          deadLetters: {
+            total: 1,
+            items: [
+              {
+                id: 7,
+                originId: 4,
+                hook: 'h',
+                group: 'g',
+                attempts: 4,
+                lastError: 'boom',
+                firstFailureGmt: '2026-01-02 03:00:00',
+                lastFailureGmt: '2026-01-02 03:10:00',
+                status: 'failed',
+              },
+            ],
+          },
+        }}
+      />,
+    );
+    expect(screen.getByText(/not in force: code sets this one and code wins/)).toBeTruthy();
+    expect(screen.getByText(/Paused group "emails" by admin on/)).toBeTruthy();
+    expect(screen.getByText(/Circuit breaker of "api": open \(3 consecutive failures\), until/)).toBeTruthy();
+    expect(screen.getByText('boom')).toBeTruthy();
+    expect(screen.getByText('Dead letters (1)')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Re-run' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Resume' })).toBeTruthy();
+  });
+});

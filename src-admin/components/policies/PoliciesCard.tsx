@@ -1,0 +1,201 @@
+// Policies at a glance: the policies in force (code wins over the screen, and the table says so), paused groups and
+// hooks with Resume, open circuit breakers, and the dead letters with Re-run and Discard (one or all).
+import { useState } from '@wordpress/element';
+import { __, sprintf } from '@wordpress/i18n';
+import { Button, Card, CardBody, CardHeader, Notice } from '@wordpress/components';
+import { errorMessage } from '../../api';
+import { utcToSite } from '../../lib/format';
+import { deadLetterOp, resume, type PolicyState } from './api';
+
+const STATE: Record<string, string> = {
+  open: __('open', 'sidecar-scheduler'),
+  'half-open': __('half-open (trial running)', 'sidecar-scheduler'),
+  closed: __('closed', 'sidecar-scheduler'),
+};
+
+export function PoliciesCard({
+  data,
+  timezone,
+  onChanged,
+}: {
+  data: PolicyState;
+  timezone: string;
+  onChanged: () => void;
+}) {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const open = data.breakers.filter((b) => b.state !== 'closed');
+  if (!data.policies.length && !data.pauses.length && !open.length && !data.deadLetters.total && !data.errors.length) {
+    return null;
+  }
+  const act = async (f: () => Promise<unknown>) => {
+    setBusy(true);
+    setError('');
+    try {
+      await f();
+      onChanged();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card className="sidecar-card sidecar-policies" data-testid="policies">
+      <CardHeader>
+        <h2>{__('Policies, pauses and dead letters', 'sidecar-scheduler')}</h2>
+      </CardHeader>
+      <CardBody>
+        {error && (
+          <Notice status="error" isDismissible={false}>
+            {error}
+          </Notice>
+        )}
+        {data.errors.map((e) => (
+          <Notice key={e} status="warning" isDismissible={false}>
+            {e}
+          </Notice>
+        ))}
+        {data.pauses.length > 0 && (
+          <ul className="sidecar-policies__paused" aria-label={__('Paused', 'sidecar-scheduler')}>
+            {data.pauses.map((p) => (
+              <li key={`${p.scope}:${p.name}`}>
+                {sprintf(
+                  /* translators: 1: group or hook, 2: name, 3: who, 4: date */
+                  __('Paused %1$s "%2$s" by %3$s on %4$s', 'sidecar-scheduler'),
+                  p.scope,
+                  p.name,
+                  p.by,
+                  utcToSite(p.atGmt, timezone),
+                )}{' '}
+                <Button
+                  variant="secondary"
+                  size="small"
+                  disabled={busy}
+                  onClick={() => void act(() => resume(p.scope, p.name))}
+                >
+                  {__('Resume', 'sidecar-scheduler')}
+                </Button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {open.length > 0 && (
+          <ul className="sidecar-policies__breakers" aria-label={__('Circuit breakers', 'sidecar-scheduler')}>
+            {open.map((b) => (
+              <li key={b.group}>
+                {sprintf(
+                  /* translators: 1: group, 2: state, 3: reason, 4: date */
+                  __('Circuit breaker of "%1$s": %2$s (%3$s), until %4$s', 'sidecar-scheduler'),
+                  b.group,
+                  STATE[b.state] ?? b.state,
+                  b.reason,
+                  utcToSite(b.untilGmt ?? '', timezone),
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+        {data.policies.length > 0 && (
+          <table className="widefat striped sidecar-policies__list">
+            <thead>
+              <tr>
+                <th>{__('Applies to', 'sidecar-scheduler')}</th>
+                <th>{__('Settings', 'sidecar-scheduler')}</th>
+                <th>{__('Set in', 'sidecar-scheduler')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.policies.map((p) => (
+                <tr key={`${p.source}:${p.scope}:${p.name}`} className={p.active ? '' : 'is-inactive'}>
+                  <td>
+                    {p.scope === 'group' ? __('group', 'sidecar-scheduler') : __('hook', 'sidecar-scheduler')}{' '}
+                    <code>{p.name}</code>
+                  </td>
+                  <td>
+                    <code>{JSON.stringify(p.policy)}</code>
+                  </td>
+                  <td>
+                    {p.source === 'code' ? __('code', 'sidecar-scheduler') : __('this screen', 'sidecar-scheduler')}
+                    {!p.active && ` — ${__('not in force: code sets this one and code wins', 'sidecar-scheduler')}`}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {data.deadLetters.total > 0 && (
+          <>
+            <h3>
+              {sprintf(
+                /* translators: %d: count */ __('Dead letters (%d)', 'sidecar-scheduler'),
+                data.deadLetters.total,
+              )}{' '}
+              <Button
+                variant="secondary"
+                size="small"
+                disabled={busy}
+                onClick={() => void act(() => deadLetterOp('retry', null))}
+              >
+                {__('Re-run all', 'sidecar-scheduler')}
+              </Button>{' '}
+              <Button
+                variant="tertiary"
+                size="small"
+                isDestructive
+                disabled={busy}
+                onClick={() => void act(() => deadLetterOp('discard', null))}
+              >
+                {__('Discard all', 'sidecar-scheduler')}
+              </Button>
+            </h3>
+            <table className="widefat striped sidecar-policies__dead">
+              <thead>
+                <tr>
+                  <th>{__('Hook', 'sidecar-scheduler')}</th>
+                  <th>{__('Last error', 'sidecar-scheduler')}</th>
+                  <th>{__('Attempts', 'sidecar-scheduler')}</th>
+                  <th>{__('First failure', 'sidecar-scheduler')}</th>
+                  <th>{__('Last failure', 'sidecar-scheduler')}</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {data.deadLetters.items.map((d) => (
+                  <tr key={d.id}>
+                    <td>
+                      <code>{d.hook}</code> #{d.id}
+                    </td>
+                    <td>{d.lastError}</td>
+                    <td>{d.attempts}</td>
+                    <td>{utcToSite(d.firstFailureGmt, timezone)}</td>
+                    <td>{utcToSite(d.lastFailureGmt, timezone)}</td>
+                    <td>
+                      <Button
+                        variant="secondary"
+                        size="small"
+                        disabled={busy}
+                        onClick={() => void act(() => deadLetterOp('retry', [d.id]))}
+                      >
+                        {__('Re-run', 'sidecar-scheduler')}
+                      </Button>{' '}
+                      <Button
+                        variant="tertiary"
+                        size="small"
+                        isDestructive
+                        disabled={busy}
+                        onClick={() => void act(() => deadLetterOp('discard', [d.id]))}
+                      >
+                        {__('Discard', 'sidecar-scheduler')}
+                      </Button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </CardBody>
+    </Card>
+  );
+}
