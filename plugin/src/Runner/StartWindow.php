@@ -41,6 +41,16 @@ final class StartWindow {
 	private static $held = array();
 	/** @var int|null The marked action process_action() is running now (its start is already written). */
 	private static $running = null;
+	/**
+	 * @var int|null The marked action a status check took at its turn whose start (log_execution()) has not come yet.
+	 *               Its row reads in progress (the window's mark) though nothing runs it: until the start, every status
+	 *               check of it in this worker must see it pending, as with the library. A check of other code at
+	 *               action_scheduler_before_execute can be the one that takes the mark (a listener added after the
+	 *               worker's own, at the same priority, runs after it); the runner's check comes after and must then
+	 *               still see pending, or it ignores the action and the mark is left in progress, never run. Cleared at
+	 *               the start, so the callback sees in progress (as with the library), and at the end of the turn.
+	 */
+	private static $taken = null;
 	/** @var array<int, true> Marked actions whose "started" line the window wrote (and whose handler has not run yet). */
 	private static $lines   = array();
 	private static $claim   = 0;
@@ -83,6 +93,11 @@ final class StartWindow {
 		return self::$running === (int) $action_id;
 	}
 
+	/** True between the status check that took this action's mark at its turn and its start (see $taken). */
+	public static function taken_not_started( $action_id ) {
+		return self::$taken === (int) $action_id;
+	}
+
 	/** The logger's "started" handler ran at the turn and found the window's line. */
 	public static function line_confirmed( $action_id ) {
 		unset( self::$lines[ (int) $action_id ] );
@@ -96,6 +111,9 @@ final class StartWindow {
 	public static function turn_started( $action_id ) {
 		global $wpdb;
 		$action_id = (int) $action_id;
+		if ( self::$taken === $action_id ) {
+			self::$taken = null; // started: from now on it reads in progress, as the library's running action does
+		}
 		if ( isset( self::$lines[ $action_id ] ) ) {
 			unset( self::$lines[ $action_id ] );
 			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $action_id, self::$message, self::$gmt ) );
@@ -227,6 +245,7 @@ final class StartWindow {
 		if ( Contract::STATUS_RUNNING === $status ) {
 			unset( self::$held[ $action_id ] );
 			self::$running = $action_id;
+			self::$taken   = $action_id;
 			self::tell(
 				array(
 					'op' => 'take',
@@ -253,6 +272,7 @@ final class StartWindow {
 	 */
 	public static function turn_over( $action_id ) {
 		self::$running = null;
+		self::$taken   = null;
 		$action_id     = (int) $action_id;
 		if ( isset( self::$held[ $action_id ] ) ) {
 			self::tell(

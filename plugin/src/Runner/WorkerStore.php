@@ -77,8 +77,14 @@ class WorkerStore extends \ActionScheduler_DBStore {
 			return StartWindow::status_at_turn( $action_id, $turn['status'] );
 		}
 		$status = parent::get_status( $action_id );
-		// A start window's mark, seen from code in this worker: still pending, as with the library.
-		return ( self::STATUS_RUNNING === $status && StartWindow::holds( $action_id ) ) ? self::STATUS_PENDING : $status;
+		// A start window's mark, seen from code in this worker: still pending, as with the library. So is a mark
+		// taken at its turn until the action starts: the check that took it may have been other code's (a listener
+		// after arm_turn at the same priority), and the runner's own check, which comes here, must not then ignore
+		// an action that is ours to run (it would stay in progress, never run).
+		if ( self::STATUS_RUNNING === $status && ( StartWindow::holds( $action_id ) || StartWindow::taken_not_started( $action_id ) ) ) {
+			return self::STATUS_PENDING;
+		}
+		return $status;
 	}
 
 	public function fetch_action( $action_id ) {
