@@ -2,10 +2,10 @@
 // hooks with Resume, open circuit breakers, and the dead letters with Re-run and Discard (one or all).
 import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
-import { Button, Card, CardBody, CardHeader, Notice } from '@wordpress/components';
+import { Button, Card, CardBody, CardHeader, Notice, SelectControl, TextControl, TextareaControl } from '@wordpress/components';
 import { errorMessage } from '../../api';
 import { utcToSite } from '../../lib/format';
-import { deadLetterOp, resume, type PolicyState } from './api';
+import { deadLetterOp, deletePolicy, pause, resume, savePolicy, type PolicyState } from './api';
 
 const STATE: Record<string, string> = {
   open: __('open', 'sidecar-scheduler'),
@@ -23,14 +23,31 @@ export function PoliciesCard({
   onChanged: () => void;
 }) {
   const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
+  const [scope, setScope] = useState<'hook' | 'group'>('hook');
+  const [name, setName] = useState('');
+  const [json, setJson] = useState('{"delays": [10, 60, 600]}');
   const open = data.breakers.filter((b) => b.state !== 'closed');
-  if (!data.policies.length && !data.pauses.length && !open.length && !data.deadLetters.total && !data.errors.length) {
-    return null;
-  }
-  const act = async (f: () => Promise<unknown>) => {
+  const save = () =>
+    act(async () => {
+      let policy: unknown;
+      try {
+        policy = JSON.parse(json);
+      } catch (e) {
+        throw new Error(sprintf(/* translators: %s: parser message */ __('The settings are not valid JSON: %s', 'sidecar-scheduler'), (e as Error).message));
+      }
+      const r = await savePolicy(scope, name, policy);
+      setNotice(
+        r.overriddenByCode
+          ? __('Saved, but code sets a policy of the same name, and code wins.', 'sidecar-scheduler')
+          : __('Saved.', 'sidecar-scheduler'),
+      );
+    });
+  async function act(f: () => Promise<unknown>) {
     setBusy(true);
     setError('');
+    setNotice('');
     try {
       await f();
       onChanged();
@@ -39,7 +56,7 @@ export function PoliciesCard({
     } finally {
       setBusy(false);
     }
-  };
+  }
   return (
     <Card className="sidecar-card sidecar-policies" data-testid="policies">
       <CardHeader>
@@ -49,6 +66,11 @@ export function PoliciesCard({
         {error && (
           <Notice status="error" isDismissible={false}>
             {error}
+          </Notice>
+        )}
+        {notice && (
+          <Notice status="success" isDismissible={false}>
+            {notice}
           </Notice>
         )}
         {data.errors.map((e) => (
@@ -118,6 +140,14 @@ export function PoliciesCard({
                   <td>
                     {p.source === 'code' ? __('code', 'sidecar-scheduler') : __('this screen', 'sidecar-scheduler')}
                     {!p.active && ` — ${__('not in force: code sets this one and code wins', 'sidecar-scheduler')}`}
+                    {p.source === 'screen' && (
+                      <>
+                        {' '}
+                        <Button variant="tertiary" size="small" isDestructive disabled={busy} onClick={() => void act(() => deletePolicy(p.scope, p.name))}>
+                          {__('Remove', 'sidecar-scheduler')}
+                        </Button>
+                      </>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -195,6 +225,33 @@ export function PoliciesCard({
             </table>
           </>
         )}
+        <div className="sidecar-policies__editor">
+          <h3>{__('Add or change a policy, or pause', 'sidecar-scheduler')}</h3>
+          <SelectControl
+            __nextHasNoMarginBottom
+            label={__('Applies to', 'sidecar-scheduler')}
+            value={scope}
+            options={[
+              { label: __('a hook', 'sidecar-scheduler'), value: 'hook' },
+              { label: __('a group', 'sidecar-scheduler'), value: 'group' },
+            ]}
+            onChange={(v: string) => setScope(v as 'hook' | 'group')}
+          />
+          <TextControl __nextHasNoMarginBottom label={__('Name', 'sidecar-scheduler')} value={name} onChange={setName} />
+          <TextareaControl
+            __nextHasNoMarginBottom
+            label={__('Settings (JSON)', 'sidecar-scheduler')}
+            help={__('retries, delays, backoff; for a group also concurrency, rate, breaker. Policies set in code win.', 'sidecar-scheduler')}
+            value={json}
+            onChange={setJson}
+          />
+          <Button variant="primary" disabled={busy || !name} onClick={() => void save()}>
+            {__('Save policy', 'sidecar-scheduler')}
+          </Button>{' '}
+          <Button variant="secondary" disabled={busy || !name} onClick={() => void act(() => pause(scope, name))}>
+            {__('Pause', 'sidecar-scheduler')}
+          </Button>
+        </div>
       </CardBody>
     </Card>
   );

@@ -67,3 +67,16 @@ export const deadLetterOp = (op: 'retry' | 'discard', ids: number[] | null) =>
     method: 'POST',
     data: ids ? { ids } : { filter: {} },
   });
+
+export const savePolicy = (scope: string, name: string, policy: unknown) =>
+  apiFetch<{ overriddenByCode: boolean }>({
+    path: `${NS}/policies/${scope}/${encodeURIComponent(name)}`,
+    method: 'PUT',
+    data: { policy },
+  });
+
+export const deletePolicy = (scope: string, name: string) =>
+  apiFetch({ path: `${NS}/policies/${scope}/${encodeURIComponent(name)}`, method: 'DELETE' });
+
+export const pause = (scope: string, name: string) =>
+  apiFetch({ path: `${NS}/pauses`, method: 'POST', data: { scope, name } });
