@@ -413,17 +413,34 @@ final class Worker {
 	private function process_guarded( $action_id, $claim_id, $context ) {
 		global $wpdb;
 		$state  = 'armed';
-		$since  = current_time( 'mysql', true );
 		$start  = '/^\s*UPDATE\s+`?' . preg_quote( $wpdb->actionscheduler_actions, '/' ) . '`?\s+SET\s+attempts\s*=\s*attempts\s*\+\s*1\s*,\s*status\s*=.*\bWHERE\s+action_id\s*=\s*' . (int) $action_id . '\s*$/is';
-		$filter = function ( $query ) use ( $wpdb, $action_id, $claim_id, $since, $start, &$state, &$filter ) {
+		// Our own "started" line, by its ID: the logger's handler (action_scheduler_begin_execute, priority 10, hooked
+		// when the library initialises, so before this listener at the same priority) inserts it last before we look.
+		// A refused start deletes only that row: another runner that took the action may have logged its own start
+		// after ours, and its line must stay (deleting "the newest line" removed the wrong one).
+		$line    = 0;
+		$capture = function ( $id ) use ( $wpdb, $action_id, &$line ) {
+			if ( (int) $id === (int) $action_id && is_string( $wpdb->last_query ) && preg_match( '/^\s*INSERT\s+INTO\s+`?' . preg_quote( $wpdb->actionscheduler_logs, '/' ) . '`?[\s(]/i', $wpdb->last_query ) ) {
+				$line = (int) $wpdb->insert_id;
+			}
+		};
+		$filter = function ( $query ) use ( $wpdb, $action_id, $claim_id, $start, &$state, &$filter, &$line ) {
 			if ( 'sent' === $state ) {
 				$state = 'done';
 				if ( 0 === (int) $wpdb->rows_affected ) {
 					remove_filter( 'query', $filter, PHP_INT_MAX - 1 );
-					$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $action_id, $since ) );
-					error_log( sprintf( 'Sidecar Scheduler: action %d was not started (it is no longer pending under claim %d); this worker stops without running it.', $action_id, $claim_id ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-					$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
-					exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
+					if ( $line ) {
+						$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE log_id = %d AND action_id = %d", $line, $action_id ) );
+					}
+					error_log( sprintf( 'Sidecar Scheduler: action %d was not started (it is no longer pending under claim %d); this worker stops without running it.', $action_id, $claim_id ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- why this worker stops goes to PHP's error log, which the sidecar shows.
+					$this->send(
+						array(
+							'op'     => Contract::REPLY_DONE,
+							'id'     => $action_id,
+							'status' => Contract::OUTCOME_LOST,
+						)
+					);
+					exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- an exit status for the sidecar (75: restart me), not output.
 				}
 			} elseif ( 'armed' === $state && is_string( $query ) && preg_match( $start, $query ) ) {
 				$state = 'sent';
@@ -432,10 +449,12 @@ final class Worker {
 			return $query;
 		};
 		add_filter( 'query', $filter, PHP_INT_MAX - 1 );
+		add_action( 'action_scheduler_begin_execute', $capture, 10 );
 		try {
 			\ActionScheduler::runner()->process_action( $action_id, $context );
 		} finally {
 			remove_filter( 'query', $filter, PHP_INT_MAX - 1 );
+			remove_action( 'action_scheduler_begin_execute', $capture, 10 );
 		}
 	}
 
