@@ -40,6 +40,16 @@ export function createPool(
   return pool;
 }
 
+/**
+ * A ceiling for every statement on the pool's connections (MariaDB's max_statement_time; MySQL has no such variable
+ * and answers an error, which is ignored).
+ */
+export function limitStatements(pool: Pool, seconds: number): void {
+  pool.pool.on('connection', (conn) => {
+    conn.query(`SET SESSION max_statement_time = ${Number(seconds)}`, () => undefined);
+  });
+}
+
 export interface Tables {
   actions: string;
   claims: string;
