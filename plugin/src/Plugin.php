@@ -77,6 +77,8 @@ final class Plugin {
 		require_once __DIR__ . '/Batch/functions.php';
 		Batch\Batches::register();
 		Alerts\Alerts::register();
+		Cron\Bridge::register();
+		add_action( 'rest_api_init', array( Rest\CronController::class, 'register_routes' ) );
 		Runner\Nudge::register();
 		add_action( 'admin_menu', array( Admin\Page::class, 'register' ) );
 		add_filter( 'site_status_tests', array( Admin\Health::class, 'site_status_tests' ) );
