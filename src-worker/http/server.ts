@@ -13,9 +13,16 @@ export function startHttp(port: number, sidecar: HealthSource, metrics: Metrics)
       const now = Date.now();
       const problems = sidecar.healthProblems(now);
       const body = {
-        status: problems.length ? 'unhealthy' : 'ok', problems, worker: sidecar.sidecarId, lanes: sidecar.laneCount,
-        running: sidecar.running, executed: sidecar.executedTotal,
-        lastClaimAt: iso(sidecar.lastClaimAt), lastHeartbeatAt: iso(sidecar.lastHeartbeatAt),
+        status: problems.length ? 'unhealthy' : 'ok',
+        problems,
+        sidecar: sidecar.sidecarId,
+        /** The same ID under its old name (it names the sidecar, not a PHP worker), kept for existing probes. */
+        worker: sidecar.sidecarId,
+        lanes: sidecar.laneCount,
+        running: sidecar.running,
+        executed: sidecar.executedTotal,
+        lastClaimAt: iso(sidecar.lastClaimAt),
+        lastHeartbeatAt: iso(sidecar.lastHeartbeatAt),
         heartbeatAgeMs: sidecar.lastHeartbeatAt ? now - sidecar.lastHeartbeatAt : null,
       };
       res.writeHead(problems.length ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));

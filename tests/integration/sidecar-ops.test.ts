@@ -325,7 +325,15 @@ test('/healthz turns 503 while the heartbeat cannot be written (a lock on its ro
   };
   const holder = await db();
   try {
-    expect((await eventually(health, (h) => h.code === 200, 30000, 100)).code).toBe(200);
+    const ok = await eventually(health, (h) => h.code === 200, 30000, 100);
+    expect(ok.code).toBe(200);
+    // `sidecar` names this process's heartbeat row (host:pid:start@prefix); `worker` is the same, under its old name.
+    expect(ok.body.sidecar).toMatch(new RegExp(`^[^:]+:${s.pid}:\\d+$`));
+    expect(ok.body.worker).toBe(ok.body.sidecar);
+    const [row] = await rows(`SELECT sidecar_id FROM ${PREFIX}sidecar_heartbeats WHERE sidecar_id LIKE ?`, [
+      `${ok.body.sidecar}@%`,
+    ]);
+    expect(row?.sidecar_id).toBe(`${ok.body.sidecar}@${PREFIX}`);
     await holder.query('START TRANSACTION');
     await holder.query(`SELECT * FROM ${PREFIX}sidecar_heartbeats FOR UPDATE`);
     const stale = await eventually(health, (h) => h.code === 503, 15000, 100);
