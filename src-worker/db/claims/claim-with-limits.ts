@@ -91,40 +91,70 @@ export async function claimWithLimits(
   const nowGmt = mysqlUtc(now);
   const ids = groups.map((g) => g.id).sort((a, b) => a - b);
   const general = groupFilter({ ...filter, pausedGroupIds: [...(filter.pausedGroupIds ?? []), ...ids] });
-  await conn.query('START TRANSACTION');
+  const rated = groups.filter((g) => g.rate);
+  const broken = groups.filter((g) => g.breaker);
+  const cols = 'action_id, priority, attempts, scheduled_date_gmt, group_id';
+  const lane = groupFilter({ ...filter, groupIds: [], excludeGroupIds: filter.excludeGroupIds });
+  const eligible = groups.filter((g) => !filter.groupIds.length || filter.groupIds.includes(g.id));
+  // Round trip 1, every read at once (multiple statements): open the transaction, lock the groups' rows first (the
+  // reads after the lock see what the previous holder committed), then the slots, rate and breaker state, the general
+  // candidates, and each limited group's candidates (up to `limit`; trimmed to its room below).
+  const stmts: { sql: string; params: unknown[] }[] = [];
+  const add = (sql: string, params: unknown[] = []) => stmts.push({ sql, params }) - 1;
+  add('START TRANSACTION');
+  add(
+    `SELECT group_id FROM ${t.groups} WHERE group_id IN (${placeholders(ids.length)}) ORDER BY group_id FOR UPDATE`,
+    ids,
+  );
+  const iBusy = add(
+    `SELECT group_id, COUNT(*) AS n, SUM(status = ${PENDING}) AS claimed FROM ${t.actions} WHERE group_id IN (${placeholders(ids.length)}) AND (status = ${RUNNING} OR (status = ${PENDING} AND claim_id > 0)) GROUP BY group_id`,
+    ids,
+  );
+  const iTat = rated.length
+    ? add(
+        `SELECT group_id, tat_ms FROM ${rateTable(t)} WHERE group_id IN (${placeholders(rated.length)})`,
+        rated.map((g) => g.id),
+      )
+    : -1;
+  const iBreakers = broken.length
+    ? add(
+        `SELECT group_slug, state, consecutive, inflight, UNIX_TIMESTAMP(until_gmt) * 1000 AS until_ms, UNIX_TIMESTAMP(trial_gmt) * 1000 AS trial_ms FROM ${breakerTable(t)} WHERE group_slug IN (${placeholders(broken.length)})`,
+        broken.map((g) => g.breaker!.slug),
+      )
+    : -1;
+  const iGeneral = add(
+    `SELECT ${cols} FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ?${general.sql} ${ORDER} LIMIT ?`,
+    [nowGmt, ...general.params, limit],
+  );
+  const iGroup = new Map(
+    eligible.map((g) => [
+      g.id,
+      add(
+        `SELECT ${cols} FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? AND group_id = ?${lane.sql} ${ORDER} LIMIT ?`,
+        [nowGmt, g.id, ...lane.params, limit],
+      ),
+    ]),
+  );
   try {
-    await conn.query(
-      `SELECT group_id FROM ${t.groups} WHERE group_id IN (${placeholders(ids.length)}) ORDER BY group_id FOR UPDATE`,
-      ids,
+    const [all] = await conn.query<RowDataPacket[][]>(
+      stmts.map((x) => x.sql).join(';\n'),
+      stmts.flatMap((x) => x.params),
     );
-    const [busyRows] = await conn.query<RowDataPacket[]>(
-      `SELECT group_id, COUNT(*) AS n, SUM(status = ${PENDING}) AS claimed FROM ${t.actions} WHERE group_id IN (${placeholders(ids.length)}) AND (status = ${RUNNING} OR (status = ${PENDING} AND claim_id > 0)) GROUP BY group_id`,
-      ids,
-    );
+    const result = (i: number) => (all as unknown as RowDataPacket[][])[i];
+    const busyRows = result(iBusy);
     const busy = new Map(busyRows.map((r) => [Number(r.group_id), Number(r.n)]));
     const claimedOnly = new Map(busyRows.map((r) => [Number(r.group_id), Number(r.claimed)]));
     const running = new Map(busyRows.map((r) => [Number(r.group_id), Number(r.n) - Number(r.claimed)]));
-    const rated = groups.filter((g) => g.rate);
     const tat = new Map<number, number>();
-    if (rated.length) {
-      const [tr] = await conn.query<RowDataPacket[]>(
-        `SELECT group_id, tat_ms FROM ${rateTable(t)} WHERE group_id IN (${placeholders(rated.length)})`,
-        rated.map((g) => g.id),
-      );
-      for (const r of tr) tat.set(Number(r.group_id), Number(r.tat_ms));
-    }
+    if (iTat >= 0) for (const r of result(iTat)) tat.set(Number(r.group_id), Number(r.tat_ms));
     // Breakers: open until its cool-down ends (nothing claimed); then one trial (room 1, and the breaker moves to
     // half-open in this transaction, so no other claimer takes a second); half-open while the trial runs. A trial
     // that never reports (its claim released, its worker gone) is given up after another cool-down.
     const tripped = new Map<number, { open: boolean; opensAt?: number }>();
     /** Closed breakers counting consecutive failures: how many more may fail before it opens. */
     const leftToTrip = new Map<number, number>();
-    const broken = groups.filter((g) => g.breaker);
-    if (broken.length) {
-      const [br] = await conn.query<RowDataPacket[]>(
-        `SELECT group_slug, state, consecutive, inflight, UNIX_TIMESTAMP(until_gmt) * 1000 AS until_ms, UNIX_TIMESTAMP(trial_gmt) * 1000 AS trial_ms FROM ${breakerTable(t)} WHERE group_slug IN (${placeholders(broken.length)})`,
-        broken.map((g) => g.breaker!.slug),
-      );
+    if (iBreakers >= 0) {
+      const br = result(iBreakers);
       const bySlug = new Map(br.map((r) => [String(r.group_slug), r]));
       for (const g of broken) {
         const r = bySlug.get(g.breaker!.slug);
@@ -133,7 +163,13 @@ export async function claimWithLimits(
           // start and takes them back with the outcome's count in one statement), claimed ones not started too.
           if (g.breaker!.failures > 0) {
             const started = Number(r?.inflight ?? 0);
-            leftToTrip.set(g.id, g.breaker!.failures - Number(r?.consecutive ?? 0) - Math.max(started, running.get(g.id) ?? 0) - (claimedOnly.get(g.id) ?? 0));
+            leftToTrip.set(
+              g.id,
+              g.breaker!.failures -
+                Number(r?.consecutive ?? 0) -
+                Math.max(started, running.get(g.id) ?? 0) -
+                (claimedOnly.get(g.id) ?? 0),
+            );
           }
           continue;
         }
@@ -175,20 +211,10 @@ export async function claimWithLimits(
       room.set(g.id, Math.max(0, r));
     }
     type Cand = { action_id: number; priority: number; attempts: number; scheduled_date_gmt: string; group_id: number };
-    const cols = 'action_id, priority, attempts, scheduled_date_gmt, group_id';
-    const [gen] = await conn.query<RowDataPacket[]>(
-      `SELECT ${cols} FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ?${general.sql} ${ORDER} LIMIT ?`,
-      [nowGmt, ...general.params, limit],
-    );
-    const cands: Cand[] = gen as Cand[];
-    const lane = groupFilter({ ...filter, groupIds: [], excludeGroupIds: filter.excludeGroupIds });
-    for (const g of groups) {
-      if (filter.groupIds.length && !filter.groupIds.includes(g.id)) continue;
+    const cands: Cand[] = [...(result(iGeneral) as Cand[])];
+    for (const g of eligible) {
       const r = room.get(g.id) ?? 0;
-      const [due] = await conn.query<RowDataPacket[]>(
-        `SELECT ${cols} FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? AND group_id = ?${lane.sql} ${ORDER} LIMIT ?`,
-        [nowGmt, g.id, ...lane.params, Math.max(1, r)],
-      );
+      const due = (result(iGroup.get(g.id)!) as Cand[]).slice(0, Math.max(1, r));
       if (!due.length) continue;
       if (r <= 0) {
         // Due work that must wait: the lane sleeps until the earliest group opens instead of claiming in a loop.
@@ -197,7 +223,7 @@ export async function claimWithLimits(
         outcome.blocked = true;
         continue;
       }
-      cands.push(...(due as Cand[]));
+      cands.push(...due);
     }
     cands.sort(
       (a, b) =>
@@ -211,48 +237,51 @@ export async function claimWithLimits(
       await conn.query('ROLLBACK');
       return null;
     }
-    const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
-    const claimId = ins.insertId;
-    inserted.claimId = claimId;
+    // Round trip 2: the claims row, the lock of the picked rows by primary key (SKIP LOCKED, conditions re-checked,
+    // as claimInTwoTrips does), their stamp, and what was stamped.
     const list = picked.join(',');
-    await conn.query(
-      `SELECT GROUP_CONCAT(action_id) INTO @sidecar_claimable FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? FOR UPDATE SKIP LOCKED`,
-      [nowGmt],
+    const [stamped] = await conn.query<RowDataPacket[][]>(
+      `INSERT INTO ${t.claims} (date_created_gmt) VALUES (?);
+       SET @sidecar_claim = LAST_INSERT_ID();
+       SELECT GROUP_CONCAT(action_id) INTO @sidecar_claimable FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? FOR UPDATE SKIP LOCKED;
+       UPDATE ${t.actions} SET claim_id = @sidecar_claim, last_attempt_gmt = ?, last_attempt_local = ? WHERE action_id IN (${list}) AND FIND_IN_SET(action_id, @sidecar_claimable);
+       SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND claim_id = @sidecar_claim ${ORDER}`,
+      [nowGmt, nowGmt, nowGmt, time.local(now)],
     );
-    await conn.query(
-      `UPDATE ${t.actions} SET claim_id = ?, last_attempt_gmt = ?, last_attempt_local = ? WHERE action_id IN (${list}) AND FIND_IN_SET(action_id, @sidecar_claimable)`,
-      [claimId, nowGmt, time.local(now)],
-    );
-    const [rows] = await conn.query<RowDataPacket[]>(
-      `SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND claim_id = ? ${ORDER}`,
-      [claimId],
-    );
-    // Each rated group's tat moves on by the starts this claim gives it.
+    const claimId = (stamped[0] as unknown as ResultSetHeader).insertId;
+    inserted.claimId = claimId;
+    const rows = stamped[4];
+    // Round trip 3: each rated group's tat moves on by the starts this claim gives it; a breaker whose trial this
+    // claim took turns half-open; commit.
+    const finish: { sql: string; params: unknown[] }[] = [];
     for (const g of rated) {
       const taken = rows.filter((r) => Number(r.group_id) === g.id).length;
       if (!taken) continue;
       const { interval, start } = gcra(g.rate!, tat.get(g.id) ?? 0, now);
-      await conn.query(
-        `INSERT INTO ${rateTable(t)} (group_id, tat_ms) VALUES (?, ?) ON DUPLICATE KEY UPDATE tat_ms = VALUES(tat_ms)`,
-        [g.id, Math.round(start + taken * interval)],
-      );
+      finish.push({
+        sql: `INSERT INTO ${rateTable(t)} (group_id, tat_ms) VALUES (?, ?) ON DUPLICATE KEY UPDATE tat_ms = VALUES(tat_ms)`,
+        params: [g.id, Math.round(start + taken * interval)],
+      });
     }
     for (const g of broken) {
       const trial = tripped.get(g.id)?.open ? rows.find((r) => Number(r.group_id) === g.id) : undefined;
       if (!trial) continue;
-      await conn.query(`UPDATE ${breakerTable(t)} SET state = 'half-open', trial_gmt = ? WHERE group_slug = ?`, [
-        nowGmt,
-        g.breaker!.slug,
-      ]);
+      finish.push({
+        sql: `UPDATE ${breakerTable(t)} SET state = 'half-open', trial_gmt = ? WHERE group_slug = ?`,
+        params: [nowGmt, g.breaker!.slug],
+      });
       outcome.trials!.push({ slug: g.breaker!.slug, actionId: Number(trial.action_id) });
     }
+    if (!rows.length) finish.push({ sql: `DELETE FROM ${t.claims} WHERE claim_id = ?`, params: [claimId] });
+    finish.push({ sql: 'COMMIT', params: [] });
+    await conn.query(
+      finish.map((x) => x.sql).join(';\n'),
+      finish.flatMap((x) => x.params),
+    );
     if (!rows.length) {
-      await conn.query(`DELETE FROM ${t.claims} WHERE claim_id = ?`, [claimId]);
-      await conn.query('COMMIT');
       inserted.claimId = 0;
       return null;
     }
-    await conn.query('COMMIT');
     inserted.claimId = 0;
     return { claimId, claimedAt: now, actions: rows.map(toClaimedAction) };
   } catch (e) {
