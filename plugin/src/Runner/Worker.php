@@ -16,6 +16,7 @@ namespace SidecarScheduler\Runner;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the worker reads the queue's custom tables as they are now (claims, statuses); no WordPress API covers them, and a cache would hand out rows other runners change.
 
 final class Worker {
 	/** @var resource */
@@ -23,7 +24,7 @@ final class Worker {
 	/** @var resource|null The request stream, read between actions of a 'stream' for a "stop". */
 	private $in = null;
 	/** @var string[] Requests other than "stop" read during a stream: handled after it, in the order they came. */
-	private $queued = array();
+	private $queued  = array();
 	private $outcome = array();
 	private $jobs    = 0;
 	/** @var CommitPipeline|null */
@@ -55,7 +56,7 @@ final class Worker {
 		$this->last_code_check = microtime( true );
 		clearstatcache();
 		foreach ( get_included_files() as $file ) {
-			$mtime = @filemtime( $file ); // phpcs:ignore -- a deleted file counts as changed.
+			$mtime = @filemtime( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- a deleted file counts as changed.
 			if ( false === $mtime || $mtime > $this->booted_at ) {
 				return true;
 			}
@@ -70,15 +71,26 @@ final class Worker {
 		// A fatal error must reach stderr, where the sidecar reads it to fail the action with the library's
 		// "unexpected shutdown" text (WordPress turned display_errors off while booting, after worker.php set it).
 		if ( 'cli' === PHP_SAPI ) {
-			ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet
+			ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet.display_errors_Disallowed -- stdout (or fd 3) is the protocol stream: PHP errors go to stderr, where the sidecar logs them.
 		}
 		$worker->listen_for_outcomes();
 		$worker->pipeline = CommitPipeline::start(
 			function ( $action_id ) use ( $worker ) {
-				$worker->send( array( 'op' => 'started', 'id' => $action_id ) );
+				$worker->send(
+					array(
+						'op' => Contract::REPLY_STARTED,
+						'id' => $action_id,
+					)
+				);
 			},
 			function ( $action_id ) use ( $worker ) {
-				$worker->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+				$worker->send(
+					array(
+						'op'     => Contract::REPLY_DONE,
+						'id'     => $action_id,
+						'status' => Contract::OUTCOME_LOST,
+					)
+				);
 			}
 		);
 		// A long-lived process only (the rest route's worker lives for one request, and boots fresh each time).
@@ -89,7 +101,12 @@ final class Worker {
 			add_action(
 				'action_scheduler_begin_execute',
 				function ( $action_id ) use ( $worker ) {
-					$worker->send( array( 'op' => 'started', 'id' => (int) $action_id ) );
+					$worker->send(
+						array(
+							'op' => Contract::REPLY_STARTED,
+							'id' => (int) $action_id,
+						)
+					);
 				},
 				PHP_INT_MAX
 			);
@@ -99,19 +116,34 @@ final class Worker {
 		if ( ! ProtocolChannel::is_dedicated( $out ) ) {
 			ob_start(); // stdout, or the rest route's buffer (its response body must stay JSON)
 		}
-		$worker->send( array( 'op' => 'ready', 'channel' => ProtocolChannel::is_dedicated( $out ) ? 'fd' : 'shared', 'pid' => getmypid(), 'mode' => \SidecarScheduler\Plugin::mode(), 'php' => PHP_VERSION, 'classes' => $worker->pipeline ? 'sidecar' : 'library', 'fallback' => $worker->fallback ) );
-		while ( ( $line = $worker->next_line() ) !== false ) { // phpcs:ignore WordPress.CodeAnalysis.AssignmentInCondition
+		$worker->send(
+			array(
+				'op'       => Contract::REPLY_READY,
+				'channel'  => ProtocolChannel::is_dedicated( $out ) ? 'fd' : 'shared',
+				'pid'      => getmypid(),
+				'mode'     => \SidecarScheduler\Plugin::mode(),
+				'php'      => PHP_VERSION,
+				'classes'  => $worker->pipeline ? Contract::CLASSES_SIDECAR : Contract::CLASSES_LIBRARY,
+				'fallback' => $worker->fallback,
+			)
+		);
+		while ( ( $line = $worker->next_line() ) !== false ) { // phpcs:ignore Generic.CodeAnalysis.AssignmentInCondition.FoundInWhileCondition -- the usual read-until-false loop.
 			$line = trim( $line );
 			if ( '' === $line ) {
 				continue;
 			}
 			$request = json_decode( $line, true );
 			if ( ! is_array( $request ) || empty( $request['op'] ) ) {
-				$worker->send( array( 'op' => 'error', 'message' => 'malformed request: ' . substr( $line, 0, 200 ) ) );
+				$worker->send(
+					array(
+						'op'      => Contract::REPLY_ERROR,
+						'message' => 'malformed request: ' . substr( $line, 0, 200 ),
+					)
+				);
 				continue;
 			}
 			$worker->handle( $request );
-			if ( 'stream' !== $request['op'] ) {
+			if ( Contract::OP_STREAM !== $request['op'] ) {
 				$worker->commit(); // Only a stream may leave its last completion open, for the next stream to commit.
 			}
 			if ( ob_get_level() > 0 ) {
@@ -139,8 +171,8 @@ final class Worker {
 		if ( ! $this->pipeline || $this->pipeline->flush() || $this->pipeline->flush() ) {
 			return;
 		}
-		error_log( 'Sidecar Scheduler: the completions of finished actions could not be committed (the database connection was lost twice); this worker stops so that the sidecar writes them through a fresh worker.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-		exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput
+		error_log( 'Sidecar Scheduler: the completions of finished actions could not be committed (the database connection was lost twice); this worker stops so that the sidecar writes them through a fresh worker.' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- why this worker stops goes to PHP's error log, which the sidecar shows.
+		exit( 75 ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- an exit status for the sidecar (75: restart me), not output.
 	}
 
 	private function listen_for_outcomes() {
@@ -149,19 +181,25 @@ final class Worker {
 				$this->outcome[ (int) $action_id ] = $status;
 			};
 		};
-		add_action( 'action_scheduler_completed_action', $record( Contract::STATUS_COMPLETE ), 999 );
+		add_action( 'action_scheduler_completed_action', $record( Contract::OUTCOME_COMPLETE ), 999 );
 		// First on the completion hook: the sidecar knows the outcome before any other code of the hook runs.
 		add_action(
 			'action_scheduler_completed_action',
 			function ( $action_id ) {
 				$at = $this->pipeline ? $this->pipeline->completion_time( $action_id ) : null;
-				$this->send( array( 'op' => 'completed', 'id' => (int) $action_id, 'at' => $at ? $at : array( current_time( 'mysql', true ), current_time( 'mysql' ) ) ) );
+				$this->send(
+					array(
+						'op' => Contract::REPLY_COMPLETED,
+						'id' => (int) $action_id,
+						'at' => $at ? $at : array( current_time( 'mysql', true ), current_time( 'mysql' ) ),
+					)
+				);
 			},
 			PHP_INT_MIN
 		);
-		add_action( 'action_scheduler_failed_execution', $record( Contract::STATUS_FAILED ), 999 );
-		add_action( 'action_scheduler_execution_ignored', $record( 'ignored' ), 999 );
-		add_action( 'action_scheduler_failed_validation', $record( 'invalid' ), 999 );
+		add_action( 'action_scheduler_failed_execution', $record( Contract::OUTCOME_FAILED ), 999 );
+		add_action( 'action_scheduler_execution_ignored', $record( Contract::OUTCOME_IGNORED ), 999 );
+		add_action( 'action_scheduler_failed_validation', $record( Contract::OUTCOME_INVALID ), 999 );
 		add_action(
 			'action_scheduler_failed_execution',
 			function ( $action_id, $e ) {
@@ -173,16 +211,22 @@ final class Worker {
 	}
 
 	public function send( array $message ) {
-		fwrite( $this->out, wp_json_encode( $message ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		fwrite( $this->out, wp_json_encode( $message ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- the protocol stream to the sidecar (fd 3 or stdout), not a file.
 		fflush( $this->out );
 	}
 
 	private function handle( array $request ) {
 		switch ( $request['op'] ) {
-			case 'ping':
-				$this->send( array( 'op' => 'pong', 'mem' => memory_get_usage( true ), 'jobs' => $this->jobs ) );
+			case Contract::OP_PING:
+				$this->send(
+					array(
+						'op'   => Contract::REPLY_PONG,
+						'mem'  => memory_get_usage( true ),
+						'jobs' => $this->jobs,
+					)
+				);
 				break;
-			case 'stream':
+			case Contract::OP_STREAM:
 				$this->run_stream(
 					array_map( 'intval', (array) $request['ids'] ),
 					isset( $request['claim'] ) ? (int) $request['claim'] : 0,
@@ -194,30 +238,41 @@ final class Worker {
 					isset( $request['hooks'] ) && count( (array) $request['hooks'] ) === count( (array) $request['ids'] ) ? array_combine( array_map( 'intval', (array) $request['ids'] ), (array) $request['hooks'] ) : array()
 				);
 				break;
-			case 'settle':
+			case Contract::OP_SETTLE:
 				$this->settle( $request );
 				break;
-			case 'stop':
+			case Contract::OP_STOP:
 				break; // A "stop" that arrived after its stream had already ended: nothing to stop.
-			case 'flush':
+			case Contract::OP_FLUSH:
 				$this->commit();
 				$this->flush_caches();
-				$this->send( array( 'op' => 'flushed', 'mem' => memory_get_usage( true ), 'stale' => $this->code_changed() ) );
+				$this->send(
+					array(
+						'op'    => Contract::REPLY_FLUSHED,
+						'mem'   => memory_get_usage( true ),
+						'stale' => $this->code_changed(),
+					)
+				);
 				break;
-			case 'batch':
+			case Contract::OP_BATCH:
 				$this->run_batch( array_map( 'intval', (array) $request['ids'] ), isset( $request['claim'] ) ? (int) $request['claim'] : 0, isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR );
 				break;
-			case 'fail':
+			case Contract::OP_FAIL:
 				$this->fail( (int) $request['id'], $request );
 				break;
-			case 'clean':
+			case Contract::OP_CLEAN:
 				$this->clean();
 				break;
-			case 'settings':
-				$this->send( array( 'op' => 'settings' ) + Settings::current() );
+			case Contract::OP_SETTINGS:
+				$this->send( array( 'op' => Contract::REPLY_SETTINGS ) + Settings::current() );
 				break;
 			default:
-				$this->send( array( 'op' => 'error', 'message' => 'unknown op: ' . $request['op'] ) );
+				$this->send(
+					array(
+						'op'      => Contract::REPLY_ERROR,
+						'message' => 'unknown op: ' . $request['op'],
+					)
+				);
 		}
 	}
 
@@ -236,20 +291,28 @@ final class Worker {
 	 * of those that never ran if this process dies; when this worker stops early it undoes them itself.
 	 */
 	private function run_stream( array $ids, $claim_id, $context, $claimed_at, $max, $max_mem, $window, array $hooks = array() ) {
-		$ran      = 0;
-		$reason   = 'done';
+		$ran    = 0;
+		$reason = Contract::END_DONE;
 		// Out of date before anything ran (Freshness): nothing of the stream starts, no hook fires; the sidecar replaces us.
 		// Likewise when the first action would be handed back: not even action_scheduler_before_process_queue fires here.
-		$first = $ids && isset( $hooks[ $ids[0] ] ) ? (string) $hooks[ $ids[0] ] : null;
+		$first    = $ids && isset( $hooks[ $ids[0] ] ) ? (string) $hooks[ $ids[0] ] : null;
 		$give_way = null;
 		if ( $this->freshness && $this->freshness->stale_before_stream( $claimed_at ) ) {
-			$give_way = 'stale';
+			$give_way = Contract::END_STALE;
 		} elseif ( $this->freshness && $this->freshness->hand_back( $first, $claimed_at ) ) {
-			$give_way = 'handback';
+			$give_way = Contract::END_HANDBACK;
 		}
 		if ( $give_way ) {
 			$this->commit();
-			$this->send( array( 'op' => 'stream_end', 'ran' => 0, 'reason' => $give_way, 'why' => $this->freshness->reason(), 'mem' => memory_get_usage( true ) ) );
+			$this->send(
+				array(
+					'op'     => Contract::REPLY_STREAM_END,
+					'ran'    => 0,
+					'reason' => $give_way,
+					'why'    => $this->freshness->reason(),
+					'mem'    => memory_get_usage( true ),
+				)
+			);
 			return;
 		}
 		$windowed = $window > 1 && $this->pipeline;
@@ -258,21 +321,21 @@ final class Worker {
 		try {
 			foreach ( $ids as $i => $action_id ) {
 				if ( $this->stop_requested() ) {
-					$reason = 'stopped';
+					$reason = Contract::END_STOPPED;
 					break;
 				}
 				// At least one action per stream, so a threshold below a fresh worker's own footprint cannot stall the lane.
 				if ( ( $max > 0 && $ran >= $max ) || ( $ran > 0 && $max_mem > 0 && memory_get_usage( true ) > $max_mem ) ) {
-					$reason = $max > 0 && $ran >= $max ? 'limit' : 'memory';
+					$reason = $max > 0 && $ran >= $max ? Contract::END_LIMIT : Contract::END_MEMORY;
 					break;
 				}
 				if ( $this->freshness && $ran > 0 && $this->freshness->stale_during_stream() ) {
-					$reason = 'stale';
+					$reason = Contract::END_STALE;
 					break;
 				}
 				// No callback here: handed back untouched (a start-window mark is undone below) for a fresh worker.
 				if ( $this->freshness && $this->freshness->hand_back( isset( $hooks[ $action_id ] ) ? (string) $hooks[ $action_id ] : null, $claimed_at ) ) {
-					$reason = 'handback';
+					$reason = Contract::END_HANDBACK;
 					break;
 				}
 				// A new window only when none is open: an action its window skipped (cancelled or deleted after the
@@ -288,13 +351,13 @@ final class Worker {
 							$context,
 							$this->pipeline,
 							function ( array $marks ) {
-								$this->send( array( 'op' => 'window' ) + $marks );
+								$this->send( array( 'op' => Contract::REPLY_WINDOW ) + $marks );
 							}
 						);
 					}
 				}
 				$this->run_one( $action_id, $claim_id, $context, $claimed_at );
-				$ran++;
+				++$ran;
 				if ( ob_get_level() > 0 ) {
 					ob_clean();
 				}
@@ -305,7 +368,15 @@ final class Worker {
 		}
 		$this->commit();
 		do_action( 'action_scheduler_after_process_queue' );
-		$this->send( array( 'op' => 'stream_end', 'ran' => $ran, 'reason' => $reason, 'why' => 'stale' === $reason || 'handback' === $reason ? $this->freshness->reason() : '', 'mem' => memory_get_usage( true ) ) );
+		$this->send(
+			array(
+				'op'     => Contract::REPLY_STREAM_END,
+				'ran'    => $ran,
+				'reason' => $reason,
+				'why'    => Contract::END_STALE === $reason || Contract::END_HANDBACK === $reason ? $this->freshness->reason() : '',
+				'mem'    => memory_get_usage( true ),
+			)
+		);
 	}
 
 	/** A "stop" line waiting on the request stream (or the stream closed: the sidecar is gone). Never blocks. */
@@ -317,7 +388,7 @@ final class Worker {
 		$write  = null;
 		$except = null;
 		// PHP reports a stream with buffered, unread data as readable, so a line already buffered is not missed.
-		if ( ! @stream_select( $read, $write, $except, 0 ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- EINTR is "not now".
+		if ( ! @stream_select( $read, $write, $except, 0 ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- EINTR is "not now".
 			return false;
 		}
 		$line = fgets( $this->in );
@@ -325,7 +396,7 @@ final class Worker {
 			return feof( $this->in );
 		}
 		$request = json_decode( trim( $line ), true );
-		if ( is_array( $request ) && isset( $request['op'] ) && 'stop' === $request['op'] ) {
+		if ( is_array( $request ) && isset( $request['op'] ) && Contract::OP_STOP === $request['op'] ) {
 			return true;
 		}
 		// Anything else (the sidecar's maintenance "clean", say) waits its turn, as it would have without a stream.
@@ -342,7 +413,12 @@ final class Worker {
 		$this->commit();
 		do_action( 'action_scheduler_after_process_queue' );
 		$this->flush_caches();
-		$this->send( array( 'op' => 'batch_done', 'count' => count( $ids ) ) );
+		$this->send(
+			array(
+				'op'    => Contract::REPLY_BATCH_DONE,
+				'count' => count( $ids ),
+			)
+		);
 	}
 
 	/**
@@ -352,7 +428,13 @@ final class Worker {
 	private function run_one( $action_id, $claim_id, $context, $claimed_at ) {
 		$store = \ActionScheduler::store();
 		if ( $claim_id && $claimed_at && microtime( true ) - $claimed_at > 60 && (int) $store->get_claim_id( $action_id ) !== $claim_id ) {
-			$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+			$this->send(
+				array(
+					'op'     => Contract::REPLY_DONE,
+					'id'     => $action_id,
+					'status' => Contract::OUTCOME_LOST,
+				)
+			);
 			return;
 		}
 		$t0 = microtime( true );
@@ -372,7 +454,13 @@ final class Worker {
 			if ( $store instanceof WorkerStore ) {
 				$store->end_turn();
 			}
-			$this->send( array( 'op' => 'done', 'id' => $action_id, 'status' => 'lost' ) );
+			$this->send(
+				array(
+					'op'     => Contract::REPLY_DONE,
+					'id'     => $action_id,
+					'status' => Contract::OUTCOME_LOST,
+				)
+			);
 			return;
 		}
 		if ( $this->pipeline || ! $claim_id ) {
@@ -384,18 +472,18 @@ final class Worker {
 		if ( $store instanceof WorkerStore ) {
 			$store->end_turn();
 		}
-		$this->jobs++;
+		++$this->jobs;
 		$message = array(
-			'op'     => 'done',
+			'op'     => Contract::REPLY_DONE,
 			'id'     => $action_id,
-			'status' => isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : 'unknown',
+			'status' => isset( $this->outcome[ $action_id ] ) ? $this->outcome[ $action_id ] : Contract::OUTCOME_UNKNOWN,
 			'ms'     => round( ( microtime( true ) - $t0 ) * 1000, 3 ),
 			'mem'    => memory_get_usage( true ),
 		);
 		if ( isset( $this->outcome[ 'error_' . $action_id ] ) ) {
 			$message['error'] = $this->outcome[ 'error_' . $action_id ];
 		}
-		if ( Contract::STATUS_COMPLETE === $message['status'] ) {
+		if ( Contract::OUTCOME_COMPLETE === $message['status'] ) {
 			// If this process dies before the completion is committed, the sidecar writes it with this time ("settle").
 			$at            = $this->pipeline ? $this->pipeline->completion_time( $action_id ) : null;
 			$message['at'] = $at ? $at : array( current_time( 'mysql', true ), current_time( 'mysql' ) );
@@ -490,17 +578,36 @@ final class Worker {
 			// Only an action whose callback started: in progress under the claim that ran it. A pending one never
 			// started and goes back to the queue when its claim is released.
 			if ( ! StartGuard::fail_started( $action_id, isset( $request['claim'] ) ? (int) $request['claim'] : 0 ) ) {
-				$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => false ) );
+				$this->send(
+					array(
+						'op'      => Contract::REPLY_FAILED,
+						'id'      => $action_id,
+						'changed' => false,
+					)
+				);
 				return;
 			}
-			if ( 'crash' === $request['reason'] && ! empty( $request['error'] ) ) {
+			if ( Contract::FAIL_CRASH === $request['reason'] && ! empty( $request['error'] ) ) {
 				do_action( 'action_scheduler_unexpected_shutdown', $action_id, $request['error'] );
 			} else {
 				do_action( 'action_scheduler_failed_action', $action_id, isset( $request['seconds'] ) ? (int) $request['seconds'] : 300 );
 			}
-			$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => true ) );
+			$this->send(
+				array(
+					'op'      => Contract::REPLY_FAILED,
+					'id'      => $action_id,
+					'changed' => true,
+				)
+			);
 		} catch ( \Exception $e ) {
-			$this->send( array( 'op' => 'failed', 'id' => $action_id, 'changed' => false, 'error' => $e->getMessage() ) );
+			$this->send(
+				array(
+					'op'      => Contract::REPLY_FAILED,
+					'id'      => $action_id,
+					'changed' => false,
+					'error'   => $e->getMessage(),
+				)
+			);
 		}
 	}
 
@@ -544,7 +651,7 @@ final class Worker {
 						$log();
 					}
 				}
-				$finalised++;
+				++$finalised;
 			}
 		}
 		$unstarted = 0;
@@ -558,7 +665,13 @@ final class Worker {
 			}
 			$unstarted = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true );
 		}
-		$this->send( array( 'op' => 'settled', 'finalised' => $finalised, 'unstarted' => $unstarted ) );
+		$this->send(
+			array(
+				'op'        => Contract::REPLY_SETTLED,
+				'finalised' => $finalised,
+				'unstarted' => $unstarted,
+			)
+		);
 	}
 
 	private function clean() {
@@ -571,6 +684,6 @@ final class Worker {
 		// Periodic checks of other parts (the alerts) run here, once a minute by one sidecar at a time, and before the
 		// answer: the sidecar waits for a maintenance pass before it times this worker's next action.
 		do_action( 'sidecar_scheduler_after_maintenance' );
-		$this->send( array( 'op' => 'cleaned' ) + $result );
+		$this->send( array( 'op' => Contract::REPLY_CLEANED ) + $result );
 	}
 }
