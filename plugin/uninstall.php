@@ -27,3 +27,9 @@ foreach ( array( 'sidecar_scheduler_secret', 'sidecar_scheduler_delete_data', 's
 	delete_option( $sidecar_scheduler_option );
 }
 wp_clear_scheduled_hook( 'action_scheduler_run_queue', array( 'WP Cron' ) );
+// Batches, alerts and the WP-Cron bridge: ours alone, so always removed.
+$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}sidecar_batches" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- dropping our own custom table; no WordPress API drops tables.
+foreach ( array( 'sidecar_scheduler_batch_schema', 'sidecar_scheduler_alerts', 'sidecar_scheduler_alert_state', 'sidecar_scheduler_wp_cron_next', 'sidecar_scheduler_wp_cron_log', 'sidecar_scheduler_wp_cron_last' ) as $sidecar_scheduler_option ) {
+	delete_option( $sidecar_scheduler_option );
+}
+wp_clear_scheduled_hook( 'sidecar_scheduler_alerts' );

@@ -11,7 +11,8 @@ import { ActionDetail } from './ActionDetail';
 import { FailingHooks } from './insight/FailingHooks';
 import { Batches } from './insight/Batches';
 import { Alerts } from './insight/Alerts';
-import { getFailingHooks, getBatches, getAlerts } from './insight/api';
+import { WpCron } from './insight/WpCron';
+import { getFailingHooks, getBatches, getAlerts, getWpCron } from './insight/api';
 import { PoliciesCard } from './policies/PoliciesCard';
 import { getPolicyState } from './policies/api';
 
@@ -34,6 +35,7 @@ export function App({ timezone }: { timezone: string }) {
   const failingHooks = usePolling(getFailingHooks, 60000);
   const batches = usePolling(getBatches, 5000);
   const alerts = usePolling(getAlerts, 30000);
+  const wpCron = usePolling(getWpCron, 30000);
   const policies = usePolling(getPolicyState, 10000);
   const [view, setView] = useState<any>(DEFAULT_VIEW);
   const [openId, setOpenId] = useState<number | undefined>();
@@ -85,6 +87,7 @@ export function App({ timezone }: { timezone: string }) {
       )}
       {groups.data && <Groups rows={groups.data} timezone={timezone} onFilterGroup={(g) => setFilter('group', g)} />}
       {alerts.data && <Alerts data={alerts.data} onSaved={() => void alerts.refresh()} />}
+      {wpCron.data && <WpCron data={wpCron.data} timezone={timezone} />}
       <h2 id="sidecar-actions-heading">{__('Actions', 'sidecar-scheduler')}</h2>
       <ActionsList
         timezone={timezone}

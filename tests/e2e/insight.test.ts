@@ -249,6 +249,18 @@ test('alerts: the conditions now, and the settings form (a bad address refused, 
   await card.screenshot({ path: join(ARTIFACTS, 'alerts.png') });
 });
 
+test('WP-Cron events: who runs them, the next ones, a late one marked', async () => {
+  php(PREFIX, `wp_schedule_single_event(time() - 600, 'h6_cron_tick', array(600));`);
+  await page.goto(`${PREFIX_SITE}/wp-admin/tools.php?page=action-scheduler`);
+  const card = page.locator('[data-testid="wp-cron"]');
+  await card.waitFor({ timeout: 60000 });
+  expect(await card.innerText()).toContain('WordPress runs these events itself, on page views (WP-Cron is on).');
+  const late = card.locator('tr[data-hook="h6_cron_tick"]');
+  expect(await late.innerText()).toMatch(/late by 1\d min/);
+  expect(await card.locator('tr[data-hook="wp_version_check"]').count()).toBe(1);
+  await card.screenshot({ path: join(ARTIFACTS, 'wp-cron.png') });
+});
+
 test('no console errors, failed requests or page errors', () => {
   expect(problems).toEqual([]);
 });

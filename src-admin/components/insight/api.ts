@@ -82,3 +82,12 @@ export type AlertSettingsInput = Partial<
 export const getAlerts = () => apiFetch<AlertSettings>({ path: `${NS}/alerts` });
 export const saveAlerts = (data: AlertSettingsInput) =>
   apiFetch<AlertSettings>({ path: `${NS}/alerts`, method: 'POST', data });
+
+export interface WpCronState {
+  disabled: boolean;
+  bySidecar: boolean;
+  next: Array<{ hook: string; due: string; schedule: string; lateSeconds: number }>;
+  recent: Array<{ hook: string; due: string; ran: string; lateSeconds: number }>;
+}
+
+export const getWpCron = () => apiFetch<WpCronState>({ path: `${NS}/wp-cron` });
