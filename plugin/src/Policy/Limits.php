@@ -28,14 +28,28 @@ final class Limits {
 	}
 
 	/**
-	 * An autoloaded option's value without a query when it does not exist.
+	 * Last value seen per option, for when the options cache was flushed (see autoloaded()).
+	 *
+	 * @var array
+	 */
+	private static $last = array();
+
+	/**
+	 * An autoloaded option's value, never at the cost of a query: read from the loaded options only. The sidecar's
+	 * worker flushes the options cache between batches; this check runs on every action's hooks and is almost always
+	 * "nothing configured", so it does not reload all options itself: until some other code reads an option again, it
+	 * answers with what it saw last.
 	 *
 	 * @param string $name Option.
 	 * @return mixed|null
 	 */
 	public static function autoloaded( $name ) {
-		$all = wp_load_alloptions();
-		return isset( $all[ $name ] ) ? maybe_unserialize( $all[ $name ] ) : null;
+		$all = wp_cache_get( 'alloptions', 'options' );
+		if ( ! is_array( $all ) ) {
+			return isset( self::$last[ $name ] ) ? self::$last[ $name ] : null;
+		}
+		self::$last[ $name ] = isset( $all[ $name ] ) ? maybe_unserialize( $all[ $name ] ) : null;
+		return self::$last[ $name ];
 	}
 
 	/**
