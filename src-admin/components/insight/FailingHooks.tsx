@@ -6,6 +6,7 @@ import { Button, Card, CardBody, CardHeader, Notice } from '@wordpress/component
 import { bulkAction, errorMessage } from '../../api';
 import { relative, utcToSite } from '../../lib/format';
 import type { FailingHooksReport, HookRow } from './api';
+import { contract } from '../../contract';
 import './style.scss';
 
 /** Whole seconds from the log lines: 0 means under a second. */
@@ -55,7 +56,7 @@ export function FailingHooks({
     setBusy(h.hook + h.group);
     try {
       const r = await bulkAction('retry', {
-        filter: { hook: h.hook, status: 'failed', ...(h.group ? { group: h.group } : {}) },
+        filter: { hook: h.hook, status: contract.statuses.FAILED, ...(h.group ? { group: h.group } : {}) },
       });
       setMessage({
         status: r.errors.length ? 'error' : 'success',

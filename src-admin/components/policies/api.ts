@@ -1,7 +1,8 @@
 // REST calls and types of the policy parts of the screen: policies, pauses, circuit breakers, dead letters.
 import apiFetch from '@wordpress/api-fetch';
+import { contract } from '../../contract';
 
-const NS = '/sidecar-scheduler/v1';
+const NS = `/${contract.restNamespace}`;
 
 export interface PolicyRow {
   scope: 'hook' | 'group';
