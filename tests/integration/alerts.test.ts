@@ -6,7 +6,17 @@ import { createHmac } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { installSite, php, rows, dropPrefix, startSidecar, exited, eventually, WP_BIN } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  rows,
+  dropPrefix,
+  startSidecar,
+  exited,
+  eventually,
+  WP_BIN,
+  PREFIX_SITE,
+} from '../helpers/stack';
 import { linkH6Fixture, createH6Tables } from '../helpers/h6-site';
 
 const run = promisify(execFile);
@@ -176,4 +186,30 @@ test("the sidecar's maintenance pass evaluates the alerts with nobody looking: a
     sidecar.kill('SIGTERM');
     await exited(sidecar);
   }
+});
+
+test('without a sidecar, WP-Cron evaluates them: a wp-cron.php request sends the alert', async () => {
+  await rows(`DELETE FROM ${PREFIX}sidecar_heartbeats`); // the stopped sidecar's row, if it left one
+  pastDue(1);
+  // With WP-Cron off in this process (it would spawn a run itself), and WordPress's lock cleared of earlier spawns.
+  // Due an hour ago: WP-Cron runs events oldest first, so this runs before the library's queue runner (which would
+  // run the past-due action and clear the condition first).
+  php(
+    PREFIX,
+    `delete_transient('doing_cron'); wp_clear_scheduled_hook('sidecar_scheduler_alerts'); wp_schedule_event(time() - 3600, 'sidecar_scheduler_minute', 'sidecar_scheduler_alerts');`,
+    { WP_DISABLE_CRON: '1' },
+  );
+  const before = (await mails()).length;
+  const res = await fetch(`${PREFIX_SITE}/wp-cron.php?doing_wp_cron`, { headers: { 'X-WP-Table-Prefix': PREFIX } });
+  expect(res.status).toBe(200);
+  const m = await eventually(mails, (x) => x.length >= before + 2, 20000, 300);
+  expect(
+    m
+      .slice(before)
+      .map((x: any) => x.subject.replace(/^\[.*?\] /, ''))
+      .sort(),
+  ).toEqual([
+    'Queue alert: 1 actions are past due; the oldest has waited 20 minutes.',
+    'Queue alert: No sidecar is alive while 1 actions are due.',
+  ]);
 });

@@ -50,6 +50,17 @@ final class Alerts {
 	 * Keeps the WP-Cron fallback scheduled when alerts are configured.
 	 */
 	public static function schedule_cron() {
+		// Admin screens and cron runs only: a front-end request would pay a query for an option most sites lack.
+		if ( ! is_admin() && ! wp_doing_cron() && ! ( defined( 'WP_CLI' ) && WP_CLI ) ) {
+			return;
+		}
+		self::schedule_cron_now();
+	}
+
+	/**
+	 * Schedules the WP-Cron fallback now if alerts are configured (after the settings are saved over REST).
+	 */
+	public static function schedule_cron_now() {
 		$s = Settings::get();
 		if ( ( $s['emails'] || $s['webhook_url'] ) && ! wp_next_scheduled( self::CRON_HOOK ) ) {
 			wp_schedule_event( time() + MINUTE_IN_SECONDS, 'sidecar_scheduler_minute', self::CRON_HOOK );
@@ -98,7 +109,13 @@ final class Alerts {
 		wp_cache_delete( self::STATE_OPTION, 'options' );
 		wp_cache_delete( 'alloptions', 'options' );
 		$state = get_option( self::STATE_OPTION, array() );
-		$state = is_array( $state ) ? $state + array( 'conditions' => array(), 'webhooks' => array() ) : array( 'conditions' => array(), 'webhooks' => array() );
+		$state = is_array( $state ) ? $state + array(
+			'conditions' => array(),
+			'webhooks'   => array(),
+		) : array(
+			'conditions' => array(),
+			'webhooks'   => array(),
+		);
 		$now   = time();
 		$sent  = array();
 		$retry = array();
@@ -107,8 +124,13 @@ final class Alerts {
 		}
 		foreach ( Conditions::evaluate( $s ) as $code => $condition ) {
 			list( $firing, $summary ) = $condition;
-			$c = isset( $state['conditions'][ $code ] ) ? $state['conditions'][ $code ] : array( 'firing' => false, 'since' => 0, 'sent' => 0, 'notified' => false );
-			$event = null;
+			$c                        = isset( $state['conditions'][ $code ] ) ? $state['conditions'][ $code ] : array(
+				'firing'   => false,
+				'since'    => 0,
+				'sent'     => 0,
+				'notified' => false,
+			);
+			$event                    = null;
 			if ( $firing && ! $c['firing'] ) {
 				$c['firing'] = true;
 				$c['since']  = $now;
@@ -138,7 +160,7 @@ final class Alerts {
 					),
 					$s
 				);
-				$sent[] = array(
+				$sent[]  = array(
 					'event' => $event,
 					'code'  => $code,
 				);

@@ -100,7 +100,7 @@ final class AlertsController {
 				'lastSent' => empty( $st['sent'] ) ? null : gmdate( 'Y-m-d H:i:s', (int) $st['sent'] ),
 			);
 		}
-		$out = array_intersect_key( $s, array_flip( array( 'emails', 'webhook_url', 'cooldown_seconds', 'past_due_seconds', 'stuck_seconds', 'failure_rate', 'failure_min_count' ) ) );
+		$out                       = array_intersect_key( $s, array_flip( array( 'emails', 'webhook_url', 'cooldown_seconds', 'past_due_seconds', 'stuck_seconds', 'failure_rate', 'failure_min_count' ) ) );
 		$out['webhook_secret_set'] = '' !== (string) $s['webhook_secret'];
 		$out['pending_webhooks']   = isset( $state['webhooks'] ) ? count( $state['webhooks'] ) : 0;
 		$out['conditions']         = $conds;
@@ -135,6 +135,7 @@ final class AlertsController {
 			return new \WP_Error( 'sidecar_scheduler_alert_webhook', __( 'The webhook URL must start with http:// or https://.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
 		}
 		update_option( Settings::OPTION, $stored, false );
+		Alerts::schedule_cron_now();
 		return self::show();
 	}
 }
