@@ -19,9 +19,13 @@ import {
   ROOT,
   PREFIX_SITE,
   OURS,
+  BUNDLER_AFTER,
 } from '../helpers/stack';
 
-const P = `h7b${process.pid % 1000}_`;
+const MODES: [string, string, string[]][] = [
+  ['standalone', `h7bs${process.pid % 1000}_`, [OURS]],
+  ['companion (the real library bundled after ours)', `h7bc${process.pid % 1000}_`, [OURS, BUNDLER_AFTER]],
+];
 const COOLDOWN = 4;
 
 function linkFixture() {
@@ -47,6 +51,7 @@ async function metricsText(port: number) {
     return '';
   }
 }
+describe.each(MODES)('circuit breaker, %s', (_mode, P, plugins) => {
 const actions = () =>
   rows<{ action_id: number; status: string; attempts: number }>(
     `SELECT action_id, status, attempts FROM ${P}actionscheduler_actions WHERE hook = 'h7_flaky' ORDER BY action_id`,
@@ -65,7 +70,7 @@ const logsOf = (id: number) =>
 beforeAll(async () => {
   linkFixture();
   await dropPrefix(P);
-  installSite(P, [OURS]);
+  installSite(P, plugins);
   await rows(
     `CREATE TABLE ${P}h7_runs (id int auto_increment primary key, hook varchar(50), action_id bigint, n int, pid int, started double, ended double)`,
   );
@@ -123,7 +128,7 @@ test('opens after 3 consecutive failures, waits, probes with one trial, opens ag
       .map((c) => c.split(';')[0])
       .join('; ');
     const html = await (
-      await fetch(`${PREFIX_SITE}/wp-admin/tools.php?page=action-scheduler`, {
+      await fetch(`${PREFIX_SITE}/wp-admin/tools.php?page=${plugins.length > 1 ? 'sidecar-queue-health' : 'action-scheduler'}`, {
         headers: { 'X-WP-Table-Prefix': P, cookie: cookies },
       })
     ).text();
@@ -199,4 +204,5 @@ test('a failure rate over the window opens it too, whichever runner ran the acti
   expect([b.state, Number(b.window_runs), Number(b.window_failures), b.reason]).toEqual(['open', 4, 2, '2 of 4 runs failed within 60 s']);
   const last = (await rows<{ action_id: number }>(`SELECT action_id FROM ${P}actionscheduler_actions WHERE hook = 'h7_fail' AND args = '[4]'`))[0].action_id;
   expect(await logsOf(Number(last))).toContain('circuit breaker of group "h7rate" opened: 2 of 4 runs failed within 60 s; its actions wait 300 s, then one trial run decides');
+});
 });
