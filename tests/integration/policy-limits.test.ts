@@ -1,4 +1,4 @@
-// Group limits enforced in the claim, shared by every sidecar (real stack, standalone): a concurrency limit of 2 held
+// Group limits enforced in the claim, shared by every sidecar (real stack, standalone and companion mode): a concurrency limit of 2 held
 // across 3 sidecars with 2 workers each (overlap counted from the callbacks' own start and end times), and a rate limit
 // of 10 starts a second held within 10 % (starts counted by the callbacks); the other groups are not held back.
 import { symlinkSync, lstatSync } from 'node:fs';
@@ -15,9 +15,15 @@ import {
   DOCROOT,
   ROOT,
   OURS,
+  BUNDLER_AFTER,
 } from '../helpers/stack';
 
-const P = `h7l${process.pid % 1000}_`;
+const MODES: [string, string, string[]][] = [
+  ['standalone', `h7ls${process.pid % 1000}_`, [OURS]],
+  ['companion (the real library bundled after ours)', `h7lc${process.pid % 1000}_`, [OURS, BUNDLER_AFTER]],
+];
+/** The site of the mode being tested (set by each describe block's beforeAll; the helpers below read it). */
+let P = '';
 
 function linkFixture() {
   const link = join(DOCROOT, 'wp-content/mu-plugins/h7-policy-mu.php');
@@ -73,15 +79,17 @@ async function drain(count: number, args: string[]) {
   }
 }
 
+describe.each(MODES)('group limits, %s', (_mode, prefix, plugins) => {
 beforeAll(async () => {
+  P = prefix;
   linkFixture();
   await dropPrefix(P);
-  installSite(P, [OURS]);
+  installSite(P, plugins);
   await rows(
     `CREATE TABLE ${P}h7_runs (id int auto_increment primary key, hook varchar(50), action_id bigint, n int, pid int, started double, ended double)`,
   );
 });
-afterAll(() => dropPrefix(P));
+afterAll(() => dropPrefix(prefix));
 
 test('a concurrency limit of 2 is held across 3 sidecars (6 workers); an unlimited group beside it runs wider', async () => {
   setCodePolicies([['group', 'h7conc', { concurrency: 2 }]]);
@@ -154,4 +162,5 @@ test('a rate limit of 10 starts a second is held within 10 % by 2 sidecars toget
   const fast = (await runsIn('h7fast')).map((r) => r.started);
   expect(fast.length).toBe(50);
   expect(fast[fast.length - 1]).toBeLessThan(starts[starts.length - 1] - 2);
+});
 });
