@@ -29,6 +29,8 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
   });
   const [notice, setNotice] = useState<{ status: 'success' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // The form stays folded once alerts are configured: the conditions are what one looks at every day.
+  const [open, setOpen] = useState(data.emails.length === 0 && !data.webhook_url);
   const savedEmails = data.emails.join(',');
   useEffect(() => {
     setForm({
@@ -77,8 +79,11 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
   const nowMs = Date.now();
   return (
     <Card className="sidecar-card sidecar-alerts" data-testid="alerts">
-      <CardHeader>
+      <CardHeader className="sidecar-failing__header">
         <h2>{__('Alerts', 'sidecar-scheduler')}</h2>
+        <Button variant="secondary" size="small" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? __('Hide settings', 'sidecar-scheduler') : __('Settings', 'sidecar-scheduler')}
+        </Button>
       </CardHeader>
       <CardBody>
         <ul className="sidecar-alerts__conditions">
@@ -114,70 +119,74 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
             {notice.text}
           </Notice>
         )}
-        <div className="sidecar-alerts__form">
-          <TextControl
-            __nextHasNoMarginBottom
-            label={__('Email recipients (comma-separated)', 'sidecar-scheduler')}
-            value={form.emails}
-            onChange={set('emails')}
-          />
-          <TextControl
-            __nextHasNoMarginBottom
-            label={__('Webhook URL', 'sidecar-scheduler')}
-            value={form.url}
-            onChange={set('url')}
-            type="url"
-          />
-          <TextControl
-            __nextHasNoMarginBottom
-            label={
-              data.webhook_secret_set
-                ? __('Webhook secret (set; type to replace)', 'sidecar-scheduler')
-                : __('Webhook secret', 'sidecar-scheduler')
-            }
-            value={form.secret}
-            onChange={set('secret')}
-            type="password"
-          />
-          <TextControl
-            __nextHasNoMarginBottom
-            label={__('Cool-down (minutes)', 'sidecar-scheduler')}
-            value={form.cooldown}
-            onChange={set('cooldown')}
-            type="number"
-          />
-          <TextControl
-            __nextHasNoMarginBottom
-            label={__('Past-due threshold (minutes)', 'sidecar-scheduler')}
-            value={form.pastDue}
-            onChange={set('pastDue')}
-            type="number"
-          />
-          <TextControl
-            __nextHasNoMarginBottom
-            label={__('Stuck after (minutes)', 'sidecar-scheduler')}
-            value={form.stuck}
-            onChange={set('stuck')}
-            type="number"
-          />
-          <TextControl
-            __nextHasNoMarginBottom
-            label={__('Failure rate (%)', 'sidecar-scheduler')}
-            value={form.rate}
-            onChange={set('rate')}
-            type="number"
-          />
-          <TextControl
-            __nextHasNoMarginBottom
-            label={__('Minimum failures', 'sidecar-scheduler')}
-            value={form.min}
-            onChange={set('min')}
-            type="number"
-          />
-        </div>
-        <Button variant="primary" isBusy={busy} disabled={busy} onClick={() => void save()}>
-          {__('Save alert settings', 'sidecar-scheduler')}
-        </Button>
+        {open && (
+          <>
+            <div className="sidecar-alerts__form">
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Email recipients (comma-separated)', 'sidecar-scheduler')}
+                value={form.emails}
+                onChange={set('emails')}
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Webhook URL', 'sidecar-scheduler')}
+                value={form.url}
+                onChange={set('url')}
+                type="url"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={
+                  data.webhook_secret_set
+                    ? __('Webhook secret (set; type to replace)', 'sidecar-scheduler')
+                    : __('Webhook secret', 'sidecar-scheduler')
+                }
+                value={form.secret}
+                onChange={set('secret')}
+                type="password"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Cool-down (minutes)', 'sidecar-scheduler')}
+                value={form.cooldown}
+                onChange={set('cooldown')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Past-due threshold (minutes)', 'sidecar-scheduler')}
+                value={form.pastDue}
+                onChange={set('pastDue')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Stuck after (minutes)', 'sidecar-scheduler')}
+                value={form.stuck}
+                onChange={set('stuck')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Failure rate (%)', 'sidecar-scheduler')}
+                value={form.rate}
+                onChange={set('rate')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Minimum failures', 'sidecar-scheduler')}
+                value={form.min}
+                onChange={set('min')}
+                type="number"
+              />
+            </div>
+            <Button variant="primary" isBusy={busy} disabled={busy} onClick={() => void save()}>
+              {__('Save alert settings', 'sidecar-scheduler')}
+            </Button>
+          </>
+        )}
       </CardBody>
     </Card>
   );
