@@ -39,17 +39,17 @@ final class Conditions {
 		}
 		$cleanup = Tests::cleanup();
 		return array(
-			'no_sidecar' => array(
+			'no_sidecar'   => array(
 				! $live && $due['count'] > 0,
 				/* translators: %d: count */
 				sprintf( __( 'No sidecar is alive while %d actions are due.', 'sidecar-scheduler' ), $due['count'] ),
 			),
-			'past_due'   => array(
+			'past_due'     => array(
 				$due['count'] > 0 && $age > (int) $s['past_due_seconds'],
 				/* translators: 1: count, 2: minutes */
 				sprintf( __( '%1$d actions are past due; the oldest has waited %2$d minutes.', 'sidecar-scheduler' ), $due['count'], (int) floor( $age / 60 ) ),
 			),
-			'stuck'      => array(
+			'stuck'        => array(
 				(bool) $stuck,
 				/* translators: 1: count, 2: hook, 3: id */
 				$stuck ? sprintf( __( '%1$d actions are stuck in progress, the oldest %2$s (#%3$d).', 'sidecar-scheduler' ), count( $stuck ), $stuck[0]->hook, $stuck[0]->action_id ) : '',
@@ -58,7 +58,7 @@ final class Conditions {
 				(bool) $failing,
 				implode( '; ', $failing ),
 			),
-			'cleanup'    => array(
+			'cleanup'      => array(
 				'good' !== $cleanup['status'],
 				$cleanup['label'],
 			),

@@ -69,7 +69,7 @@ final class Notifier {
 				'body'    => $delivery['body'],
 			)
 		);
-		$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
+		$code      = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
 		if ( $code >= 200 && $code < 300 ) {
 			return null;
 		}

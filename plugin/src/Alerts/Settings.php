@@ -23,7 +23,7 @@ final class Settings {
 	 * @return array
 	 */
 	public static function get() {
-		$defaults = array(
+		$defaults           = array(
 			'emails'                => array(),
 			'webhook_url'           => '',
 			'webhook_secret'        => '',
@@ -35,9 +35,9 @@ final class Settings {
 			'webhook_retry_seconds' => 60,
 			'webhook_max_attempts'  => 5,
 		);
-		$stored   = get_option( self::OPTION, array() );
-		$settings = array_merge( $defaults, is_array( $stored ) ? $stored : array() );
-		$settings = (array) apply_filters( 'sidecar_scheduler_alert_settings', $settings );
+		$stored             = get_option( self::OPTION, array() );
+		$settings           = array_merge( $defaults, is_array( $stored ) ? $stored : array() );
+		$settings           = (array) apply_filters( 'sidecar_scheduler_alert_settings', $settings );
 		$settings['emails'] = array_values( array_filter( array_map( 'trim', (array) $settings['emails'] ), 'is_email' ) );
 		return $settings;
 	}

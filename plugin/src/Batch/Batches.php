@@ -175,7 +175,7 @@ final class Batches {
 			 * @param array $progress id, name, hook, group, status (complete or canceled), total, done, failed,
 			 *                        canceled, and the rest of sidecar_scheduler_batch_progress().
 			 */
-			do_action( self::COMPLETE_HOOK, self::describe( BatchStore::get( $row->batch_id ) ) );
+			do_action( self::COMPLETE_HOOK, self::describe( BatchStore::get( $row->batch_id ) ) ); // phpcs:ignore WordPress.NamingConventions.PrefixAllGlobals.DynamicHooknameFound -- the constant is sidecar_scheduler_batch_complete.
 		}
 	}
 

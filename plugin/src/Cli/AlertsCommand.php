@@ -48,7 +48,14 @@ final class AlertsCommand {
 			);
 		}
 		if ( 'json' === ( isset( $assoc['format'] ) ? $assoc['format'] : 'table' ) ) {
-			\WP_CLI::line( wp_json_encode( array( 'sent' => $sent, 'conditions' => $rows ) ) );
+			\WP_CLI::line(
+				wp_json_encode(
+					array(
+						'sent'       => $sent,
+						'conditions' => $rows,
+					)
+				)
+			);
 			return;
 		}
 		\WP_CLI\Utils\format_items( 'table', $rows, array( 'condition', 'firing', 'summary' ) );

@@ -28,7 +28,7 @@ final class PauseCommand {
 	 * @param array $assoc Options.
 	 * @return void
 	 */
-	public function pause( $args, $assoc ) {
+	public function pause( $args, $assoc ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI passes positional and associative arguments to every subcommand.
 		list( $scope, $name ) = $args;
 		$p                    = Pauses::pause( $scope, $name );
 		if ( is_wp_error( $p ) ) {
@@ -51,7 +51,7 @@ final class PauseCommand {
 	 * @param array $assoc Options.
 	 * @return void
 	 */
-	public function resume( $args, $assoc ) {
+	public function resume( $args, $assoc ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI passes positional and associative arguments to every subcommand.
 		list( $scope, $name ) = $args;
 		$r                    = Pauses::resume( $scope, $name );
 		if ( is_wp_error( $r ) ) {

@@ -63,7 +63,7 @@ final class PolicyCommand {
 	 * @param array $assoc Options.
 	 * @return void
 	 */
-	public function set( $args, $assoc ) {
+	public function set( $args, $assoc ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI passes positional and associative arguments to every subcommand.
 		list( $scope, $name, $json ) = $args;
 		$policy                      = json_decode( $json, true );
 		if ( null === $policy && 'null' !== trim( $json ) ) {
@@ -95,7 +95,7 @@ final class PolicyCommand {
 	 * @param array $assoc Options.
 	 * @return void
 	 */
-	public function delete( $args, $assoc ) {
+	public function delete( $args, $assoc ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI passes positional and associative arguments to every subcommand.
 		list( $scope, $name ) = $args;
 		$screen               = Registry::screen();
 		if ( ! isset( $screen[ $scope ][ $name ] ) ) {

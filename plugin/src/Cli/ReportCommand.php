@@ -86,14 +86,14 @@ final class ReportCommand {
 		foreach ( $data['hooks'] as $h ) {
 			$top    = $h['errors'] ? $h['errors'][0] : null;
 			$rows[] = array(
-				'hook'         => $h['hook'],
-				'group'        => $h['group'],
-				'runs'         => $h['runs'],
-				'failures'     => $h['failures'],
-				'rate'         => sprintf( '%.1f%%', 100 * $h['failureRate'] ),
-				'p50/p95 s'    => $h['runSeconds']['p50'] . '/' . $h['runSeconds']['p95'],
-				'failed now'   => $h['failedNow'],
-				'top error'    => $top ? sprintf( '%s (%d×, last %s UTC)', self::shorten( $top['message'] ), $top['count'], $top['lastSeen'] ) : '',
+				'hook'       => $h['hook'],
+				'group'      => $h['group'],
+				'runs'       => $h['runs'],
+				'failures'   => $h['failures'],
+				'rate'       => sprintf( '%.1f%%', 100 * $h['failureRate'] ),
+				'p50/p95 s'  => $h['runSeconds']['p50'] . '/' . $h['runSeconds']['p95'],
+				'failed now' => $h['failedNow'],
+				'top error'  => $top ? sprintf( '%s (%d×, last %s UTC)', self::shorten( $top['message'] ), $top['count'], $top['lastSeen'] ) : '',
 			);
 		}
 		\WP_CLI\Utils\format_items( 'table', $rows, array_keys( $rows[0] ) );

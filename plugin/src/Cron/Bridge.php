@@ -120,7 +120,14 @@ final class Bridge {
 		if ( $in_worker || SidecarStatus::is_alive() ) {
 			$result = Runner::run_due_events();
 			// What the last run did (events run, or -1: another runner held a lock), for the admin and for tests.
-			update_option( self::LAST_OPTION, array( 'at' => gmdate( 'Y-m-d H:i:s' ), 'result' => $result ), false );
+			update_option(
+				self::LAST_OPTION,
+				array(
+					'at'     => gmdate( 'Y-m-d H:i:s' ),
+					'result' => $result,
+				),
+				false
+			);
 			if ( -1 === $result ) {
 				// Another runner (wp-cron.php, or our other sidecar) holds the lock: look again in a few seconds,
 				// not at the events' time, which has passed (that would run this action again at once, in a loop).

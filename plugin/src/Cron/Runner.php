@@ -11,6 +11,7 @@
 namespace SidecarScheduler\Cron;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- a named MySQL lock (GET_LOCK/RELEASE_LOCK) keeps two runners apart; no WordPress API offers one.
 
 /**
  * The due-event runner.
@@ -70,7 +71,7 @@ final class Runner {
 					}
 					wp_unschedule_event( $timestamp, $hook, $v['args'] );
 					$started = microtime( true );
-					do_action_ref_array( $hook, $v['args'] );
+					do_action_ref_array( $hook, $v['args'] ); // phpcs:ignore WordPress.NamingConventions.PrefixAllGlobals.DynamicHooknameFound -- each cron event's own hook, fired as wp-cron.php fires it.
 					++$ran;
 					array_unshift(
 						$log,

@@ -87,15 +87,18 @@ final class DeadLetters {
 			}
 			$copy = as_schedule_single_action( time(), $action->get_hook(), $action->get_args(), (string) $action->get_group(), false, method_exists( $action, 'get_priority' ) ? $action->get_priority() : 10 );
 			if ( ! $copy ) {
-				/* translators: %d: action ID */
-				$errors[] = array( 'id' => $id, 'message' => sprintf( __( 'Action %d could not be scheduled again.', 'sidecar-scheduler' ), $id ) );
+				$errors[] = array(
+					'id'      => $id,
+					/* translators: %d: action ID */
+					'message' => sprintf( __( 'Action %d could not be scheduled again.', 'sidecar-scheduler' ), $id ),
+				);
 				continue;
 			}
 			AttemptsTable::set_next( $id, $copy, AttemptsTable::NEXT_RERUN );
 			/* translators: 1: dead letter's action ID 2: attempts it had 3: first action ID */
 			\ActionScheduler::logger()->log( $copy, sprintf( __( 're-run of dead letter: action %1$d, which failed %2$d attempts (first attempt: action %3$d)', 'sidecar-scheduler' ), $id, (int) $row->attempt, (int) $row->origin_id ) );
 			$new[] = (int) $copy;
-			$done++;
+			++$done;
 		}
 		if ( $done ) {
 			do_action( 'sidecar_scheduler_due_action_stored' );

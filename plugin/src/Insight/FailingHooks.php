@@ -77,11 +77,11 @@ final class FailingHooks {
 					'histogram'     => array(),
 				);
 			}
-			$n                       = (int) $row->n;
-			$hooks[ $key ]['runs']  += $n;
-			$secs                    = (int) $row->secs;
+			$n                                   = (int) $row->n;
+			$hooks[ $key ]['runs']              += $n;
+			$secs                                = (int) $row->secs;
 			$hooks[ $key ]['histogram'][ $secs ] = ( isset( $hooks[ $key ]['histogram'][ $secs ] ) ? $hooks[ $key ]['histogram'][ $secs ] : 0 ) + $n;
-			$hooks[ $key ]['lastRunAt'] = max( (string) $hooks[ $key ]['lastRunAt'], (string) $row->last_at );
+			$hooks[ $key ]['lastRunAt']          = max( (string) $hooks[ $key ]['lastRunAt'], (string) $row->last_at );
 			if ( ! (int) $row->ok ) {
 				$hooks[ $key ]['failures']     += $n;
 				$hooks[ $key ]['lastFailureAt'] = max( (string) $hooks[ $key ]['lastFailureAt'], (string) $row->last_at );

@@ -31,7 +31,7 @@ final class Backoff {
 		$b     = $policy['backoff'];
 		$delay = min( (float) $b['max'], (float) $b['base'] * pow( (float) $b['factor'], $retry - 1 ) );
 		if ( $b['jitter'] > 0 ) {
-			$r      = $random ? (float) call_user_func( $random ) : mt_rand() / ( mt_getrandmax() + 1 );
+			$r      = $random ? (float) call_user_func( $random ) : mt_rand() / ( mt_getrandmax() + 1 ); // phpcs:ignore WordPress.WP.AlternativeFunctions.rand_mt_rand -- jitter for a retry delay, not a secret; tests pass their own source.
 			$delay += $delay * $b['jitter'] * ( 2 * $r - 1 );
 		}
 		return (int) max( 0, round( $delay ) );

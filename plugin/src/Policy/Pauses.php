@@ -159,7 +159,7 @@ final class Pauses {
 		}
 		if ( $all['group'] ) {
 			$slugs = array_keys( $all['group'] );
-			// phpcs:ignore WordPress.DB.PreparedSQL, WordPress.DB.PreparedSQLPlaceholders -- placeholders built for the slugs.
+			// phpcs:ignore WordPress.DB.PreparedSQL, WordPress.DB.PreparedSQLPlaceholders, WordPress.DB.DirectDatabaseQuery -- placeholders built for the slugs; the library's groups table has no WordPress API.
 			$ids = array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT group_id FROM {$wpdb->actionscheduler_groups} WHERE slug IN (" . implode( ',', array_fill( 0, count( $slugs ), '%s' ) ) . ')', $slugs ) ) );
 			if ( $ids ) {
 				$and .= ' AND group_id NOT IN (' . implode( ',', $ids ) . ')';
@@ -183,7 +183,7 @@ final class Pauses {
 		}
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the library's table name.
 		if ( ! $wpdb->get_var( $wpdb->prepare( "SELECT group_id FROM {$wpdb->actionscheduler_groups} WHERE slug = %s LIMIT 1", $slug ) ) ) {
-			$wpdb->insert( $wpdb->actionscheduler_groups, array( 'slug' => $slug ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+			$wpdb->insert( $wpdb->actionscheduler_groups, array( 'slug' => $slug ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- the library's groups table; no WordPress API writes it.
 		}
 	}
 
@@ -213,6 +213,17 @@ final class Pauses {
 			delete_option( self::OPTION ); // Nothing paused: back to a site with nothing configured.
 			return;
 		}
-		update_option( self::OPTION, wp_json_encode( (object) array_map( function ( $v ) { return (object) $v; }, $all ) ), true );
+		update_option(
+			self::OPTION,
+			wp_json_encode(
+				(object) array_map(
+					function ( $v ) {
+						return (object) $v;
+					},
+					$all
+				)
+			),
+			true
+		);
 	}
 }

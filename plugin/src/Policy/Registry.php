@@ -172,12 +172,12 @@ final class Registry {
 		foreach ( array( 'group', 'hook' ) as $scope ) {
 			foreach ( $code[ $scope ] as $name => $policy ) {
 				$rows[] = array(
-					'scope'            => $scope,
-					'name'             => (string) $name,
-					'policy'           => $policy,
-					'source'           => 'code',
-					'active'           => true,
-					'overridesScreen'  => isset( $screen[ $scope ][ $name ] ),
+					'scope'           => $scope,
+					'name'            => (string) $name,
+					'policy'          => $policy,
+					'source'          => 'code',
+					'active'          => true,
+					'overridesScreen' => isset( $screen[ $scope ][ $name ] ),
 				);
 			}
 			foreach ( $screen[ $scope ] as $name => $policy ) {
@@ -207,10 +207,18 @@ final class Registry {
 	public static function retry_policy_for( $hook, $group ) {
 		$all = self::effective();
 		if ( isset( $all['hook'][ $hook ] ) && isset( $all['hook'][ $hook ]['retries'] ) ) {
-			return array( 'policy' => $all['hook'][ $hook ], 'scope' => 'hook', 'name' => $hook );
+			return array(
+				'policy' => $all['hook'][ $hook ],
+				'scope'  => 'hook',
+				'name'   => $hook,
+			);
 		}
 		if ( '' !== (string) $group && isset( $all['group'][ $group ] ) && isset( $all['group'][ $group ]['retries'] ) ) {
-			return array( 'policy' => $all['group'][ $group ], 'scope' => 'group', 'name' => $group );
+			return array(
+				'policy' => $all['group'][ $group ],
+				'scope'  => 'group',
+				'name'   => $group,
+			);
 		}
 		return null;
 	}

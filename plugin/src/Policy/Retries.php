@@ -138,7 +138,10 @@ final class Retries {
 		if ( ! $copy ) {
 			AttemptsTable::mark_dead( $action_id ); // Could not schedule (a pre_as_* filter refused): nothing is lost silently.
 			do_action( 'sidecar_scheduler_dead_letter', $action_id, $origin, $attempt, $message );
-			return array( 'dead' => true, 'attempt' => $attempt );
+			return array(
+				'dead'    => true,
+				'attempt' => $attempt,
+			);
 		}
 		AttemptsTable::set_next( $action_id, $copy, AttemptsTable::NEXT_RETRY, $delay );
 		\ActionScheduler::logger()->log(

@@ -108,7 +108,17 @@ final class Validator {
 				/* translators: %s: policy name */
 				return self::error( sprintf( __( '%s: give either "delays" (an explicit list) or "backoff" (exponential), not both.', 'sidecar-scheduler' ), $who ) );
 			}
-			$b = self::sub( $who, 'backoff', $policy['backoff'], array( 'base' => 10, 'factor' => 2, 'max' => 3600, 'jitter' => 0.2 ) );
+			$b = self::sub(
+				$who,
+				'backoff',
+				$policy['backoff'],
+				array(
+					'base'   => 10,
+					'factor' => 2,
+					'max'    => 3600,
+					'jitter' => 0.2,
+				)
+			);
 			if ( is_wp_error( $b ) ) {
 				return $b;
 			}
@@ -129,7 +139,12 @@ final class Validator {
 			$out['backoff'] = $b;
 		}
 		if ( isset( $out['retries'] ) && ! isset( $out['delays'] ) && ! isset( $out['backoff'] ) ) {
-			$out['backoff'] = array( 'base' => 10, 'factor' => 2, 'max' => 3600, 'jitter' => 0.2 );
+			$out['backoff'] = array(
+				'base'   => 10,
+				'factor' => 2,
+				'max'    => 3600,
+				'jitter' => 0.2,
+			);
 		}
 		if ( ! isset( $out['retries'] ) && isset( $out['backoff'] ) ) {
 			/* translators: %s: policy name */
@@ -143,7 +158,15 @@ final class Validator {
 			$out['concurrency'] = (int) $policy['concurrency'];
 		}
 		if ( array_key_exists( 'rate', $policy ) ) {
-			$r = self::sub( $who, 'rate', $policy['rate'], array( 'limit' => null, 'per' => 'second' ) );
+			$r = self::sub(
+				$who,
+				'rate',
+				$policy['rate'],
+				array(
+					'limit' => null,
+					'per'   => 'second',
+				)
+			);
 			if ( is_wp_error( $r ) ) {
 				return $r;
 			}
@@ -155,10 +178,24 @@ final class Validator {
 				/* translators: 1: policy name 2: value */
 				return self::error( sprintf( __( '%1$s: "rate.per" must be "second" or "minute"; got %2$s.', 'sidecar-scheduler' ), $who, self::show( $r['per'] ) ) );
 			}
-			$out['rate'] = array( 'limit' => (int) $r['limit'], 'per' => $r['per'] );
+			$out['rate'] = array(
+				'limit' => (int) $r['limit'],
+				'per'   => $r['per'],
+			);
 		}
 		if ( array_key_exists( 'breaker', $policy ) ) {
-			$br = self::sub( $who, 'breaker', $policy['breaker'], array( 'failures' => 5, 'rate' => 0, 'window' => 60, 'min_runs' => 10, 'cooldown' => 60 ) );
+			$br = self::sub(
+				$who,
+				'breaker',
+				$policy['breaker'],
+				array(
+					'failures' => 5,
+					'rate'     => 0,
+					'window'   => 60,
+					'min_runs' => 10,
+					'cooldown' => 60,
+				)
+			);
 			if ( is_wp_error( $br ) ) {
 				return $br;
 			}

@@ -61,10 +61,10 @@ final class CronController {
 		$log = get_option( Bridge::LOG_OPTION, array() );
 		return rest_ensure_response(
 			array(
-				'disabled' => Bridge::wanted(),
+				'disabled'  => Bridge::wanted(),
 				'bySidecar' => Bridge::wanted() && SidecarStatus::is_alive(),
-				'next'     => $next,
-				'recent'   => is_array( $log ) ? array_slice( $log, 0, 10 ) : array(),
+				'next'      => $next,
+				'recent'    => is_array( $log ) ? array_slice( $log, 0, 10 ) : array(),
 			)
 		);
 	}

@@ -49,7 +49,7 @@ final class InsightController {
 		$report = FailingHooks::report();
 		if ( $request['window'] ) {
 			$report = array(
-				'generatedAt'        => $report['generatedAt'],
+				'generatedAt'      => $report['generatedAt'],
 				$request['window'] => $report[ $request['window'] ],
 			);
 		}

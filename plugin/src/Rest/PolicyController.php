@@ -26,8 +26,17 @@ final class PolicyController {
 		$ns     = Contract::REST_NAMESPACE;
 		$perm   = array( AdminController::class, 'can_manage' );
 		$target = array(
-			'scope' => array( 'type' => 'string', 'enum' => array( 'hook', 'group' ), 'required' => true ),
-			'name'  => array( 'type' => 'string', 'minLength' => 1, 'maxLength' => 255, 'required' => true ),
+			'scope' => array(
+				'type'     => 'string',
+				'enum'     => array( 'hook', 'group' ),
+				'required' => true,
+			),
+			'name'  => array(
+				'type'      => 'string',
+				'minLength' => 1,
+				'maxLength' => 255,
+				'required'  => true,
+			),
 		);
 		register_rest_route(
 			$ns,
@@ -53,7 +62,10 @@ final class PolicyController {
 					'permission_callback' => $perm,
 					'args'                => $target + array(
 						// The policy's own rules (and messages) are Validator's; the schema only says it is an object.
-						'policy' => array( 'type' => 'object', 'required' => true ),
+						'policy' => array(
+							'type'     => 'object',
+							'required' => true,
+						),
 					),
 				),
 				array(
@@ -107,8 +119,16 @@ final class PolicyController {
 			)
 		);
 		$filter = array(
-			'hook'  => array( 'type' => 'string', 'maxLength' => 191, 'default' => '' ),
-			'group' => array( 'type' => 'string', 'maxLength' => 255, 'default' => '' ),
+			'hook'  => array(
+				'type'      => 'string',
+				'maxLength' => 191,
+				'default'   => '',
+			),
+			'group' => array(
+				'type'      => 'string',
+				'maxLength' => 255,
+				'default'   => '',
+			),
 		);
 		register_rest_route(
 			$ns,
@@ -119,8 +139,17 @@ final class PolicyController {
 					'callback'            => array( __CLASS__, 'list_dead_letters' ),
 					'permission_callback' => $perm,
 					'args'                => $filter + array(
-						'page'     => array( 'type' => 'integer', 'minimum' => 1, 'default' => 1 ),
-						'per_page' => array( 'type' => 'integer', 'minimum' => 1, 'maximum' => 200, 'default' => 20 ),
+						'page'     => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'default' => 1,
+						),
+						'per_page' => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'maximum' => 200,
+							'default' => 20,
+						),
 					),
 				),
 				'schema' => array( __CLASS__, 'dead_letters_schema' ),
@@ -134,9 +163,24 @@ final class PolicyController {
 				'callback'            => array( __CLASS__, 'dead_letter_op' ),
 				'permission_callback' => $perm,
 				'args'                => array(
-					'op'     => array( 'type' => 'string', 'enum' => array( 'retry', 'discard' ), 'required' => true ),
-					'ids'    => array( 'type' => 'array', 'items' => array( 'type' => 'integer', 'minimum' => 1 ), 'maxItems' => 1000 ),
-					'filter' => array( 'type' => 'object', 'properties' => $filter, 'additionalProperties' => false ),
+					'op'     => array(
+						'type'     => 'string',
+						'enum'     => array( 'retry', 'discard' ),
+						'required' => true,
+					),
+					'ids'    => array(
+						'type'     => 'array',
+						'items'    => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+						),
+						'maxItems' => 1000,
+					),
+					'filter' => array(
+						'type'                 => 'object',
+						'properties'           => $filter,
+						'additionalProperties' => false,
+					),
 				),
 			)
 		);
@@ -196,7 +240,13 @@ final class PolicyController {
 			return new \WP_Error( 'sidecar_scheduler_no_policy', $msg, array( 'status' => isset( $code[ $scope ][ $name ] ) ? 409 : 404 ) );
 		}
 		Registry::save_screen( $scope, $name, null );
-		return rest_ensure_response( array( 'deleted' => true, 'scope' => $scope, 'name' => $name ) );
+		return rest_ensure_response(
+			array(
+				'deleted' => true,
+				'scope'   => $scope,
+				'name'    => $name,
+			)
+		);
 	}
 
 	/**
@@ -206,7 +256,14 @@ final class PolicyController {
 	 * @return \WP_REST_Response
 	 */
 	public static function list_dead_letters( \WP_REST_Request $r ) {
-		$page = DeadLetters::page( array( 'hook' => $r['hook'], 'group' => $r['group'] ), (int) $r['page'], (int) $r['per_page'] );
+		$page = DeadLetters::page(
+			array(
+				'hook'  => $r['hook'],
+				'group' => $r['group'],
+			),
+			(int) $r['page'],
+			(int) $r['per_page']
+		);
 		return rest_ensure_response( $page + array( 'totalPages' => (int) ceil( $page['total'] / max( 1, (int) $r['per_page'] ) ) ) );
 	}
 
@@ -253,13 +310,25 @@ final class PolicyController {
 				'type'       => 'object',
 				'properties' => array(
 					'group'       => array( 'type' => 'string' ),
-					'state'       => array( 'type' => 'string', 'enum' => array( 'closed', 'open', 'half-open' ) ),
-					'consecutive' => array( 'type' => 'integer', 'description' => 'consecutive failures counted' ),
+					'state'       => array(
+						'type' => 'string',
+						'enum' => array( 'closed', 'open', 'half-open' ),
+					),
+					'consecutive' => array(
+						'type'        => 'integer',
+						'description' => 'consecutive failures counted',
+					),
 					'openedGmt'   => $date,
 					'untilGmt'    => $date,
 					'trialGmt'    => $date,
-					'opens'       => array( 'type' => 'integer', 'description' => 'times it opened' ),
-					'reason'      => array( 'type' => 'string', 'description' => 'why it last moved' ),
+					'opens'       => array(
+						'type'        => 'integer',
+						'description' => 'times it opened',
+					),
+					'reason'      => array(
+						'type'        => 'string',
+						'description' => 'why it last moved',
+					),
 				),
 			),
 		);
@@ -282,7 +351,12 @@ final class PolicyController {
 	 */
 	public static function pause( \WP_REST_Request $r ) {
 		$p = \SidecarScheduler\Policy\Pauses::pause( (string) $r['scope'], (string) $r['name'] );
-		return is_wp_error( $p ) ? $p : rest_ensure_response( array( 'scope' => (string) $r['scope'], 'name' => (string) $r['name'] ) + $p );
+		return is_wp_error( $p ) ? $p : rest_ensure_response(
+			array(
+				'scope' => (string) $r['scope'],
+				'name'  => (string) $r['name'],
+			) + $p
+		);
 	}
 
 	/**
@@ -309,9 +383,15 @@ final class PolicyController {
 			'items'   => array(
 				'type'       => 'object',
 				'properties' => array(
-					'scope'  => array( 'type' => 'string', 'enum' => array( 'hook', 'group' ) ),
+					'scope'  => array(
+						'type' => 'string',
+						'enum' => array( 'hook', 'group' ),
+					),
 					'name'   => array( 'type' => 'string' ),
-					'by'     => array( 'type' => 'string', 'description' => 'user login, or WP-CLI and the system user' ),
+					'by'     => array(
+						'type'        => 'string',
+						'description' => 'user login, or WP-CLI and the system user',
+					),
 					'userId' => array( 'type' => 'integer' ),
 					'atGmt'  => array( 'type' => 'string' ),
 				),
@@ -336,26 +416,79 @@ final class PolicyController {
 					'items' => array(
 						'type'       => 'object',
 						'properties' => array(
-							'scope'           => array( 'type' => 'string', 'enum' => array( 'hook', 'group' ) ),
+							'scope'           => array(
+								'type' => 'string',
+								'enum' => array( 'hook', 'group' ),
+							),
 							'name'            => array( 'type' => 'string' ),
-							'source'          => array( 'type' => 'string', 'enum' => array( 'code', 'screen' ), 'description' => 'code wins over screen' ),
-							'active'          => array( 'type' => 'boolean', 'description' => 'false for a screen policy that code overrides' ),
+							'source'          => array(
+								'type'        => 'string',
+								'enum'        => array( 'code', 'screen' ),
+								'description' => 'code wins over screen',
+							),
+							'active'          => array(
+								'type'        => 'boolean',
+								'description' => 'false for a screen policy that code overrides',
+							),
 							'overridesScreen' => array( 'type' => 'boolean' ),
 							'policy'          => array(
 								'type'       => 'object',
 								'properties' => array(
-									'retries'     => array( 'type' => 'integer', 'minimum' => 0, 'maximum' => 50 ),
-									'delays'      => array( 'type' => 'array', 'items' => array( 'type' => 'integer', 'minimum' => 0 ) ),
-									'backoff'     => array( 'type' => 'object', 'properties' => array( 'base' => $number, 'factor' => $number, 'max' => $number, 'jitter' => $number ) ),
-									'concurrency' => array( 'type' => 'integer', 'minimum' => 1 ),
-									'rate'        => array( 'type' => 'object', 'properties' => array( 'limit' => array( 'type' => 'integer' ), 'per' => array( 'type' => 'string', 'enum' => array( 'second', 'minute' ) ) ) ),
-									'breaker'     => array( 'type' => 'object', 'properties' => array( 'failures' => $number, 'rate' => $number, 'window' => $number, 'min_runs' => $number, 'cooldown' => $number ) ),
+									'retries'     => array(
+										'type'    => 'integer',
+										'minimum' => 0,
+										'maximum' => 50,
+									),
+									'delays'      => array(
+										'type'  => 'array',
+										'items' => array(
+											'type'    => 'integer',
+											'minimum' => 0,
+										),
+									),
+									'backoff'     => array(
+										'type'       => 'object',
+										'properties' => array(
+											'base'   => $number,
+											'factor' => $number,
+											'max'    => $number,
+											'jitter' => $number,
+										),
+									),
+									'concurrency' => array(
+										'type'    => 'integer',
+										'minimum' => 1,
+									),
+									'rate'        => array(
+										'type'       => 'object',
+										'properties' => array(
+											'limit' => array( 'type' => 'integer' ),
+											'per'   => array(
+												'type' => 'string',
+												'enum' => array( 'second', 'minute' ),
+											),
+										),
+									),
+									'breaker'     => array(
+										'type'       => 'object',
+										'properties' => array(
+											'failures' => $number,
+											'rate'     => $number,
+											'window'   => $number,
+											'min_runs' => $number,
+											'cooldown' => $number,
+										),
+									),
 								),
 							),
 						),
 					),
 				),
-				'errors'   => array( 'type' => 'array', 'items' => array( 'type' => 'string' ), 'description' => 'filter entries refused, with why' ),
+				'errors'   => array(
+					'type'        => 'array',
+					'items'       => array( 'type' => 'string' ),
+					'description' => 'filter entries refused, with why',
+				),
 			),
 		);
 	}
@@ -378,8 +511,14 @@ final class PolicyController {
 					'items' => array(
 						'type'       => 'object',
 						'properties' => array(
-							'id'              => array( 'type' => 'integer', 'description' => 'the action that failed its last attempt' ),
-							'originId'        => array( 'type' => 'integer', 'description' => 'the first attempt of its chain' ),
+							'id'              => array(
+								'type'        => 'integer',
+								'description' => 'the action that failed its last attempt',
+							),
+							'originId'        => array(
+								'type'        => 'integer',
+								'description' => 'the first attempt of its chain',
+							),
 							'hook'            => array( 'type' => 'string' ),
 							'group'           => array( 'type' => 'string' ),
 							'attempts'        => array( 'type' => 'integer' ),

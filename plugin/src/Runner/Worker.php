@@ -500,8 +500,8 @@ final class Worker {
 	 */
 	private function process_guarded( $action_id, $claim_id, $context ) {
 		global $wpdb;
-		$state  = 'armed';
-		$start  = '/^\s*UPDATE\s+`?' . preg_quote( $wpdb->actionscheduler_actions, '/' ) . '`?\s+SET\s+attempts\s*=\s*attempts\s*\+\s*1\s*,\s*status\s*=.*\bWHERE\s+action_id\s*=\s*' . (int) $action_id . '\s*$/is';
+		$state = 'armed';
+		$start = '/^\s*UPDATE\s+`?' . preg_quote( $wpdb->actionscheduler_actions, '/' ) . '`?\s+SET\s+attempts\s*=\s*attempts\s*\+\s*1\s*,\s*status\s*=.*\bWHERE\s+action_id\s*=\s*' . (int) $action_id . '\s*$/is';
 		// Our own "started" line, by its ID: the logger's handler (action_scheduler_begin_execute, priority 10, hooked
 		// when the library initialises, so before this listener at the same priority) inserts it last before we look.
 		// A refused start deletes only that row: another runner that took the action may have logged its own start
@@ -512,7 +512,7 @@ final class Worker {
 				$line = (int) $wpdb->insert_id;
 			}
 		};
-		$filter = function ( $query ) use ( $wpdb, $action_id, $claim_id, $start, &$state, &$filter, &$line ) {
+		$filter  = function ( $query ) use ( $wpdb, $action_id, $claim_id, $start, &$state, &$filter, &$line ) {
 			if ( 'sent' === $state ) {
 				$state = 'done';
 				if ( 0 === (int) $wpdb->rows_affected ) {

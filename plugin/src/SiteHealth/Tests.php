@@ -23,12 +23,12 @@ final class Tests {
 
 	/** Test names (without the sidecar_scheduler_ prefix) => method. */
 	const TESTS = array(
-		'sidecar'      => 'sidecar',
-		'runners'      => 'runners',
-		'past_due'     => 'past_due',
-		'failing'      => 'failing',
-		'indexes'      => 'indexes',
-		'cleanup'      => 'cleanup',
+		'sidecar'  => 'sidecar',
+		'runners'  => 'runners',
+		'past_due' => 'past_due',
+		'failing'  => 'failing',
+		'indexes'  => 'indexes',
+		'cleanup'  => 'cleanup',
 	);
 
 	/**
@@ -161,7 +161,7 @@ final class Tests {
 		$bad            = array();
 		foreach ( $window['hooks'] as $h ) {
 			if ( $h['failures'] >= $min_failures && $h['failureRate'] >= $rate_threshold ) {
-				$top   = $h['errors'] ? $h['errors'][0] : null;
+				$top = $h['errors'] ? $h['errors'][0] : null;
 				/* translators: 1: hook, 2: failures, 3: runs, 4: rate, 5: error message, 6: count */
 				$bad[] = sprintf( __( '%1$s failed %2$d of %3$d runs (%4$s); most often: "%5$s" (%6$d×)', 'sidecar-scheduler' ), $h['hook'] . ( $h['group'] ? ' [' . $h['group'] . ']' : '' ), $h['failures'], $h['runs'], round( 100 * $h['failureRate'], 1 ) . '%', $top ? $top['message'] : '', $top ? $top['count'] : 0 );
 			}

@@ -113,7 +113,17 @@ final class AttemptsTable {
 	 */
 	public static function set_next( $action_id, $next_id, $kind, $delay = 0 ) {
 		global $wpdb;
-		$wpdb->update( self::name(), array( 'next_id' => (int) $next_id, 'next_kind' => $kind, 'delay_seconds' => (int) $delay, 'dead' => 0 ), array( 'action_id' => (int) $action_id ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- our own custom table; no WordPress API covers it.
+		$wpdb->update(
+			self::name(),
+			array(
+				'next_id'       => (int) $next_id,
+				'next_kind'     => $kind,
+				'delay_seconds' => (int) $delay,
+				'dead'          => 0,
+			),
+			array( 'action_id' => (int) $action_id )
+		);
 	}
 
 	/**
@@ -124,7 +134,7 @@ final class AttemptsTable {
 	 */
 	public static function mark_dead( $action_id ) {
 		global $wpdb;
-		$wpdb->update( self::name(), array( 'dead' => 1 ), array( 'action_id' => (int) $action_id ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$wpdb->update( self::name(), array( 'dead' => 1 ), array( 'action_id' => (int) $action_id ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- our own custom table; no WordPress API covers it.
 	}
 
 	/**
@@ -166,7 +176,10 @@ final class AttemptsTable {
 		$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$t} d WHERE {$where}" );
 		$items = $wpdb->get_results( $wpdb->prepare( "SELECT d.*, a.status FROM {$t} d LEFT JOIN {$a} a ON a.action_id = d.action_id WHERE {$where} ORDER BY d.failed_gmt DESC, d.action_id DESC LIMIT %d OFFSET %d", $limit, $offset ) );
 		// phpcs:enable
-		return array( 'total' => $total, 'items' => (array) $items );
+		return array(
+			'total' => $total,
+			'items' => (array) $items,
+		);
 	}
 
 	/**
@@ -202,7 +215,7 @@ final class AttemptsTable {
 	 */
 	public static function drop() {
 		global $wpdb;
-		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::name() ); // phpcs:ignore WordPress.DB
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::name() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery -- our own table's name from $wpdb->prefix; no WordPress API drops tables.
 		delete_option( self::VERSION_OPTION );
 	}
 }

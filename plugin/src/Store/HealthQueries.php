@@ -11,6 +11,7 @@ namespace SidecarScheduler\Store;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- live, bounded reads of the queue's and our custom tables for Site Health; no WordPress API covers them.
 
 /**
  * Read-only queries for SiteHealth\Tests and SiteHealth\Info.
@@ -77,7 +78,7 @@ final class HealthQueries {
 		$a      = $wpdb->prefix . Contract::TABLE_ACTIONS;
 		$marks  = implode( ', ', array_fill( 0, count( $statuses ), '%s' ) );
 		$params = array_merge( array_values( $statuses ), array( $cutoff_gmt, (int) $limit ) );
-		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare -- our own table; one placeholder per status.
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare,WordPress.DB.PreparedSQLPlaceholders.ReplacementsWrongNumber -- our own table; one placeholder per status, all values in one array.
 		return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM ( SELECT 1 FROM {$a} WHERE status IN ( {$marks} ) AND last_attempt_gmt < %s LIMIT %d ) t", $params ) );
 	}
 }

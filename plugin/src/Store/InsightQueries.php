@@ -9,6 +9,7 @@
 namespace SidecarScheduler\Store;
 
 defined( 'ABSPATH' ) || exit;
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- bounded reads of the library's log table for the report; no WordPress API covers it.
 
 /**
  * Read-only queries over the actions and logs tables, driven by the logs' log_date_gmt index.
@@ -47,7 +48,7 @@ final class InsightQueries {
 		$cond = self::outcome_condition( false );
 		// Run time is from the action's last "started" line before its outcome line: not last_attempt_gmt, which the
 		// library's mark_complete() moves to the completion time. Whole seconds: the log dates have no fraction.
-		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names are ours, the date is prepared.
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.LikeWildcardsInQuery -- table names are ours, the date is prepared; the LIKE prefixes are the library's fixed log texts, not input.
 		$sql = $wpdb->prepare( "SELECT t.hook, t.group_slug, t.ok, GREATEST(0, TIMESTAMPDIFF(SECOND, COALESCE(t.started, t.ended), t.ended)) AS secs, COUNT(*) AS n, MAX(t.ended) AS last_at FROM ( SELECT l.log_id, a.hook, COALESCE(g.slug, '') AS group_slug, l.message LIKE 'action complete%%' AS ok, l.log_date_gmt AS ended, MAX(s.log_date_gmt) AS started FROM {$l} l JOIN {$a} a ON a.action_id = l.action_id LEFT JOIN {$g} g ON g.group_id = a.group_id LEFT JOIN {$l} s ON s.action_id = l.action_id AND s.log_id < l.log_id AND s.message LIKE 'action started%%' WHERE l.log_date_gmt >= %s AND {$cond} GROUP BY l.log_id ) t GROUP BY t.hook, t.group_slug, t.ok, secs", $since_gmt );
 		return self::capped( $sql );
 	}
