@@ -15,7 +15,7 @@ if ( empty( $sidecar_scheduler_opts['path'] ) || ! is_file( rtrim( $sidecar_sche
 	fwrite( STDERR, "usage: php worker.php --path=<WordPress root containing wp-load.php> [--url=<site url>]\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- before WordPress loads: a usage error on stderr, where the sidecar logs it.
 	exit( 2 );
 }
-ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet -- stdout is the protocol stream.
+ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet, Squiz.PHP.DiscouragedFunctions.Discouraged -- stdout is the protocol stream.
 $sidecar_scheduler_url = isset( $sidecar_scheduler_opts['url'] ) ? $sidecar_scheduler_opts['url'] : '';
 if ( $sidecar_scheduler_url ) {
 	$_SERVER['HTTP_HOST'] = sidecar_scheduler_url_host( $sidecar_scheduler_url );

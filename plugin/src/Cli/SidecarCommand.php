@@ -34,7 +34,7 @@ final class SidecarCommand {
 	 * Runs the JSON-lines execution worker on stdin/stdout (started by the sidecar; not for interactive use).
 	 */
 	public function work( $args, $assoc ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI passes positional and associative arguments to every subcommand.
-		ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet.display_errors_Disallowed -- the worker speaks its protocol on stdout: PHP errors must go to stderr, where the sidecar logs them.
+		ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet.display_errors_Disallowed, Squiz.PHP.DiscouragedFunctions.Discouraged -- the worker speaks its protocol on stdout: PHP errors must go to stderr, where the sidecar logs them.
 		if ( ! defined( 'SIDECAR_SCHEDULER_WORKER' ) ) {
 			define( 'SIDECAR_SCHEDULER_WORKER', true );
 		}

@@ -171,7 +171,7 @@ class ActionScheduler_Compatibility {
 		if ( function_exists( 'wc_set_time_limit' ) ) {
 			wc_set_time_limit( $new_limit );
 		} elseif ( function_exists( 'set_time_limit' ) && false === strpos( (string) ini_get( 'disable_functions' ), 'set_time_limit' ) ) {
-			@set_time_limit( $new_limit ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- set_time_limit() warns where hosts disable it; the library silences it too.
+			@set_time_limit( $new_limit ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged, Squiz.PHP.DiscouragedFunctions.Discouraged -- the library raises the time limit the same way; set_time_limit() warns where hosts disable it; the library silences it too.
 		}
 	}
 }

@@ -71,7 +71,7 @@ final class Worker {
 		// A fatal error must reach stderr, where the sidecar reads it to fail the action with the library's
 		// "unexpected shutdown" text (WordPress turned display_errors off while booting, after worker.php set it).
 		if ( 'cli' === PHP_SAPI ) {
-			ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet.display_errors_Disallowed -- stdout (or fd 3) is the protocol stream: PHP errors go to stderr, where the sidecar logs them.
+			ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet.display_errors_Disallowed, Squiz.PHP.DiscouragedFunctions.Discouraged -- stdout (or fd 3) is the protocol stream: PHP errors go to stderr, where the sidecar logs them.
 		}
 		$worker->listen_for_outcomes();
 		$worker->pipeline = CommitPipeline::start(
