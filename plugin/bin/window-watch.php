@@ -7,7 +7,11 @@
  * - {"op":"hold", claim, gmt, message, lines, prev}: the marks of a new window (replacing any before);
  * - {"op":"take","id":N}: the worker took (or undid) that mark itself;
  * - {"op":"clear"}: no marks are held any more;
- * - {"op":"ask"}: answer {"released":[…]}, the marks this watcher released since the last answer.
+ * - {"op":"ask","take":N}: drop N's mark (when it is still held: it is the worker's now), then answer
+ *   {"released":[…]}, the marks this watcher released since the last answer (N among them if it was too late).
+ *
+ * It writes {"thread":N} when it opens its database connection (N: the connection ID), so that a worker that gives up
+ * on it can kill that connection too (a statement sent by a killed process still runs on the server).
  *
  * When `after` seconds pass without a line while marks are held (the worker is inside a slow action), the marks go
  * back to pending under the claim, with the same conditions as StartWindow::undo(): only rows that still carry the
@@ -32,16 +36,24 @@ $sidecar_released = array();
 $sidecar_heard    = microtime( true );
 $sidecar_after    = max( 0.5, (float) $sidecar_config['after'] );
 
-/** The marks still held, back to pending (see above). Returns the IDs whose mark this undid. */
+/** The marks still held, back to pending (see above). Returns the IDs whose mark this undid, and those it could not try. */
 function sidecar_watch_release( array $config, &$db, array $held, array $window ) {
 	if ( ! $db || ! @mysqli_ping( $db ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- an idle connection may have timed out; then it is opened again.
 		$db = @mysqli_connect( $config['host'] ? $config['host'] : null, $config['user'], $config['password'], $config['name'], $config['port'] ? $config['port'] : null, $config['socket'] ? $config['socket'] : null ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- a refused connection is reported just below.
 		if ( ! $db ) {
 			fwrite( STDERR, 'Sidecar Scheduler window watcher: cannot connect to the database: ' . mysqli_connect_error() . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- stderr of this process, where the sidecar logs it; not a file.
-			return array();
+			return array( array(), array_keys( $held ) );
 		}
+		// Never wait long on a row lock (the default is 50 s): the worker waits 10 s for an answer before it stops this
+		// process, and a statement left waiting could land after that. The statement limit is MariaDB's (ignored
+		// elsewhere). A mark whose release failed is tried again later.
+		mysqli_query( $db, 'SET SESSION innodb_lock_wait_timeout = 3' );
+		mysqli_query( $db, 'SET SESSION max_statement_time = 5' );
+		fwrite( STDOUT, json_encode( array( 'thread' => mysqli_thread_id( $db ) ) ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite, WordPress.WP.AlternativeFunctions.json_encode_json_encode -- a line to the worker on its pipe; WordPress (and wp_json_encode()) is not loaded here.
+		fflush( STDOUT );
 	}
 	$released = array();
+	$failed   = array();
 	$lines    = array_flip( array_map( 'intval', (array) $window['lines'] ) );
 	foreach ( $held as $id => $before ) {
 		$sql = sprintf(
@@ -53,7 +65,12 @@ function sidecar_watch_release( array $config, &$db, array $held, array $window 
 			(int) $window['claim'],
 			mysqli_real_escape_string( $db, (string) $window['gmt'] )
 		);
-		if ( mysqli_query( $db, $sql ) && mysqli_affected_rows( $db ) > 0 ) {
+		$res = mysqli_query( $db, $sql );
+		if ( ! $res ) {
+			$failed[] = (int) $id; // a lock wait or statement timeout, a lost connection: not released, tried again
+			continue;
+		}
+		if ( mysqli_affected_rows( $db ) > 0 ) {
 			if ( isset( $lines[ (int) $id ] ) && '' !== (string) $window['message'] ) {
 				mysqli_query( $db, sprintf( "DELETE FROM `%s` WHERE action_id = %d AND message = '%s' AND log_date_gmt >= '%s' ORDER BY log_id DESC LIMIT 1", $config['logs'], (int) $id, mysqli_real_escape_string( $db, (string) $window['message'] ), mysqli_real_escape_string( $db, (string) $window['gmt'] ) ) );
 			}
@@ -63,7 +80,7 @@ function sidecar_watch_release( array $config, &$db, array $held, array $window 
 	if ( $released ) {
 		fwrite( STDERR, sprintf( "Sidecar Scheduler window watcher: %d start marks waited %s s behind a slow action; put back to pending under claim %d: %s\n", count( $released ), $config['after'], (int) $window['claim'], implode( ',', $released ) ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- stderr of this process, where the sidecar logs it; not a file.
 	}
-	return $released;
+	return array( $released, $failed );
 }
 
 while ( true ) {
@@ -94,6 +111,9 @@ while ( true ) {
 		} elseif ( 'clear' === $op ) {
 			$sidecar_held = array();
 		} elseif ( 'ask' === $op ) {
+			if ( ! empty( $m['take'] ) ) {
+				unset( $sidecar_held[ (int) $m['take'] ] ); // one line at a time: it cannot be released after this
+			}
 			fwrite( STDOUT, json_encode( array( 'released' => $sidecar_released ) ) . "\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite, WordPress.WP.AlternativeFunctions.json_encode_json_encode -- the answer to the worker on its pipe; WordPress (and wp_json_encode()) is not loaded here.
 			fflush( STDOUT );
 			$sidecar_released = array();
@@ -101,7 +121,11 @@ while ( true ) {
 		continue; // every waiting line first
 	}
 	if ( $sidecar_held && $sidecar_window ) {
-		$sidecar_released = array_merge( $sidecar_released, sidecar_watch_release( $sidecar_config, $sidecar_db, $sidecar_held, $sidecar_window ) );
-		$sidecar_held     = array();
+		list( $sidecar_done, $sidecar_failed ) = sidecar_watch_release( $sidecar_config, $sidecar_db, $sidecar_held, $sidecar_window );
+		$sidecar_released                      = array_merge( $sidecar_released, $sidecar_done );
+		// Failed ones stay held, tried again a release time from now (later is always safe: the worker trusts a mark
+		// for less than the release time after its last line).
+		$sidecar_held  = array_intersect_key( $sidecar_held, array_flip( $sidecar_failed ) );
+		$sidecar_heard = microtime( true );
 	}
 }

@@ -26,7 +26,8 @@
  * RELEASE_AFTER seconds old; at its turn such an action then starts as any other, with its own compare-and-set.
  * So the worker never trusts a mark the watcher may have released, it tells the watcher every mark it takes (its
  * turn) and asks before it takes one when it has not spoken to the watcher for GUARD seconds: the watcher acts only
- * RELEASE_AFTER seconds after the last line it read, and reads every waiting line before it acts.
+ * RELEASE_AFTER seconds after the last line it read, and reads every waiting line before it acts. An ask takes the
+ * mark in the same step; GUARD leaves at least MARGIN seconds for a stalled worker, else it is 0 (always ask).
  */
 
 namespace SidecarScheduler\Runner;
@@ -64,8 +65,21 @@ final class StartWindow {
 	 * by default), and never above half of it. Filter: sidecar_scheduler_window_release_after.
 	 */
 	const RELEASE_AFTER = 30;
-	/** @var float Seconds of silence after which the worker asks the watcher before it takes a mark (2/3 of the release time). */
+	/**
+	 * @var float Seconds of silence after which the worker asks the watcher before it takes a mark. Without asking it
+	 *            trusts a mark for GUARD seconds after its last line, and its "take" may be written up to the release
+	 *            time after that line and still count: the margin (release time − GUARD) is the longest the worker may
+	 *            stall between its check and its "take". A third of the release time when that third is at least
+	 *            MARGIN seconds (10 s at the default 30 s); otherwise 0: every take is asked, and an ask takes the mark
+	 *            in the same step (see ask()), so no stall can make the watcher release a mark the worker runs.
+	 */
 	private static $guard = 20.0;
+	/** Seconds: the least stall between a mark's check and its "take" that the worker must survive when it does not ask. */
+	const MARGIN = 5.0;
+	/** @var array<int, true> Marks the watcher (or, without it, the rows) said were released, not yet at their turn. */
+	private static $released = array();
+	/** @var int The watcher's database connection ID (it reports it), killed with it when it does not answer. */
+	private static $watch_thread = 0;
 	/** @var array|null The watcher: array( process, stdin, stdout ); false once it could not be started. */
 	private static $watch = null;
 	/** @var float When the worker last wrote to the watcher. */
@@ -200,6 +214,7 @@ final class StartWindow {
 		foreach ( $marked as $id ) {
 			self::$held[ $id ] = $prev[ $id ];
 		}
+		self::$released = array(); // the watcher's earlier answers were about the previous window's marks
 		self::remember( $claim_id, $gmt, $lines );
 		self::tell(
 			array(
@@ -236,10 +251,13 @@ final class StartWindow {
 		if ( ! isset( self::$held[ $action_id ] ) ) {
 			return $status;
 		}
-		if ( self::$watch && microtime( true ) - self::$told >= self::$guard && in_array( $action_id, self::ask(), true ) ) {
+		if ( self::$watch && microtime( true ) - self::$told >= self::$guard ) {
+			self::ask( $action_id ); // and takes this mark in the same step, unless the watcher released it already
+		}
+		if ( isset( self::$released[ $action_id ] ) ) {
 			// The watcher put it back to pending (it waited too long): the row read before may be stale, and it
 			// starts now as any pending action, with a compare-and-set of its own.
-			unset( self::$held[ $action_id ], self::$lines[ $action_id ] );
+			unset( self::$held[ $action_id ], self::$lines[ $action_id ], self::$released[ $action_id ] );
 			return Contract::STATUS_PENDING;
 		}
 		if ( Contract::STATUS_RUNNING === $status ) {
@@ -306,22 +324,40 @@ final class StartWindow {
 	}
 
 	/**
-	 * Asks the watcher which marks it released (and so restarts its clock). If it does not answer, it is stopped
-	 * and waited for, so it cannot act later; the marks are then read from the rows themselves.
-	 *
-	 * @return int[]
+	 * Asks the watcher which marks it released (and so restarts its clock), and takes $take's mark in the same step:
+	 * the watcher handles one line at a time, so it either released that mark before (then it is in the answer) or
+	 * drops it before it can release it. The released marks go to self::$released. If the watcher does not answer
+	 * within 10 s, it is stopped and waited for, and its database connection killed, so nothing it sent can still
+	 * land; the marks are then read from the rows themselves.
 	 */
-	private static function ask() {
-		self::tell( array( 'op' => 'ask' ) );
+	private static function ask( $take = 0 ) {
+		self::tell(
+			array(
+				'op'   => 'ask',
+				'take' => (int) $take,
+			)
+		);
 		if ( self::$watch ) {
-			$read   = array( self::$watch[2] );
-			$write  = null;
-			$except = null;
-			if ( @stream_select( $read, $write, $except, 10 ) && ( $line = fgets( self::$watch[2] ) ) !== false ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged, Generic.CodeAnalysis.AssignmentInCondition.Found, Squiz.PHP.DisallowMultipleAssignments.FoundInControlStructure -- wait for the watcher's answer and read it in one test; a closed pipe must not warn.
-				$answer = json_decode( $line, true );
-				if ( is_array( $answer ) && isset( $answer['released'] ) ) {
-					return array_map( 'intval', (array) $answer['released'] );
+			$until = microtime( true ) + 10;
+			while ( ( $left = $until - microtime( true ) ) > 0 ) { // phpcs:ignore Generic.CodeAnalysis.AssignmentInCondition.FoundInWhileCondition -- the time left, computed and tested in one place.
+				$read   = array( self::$watch[2] );
+				$write  = null;
+				$except = null;
+				if ( ! @stream_select( $read, $write, $except, (int) $left, (int) ( ( $left - (int) $left ) * 1e6 ) ) || ( $line = fgets( self::$watch[2] ) ) === false ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged, Generic.CodeAnalysis.AssignmentInCondition.Found, Squiz.PHP.DisallowMultipleAssignments.FoundInControlStructure -- wait for the watcher's line and read it in one test; a closed pipe must not warn.
+					break;
 				}
+				$answer = json_decode( $line, true );
+				if ( is_array( $answer ) && isset( $answer['thread'] ) ) {
+					self::$watch_thread = (int) $answer['thread']; // its connection, (re)opened: not the answer yet
+					continue;
+				}
+				if ( is_array( $answer ) && isset( $answer['released'] ) ) {
+					foreach ( (array) $answer['released'] as $id ) {
+						self::$released[ (int) $id ] = true;
+					}
+					return;
+				}
+				break;
 			}
 			self::stop_watch( 'it did not answer' );
 		}
@@ -329,22 +365,47 @@ final class StartWindow {
 		global $wpdb;
 		$held = array_keys( self::$held );
 		if ( ! $held ) {
-			return array();
+			return;
 		}
 		$marked = array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN (" . implode( ',', $held ) . ') AND status = %s AND claim_id = %d AND last_attempt_gmt = %s', Contract::STATUS_RUNNING, self::$claim, self::$gmt ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
-		return array_values( array_diff( $held, $marked ) );
+		foreach ( array_diff( $held, $marked ) as $id ) {
+			self::$released[ (int) $id ] = true;
+		}
 	}
 
 	private static function stop_watch( $why ) {
 		if ( ! self::$watch ) {
 			return;
 		}
+		global $wpdb;
 		list( $process, $in, $out ) = self::$watch;
 		self::$watch                = false;
 		@fclose( $in ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fclose, WordPress.PHP.NoSilencedErrors.Discouraged -- the watcher's pipes, not files: a closed pipe must not warn (the caller checks the result).
-		@fclose( $out ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fclose, WordPress.PHP.NoSilencedErrors.Discouraged -- the watcher's pipes, not files: a closed pipe must not warn (the caller checks the result).
 		proc_terminate( $process, 9 );
-		proc_close( $process ); // waits: once it is gone it cannot release anything the worker goes on to trust
+		// Read to the end: the pipe ends when the process is gone, and a last line may name a connection it opened.
+		foreach ( explode( "\n", (string) @stream_get_contents( $out ) ) as $line ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- a broken pipe must not warn.
+			$said = json_decode( $line, true );
+			if ( is_array( $said ) && isset( $said['thread'] ) ) {
+				self::$watch_thread = (int) $said['thread'];
+			}
+		}
+		@fclose( $out ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fclose, WordPress.PHP.NoSilencedErrors.Discouraged -- the watcher's pipes, not files: a closed pipe must not warn (the caller checks the result).
+		proc_close( $process ); // waits: once it is gone it cannot send anything more
+		if ( self::$watch_thread ) {
+			// A statement the dead process sent (an UPDATE waiting on a row lock, say) still runs on the server, and
+			// could release a mark after the rows are read below: end its connection first, and wait until the server
+			// has (a killed statement rolls back; a user may kill its own connections). The session's lock wait and
+			// statement time limits (bin/window-watch.php) bound the wait.
+			$thread   = self::$watch_thread;
+			$suppress = $wpdb->suppress_errors( true ); // "unknown thread": it ended by itself
+			$wpdb->query( $wpdb->prepare( 'KILL CONNECTION %d', $thread ) );
+			$until = microtime( true ) + 5;
+			while ( $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d', $thread ) ) && microtime( true ) < $until ) {
+				usleep( 50000 );
+			}
+			$wpdb->suppress_errors( $suppress );
+			self::$watch_thread = 0;
+		}
 		error_log( sprintf( 'Sidecar Scheduler: the start-window watcher was stopped (%s); marks waiting behind a slow action are no longer released early.', $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- a warning for the site owner in PHP's error log, which the sidecar shows.
 	}
 
@@ -365,10 +426,21 @@ final class StartWindow {
 		if ( ! $host || ! is_file( $script ) ) {
 			return false;
 		}
-		$pipes = array();
+		$pipes   = array();
+		$command = array( $binary, '-d', 'display_errors=stderr', $script );
+		// PHP's proc_open() passes the child every descriptor this process has open: the worker's database socket
+		// and the sidecar's protocol pipe (fd 3) among them. Held by a watcher blocked in a statement, they outlive a
+		// worker that is killed: the server keeps its session (an open transaction, its locks) and the sidecar sees no
+		// end of fd 3. So a shell closes every descriptor above 2 and then becomes the watcher (bash: any number;
+		// POSIX sh redirects only 0-9, so there only 3-9; the watcher's lock wait limit bounds the rest).
+		if ( @is_executable( '/bin/bash' ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- open_basedir may forbid the look: then the plain command.
+			$command = array_merge( array( '/bin/bash', '-c', 'if [ -d /proc/$$/fd ]; then for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done; else n=3; while [ $n -lt 1024 ]; do eval "exec $n>&-"; n=$((n+1)); done; fi; exec "$@"', 'sidecar-window-watch' ), $command );
+		} elseif ( @is_executable( '/bin/sh' ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- as above.
+			$command = array_merge( array( '/bin/sh', '-c', 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- "$@"', 'sidecar-window-watch' ), $command );
+		}
 		// phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged, WordPress.PHP.DiscouragedPHPFunctions.system_calls_proc_open, Generic.PHP.ForbiddenFunctions.Found -- only in the sidecar's CLI worker, never in a web request: the watcher is a PHP process of ours (bin/window-watch.php); where proc_open is disabled the worker goes on without it.
 		$process = @proc_open(
-			array( $binary, '-d', 'display_errors=stderr', $script ),
+			$command,
 			array(
 				0 => array( 'pipe', 'r' ),
 				1 => array( 'pipe', 'w' ),
@@ -383,7 +455,8 @@ final class StartWindow {
 		$after                     = (float) apply_filters( 'sidecar_scheduler_window_release_after', self::RELEASE_AFTER );
 		$after                     = $settings['failure_period'] > 0 ? min( $after, $settings['failure_period'] / 2 ) : $after;
 		$after                     = max( 0.5, $after );
-		self::$guard               = $after * 2 / 3;
+		self::$guard               = $after / 3 >= self::MARGIN ? $after * 2 / 3 : 0.0; // see $guard
+		self::$watch_thread        = 0;
 		list( $h, $port, $socket ) = $host;
 		$config                    = array(
 			'host'     => (string) $h,
