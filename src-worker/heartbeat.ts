@@ -15,8 +15,15 @@ import type { SiteState } from './lanes/lane';
 export const VERSION = '0.1.0';
 
 export interface HeartbeatDeps {
-  pool: Pool; tables: Tables; query: TimedQuery; log: Logger; metrics: Metrics; state: SiteState;
-  sidecarId: string; startedAt: number; channel: string;
+  pool: Pool;
+  tables: Tables;
+  query: TimedQuery;
+  log: Logger;
+  metrics: Metrics;
+  state: SiteState;
+  sidecarId: string;
+  startedAt: number;
+  channel: string;
 }
 
 export class Heartbeat {
@@ -31,7 +38,9 @@ export class Heartbeat {
   constructor(private d: HeartbeatDeps) {}
 
   /** The actions running now, lane by lane (the heartbeat row's `running`, /healthz). */
-  get running() { return this.d.state.lanes.filter((l) => l.current).map((l) => ({ ...l.current!, lane: l.index })); }
+  get running() {
+    return this.d.state.lanes.filter((l) => l.current).map((l) => ({ ...l.current!, lane: l.index }));
+  }
 
   /** Counts an action's outcome in the metrics and this minute's statistics. */
   record(action: ClaimedAction | undefined, result: RunResult) {
@@ -39,7 +48,11 @@ export class Heartbeat {
     const groupId = action.groupId;
     // Due → started: the action started `ms` before it reported.
     const waitMs = Math.max(0, Date.now() - result.ms - Date.parse(action.scheduledGmt.replace(' ', 'T') + 'Z'));
-    const ok = result.status === 'complete' || result.status === 'ignored' || result.status === 'invalid' || result.status === 'lost';
+    const ok =
+      result.status === 'complete' ||
+      result.status === 'ignored' ||
+      result.status === 'invalid' ||
+      result.status === 'lost';
     this.d.metrics.executed.inc({ status: result.status });
     this.d.metrics.runSeconds.observe(result.ms / 1000);
     this.d.metrics.waitSeconds.observe(waitMs / 1000);
@@ -52,21 +65,38 @@ export class Heartbeat {
   private async loadGroups() {
     try {
       for (const [id, slug] of await groupSlugs(this.d.pool, this.d.tables)) this.groupSlugs.set(id, slug);
-    } catch { /* the stats then carry the numeric id for a minute */ }
+    } catch {
+      /* the stats then carry the numeric id for a minute */
+    }
   }
 
   /** The heartbeat row and the minute statistics; a tick that finds the previous one still running skips (no stacking). */
   beat(): Promise<void> {
-    if (!this.beating) this.beating = this.write().finally(() => { this.beating = undefined; });
+    if (!this.beating) {
+      this.beating = this.write().finally(() => {
+        this.beating = undefined;
+      });
+    }
     return this.beating;
   }
 
   private async write(): Promise<void> {
     try {
-      await upsertHeartbeat(this.d.query, this.d.tables, {
-        sidecarId: this.d.sidecarId, host: hostname(), pid: process.pid, version: VERSION, channel: this.d.channel,
-        lanes: this.d.state.lanes.length, startedAt: this.d.startedAt, running: this.running,
-      }, Date.now());
+      await upsertHeartbeat(
+        this.d.query,
+        this.d.tables,
+        {
+          sidecarId: this.d.sidecarId,
+          host: hostname(),
+          pid: process.pid,
+          version: VERSION,
+          channel: this.d.channel,
+          lanes: this.d.state.lanes.length,
+          startedAt: this.d.startedAt,
+          running: this.running,
+        },
+        Date.now(),
+      );
       this.lastBeatAt = Date.now();
       for (const s of this.stats.drain()) {
         const slug = /^\d+$/.test(s.group) ? (this.groupSlugs.get(Number(s.group)) ?? '') : s.group;

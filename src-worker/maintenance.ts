@@ -8,7 +8,15 @@ import { pruneMinuteStats } from './db/minute-stats';
 import type { TimedQuery } from './db/timed';
 import type { SiteState } from './lanes/lane';
 
-export interface MaintenanceDeps { pool: Pool; tables: Tables; query: TimedQuery; log: Logger; state: SiteState; database: string; siteKey: string }
+export interface MaintenanceDeps {
+  pool: Pool;
+  tables: Tables;
+  query: TimedQuery;
+  log: Logger;
+  state: SiteState;
+  database: string;
+  siteKey: string;
+}
 
 export class Maintenance {
   /** In-flight guard: a tick that finds the previous pass still running (a slow database) skips. */
@@ -19,7 +27,11 @@ export class Maintenance {
   /** One maintenance pass at a time; none once the sidecar is stopping. */
   maintain(): Promise<void> {
     if (this.d.state.stopping) return Promise.resolve();
-    if (!this.running) this.running = this.pass().finally(() => { this.running = undefined; });
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = undefined;
+      });
+    }
     return this.running;
   }
 
@@ -35,10 +47,20 @@ export class Maintenance {
     try {
       conn = await this.d.pool.getConnection();
       if (!(await tryLock(conn, lockName))) return;
-      const lane = lanes.find((l) => !l.busy && !l.maintenance && !l.broken) ?? lanes.find((l) => !l.maintenance) ?? lanes[0];
+      const lane =
+        lanes.find((l) => !l.busy && !l.maintenance && !l.broken) ?? lanes.find((l) => !l.maintenance) ?? lanes[0];
       let more = false;
-      const pass = (async () => { more = (await lane.executor.clean()) === true; })();
-      lane.maintenance = pass.then(() => undefined, () => undefined).finally(() => { lane.maintenance = undefined; });
+      const pass = (async () => {
+        more = (await lane.executor.clean()) === true;
+      })();
+      lane.maintenance = pass
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          lane.maintenance = undefined;
+        });
       await pass;
       // The pass stopped at its time budget with work left (a backlog of expired rows): the next one comes soon.
       if (more && !this.d.state.stopping) setTimeout(() => void this.maintain(), 2000).unref();
@@ -48,7 +70,10 @@ export class Maintenance {
     } catch (e) {
       this.d.log.warn({ err: (e as Error).message }, 'maintenance failed');
     } finally {
-      if (conn) { await unlock(conn, lockName).catch(() => undefined); conn.release(); }
+      if (conn) {
+        await unlock(conn, lockName).catch(() => undefined);
+        conn.release();
+      }
     }
   }
 }

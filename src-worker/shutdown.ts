@@ -19,9 +19,13 @@ export class Shutdown {
 
   constructor(private d: ShutdownDeps) {}
 
-  get stopping() { return this.stopped; }
+  get stopping() {
+    return this.stopped;
+  }
   /** Settles when the clean stop is over; undefined while not stopping. */
-  get finished() { return this.done; }
+  get finished() {
+    return this.done;
+  }
 
   /** A signal: the first one stops cleanly, a second one (while the first stop runs) forces the exit. */
   signal(sig: string) {
@@ -41,9 +45,14 @@ export class Shutdown {
   }
 
   /** Waits `ms`, or less when a stop comes first. */
-  sleep = (ms: number) => new Promise<void>((resolve) => {
-    const done = () => { clearTimeout(t); this.sleepers.delete(done); resolve(); };
-    const t = setTimeout(done, ms);
-    this.sleepers.add(done);
-  });
+  sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
 }

@@ -53,7 +53,9 @@ export class Sidecar implements HealthSource {
   private timers: NodeJS.Timeout[] = [];
   private settings?: PhpSettings;
   /** Nudges wake one idle lane at a time, coalesced (see NudgeGate). */
-  private nudges = new NudgeGate(() => { this.wake.notifyOne('nudge'); });
+  private nudges = new NudgeGate(() => {
+    this.wake.notifyOne('nudge');
+  });
   private heartbeats: Heartbeat;
   private maintenance: Maintenance;
   private loop: LaneLoop;
@@ -68,21 +70,74 @@ export class Sidecar implements HealthSource {
     this.sidecarId = `${hostname()}:${process.pid}:${this.startedAt}@${this.siteKey}`;
     const { state } = this;
     const query = timedQuery(d.pool, !!d.mariadb);
-    this.heartbeats = new Heartbeat({ pool: d.pool, tables: d.tables, query, log: d.log, metrics: d.metrics, state, sidecarId: this.sidecarId, startedAt: this.startedAt, channel: d.channel });
-    this.maintenance = new Maintenance({ pool: d.pool, tables: d.tables, query, log: d.log, state, database: d.config.db.database, siteKey: this.siteKey });
+    this.heartbeats = new Heartbeat({
+      pool: d.pool,
+      tables: d.tables,
+      query,
+      log: d.log,
+      metrics: d.metrics,
+      state,
+      sidecarId: this.sidecarId,
+      startedAt: this.startedAt,
+      channel: d.channel,
+    });
+    this.maintenance = new Maintenance({
+      pool: d.pool,
+      tables: d.tables,
+      query,
+      log: d.log,
+      state,
+      database: d.config.db.database,
+      siteKey: this.siteKey,
+    });
     const onDbError = dbErrorHandler(state, d.metrics, d.log);
-    const releases = this.releases = new ClaimReleases(d.claimer, d.log, onDbError);
+    const releases = (this.releases = new ClaimReleases(d.claimer, d.log, onDbError));
     const keeper = new WorkerKeeper(state, d.makeExecutor, d.log, d.metrics, (ms) => this.wake.wait(ms));
-    const recovery = new CrashRecovery(keeper, d.log, () => this.actionTimeoutSec(), (lane, claimId) => releases.release(lane, claimId));
-    const batches = new BatchRunner({ config: d.config, log: d.log, metrics: d.metrics, state, keeper, recovery, releases, record: (a, r) => this.heartbeats.record(a, r) });
-    this.loop = new LaneLoop({ config: d.config, metrics: d.metrics, state, wake: this.wake, nudges: this.nudges, keeper, recovery, batches, releases, onDbError });
+    const recovery = new CrashRecovery(
+      keeper,
+      d.log,
+      () => this.actionTimeoutSec(),
+      (lane, claimId) => releases.release(lane, claimId),
+    );
+    const batches = new BatchRunner({
+      config: d.config,
+      log: d.log,
+      metrics: d.metrics,
+      state,
+      keeper,
+      recovery,
+      releases,
+      record: (a, r) => this.heartbeats.record(a, r),
+    });
+    this.loop = new LaneLoop({
+      config: d.config,
+      metrics: d.metrics,
+      state,
+      wake: this.wake,
+      nudges: this.nudges,
+      keeper,
+      recovery,
+      batches,
+      releases,
+      onDbError,
+    });
   }
 
-  get running() { return this.heartbeats.running; }
-  get laneCount() { return this.state.lanes.length; }
-  get lastClaimAt() { return this.state.lastClaimAt; }
-  get lastHeartbeatAt() { return this.heartbeats.lastBeatAt; }
-  get executedTotal() { return this.heartbeats.executedTotal; }
+  get running() {
+    return this.heartbeats.running;
+  }
+  get laneCount() {
+    return this.state.lanes.length;
+  }
+  get lastClaimAt() {
+    return this.state.lastClaimAt;
+  }
+  get lastHeartbeatAt() {
+    return this.heartbeats.lastBeatAt;
+  }
+  get executedTotal() {
+    return this.heartbeats.executedTotal;
+  }
 
   /**
    * Why this site is not healthy, if it is not: the heartbeat row not written for three intervals (a stalled or
@@ -95,11 +150,21 @@ export class Sidecar implements HealthSource {
     const heartbeatLimit = 3 * this.d.config.heartbeatMs;
     const lastBeat = this.heartbeats.lastBeatAt;
     const heartbeatAge = now - lastBeat;
-    if (heartbeatAge > heartbeatLimit) problems.push(lastBeat ? `heartbeat not written for ${heartbeatAge} ms (stale after ${heartbeatLimit} ms)` : 'heartbeat never written');
+    if (heartbeatAge > heartbeatLimit) {
+      problems.push(
+        lastBeat
+          ? `heartbeat not written for ${heartbeatAge} ms (stale after ${heartbeatLimit} ms)`
+          : 'heartbeat never written',
+      );
+    }
     const claimLimit = 2 * this.d.config.pollMs + 15_000;
     for (const l of this.state.lanes) {
       if (l.broken) problems.push(`lane ${l.index} has no PHP worker (retrying)`);
-      else if (!l.busy && now - l.lastClaimAt > claimLimit) problems.push(`lane ${l.index}: last successful claim ${now - l.lastClaimAt} ms ago (stale after ${claimLimit} ms)`);
+      else if (!l.busy && now - l.lastClaimAt > claimLimit) {
+        problems.push(
+          `lane ${l.index}: last successful claim ${now - l.lastClaimAt} ms ago (stale after ${claimLimit} ms)`,
+        );
+      }
     }
     if (!this.state.dbHealthy) problems.push('the last database statement of the loop failed');
     return problems;
@@ -120,13 +185,20 @@ export class Sidecar implements HealthSource {
   /** The most actions a claim takes: --batch-size when given, else the site's action_scheduler_queue_runner_batch_size when a plugin filters it, else the default. */
   private claimMax(): number {
     const s = this.settings;
-    if (!this.d.config.batchSizeExplicit && s?.batch_size_filtered && s.batch_size > 0) return Math.min(5000, s.batch_size);
+    if (!this.d.config.batchSizeExplicit && s?.batch_size_filtered && s.batch_size > 0) {
+      return Math.min(5000, s.batch_size);
+    }
     return this.d.config.batchSize;
   }
 
   async start(): Promise<void> {
-    const plan: LanePlan[] = [{ claimer: this.d.claimer, count: this.d.config.workers, label: 'general' }, ...(this.d.dedicated ?? [])];
-    const lanes = plan.flatMap((p) => Array.from({ length: p.count }, () => p.claimer)).map((claimer, index) => ({ index, claimer, executor: this.d.makeExecutor(index) }));
+    const plan: LanePlan[] = [
+      { claimer: this.d.claimer, count: this.d.config.workers, label: 'general' },
+      ...(this.d.dedicated ?? []),
+    ];
+    const lanes = plan
+      .flatMap((p) => Array.from({ length: p.count }, () => p.claimer))
+      .map((claimer, index) => ({ index, claimer, executor: this.d.makeExecutor(index) }));
     // Workers boot WordPress at the same time (serially, each boot added ~0.3-0.4 s to the start-up). If one cannot
     // start, the ones that did are stopped before the error goes up: nothing else would stop them.
     const started = await Promise.allSettled(lanes.map((l) => l.executor.start()));
@@ -141,8 +213,19 @@ export class Sidecar implements HealthSource {
       await Promise.allSettled(lanes.map((l) => l.executor.stop()));
       throw e;
     }
-    for (const l of lanes) this.state.lanes.push({ ...l, sizer: new ClaimSizer(this.claimMax()), busy: false, lastClaimAt: Date.now() });
-    this.d.log.info({ settings: this.settings, lanes: this.state.lanes.length, channel: this.d.channel, claimMax: this.claimMax(), actionTimeoutSec: this.actionTimeoutSec() }, 'sidecar started');
+    for (const l of lanes) {
+      this.state.lanes.push({ ...l, sizer: new ClaimSizer(this.claimMax()), busy: false, lastClaimAt: Date.now() });
+    }
+    this.d.log.info(
+      {
+        settings: this.settings,
+        lanes: this.state.lanes.length,
+        channel: this.d.channel,
+        claimMax: this.claimMax(),
+        actionTimeoutSec: this.actionTimeoutSec(),
+      },
+      'sidecar started',
+    );
     this.explainRunnerFilters();
     await this.heartbeat();
     if (!this.d.config.once) {
@@ -156,19 +239,33 @@ export class Sidecar implements HealthSource {
   private explainRunnerFilters() {
     const s = this.settings;
     if (!s) return;
-    if (s.concurrent_batches > 1) this.d.log.info({ concurrent_batches: s.concurrent_batches, lanes: this.state.lanes.length }, 'action_scheduler_queue_runner_concurrent_batches is not used: --workers (and --lanes) set how many actions run at once');
+    if (s.concurrent_batches > 1) {
+      this.d.log.info(
+        { concurrent_batches: s.concurrent_batches, lanes: this.state.lanes.length },
+        'action_scheduler_queue_runner_concurrent_batches is not used: --workers (and --lanes) set how many actions run at once',
+      );
+    }
     if (this.d.config.actionTimeoutSec && s.failure_period >= 0 && this.d.config.actionTimeoutSec < s.failure_period) {
-      this.d.log.warn({ actionTimeoutSec: this.d.config.actionTimeoutSec, failure_period: s.failure_period }, '--action-timeout is below the site\'s action_scheduler_failure_period: actions may be killed before the library would fail them');
+      this.d.log.warn(
+        { actionTimeoutSec: this.d.config.actionTimeoutSec, failure_period: s.failure_period },
+        "--action-timeout is below the site's action_scheduler_failure_period: actions may be killed before the library would fail them",
+      );
     }
   }
 
-  nudge() { if (!this.state.stopping) this.nudges.nudge(); }
+  nudge() {
+    if (!this.state.stopping) this.nudges.nudge();
+  }
 
   /** The heartbeat row and the minute statistics (Heartbeat.beat). */
-  heartbeat(): Promise<void> { return this.heartbeats.beat(); }
+  heartbeat(): Promise<void> {
+    return this.heartbeats.beat();
+  }
 
   /** One maintenance pass at a time (Maintenance.maintain). */
-  maintain(): Promise<void> { return this.maintenance.maintain(); }
+  maintain(): Promise<void> {
+    return this.maintenance.maintain();
+  }
 
   /** Runs every lane until stop() (or, with --once, until nothing is due). */
   async run(): Promise<void> {

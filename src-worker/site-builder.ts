@@ -20,8 +20,14 @@ import { Sidecar, LanePlan } from './sidecar';
 import type { Site } from './sites';
 
 export interface SiteBuilderDeps {
-  config: SidecarConfig; log: Logger; metrics: Metrics; pool: Pool; claimPool: Pool;
-  channel: 'wp-cli' | 'php' | 'rest'; skipLocked: boolean; mariadb: boolean;
+  config: SidecarConfig;
+  log: Logger;
+  metrics: Metrics;
+  pool: Pool;
+  claimPool: Pool;
+  channel: 'wp-cli' | 'php' | 'rest';
+  skipLocked: boolean;
+  mariadb: boolean;
   /** The environment PHP workers get (the process's, with the table prefix). */
   workerEnv: NodeJS.ProcessEnv;
 }
@@ -35,24 +41,51 @@ export function siteBuilder(d: SiteBuilderDeps): (site: Site) => Promise<Sidecar
   return async (site) => {
     const t = tableNames(site.prefix);
     if (site.prefix !== config.tablePrefix) {
-      try { await checkSchema(pool, t); } catch (e) { log.warn({ site: site.url, err: (e as Error).message }, 'skipping site: its tables are not ready (is the plugin active there?)'); return undefined; }
+      try {
+        await checkSchema(pool, t);
+      } catch (e) {
+        log.warn(
+          { site: site.url, err: (e as Error).message },
+          'skipping site: its tables are not ready (is the plugin active there?)',
+        );
+        return undefined;
+      }
     }
     const time = await SiteTime.load(pool, t.options);
     // Groups with lanes of their own are kept off the general lanes.
     const laneGroups = config.lanes.flatMap((l) => l.groups);
     // Pauses (and group limits) published by PHP: loaded before the first claim, then every second.
-    const controls = new Controls(pool, t, site.prefix, d.metrics, (e) => log.debug({ site: site.url, err: e.message }, 'controls not reloaded'));
+    const controls = new Controls(pool, t, site.prefix, d.metrics, (e) =>
+      log.debug({ site: site.url, err: e.message }, 'controls not reloaded'),
+    );
     await controls.refresh();
     controls.start();
-    const claimer = new Claimer(claimPool, t, time, d.skipLocked, {
-      groupIds: await resolveGroupIds(pool, t, config.groups),
-      excludeGroupIds: await resolveGroupIds(pool, t, [...config.excludeGroups, ...laneGroups]),
-    }, controls);
+    const claimer = new Claimer(
+      claimPool,
+      t,
+      time,
+      d.skipLocked,
+      {
+        groupIds: await resolveGroupIds(pool, t, config.groups),
+        excludeGroupIds: await resolveGroupIds(pool, t, [...config.excludeGroups, ...laneGroups]),
+      },
+      controls,
+    );
     const dedicated: LanePlan[] = [];
     for (const lane of config.lanes) {
       const ids = await resolveGroupIds(pool, t, lane.groups);
-      if (!ids.length) { log.warn({ site: site.url, groups: lane.groups }, 'lane groups do not exist (yet) on this site; lane not started'); continue; }
-      dedicated.push({ claimer: new Claimer(claimPool, t, time, d.skipLocked, { groupIds: ids, excludeGroupIds: [] }, controls), count: lane.workers, label: lane.groups.join('+') });
+      if (!ids.length) {
+        log.warn(
+          { site: site.url, groups: lane.groups },
+          'lane groups do not exist (yet) on this site; lane not started',
+        );
+        continue;
+      }
+      dedicated.push({
+        claimer: new Claimer(claimPool, t, time, d.skipLocked, { groupIds: ids, excludeGroupIds: [] }, controls),
+        count: lane.workers,
+        label: lane.groups.join('+'),
+      });
     }
     // The rest channel: the site's secret (created if the site has none yet) and how to read a row when the route
     // gave no answer (RestExecutor.run()). Shared by the site's lanes, so a re-read after a 401 serves them all.
@@ -65,12 +98,57 @@ export function siteBuilder(d: SiteBuilderDeps): (site: Site) => Promise<Sidecar
     const url = config.multisite ? site.url : config.url;
     const makeExecutor = (i: number): Executor => {
       const urlArg = url ? [`--url=${url}`] : [];
-      if (channel === 'rest') return new RestExecutor({ url: config.multisite ? `${site.url.replace(/\/$/, '')}/wp-json/${contract.rest.NAMESPACE}${contract.rest.RUN_ROUTE}` : config.restUrl, secret, timeoutSec: timeout, extraHeaders: config.restHeaders, blogId: site.blogId, probe });
-      if (channel === 'wp-cli') return new ProcessExecutor({ command: config.wpBinary, args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg], env: d.workerEnv, label: `wp-cli#${site.blogId}.${i}` }, log, timeout);
-      const script = existsSync(pluginWorker) ? pluginWorker : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
-      return new ProcessExecutor({ command: config.phpBinary, args: [script, `--path=${config.wpPath}`, ...urlArg], env: d.workerEnv, label: `php#${site.blogId}.${i}` }, log, timeout);
+      if (channel === 'rest') {
+        return new RestExecutor({
+          url: config.multisite
+            ? `${site.url.replace(/\/$/, '')}/wp-json/${contract.rest.NAMESPACE}${contract.rest.RUN_ROUTE}`
+            : config.restUrl,
+          secret,
+          timeoutSec: timeout,
+          extraHeaders: config.restHeaders,
+          blogId: site.blogId,
+          probe,
+        });
+      }
+      if (channel === 'wp-cli') {
+        return new ProcessExecutor(
+          {
+            command: config.wpBinary,
+            args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg],
+            env: d.workerEnv,
+            label: `wp-cli#${site.blogId}.${i}`,
+          },
+          log,
+          timeout,
+        );
+      }
+      const script = existsSync(pluginWorker)
+        ? pluginWorker
+        : join(config.wpPath!, 'wp-content/plugins/sidecar-scheduler/bin/worker.php');
+      return new ProcessExecutor(
+        {
+          command: config.phpBinary,
+          args: [script, `--path=${config.wpPath}`, ...urlArg],
+          env: d.workerEnv,
+          label: `php#${site.blogId}.${i}`,
+        },
+        log,
+        timeout,
+      );
     };
-    const sidecar = new Sidecar({ config, pool, tables: t, claimer, dedicated, log: log.child({ site: site.blogId }), metrics: d.metrics, makeExecutor, channel, siteKey: site.prefix, mariadb: d.mariadb });
+    const sidecar = new Sidecar({
+      config,
+      pool,
+      tables: t,
+      claimer,
+      dedicated,
+      log: log.child({ site: site.blogId }),
+      metrics: d.metrics,
+      makeExecutor,
+      channel,
+      siteKey: site.prefix,
+      mariadb: d.mariadb,
+    });
     ref.sidecar = sidecar;
     await sidecar.start();
     return sidecar;

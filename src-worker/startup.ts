@@ -15,10 +15,20 @@ import { backoffMs, retry } from './retry';
 export function isConfigFailure(e: unknown): boolean {
   if (e instanceof ConfigError || e instanceof WpConfigError || e instanceof SchemaError) return true;
   const msg = String((e as Error)?.message ?? e);
-  if (/Error establishing a database connection|mysqli_real_connect|Connection refused|server has gone away|Too many connections/i.test(msg)) return false;
-  return /could not start \S+: spawn \S+ (ENOENT|EACCES)/.test(msg)
-    || /worker exited \(code [23], /.test(msg)
-    || /is not a registered wp command|does not seem to be a WordPress installation|needs --url or --rest-url|needs a secret/.test(msg);
+  if (
+    /Error establishing a database connection|mysqli_real_connect|Connection refused|server has gone away|Too many connections/i.test(
+      msg,
+    )
+  ) {
+    return false;
+  }
+  return (
+    /could not start \S+: spawn \S+ (ENOENT|EACCES)/.test(msg) ||
+    /worker exited \(code [23], /.test(msg) ||
+    /is not a registered wp command|does not seem to be a WordPress installation|needs --url or --rest-url|needs a secret/.test(
+      msg,
+    )
+  );
 }
 
 /**

@@ -7,7 +7,9 @@ export class Wake {
   private waiters: Array<(reason: WakeReason) => void> = [];
 
   /** Releases every waiting lane. */
-  notify(reason: WakeReason = 'poll') { for (const w of this.waiters.splice(0)) w(reason); }
+  notify(reason: WakeReason = 'poll') {
+    for (const w of this.waiters.splice(0)) w(reason);
+  }
 
   /** Releases the lane that has waited longest; false when none was waiting (busy lanes claim again on their own). */
   notifyOne(reason: WakeReason): boolean {
@@ -18,8 +20,15 @@ export class Wake {
 
   wait(ms: number): Promise<WakeReason> {
     return new Promise((resolve) => {
-      const done = (reason: WakeReason) => { clearTimeout(t); resolve(reason); };
-      const t = setTimeout(() => { const i = this.waiters.indexOf(done); if (i >= 0) this.waiters.splice(i, 1); resolve('timeout'); }, ms);
+      const done = (reason: WakeReason) => {
+        clearTimeout(t);
+        resolve(reason);
+      };
+      const t = setTimeout(() => {
+        const i = this.waiters.indexOf(done);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve('timeout');
+      }, ms);
       this.waiters.push(done);
     });
   }
@@ -47,10 +56,19 @@ export class NudgeGate {
   constructor(private fire: () => void) {}
 
   nudge() {
-    if (this.timer) { this.merged++; return; }
+    if (this.timer) {
+      this.merged++;
+      return;
+    }
     const delay = this.lastWake + this.gapMs - Date.now();
-    if (delay <= 0) { this.deliver(); return; }
-    this.timer = setTimeout(() => { this.timer = undefined; this.deliver(); }, delay);
+    if (delay <= 0) {
+      this.deliver();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.deliver();
+    }, delay);
   }
 
   /** What the claim that a nudge triggered found. */
@@ -58,7 +76,10 @@ export class NudgeGate {
     this.gapMs = work ? 0 : Math.min(MAX_GAP_MS, Math.max(MIN_GAP_MS, this.gapMs * 2));
   }
 
-  stop() { if (this.timer) clearTimeout(this.timer); this.timer = undefined; }
+  stop() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 
   private deliver() {
     this.lastWake = Date.now();

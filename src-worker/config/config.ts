@@ -60,7 +60,9 @@ export function parseNudgeAddress(address: string): { host: NudgeHost; port: num
   const m = /^udp:\/\/(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/i.exec(address.trim());
   const port = m ? Number(m[2]) : 0;
   if (!m || port < 1 || port > 65535) {
-    throw new ConfigError(`SIDECAR_SCHEDULER_NUDGE "${address}" is not udp://127.0.0.1:PORT, udp://localhost:PORT or udp://[::1]:PORT (the sidecar receives nudges on loopback only); fix it in wp-config.php or pass --nudge-port`);
+    throw new ConfigError(
+      `SIDECAR_SCHEDULER_NUDGE "${address}" is not udp://127.0.0.1:PORT, udp://localhost:PORT or udp://[::1]:PORT (the sidecar receives nudges on loopback only); fix it in wp-config.php or pass --nudge-port`,
+    );
   }
   const host = m[1].toLowerCase();
   return { host: host === '[::1]' ? '::1' : (host as NudgeHost), port };
@@ -101,16 +103,31 @@ export function findWpConfig(wpPath: string): string {
 }
 
 export function parseLanes(spec: string): Array<{ groups: string[]; workers: number }> {
-  return spec.split(',').map((p) => p.trim()).filter(Boolean).map((part) => {
-    const m = /^([^:]+):(\d+)$/.exec(part);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 64) throw new ConfigError(`--lanes entry "${part}" is not "group[+group...]:workers" (1-64 workers)`);
-    return { groups: m[1].split('+').map((g) => g.trim()).filter(Boolean), workers: Number(m[2]) };
-  });
+  return spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^([^:]+):(\d+)$/.exec(part);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 64) {
+        throw new ConfigError(`--lanes entry "${part}" is not "group[+group...]:workers" (1-64 workers)`);
+      }
+      return {
+        groups: m[1]
+          .split('+')
+          .map((g) => g.trim())
+          .filter(Boolean),
+        workers: Number(m[2]),
+      };
+    });
 }
 
 export function parseHeaders(spec: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of spec.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(':');
     if (i <= 0) throw new ConfigError(`--rest-headers entry "${part}" is not "Name: value"`);
     const name = part.slice(0, i).trim();
@@ -120,7 +137,11 @@ export function parseHeaders(spec: string): Record<string, string> {
   return out;
 }
 
-const list = (v: unknown) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: unknown) =>
+  String(v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): SidecarConfig {
   const explicit = new Set<string>();
@@ -133,12 +154,20 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     const values = readWpConfigFile(findWpConfig(wpPath), env);
     constants = values.constants;
     prefix = values.tablePrefix;
-    const needed = ['DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_HOST'].filter((n) => raw[`db-${n.slice(3).toLowerCase()}`] === undefined);
+    const needed = ['DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_HOST'].filter(
+      (n) => raw[`db-${n.slice(3).toLowerCase()}`] === undefined,
+    );
     for (const n of needed) {
-      if (values.unresolved[n]) throw new ConfigError(`cannot evaluate ${n} in wp-config.php (${values.unresolved[n]}); pass --db-${n.slice(3).toLowerCase()} or ${envName('db-' + n.slice(3).toLowerCase())}`);
+      if (values.unresolved[n]) {
+        throw new ConfigError(
+          `cannot evaluate ${n} in wp-config.php (${values.unresolved[n]}); pass --db-${n.slice(3).toLowerCase()} or ${envName('db-' + n.slice(3).toLowerCase())}`,
+        );
+      }
     }
     if (values.unresolved.table_prefix && raw['table-prefix'] === undefined) {
-      throw new ConfigError(`cannot evaluate $table_prefix in wp-config.php (${values.unresolved.table_prefix}); pass --table-prefix`);
+      throw new ConfigError(
+        `cannot evaluate $table_prefix in wp-config.php (${values.unresolved.table_prefix}); pass --table-prefix`,
+      );
     }
   }
   const pick = (flag: string, constant: string): string | undefined => {
@@ -150,13 +179,23 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const database = pick('db-name', 'DB_NAME');
   const user = pick('db-user', 'DB_USER');
   const password = pick('db-password', 'DB_PASSWORD') ?? '';
-  const tablePrefix = raw['table-prefix'] !== undefined ? String(raw['table-prefix']) : prefix ?? 'wp_';
-  if (!dbHost || !database || !user) throw new ConfigError('database settings missing: give --path=<WordPress root> or --db-host, --db-name and --db-user');
-  if (!/^[A-Za-z0-9_]+$/.test(tablePrefix)) throw new ConfigError(`table prefix "${tablePrefix}" may only contain letters, digits and underscores`);
+  const tablePrefix = raw['table-prefix'] !== undefined ? String(raw['table-prefix']) : (prefix ?? 'wp_');
+  if (!dbHost || !database || !user) {
+    throw new ConfigError(
+      'database settings missing: give --path=<WordPress root> or --db-host, --db-name and --db-user',
+    );
+  }
+  if (!/^[A-Za-z0-9_]+$/.test(tablePrefix)) {
+    throw new ConfigError(`table prefix "${tablePrefix}" may only contain letters, digits and underscores`);
+  }
 
   const channel = String(raw.channel);
-  if (!['auto', 'wp-cli', 'php', 'rest'].includes(channel)) throw new ConfigError(`--channel must be wp-cli, php, rest or auto, got "${channel}"`);
-  if ((channel === 'php' || channel === 'wp-cli') && !wpPath) throw new ConfigError(`--channel=${channel} needs --path`);
+  if (!['auto', 'wp-cli', 'php', 'rest'].includes(channel)) {
+    throw new ConfigError(`--channel must be wp-cli, php, rest or auto, got "${channel}"`);
+  }
+  if ((channel === 'php' || channel === 'wp-cli') && !wpPath) {
+    throw new ConfigError(`--channel=${channel} needs --path`);
+  }
   let nudgePort = Number(raw['nudge-port']);
   if (nudgePort > 65535) throw new ConfigError(`--nudge-port must be a UDP port (1-65535), got "${nudgePort}"`);
   let nudgeHost: NudgeHost = '127.0.0.1';
@@ -165,7 +204,12 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     if (!nudgePort) ({ host: nudgeHost, port: nudgePort } = parseNudgeAddress(nudgeConst));
     else {
       // --nudge-port wins; listen where PHP sends when the constant names the same port on another loopback form.
-      try { const c = parseNudgeAddress(nudgeConst); if (c.port === nudgePort) nudgeHost = c.host; } catch { /* the flag decides */ }
+      try {
+        const c = parseNudgeAddress(nudgeConst);
+        if (c.port === nudgePort) nudgeHost = c.host;
+      } catch {
+        /* the flag decides */
+      }
     }
   }
   const workers = Number(raw.workers);
@@ -173,7 +217,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const batchSize = Number(raw['batch-size']);
   if (batchSize < 1 || batchSize > 5000) throw new ConfigError('--batch-size must be between 1 and 5000');
   const startWindowMs = Number(raw['start-window-ms']);
-  if (!(startWindowMs >= 0 && startWindowMs <= 1000)) throw new ConfigError('--start-window-ms must be between 0 and 1000');
+  if (!(startWindowMs >= 0 && startWindowMs <= 1000)) {
+    throw new ConfigError('--start-window-ms must be between 0 and 1000');
+  }
   const url = String(raw.url ?? '');
   return {
     wpPath,
@@ -199,13 +245,21 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     once: Boolean(raw.once),
     phpBinary: String(raw['php-binary']),
     wpBinary: String(raw['wp-binary']),
-    restUrl: String(raw['rest-url'] || (url ? `${url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : '')),
+    restUrl: String(
+      raw['rest-url'] || (url ? `${url.replace(/\/$/, '')}/wp-json/sidecar-scheduler/v1/runner/execute` : ''),
+    ),
     restHeaders: parseHeaders(String(raw['rest-headers'] ?? '')),
-    secret: String(raw.secret || (typeof constants.SIDECAR_SCHEDULER_SECRET === 'string' ? constants.SIDECAR_SCHEDULER_SECRET : '')),
+    secret: String(
+      raw.secret || (typeof constants.SIDECAR_SCHEDULER_SECRET === 'string' ? constants.SIDECAR_SCHEDULER_SECRET : ''),
+    ),
     db: { ...parseDbHost(dbHost), user, password, database },
     tablePrefix,
     logLevel: String(raw['log-level']),
     help: false,
-    multisite: Boolean(raw.multisite) || constants.MULTISITE === true || constants.MULTISITE === 1 || constants.MULTISITE === '1',
+    multisite:
+      Boolean(raw.multisite) ||
+      constants.MULTISITE === true ||
+      constants.MULTISITE === 1 ||
+      constants.MULTISITE === '1',
   };
 }

@@ -1,7 +1,6 @@
 // Reads DB settings, $table_prefix and our constants from wp-config.php with php-parser: never by regex, never by running PHP.
 import { readFileSync } from 'node:fs';
 // php-parser ships CommonJS without types.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const PhpParser = require('php-parser');
 
 export interface WpConfigValues {
@@ -18,17 +17,25 @@ type Env = Record<string, string | undefined>;
 /** Evaluates the small subset of PHP that wp-config files use for values: literals, concatenation, getenv(), ?:, ??, casts. */
 function evaluate(node: any, env: Env, constants: WpConfigValues['constants'], dir: string): any {
   switch (node?.kind) {
-    case 'string': return node.value;
-    case 'number': return Number(node.value);
-    case 'boolean': return node.value;
-    case 'nullkeyword': return null;
+    case 'string':
+      return node.value;
+    case 'number':
+      return Number(node.value);
+    case 'boolean':
+      return node.value;
+    case 'nullkeyword':
+      return null;
     case 'encapsed':
-      return node.value.map((part: any) => evaluate(part.kind === 'encapsedpart' ? part.expression : part, env, constants, dir)).join('');
+      return node.value
+        .map((part: any) => evaluate(part.kind === 'encapsedpart' ? part.expression : part, env, constants, dir))
+        .join('');
     case 'bin': {
       const l = evaluate(node.left, env, constants, dir);
       if (node.type === '.') return String(l ?? '') + String(evaluate(node.right, env, constants, dir) ?? '');
       if (node.type === '??') return l ?? evaluate(node.right, env, constants, dir);
-      if (node.type === '||' || node.type === 'or') return Boolean(l) || Boolean(evaluate(node.right, env, constants, dir));
+      if (node.type === '||' || node.type === 'or') {
+        return Boolean(l) || Boolean(evaluate(node.right, env, constants, dir));
+      }
       if (node.type === '+') return Number(l) + Number(evaluate(node.right, env, constants, dir));
       throw new WpConfigError(`operator ${node.type}`);
     }
@@ -54,16 +61,22 @@ function evaluate(node: any, env: Env, constants: WpConfigValues['constants'], d
     case 'magic':
       if (node.value.toUpperCase() === '__DIR__') return dir;
       throw new WpConfigError(`magic constant ${node.value}`);
-    case 'name': case 'constref': {
+    case 'name':
+    case 'constref': {
       const name = typeof node.name === 'string' ? node.name : node.name?.name;
       if (name && Object.prototype.hasOwnProperty.call(constants, name)) return constants[name];
-      if (name && ['true', 'false', 'null'].includes(name.toLowerCase())) return name.toLowerCase() === 'true' ? true : name.toLowerCase() === 'false' ? false : null;
+      if (name && ['true', 'false', 'null'].includes(name.toLowerCase())) {
+        return name.toLowerCase() === 'true' ? true : name.toLowerCase() === 'false' ? false : null;
+      }
       throw new WpConfigError(`undefined constant ${name}`);
     }
     case 'call': {
       const fn = (node.what?.name ?? '').toLowerCase();
       const args = node.arguments.map((a: any) => evaluate(a, env, constants, dir));
-      if (fn === 'getenv') { const v = env[String(args[0])]; return v === undefined ? false : v; }
+      if (fn === 'getenv') {
+        const v = env[String(args[0])];
+        return v === undefined ? false : v;
+      }
       if (fn === 'dirname') return String(args[0]).replace(/\/[^/]*\/?$/, '') || '/';
       if (fn === 'defined') return Object.prototype.hasOwnProperty.call(constants, String(args[0]));
       if (fn === 'constant') return constants[String(args[0])];
@@ -98,21 +111,35 @@ export function parseWpConfig(source: string, env: Env = process.env, dir = '.')
         let branch: any = stmt.body;
         try {
           branch = evaluate(stmt.test, env, out.constants, dir) ? stmt.body : stmt.alternate;
-        } catch { /* not evaluable: read the body */ }
-        if (branch) visit(branch.kind === 'if' ? [branch] : branch.children ?? [branch]);
+        } catch {
+          /* not evaluable: read the body */
+        }
+        if (branch) visit(branch.kind === 'if' ? [branch] : (branch.children ?? [branch]));
         continue;
       }
       if (stmt.kind !== 'expressionstatement') continue;
       const e = stmt.expression;
       if (e.kind === 'call' && (e.what?.name ?? '').toLowerCase() === 'define' && e.arguments.length >= 2) {
         let name: string;
-        try { name = String(evaluate(e.arguments[0], env, out.constants, dir)); } catch { continue; }
+        try {
+          name = String(evaluate(e.arguments[0], env, out.constants, dir));
+        } catch {
+          continue;
+        }
         if (Object.prototype.hasOwnProperty.call(out.constants, name)) continue;
-        try { out.constants[name] = evaluate(e.arguments[1], env, out.constants, dir); delete out.unresolved[name]; }
-        catch (err) { out.unresolved[name] = (err as Error).message; }
+        try {
+          out.constants[name] = evaluate(e.arguments[1], env, out.constants, dir);
+          delete out.unresolved[name];
+        } catch (err) {
+          out.unresolved[name] = (err as Error).message;
+        }
       } else if (e.kind === 'assign' && e.left?.kind === 'variable' && e.left.name === 'table_prefix') {
-        try { out.tablePrefix = String(evaluate(e.right, env, out.constants, dir)); delete out.unresolved.table_prefix; }
-        catch (err) { out.unresolved.table_prefix = (err as Error).message; }
+        try {
+          out.tablePrefix = String(evaluate(e.right, env, out.constants, dir));
+          delete out.unresolved.table_prefix;
+        } catch (err) {
+          out.unresolved.table_prefix = (err as Error).message;
+        }
       }
     }
   };
@@ -122,7 +149,11 @@ export function parseWpConfig(source: string, env: Env = process.env, dir = '.')
 
 export function readWpConfigFile(path: string, env: Env = process.env): WpConfigValues {
   let source: string;
-  try { source = readFileSync(path, 'utf8'); } catch (e) { throw new WpConfigError(`cannot read ${path}: ${(e as Error).message}`); }
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new WpConfigError(`cannot read ${path}: ${(e as Error).message}`);
+  }
   return parseWpConfig(source, env, path.replace(/\/[^/]*$/, ''));
 }
 

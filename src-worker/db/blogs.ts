@@ -2,7 +2,11 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Pool } from './database';
 
-export interface BlogRow { blogId: number; domain: string; path: string }
+export interface BlogRow {
+  blogId: number;
+  domain: string;
+  path: string;
+}
 
 /** Every live site (not deleted, spam or archived), in blog ID order. */
 export async function liveBlogs(pool: Pool, basePrefix: string): Promise<BlogRow[]> {

@@ -5,7 +5,10 @@ import { placeholders } from './claims/types';
 
 export async function resolveGroupIds(pool: Pool, t: Tables, slugs: string[]): Promise<number[]> {
   if (!slugs.length) return [];
-  const [rows] = await pool.query<RowDataPacket[]>(`SELECT group_id FROM ${t.groups} WHERE slug IN (${placeholders(slugs.length)})`, slugs);
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT group_id FROM ${t.groups} WHERE slug IN (${placeholders(slugs.length)})`,
+    slugs,
+  );
   return rows.map((r) => Number(r.group_id));
 }
 

@@ -3,7 +3,16 @@ import type { Tables } from './database';
 import { mysqlUtc } from './site-time';
 import { STATEMENT_SECONDS, TimedQuery } from './timed';
 
-export interface MinuteRow { minute: string; slug: string; completed: number; failed: number; waitSum: number; p50: number; p95: number; runMs: number }
+export interface MinuteRow {
+  minute: string;
+  slug: string;
+  completed: number;
+  failed: number;
+  waitSum: number;
+  p50: number;
+  p95: number;
+  runMs: number;
+}
 
 /** Adds a minute's counts; several sidecars add to the same (minute, group) row, and the percentiles keep the worst. */
 export function addMinuteStats(q: TimedQuery, t: Tables, s: MinuteRow) {
@@ -18,5 +27,9 @@ export function addMinuteStats(q: TimedQuery, t: Tables, s: MinuteRow) {
 
 /** Statistics older than 8 days (the charts show a week). */
 export function pruneMinuteStats(q: TimedQuery, t: Tables, now: number) {
-  return q(`DELETE FROM ${t.stats} WHERE minute_gmt < ?`, [mysqlUtc(now - 8 * 86400_000)], STATEMENT_SECONDS.maintenance);
+  return q(
+    `DELETE FROM ${t.stats} WHERE minute_gmt < ?`,
+    [mysqlUtc(now - 8 * 86400_000)],
+    STATEMENT_SECONDS.maintenance,
+  );
 }

@@ -9,20 +9,49 @@ import type { ProtocolOutcome } from '../contract';
 export type RunStatus = ProtocolOutcome | 'timeout' | 'crashed' | 'unstarted';
 
 /** `at`: when a completed action's completion was made (gmt, site-local), for settling it if the worker dies. */
-export interface RunResult { id: number; status: RunStatus; ms: number; error?: string; mem?: number; at?: [string, string] }
+export interface RunResult {
+  id: number;
+  status: RunStatus;
+  ms: number;
+  error?: string;
+  mem?: number;
+  at?: [string, string];
+}
 
 /** A start window: actions the worker marked in progress at once (gmt, message and prior last attempts, to undo). */
-export interface WindowMarks { ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
+export interface WindowMarks {
+  ids: number[];
+  gmt: string;
+  message: string;
+  prev: Record<string, [string, string]>;
+}
 
 /** After a worker died: outcomes it reported but may not have committed, and start marks of actions it never ran. */
-export interface SettleRequest { claim: number; finalise: RunResult[]; unstart?: WindowMarks }
+export interface SettleRequest {
+  claim: number;
+  finalise: RunResult[];
+  unstart?: WindowMarks;
+}
 
 /** `claim`: only a row in progress under this claim is failed (its callback started); a pending one is left alone. */
-export interface FailRequest { id: number; claim?: number; reason: 'timeout' | 'crash'; seconds?: number; error?: { message: string; file: string; line: number } }
+export interface FailRequest {
+  id: number;
+  claim?: number;
+  reason: 'timeout' | 'crash';
+  seconds?: number;
+  error?: { message: string; file: string; line: number };
+}
 
 export interface PhpSettings {
-  batch_size: number; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number;
-  retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string;
+  batch_size: number;
+  concurrent_batches: number;
+  time_limit: number;
+  timeout_period: number;
+  failure_period: number;
+  retention_period: number;
+  cleanup_batch_size: number;
+  action_time_limit: number;
+  mode: string;
   /** A plugin filters action_scheduler_queue_runner_batch_size: claims then follow it unless --batch-size is given. */
   batch_size_filtered?: boolean;
 }
@@ -42,7 +71,9 @@ export interface StreamEnd {
 
 /** A worker due for replacement starts no further action: after `max` more actions, or above `maxMemBytes`. */
 export interface StreamLimits {
-  max: number; maxMemBytes: number; window?: number;
+  max: number;
+  maxMemBytes: number;
+  window?: number;
   /** The hook of each action, in the stream's order: a worker without a callback for one hands it back (Freshness.php). */
   hooks?: string[];
 }
@@ -58,7 +89,13 @@ export interface Executor {
    * Runs claimed actions in order, reporting each as it finishes, without a round trip per action. Resolves when all
    * ran, when requestStop() or a limit ended it early, or when the worker timed out or died.
    */
-  runStream(ids: number[], claimId: number, claimedAt: number, limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd>;
+  runStream(
+    ids: number[],
+    claimId: number,
+    claimedAt: number,
+    limits: StreamLimits,
+    onDone: (r: RunResult) => void,
+  ): Promise<StreamEnd>;
   /** No further action of the current stream starts; the one running finishes. */
   requestStop(): void;
   flush(): Promise<void>;
@@ -84,12 +121,21 @@ export function parsePhpFatal(stderr: string): { message: string; file: string; 
 }
 
 /** runStream() for channels without a stream of their own (rest): one run() after another, same outcome. */
-export async function streamByRuns(ex: { run(id: number, claimId: number, claimedAt: number): Promise<RunResult> }, stopRequested: () => boolean, ids: number[], claimId: number, claimedAt: number, onDone: (r: RunResult) => void): Promise<StreamEnd> {
+export async function streamByRuns(
+  ex: { run(id: number, claimId: number, claimedAt: number): Promise<RunResult> },
+  stopRequested: () => boolean,
+  ids: number[],
+  claimId: number,
+  claimedAt: number,
+  onDone: (r: RunResult) => void,
+): Promise<StreamEnd> {
   for (let i = 0; i < ids.length; i++) {
     if (stopRequested()) return { reason: 'stopped', notStarted: ids.slice(i) };
     const r = await ex.run(ids[i], claimId, claimedAt);
     if (r.status === 'unstarted') return { reason: 'unavailable', notStarted: ids.slice(i) };
-    if (r.status === 'timeout' || r.status === 'crashed') return { reason: r.status, failed: r, notStarted: ids.slice(i + 1) };
+    if (r.status === 'timeout' || r.status === 'crashed') {
+      return { reason: r.status, failed: r, notStarted: ids.slice(i + 1) };
+    }
     onDone(r);
   }
   return { reason: 'done', notStarted: [] };

@@ -9,15 +9,27 @@ import { Executor, FailRequest, PhpSettings, RunResult, StreamEnd, StreamLimits,
 export const RUNNER_ROUTE = `/${contract.rest.NAMESPACE}${contract.rest.RUN_ROUTE}`;
 
 /** hex(hmac(secret, timestamp \n host \n blog_id \n route \n body)), host lowercased: Signature::sign() in PHP. */
-export function signRequest(secret: string, timestamp: number, host: string, blogId: number, route: string, body: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${host.toLowerCase()}\n${blogId}\n${route}\n${body}`).digest('hex');
+export function signRequest(
+  secret: string,
+  timestamp: number,
+  host: string,
+  blogId: number,
+  route: string,
+  body: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(`${timestamp}\n${host.toLowerCase()}\n${blogId}\n${route}\n${body}`)
+    .digest('hex');
 }
 
 /** What the sidecar reads of a row when the route gave no answer it can trust: did the action start? */
 export type RowProbe = (id: number) => Promise<{ status: string; claimId: number } | null>;
 
 /** The site's secret; reload() re-reads it (after a 401: it may have been created or rotated meanwhile). */
-export interface SecretSource { value(): string; reload(): Promise<string> }
+export interface SecretSource {
+  value(): string;
+  reload(): Promise<string>;
+}
 
 export interface RestExecutorOptions {
   url: string;
@@ -31,7 +43,12 @@ export interface RestExecutorOptions {
 }
 
 class RouteError extends Error {
-  constructor(message: string, readonly status: number) { super(message); }
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
 }
 
 export class RestExecutor implements Executor {
@@ -45,13 +62,21 @@ export class RestExecutor implements Executor {
   constructor(private o: RestExecutorOptions) {
     // The Host actually sent: fetch() always sends the URL's (it drops a Host given in the headers).
     let urlHost = '';
-    try { urlHost = new URL(o.url).host; } catch { /* start() says what is wrong */ }
+    try {
+      urlHost = new URL(o.url).host;
+    } catch {
+      /* start() says what is wrong */
+    }
     this.host = urlHost;
   }
 
   async start(): Promise<void> {
     if (!this.o.url) throw new Error('the rest channel needs --url or --rest-url');
-    if (!this.o.secret.value()) throw new Error('the rest channel needs a secret (SIDECAR_SCHEDULER_SECRET, --secret, or the option set on activation)');
+    if (!this.o.secret.value()) {
+      throw new Error(
+        'the rest channel needs a secret (SIDECAR_SCHEDULER_SECRET, --secret, or the option set on activation)',
+      );
+    }
   }
 
   /** The replies that fit the contract (protocol-check.ts); one that does not counts as no answer. */
@@ -65,15 +90,27 @@ export class RestExecutor implements Executor {
         ...this.o.extraHeaders,
         'content-type': 'application/json',
         [contract.rest.TIMESTAMP_HEADER]: String(ts),
-        [contract.rest.SIGNATURE_HEADER]: signRequest(this.o.secret.value(), ts, this.host, this.o.blogId ?? 1, RUNNER_ROUTE, body),
+        [contract.rest.SIGNATURE_HEADER]: signRequest(
+          this.o.secret.value(),
+          ts,
+          this.host,
+          this.o.blogId ?? 1,
+          RUNNER_ROUTE,
+          body,
+        ),
       },
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) throw new RouteError(`runner route answered ${res.status}: ${text.slice(0, 300)}`, res.status);
     const parsed = JSON.parse(text) as { messages?: unknown };
-    if (!Array.isArray(parsed?.messages)) throw new RouteError(`runner route answered without messages: ${text.slice(0, 300)}`, res.status);
-    return parsed.messages.flatMap((m) => { const c = checkReply(m); return 'reply' in c ? [c.reply] : []; });
+    if (!Array.isArray(parsed?.messages)) {
+      throw new RouteError(`runner route answered without messages: ${text.slice(0, 300)}`, res.status);
+    }
+    return parsed.messages.flatMap((m) => {
+      const c = checkReply(m);
+      return 'reply' in c ? [c.reply] : [];
+    });
   }
 
   /**
@@ -87,7 +124,10 @@ export class RestExecutor implements Executor {
     const limitMs = this.o.timeoutSec() * 1000;
     let error: string;
     try {
-      const messages = await this.post({ op: 'batch', ids: [id], claim: claimId, context: contract.contexts.SIDECAR }, limitMs);
+      const messages = await this.post(
+        { op: 'batch', ids: [id], claim: claimId, context: contract.contexts.SIDECAR },
+        limitMs,
+      );
       const done = messages.find((m): m is ReplyOf<'done'> => m.op === 'done' && m.id === id);
       if (done) return { id, status: done.status, ms: Number(done.ms), error: done.error };
       error = 'the runner route answered without a result for this action';
@@ -101,28 +141,53 @@ export class RestExecutor implements Executor {
     if (!this.o.probe) return { id, status: 'unstarted', ms: Date.now() - t0, error };
     for (;;) {
       let row: { status: string; claimId: number } | null;
-      try { row = await this.o.probe(id); } catch (e) { return { id, status: 'unstarted', ms: Date.now() - t0, error: `${error}; row unreadable: ${(e as Error).message}` }; }
+      try {
+        row = await this.o.probe(id);
+      } catch (e) {
+        return {
+          id,
+          status: 'unstarted',
+          ms: Date.now() - t0,
+          error: `${error}; row unreadable: ${(e as Error).message}`,
+        };
+      }
       const ms = Date.now() - t0;
       if (!row) return { id, status: 'lost', ms, error };
-      if (row.status === contract.statuses.PENDING) return { id, status: row.claimId === claimId ? 'unstarted' : 'lost', ms, error };
+      if (row.status === contract.statuses.PENDING) {
+        return { id, status: row.claimId === claimId ? 'unstarted' : 'lost', ms, error };
+      }
       if (row.status === contract.statuses.COMPLETE) return { id, status: 'complete', ms };
       if (row.status === contract.statuses.FAILED) return { id, status: 'failed', ms, error };
       if (row.status !== contract.statuses.RUNNING || row.claimId !== claimId) return { id, status: 'lost', ms, error };
-      if (ms >= limitMs) return { id, status: 'timeout', ms, error: `no result after ${this.o.timeoutSec()} s (${error})` };
+      if (ms >= limitMs) {
+        return { id, status: 'timeout', ms, error: `no result after ${this.o.timeoutSec()} s (${error})` };
+      }
       await new Promise((r) => setTimeout(r, Math.min(this.o.probeEveryMs ?? 250, limitMs - ms)));
     }
   }
 
   /** One signed request per action: a request that runs several could not be stopped or timed out per action. */
-  async runStream(ids: number[], claimId: number, claimedAt: number, _limits: StreamLimits, onDone: (r: RunResult) => void): Promise<StreamEnd> {
+  async runStream(
+    ids: number[],
+    claimId: number,
+    claimedAt: number,
+    _limits: StreamLimits,
+    onDone: (r: RunResult) => void,
+  ): Promise<StreamEnd> {
     this.stopRequested = false;
     return streamByRuns(this, () => this.stopRequested, ids, claimId, claimedAt, onDone);
   }
 
-  requestStop() { this.stopRequested = true; }
+  requestStop() {
+    this.stopRequested = true;
+  }
 
-  async flush(): Promise<void> { /* every request is a fresh PHP request: nothing is cached across actions */ }
-  async fail(req: FailRequest): Promise<void> { await this.post({ op: 'fail', ...req }, 60_000); }
+  async flush(): Promise<void> {
+    /* every request is a fresh PHP request: nothing is cached across actions */
+  }
+  async fail(req: FailRequest): Promise<void> {
+    await this.post({ op: 'fail', ...req }, 60_000);
+  }
   async clean(): Promise<boolean> {
     const m = await this.post({ op: 'clean' }, 300_000);
     return m.find((x): x is ReplyOf<'cleaned'> => x.op === 'cleaned')?.more === true;

@@ -14,8 +14,13 @@ import type { WorkerKeeper } from './worker-keeper';
 export const MAX_START_WINDOW = 25;
 
 export interface BatchRunnerDeps {
-  config: SidecarConfig; log: Logger; metrics: Metrics; state: SiteState;
-  keeper: WorkerKeeper; recovery: CrashRecovery; releases: ClaimReleases;
+  config: SidecarConfig;
+  log: Logger;
+  metrics: Metrics;
+  state: SiteState;
+  keeper: WorkerKeeper;
+  recovery: CrashRecovery;
+  releases: ClaimReleases;
   /** Counts a finished action (Heartbeat.record). */
   record: (action: ClaimedAction | undefined, result: RunResult) => void;
 }
@@ -71,7 +76,10 @@ export class BatchRunner {
           // Nothing of it ran: the rest of the claim is released untouched (back to pending) and the lane backs off.
           // Consecutive failures count up; one after actions that ran is a first failure again (a lone 502).
           lane.unavailable = reported.length ? 1 : (lane.unavailable ?? 0) + 1;
-          log.warn({ lane: lane.index, notStarted: remaining.length, attempt: lane.unavailable }, 'the channel could not start an action; releasing the claim and backing off');
+          log.warn(
+            { lane: lane.index, notStarted: remaining.length, attempt: lane.unavailable },
+            'the channel could not start an action; releasing the claim and backing off',
+          );
           break;
         }
         lane.unavailable = 0;
@@ -86,9 +94,12 @@ export class BatchRunner {
         } else if (end.reason === 'stale' || end.reason === 'handback') {
           // Nothing more of the stream started on the old worker; the rest (the handed-back action first) runs on a
           // worker booted now, which sees the code WordPress would load now.
-          log.info({ lane: lane.index, why: end.why, notStarted: remaining.length }, end.reason === 'stale'
-            ? 'what WordPress loads changed; replacing worker before it runs anything more'
-            : "no callback for the action's hook in this long-lived worker; handing it to a fresh worker");
+          log.info(
+            { lane: lane.index, why: end.why, notStarted: remaining.length },
+            end.reason === 'stale'
+              ? 'what WordPress loads changed; replacing worker before it runs anything more'
+              : "no callback for the action's hook in this long-lived worker; handing it to a fresh worker",
+          );
           await keeper.retire(lane, end.reason === 'stale' ? 'code-changed' : 'handback');
         } else if (end.reason === 'stopped') {
           break;
@@ -106,7 +117,12 @@ export class BatchRunner {
   private async finish(lane: Lane, claim: Claim): Promise<void> {
     const { log, keeper } = this.d;
     try {
-      if (!lane.broken) await lane.executor.flush().catch(async (e) => { log.warn({ err: (e as Error).message }, 'flush failed; replacing worker'); await keeper.replace(lane, 'flush-failed'); });
+      if (!lane.broken) {
+        await lane.executor.flush().catch(async (e) => {
+          log.warn({ err: (e as Error).message }, 'flush failed; replacing worker');
+          await keeper.replace(lane, 'flush-failed');
+        });
+      }
       if (lane.executor.codeChanged) {
         log.info({ lane: lane.index }, 'what WordPress loads changed; replacing worker (PHP code changed on disk)');
         await keeper.replace(lane, 'code-changed');

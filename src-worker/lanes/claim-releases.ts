@@ -9,11 +9,20 @@ export class ClaimReleases {
   private unreleased = new Set<number>();
 
   /** `claimer`: any claimer of the site (a release does not depend on the lane's group filter). */
-  constructor(private claimer: Claimer, private log: Logger, private onDbError: OnDbError) {}
+  constructor(
+    private claimer: Claimer,
+    private log: Logger,
+    private onDbError: OnDbError,
+  ) {}
 
   /** Releases a claim; one that cannot be released now (the database is away) is retried before the next claim. */
   async release(lane: Lane, claimId: number) {
-    try { await lane.claimer.release(claimId); } catch (e) { this.unreleased.add(claimId); await this.onDbError(e, 'release'); }
+    try {
+      await lane.claimer.release(claimId);
+    } catch (e) {
+      this.unreleased.add(claimId);
+      await this.onDbError(e, 'release');
+    }
   }
 
   /** Releases the claims left over from an outage; throws while the database is still away. */

@@ -22,32 +22,60 @@ export class CrashRecovery {
    * nothing committed is written twice.
    */
   async recover(lane: Lane, claimId: number, end: StreamEnd, reported: RunResult[]) {
-    const result = end.failed ?? { id: 0, status: end.reason as RunResult['status'], ms: 0, error: 'the worker died after its last action' };
+    const result = end.failed ?? {
+      id: 0,
+      status: end.reason as RunResult['status'],
+      ms: 0,
+      error: 'the worker died after its last action',
+    };
     const id = end.failed?.id;
-    this.log.warn({ action: id, status: result.status, error: result.error }, id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker');
+    this.log.warn(
+      { action: id, status: result.status, error: result.error },
+      id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker',
+    );
     await this.keeper.replace(lane, result.status);
     const recovery: Recovery = { claimId };
     // 'unstarted': the worker died before the running action's start was committed; it never ran, so it is not failed.
     if (id !== undefined && result.status !== 'unstarted') {
       let fatal: { message: string; file: string; line: number } | undefined;
-      if (result.status === 'crashed' && result.error?.startsWith('{')) { try { fatal = JSON.parse(result.error); } catch { /* plain text */ } }
+      if (result.status === 'crashed' && result.error?.startsWith('{')) {
+        try {
+          fatal = JSON.parse(result.error);
+        } catch {
+          /* plain text */
+        }
+      }
       recovery.fail = fatal
-        // Only a row in progress under this claim is failed: an action that never started is left pending.
-        ? { id, claim: claimId, reason: 'crash' as const, error: fatal }
-        : { id, claim: claimId, reason: 'timeout' as const, seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)) };
+        ? // Only a row in progress under this claim is failed: an action that never started is left pending.
+          { id, claim: claimId, reason: 'crash' as const, error: fatal }
+        : {
+            id,
+            claim: claimId,
+            reason: 'timeout' as const,
+            seconds: result.status === 'timeout' ? this.actionTimeoutSec() : Math.max(1, Math.round(result.ms / 1000)),
+          };
       result.status = 'failed';
     }
     const finalise = reported.filter((r) => r.status === 'complete' || r.status === 'failed');
-    const unstart = end.marks ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && end.failed?.status === 'unstarted')) : [];
+    const unstart = end.marks
+      ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && end.failed?.status === 'unstarted'))
+      : [];
     if (lane.executor.settle && (finalise.length || unstart.length)) {
-      recovery.settle = { claim: claimId, finalise, unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined };
+      recovery.settle = {
+        claim: claimId,
+        finalise,
+        unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined,
+      };
     }
     if (!recovery.fail && !recovery.settle) return;
     if (lane.broken) {
       // No worker to write them now: keep the claim (BatchRunner.finish() leaves it) and write them once the
       // lane is repaired (finish()).
       lane.recovery = recovery;
-      this.log.warn({ lane: lane.index, claim: claimId, action: id }, 'no worker to record what the dead worker ran; keeping its claim until one starts');
+      this.log.warn(
+        { lane: lane.index, claim: claimId, action: id },
+        'no worker to record what the dead worker ran; keeping its claim until one starts',
+      );
       return;
     }
     await this.apply(lane, recovery);
@@ -60,19 +88,36 @@ export class CrashRecovery {
     lane.recovery = undefined;
     await this.apply(lane, recovery);
     await this.release(lane, recovery.claimId);
-    this.log.info({ lane: lane.index, claim: recovery.claimId }, 'recorded what the dead worker ran and released its claim');
+    this.log.info(
+      { lane: lane.index, claim: recovery.claimId },
+      'recorded what the dead worker ran and released its claim',
+    );
   }
 
   /** Fails the action that was running and settles the reported outcomes, each changing only rows in progress under the claim. */
   private async apply(lane: Lane, recovery: Recovery) {
     if (recovery.fail) {
-      try { await lane.executor.fail(recovery.fail); } catch (e) { this.log.error({ action: recovery.fail.id, err: (e as Error).message }, 'could not mark the action failed; the stale-claim cleaner will'); }
+      try {
+        await lane.executor.fail(recovery.fail);
+      } catch (e) {
+        this.log.error(
+          { action: recovery.fail.id, err: (e as Error).message },
+          'could not mark the action failed; the stale-claim cleaner will',
+        );
+      }
     }
     if (recovery.settle && lane.executor.settle) {
       try {
         await lane.executor.settle(recovery.settle);
       } catch (e) {
-        this.log.error({ err: (e as Error).message, finalise: recovery.settle.finalise.length, unstart: recovery.settle.unstart?.ids.length ?? 0 }, 'could not settle after a worker died; the cleaner fails what stays in progress after the failure period');
+        this.log.error(
+          {
+            err: (e as Error).message,
+            finalise: recovery.settle.finalise.length,
+            unstart: recovery.settle.unstart?.ids.length ?? 0,
+          },
+          'could not settle after a worker died; the cleaner fails what stays in progress after the failure period',
+        );
       }
     }
   }

@@ -11,7 +11,10 @@ export function dbErrorHandler(state: SiteState, metrics: Metrics, log: Logger):
   return async (e, where) => {
     metrics.dbErrors.inc();
     state.dbHealthy = false;
-    log.error({ err: (e as Error).message, code: (e as { code?: string }).code, where }, isConnectionError(e) ? 'database unavailable; retrying' : 'database error; retrying');
+    log.error(
+      { err: (e as Error).message, code: (e as { code?: string }).code, where },
+      isConnectionError(e) ? 'database unavailable; retrying' : 'database error; retrying',
+    );
     await sleep(1000);
   };
 }

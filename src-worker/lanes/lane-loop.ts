@@ -15,8 +15,16 @@ import type { WorkerKeeper } from './worker-keeper';
 const ONCE_REPAIRS = 6;
 
 export interface LaneLoopDeps {
-  config: SidecarConfig; metrics: Metrics; state: SiteState; wake: Wake; nudges: NudgeGate;
-  keeper: WorkerKeeper; recovery: CrashRecovery; batches: BatchRunner; releases: ClaimReleases; onDbError: OnDbError;
+  config: SidecarConfig;
+  metrics: Metrics;
+  state: SiteState;
+  wake: Wake;
+  nudges: NudgeGate;
+  keeper: WorkerKeeper;
+  recovery: CrashRecovery;
+  batches: BatchRunner;
+  releases: ClaimReleases;
+  onDbError: OnDbError;
 }
 
 export class LaneLoop {
@@ -32,7 +40,11 @@ export class LaneLoop {
     try {
       while (!state.stopping) {
         if (lane.broken) {
-          if (finishing) { const f = finishing; finishing = undefined; await f; }
+          if (finishing) {
+            const f = finishing;
+            finishing = undefined;
+            await f;
+          }
           if (await this.d.keeper.repair(lane)) await this.d.recovery.finish(lane);
           // --once gives up on a lane whose worker stays unstartable (its claim was released); a daemon keeps trying.
           else if (config.once && (lane.repairs ?? 0) > ONCE_REPAIRS) return;
@@ -57,11 +69,23 @@ export class LaneLoop {
         if (woke === 'nudge') nudges.found(!!claim);
         if (claim && claim.actions.length >= size) wake.notifyOne('more');
         woke = 'poll';
-        if (finishing) { const f = finishing; finishing = undefined; await f; }
+        if (finishing) {
+          const f = finishing;
+          finishing = undefined;
+          await f;
+        }
         if (!claim) {
           if (config.once) {
             // --once ends a lane only when nothing it may claim is due, not when another claimer held the rows a moment.
-            try { if (await lane.claimer.hasDue()) { await sleep(10); continue; } } catch (e) { await onDbError(e, 'has-due'); continue; }
+            try {
+              if (await lane.claimer.hasDue()) {
+                await sleep(10);
+                continue;
+              }
+            } catch (e) {
+              await onDbError(e, 'has-due');
+              continue;
+            }
             return;
           }
           woke = await this.idle(lane);
@@ -71,7 +95,9 @@ export class LaneLoop {
         if (lane.unavailable) {
           // The channel could not start an action (the route is down, or answered 502/504): its claim goes back first,
           // then the lane waits, doubling up to 5 s, so an outage costs a few requests instead of thousands.
-          const f = finishing; finishing = undefined; await f;
+          const f = finishing;
+          finishing = undefined;
+          await f;
           await this.pause(Math.min(5000, 100 * 2 ** Math.min(lane.unavailable - 1, 6)));
         }
       }
@@ -99,7 +125,10 @@ export class LaneLoop {
       const next = await lane.claimer.msUntilNextDue();
       // Scheduled actions start when due: sleep only until then (plus a little, as dates have 1 s resolution).
       if (next !== null) wait = Math.min(wait, next + 5);
-    } catch (e) { await this.d.onDbError(e, 'next-due'); return 'timeout'; }
+    } catch (e) {
+      await this.d.onDbError(e, 'next-due');
+      return 'timeout';
+    }
     // stop() may have come while the query ran: its wake-up is gone, and the wait would last a whole poll interval.
     if (this.d.state.stopping) return 'stop';
     return this.d.wake.wait(Math.max(1, wait));

@@ -9,7 +9,11 @@ import type { Executor, FailRequest, SettleRequest } from '../execute/executor';
  * progress under that claim, so releasing it first would leave completed actions in progress with no claim, for the
  * cleaner to fail after the failure period.
  */
-export interface Recovery { claimId: number; fail?: FailRequest; settle?: SettleRequest }
+export interface Recovery {
+  claimId: number;
+  fail?: FailRequest;
+  settle?: SettleRequest;
+}
 
 export interface Lane {
   index: number;
@@ -34,7 +38,11 @@ export interface Lane {
 }
 
 /** How many lanes claim with which claimer (the general one, or one per dedicated group lane). */
-export interface LanePlan { claimer: Claimer; count: number; label: string }
+export interface LanePlan {
+  claimer: Claimer;
+  count: number;
+  label: string;
+}
 
 /** What the lanes of one site share with the sidecar that owns them (one object, read and written by all parts). */
 export interface SiteState {

@@ -32,19 +32,35 @@ export class WorkerKeeper {
     this.metrics.workerRestarts.inc({ reason });
     await lane.executor.stop().catch(() => undefined);
     // Each failed try is logged; between tries a short backoff (250, 500 ms); stop ends the tries.
-    const logged = (e: unknown, n: number) => this.log.error({ err: (e as Error).message, attempt: n, lane: lane.index }, 'could not start a PHP worker');
+    const logged = (e: unknown, n: number) =>
+      this.log.error({ err: (e as Error).message, attempt: n, lane: lane.index }, 'could not start a PHP worker');
     let tried = 0;
     let lastLogged = -1;
     try {
-      await retry((n) => { tried = n; return this.startFresh(lane); }, {
-        attempts: 3, delayMs: (n) => 250 * 2 ** n, onRetry: (e, n) => { logged(e, n); lastLogged = n; }, stopped: () => this.state.stopping,
-      });
+      await retry(
+        (n) => {
+          tried = n;
+          return this.startFresh(lane);
+        },
+        {
+          attempts: 3,
+          delayMs: (n) => 250 * 2 ** n,
+          onRetry: (e, n) => {
+            logged(e, n);
+            lastLogged = n;
+          },
+          stopped: () => this.state.stopping,
+        },
+      );
       return;
     } catch (e) {
       if (lastLogged !== tried) logged(e, tried);
     }
     lane.broken = true;
-    this.log.error({ lane: lane.index }, 'lane has no worker; it claims nothing until one starts (retrying with backoff)');
+    this.log.error(
+      { lane: lane.index },
+      'lane has no worker; it claims nothing until one starts (retrying with backoff)',
+    );
   }
 
   /** One more try at a broken lane's worker, after a backoff that grows to 30 s; true when it works again. */
@@ -58,7 +74,10 @@ export class WorkerKeeper {
       this.log.info({ lane: lane.index }, 'lane has a worker again');
       return true;
     } catch (e) {
-      this.log.error({ err: (e as Error).message, lane: lane.index, repairs: lane.repairs }, 'could not start a PHP worker');
+      this.log.error(
+        { err: (e as Error).message, lane: lane.index, repairs: lane.repairs },
+        'could not start a PHP worker',
+      );
       await lane.executor.stop().catch(() => undefined);
       return false;
     }

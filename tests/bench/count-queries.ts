@@ -8,12 +8,16 @@ const file = process.env.SIDECAR_BENCH_QUERIES_FILE;
 if (file) {
   // The sidecar's pools and connections all end in this class's query() (pool.query and the promise wrapper call it).
   // By absolute path: the package's "exports" does not list its lib files.
-  const Base = require(join(dirname(require.resolve('mysql2/package.json', { paths: [__dirname] })), 'lib/base/connection.js'));
-  const BaseConnection = (Base.default ?? Base) as { prototype: { query: (...a: unknown[]) => unknown; execute: (...a: unknown[]) => unknown } };
+  const Base = require(
+    join(dirname(require.resolve('mysql2/package.json', { paths: [__dirname] })), 'lib/base/connection.js'),
+  );
+  const BaseConnection = (Base.default ?? Base) as {
+    prototype: { query: (...a: unknown[]) => unknown; execute: (...a: unknown[]) => unknown };
+  };
   let statements = 0;
   // A multi-statement round trip counts as the statements it holds (its SQL has no ';' inside literals).
   const count = (sql: unknown) => {
-    const text = typeof sql === 'string' ? sql : (sql as { sql?: string })?.sql ?? '';
+    const text = typeof sql === 'string' ? sql : ((sql as { sql?: string })?.sql ?? '');
     statements += Math.max(1, text.split(';').filter((s) => s.trim()).length);
   };
   for (const name of ['query', 'execute'] as const) {

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runsInFile } from '../helpers/stack';
 
-export interface QueryCount { php: number; node: number; phpProcesses: number; nodeProcesses: number; total: number }
+export interface QueryCount {
+  php: number;
+  node: number;
+  phpProcesses: number;
+  nodeProcesses: number;
+  total: number;
+}
 
 export function queriesFile(label: string): string {
   const file = join(tmpdir(), `tb-bench-queries-${process.pid}-${label}.txt`);
@@ -18,7 +24,13 @@ export function readQueries(file: string): QueryCount {
   const c: QueryCount = { php: 0, node: 0, phpProcesses: 0, nodeProcesses: 0, total: 0 };
   for (const line of runsInFile(file)) {
     const [who, n] = line.split(' ');
-    if (who === 'node') { c.node += Number(n); c.nodeProcesses++; } else { c.php += Number(n); c.phpProcesses++; }
+    if (who === 'node') {
+      c.node += Number(n);
+      c.nodeProcesses++;
+    } else {
+      c.php += Number(n);
+      c.phpProcesses++;
+    }
   }
   c.total = c.php + c.node;
   return c;

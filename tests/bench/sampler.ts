@@ -8,14 +8,18 @@ function stat(pid: number): { ppid: number; cpu: number } | undefined {
     const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : 0;
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 }
 
 function children(pid: number): number[] {
@@ -28,7 +32,12 @@ function children(pid: number): number[] {
   return out;
 }
 
-export interface Usage { sidecarRssMaxMb: number; sidecarCpuSec: number; workerRssMaxMb: number; workerCpuSec: number }
+export interface Usage {
+  sidecarRssMaxMb: number;
+  sidecarCpuSec: number;
+  workerRssMaxMb: number;
+  workerCpuSec: number;
+}
 
 /** Polls every `ms` until stop(); CPU is the last seen cumulative time of the sidecar and of each worker. */
 export function sample(pid: number, ms = 250) {
@@ -46,5 +55,11 @@ export function sample(pid: number, ms = 250) {
   };
   const timer = setInterval(tick, ms);
   tick();
-  return { stop: () => { tick(); clearInterval(timer); return usage; } };
+  return {
+    stop: () => {
+      tick();
+      clearInterval(timer);
+      return usage;
+    },
+  };
 }

@@ -1,5 +1,10 @@
 // Medians with min and max over repeated runs, and percentiles within one run.
-export interface Summary { median: number; min: number; max: number; runs: number[] }
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
 
 /** Runs that did not happen (NaN: failed, or not measured) are left out; none at all gives NaN everywhere. */
 export function summarize(values: number[]): Summary {
@@ -17,4 +22,5 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-export const fmtSummary = (s: Summary | undefined, digits = 1) => (s ? `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})` : 'n/a');
+export const fmtSummary = (s: Summary | undefined, digits = 1) =>
+  s ? `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})` : 'n/a';

@@ -13,43 +13,69 @@ let pool: mysql.Pool;
 let other: mysql.Connection;
 let ids: number[]; // the due actions, in the library's claim order
 
-const newClaimer = async (p: mysql.Pool = pool) => new Claimer(p, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });
+const newClaimer = async (p: mysql.Pool = pool) =>
+  new Claimer(p, t, await SiteTime.load(pool, t.options), true, { groupIds: [], excludeGroupIds: [] });
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);
   installSite(PREFIX);
-  pool = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 3, multipleStatements: true });
-  pool.pool.on('connection', (conn) => { conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'); });
+  pool = mysql.createPool({
+    socketPath: SOCKET,
+    user: 'root',
+    database: DB,
+    dateStrings: true,
+    connectionLimit: 3,
+    multipleStatements: true,
+  });
+  pool.pool.on('connection', (conn) => {
+    conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  });
   other = await mysql.createConnection({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true });
   await other.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
 });
 
-afterAll(async () => { await other.end(); await pool.end(); });
+afterAll(async () => {
+  await other.end();
+  await pool.end();
+});
 
 beforeEach(async () => {
   await rows(`DELETE FROM ${t.actions}`);
   await rows(`DELETE FROM ${t.claims}`);
   // Ten due actions whose IDs run against the claim order: priority first, then scheduled date.
-  php(PREFIX, `for ($i = 0; $i < 10; $i++) { as_schedule_single_action(time() - 60 + $i, 'sidecar_test_noop', array($i), 'skiplock', false, 10 + (9 - $i) % 3); }`);
-  ids = (await rows(`SELECT action_id FROM ${t.actions} WHERE status = 'pending' ORDER BY priority, attempts, scheduled_date_gmt, action_id`)).map((r) => Number(r.action_id));
+  php(
+    PREFIX,
+    `for ($i = 0; $i < 10; $i++) { as_schedule_single_action(time() - 60 + $i, 'sidecar_test_noop', array($i), 'skiplock', false, 10 + (9 - $i) % 3); }`,
+  );
+  ids = (
+    await rows(
+      `SELECT action_id FROM ${t.actions} WHERE status = 'pending' ORDER BY priority, attempts, scheduled_date_gmt, action_id`,
+    )
+  ).map((r) => Number(r.action_id));
   expect(ids).toHaveLength(10);
 });
 
-afterEach(async () => { await other.query('ROLLBACK'); });
+afterEach(async () => {
+  await other.query('ROLLBACK');
+});
 
 const claimRows = async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${t.claims}`))[0].n);
 
 test('claims in the library order: priority, attempts, scheduled date, ID', async () => {
   const claim = await (await newClaimer()).claim(10);
   expect(claim?.actions.map((a) => a.id)).toEqual(ids);
-  const stamped = await rows(`SELECT DISTINCT claim_id, last_attempt_gmt <> '0000-00-00 00:00:00' AS stamped FROM ${t.actions}`);
+  const stamped = await rows(
+    `SELECT DISTINCT claim_id, last_attempt_gmt <> '0000-00-00 00:00:00' AS stamped FROM ${t.actions}`,
+  );
   expect(stamped.map((r) => [Number(r.claim_id), Number(r.stamped)])).toEqual([[claim!.claimId, 1]]);
 });
 
 test('skips rows another transaction holds, without waiting for them', async () => {
   await other.query('START TRANSACTION');
   // By primary key: on 10 rows the optimiser would pick an index scan and lock them all.
-  await other.query(`SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, 3).join(',')}) FOR UPDATE`);
+  await other.query(
+    `SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, 3).join(',')}) FOR UPDATE`,
+  );
   const started = Date.now();
   const claim = await (await newClaimer()).claim(5);
   expect(Date.now() - started).toBeLessThan(3000); // a wait would last innodb_lock_wait_timeout (50 s)
@@ -59,7 +85,9 @@ test('skips rows another transaction holds, without waiting for them', async () 
 
 test('when every row it saw is taken, it claims the next ones and leaves no empty claims row', async () => {
   await other.query('START TRANSACTION');
-  await other.query(`SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, 4).join(',')}) FOR UPDATE`);
+  await other.query(
+    `SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, 4).join(',')}) FOR UPDATE`,
+  );
   const claim = await (await newClaimer()).claim(4); // its plain read sees exactly the four held rows
   expect(claim?.actions.map((a) => a.id)).toEqual(ids.slice(4, 8));
   expect(await claimRows()).toBe(1);
@@ -73,13 +101,20 @@ test('rows another claimer committed between its two round trips are not claimed
     if (intercepted || !/START TRANSACTION/.test(sql)) return;
     intercepted = true;
     await other.query(`INSERT INTO ${t.claims} (date_created_gmt) VALUES (UTC_TIMESTAMP())`);
-    await other.query(`UPDATE ${t.actions} SET claim_id = LAST_INSERT_ID() WHERE action_id IN (${ids.slice(0, 3).join(',')})`);
+    await other.query(
+      `UPDATE ${t.actions} SET claim_id = LAST_INSERT_ID() WHERE action_id IN (${ids.slice(0, 3).join(',')})`,
+    );
   });
   const claim = await (await newClaimer(racing)).claim(5);
   expect(intercepted).toBe(true);
   expect(claim?.actions.map((a) => a.id)).toEqual(ids.slice(3, 5)); // what was left of the five it saw
-  const byClaim = await rows(`SELECT claim_id, COUNT(*) AS n FROM ${t.actions} WHERE claim_id <> 0 GROUP BY claim_id ORDER BY claim_id`);
-  expect(byClaim.map((r) => [Number(r.claim_id) === claim!.claimId, Number(r.n)])).toEqual([[true, 2], [false, 3]]); // ours was opened first
+  const byClaim = await rows(
+    `SELECT claim_id, COUNT(*) AS n FROM ${t.actions} WHERE claim_id <> 0 GROUP BY claim_id ORDER BY claim_id`,
+  );
+  expect(byClaim.map((r) => [Number(r.claim_id) === claim!.claimId, Number(r.n)])).toEqual([
+    [true, 2],
+    [false, 3],
+  ]); // ours was opened first
 });
 
 test('nothing due: no claim, and no claims row', async () => {
@@ -90,5 +125,9 @@ test('nothing due: no claim, and no claims row', async () => {
 
 test('refuses a pool that cannot send several statements at once', async () => {
   const single = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, connectionLimit: 1 });
-  try { await expect(newClaimer(single)).rejects.toThrow(/multipleStatements/); } finally { await single.end(); }
+  try {
+    await expect(newClaimer(single)).rejects.toThrow(/multipleStatements/);
+  } finally {
+    await single.end();
+  }
 });

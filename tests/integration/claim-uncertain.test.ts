@@ -17,16 +17,28 @@ beforeAll(async () => {
 });
 
 test('the claim is released before the next one, so its rows are claimed again at once', async () => {
-  const real = mysql.createPool({ socketPath: SOCKET, user: 'root', database: DB, dateStrings: true, connectionLimit: 2, multipleStatements: true });
+  const real = mysql.createPool({
+    socketPath: SOCKET,
+    user: 'root',
+    database: DB,
+    dateStrings: true,
+    connectionLimit: 2,
+    multipleStatements: true,
+  });
   try {
     let loseNextCommitAnswer = true;
     // The claim's COMMIT travels in one query with the statements before it (see Claimer.claimSkipLocked).
     const pool = poolWithQueryHook(real, async (sql) => {
       if (!loseNextCommitAnswer || !/\bCOMMIT\s*$/.test(sql)) return;
       loseNextCommitAnswer = false; // the server committed...
-      throw Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }); // ...and the answer is lost
+      throw Object.assign(new Error('Connection lost: The server closed the connection.'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+      }); // ...and the answer is lost
     });
-    const claimer = new Claimer(pool, t, await SiteTime.load(real, t.options), true, { groupIds: [], excludeGroupIds: [] });
+    const claimer = new Claimer(pool, t, await SiteTime.load(real, t.options), true, {
+      groupIds: [],
+      excludeGroupIds: [],
+    });
     await expect(claimer.claim(10)).rejects.toThrow(/Connection lost/);
     const ours = `FROM ${t.actions} WHERE hook = 'sidecar_test_noop'`;
     const [stranded] = await rows(`SELECT COUNT(DISTINCT claim_id) AS claims, SUM(claim_id <> 0) AS claimed ${ours}`);

@@ -14,14 +14,33 @@ beforeAll(async () => {
   installSite(PREFIX);
 });
 
-test.each([['mu'], ['late']])('a newer copy (3.9.3) loaded %s: companion mode, no fatal, the API is the other copy\'s', (mode) => {
-  const out = run(mode, `echo json_encode(array(SidecarScheduler\\Plugin::mode(), defined('SIDECAR_STANDIN_INITIALIZED'), function_exists('as_enqueue_async_action'), ActionScheduler::is_initialized()));`);
-  expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual(['companion', true, true, true]);
-});
+test.each([['mu'], ['late']])(
+  "a newer copy (3.9.3) loaded %s: companion mode, no fatal, the API is the other copy's",
+  (mode) => {
+    const out = run(
+      mode,
+      `echo json_encode(array(SidecarScheduler\\Plugin::mode(), defined('SIDECAR_STANDIN_INITIALIZED'), function_exists('as_enqueue_async_action'), ActionScheduler::is_initialized()));`,
+    );
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual(['companion', true, true, true]);
+  },
+);
 
 test('every load order of the stand-in finishes without a PHP fatal', () => {
   for (const mode of ['mu', 'late', 'theme', '']) {
-    const out = execFileSync('php', ['-d', 'display_errors=stderr', '-r', `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; echo 'ok';`], { env: { ...process.env, WP_TABLE_PREFIX: PREFIX, SIDECAR_TEST_STANDIN: mode }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(
+      'php',
+      [
+        '-d',
+        'display_errors=stderr',
+        '-r',
+        `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; echo 'ok';`,
+      ],
+      {
+        env: { ...process.env, WP_TABLE_PREFIX: PREFIX, SIDECAR_TEST_STANDIN: mode },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     expect(out.trim().endsWith('ok')).toBe(true);
   }
 });

@@ -5,7 +5,19 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { installSite, php, phpJson, dropPrefix, ROOT, LIBRARY, OURS, wp, startSidecar, exited, linkTestFixtures } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  phpJson,
+  dropPrefix,
+  ROOT,
+  LIBRARY,
+  OURS,
+  wp,
+  startSidecar,
+  exited,
+  linkTestFixtures,
+} from '../helpers/stack';
 import { compareObservations, sequenceObservations, Allowance } from '../helpers/observations';
 
 // A suffix per process: two runs of this file at once would otherwise share the sites.
@@ -14,7 +26,11 @@ const OUR = `tdp_our${process.pid}_`;
 const scenario = `require ${JSON.stringify(join(ROOT, 'tests/php/exec-scenario.php'))};`;
 const dump = `require_once ${JSON.stringify(join(ROOT, 'tests/fixtures/observer.php'))}; Sidecar_Test_Observer::listen(); echo wp_json_encode( Sidecar_Test_Observer::rows() );`;
 
-interface Run { events: unknown[]; rows: Record<string, unknown>; output: string[] }
+interface Run {
+  events: unknown[];
+  rows: Record<string, unknown>;
+  output: string[];
+}
 
 function eventsFile(name: string) {
   const file = join(tmpdir(), `sidecar-td-${name}-${process.pid}.jsonl`);
@@ -23,7 +39,10 @@ function eventsFile(name: string) {
 }
 function readEvents(file: string): unknown[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).event);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).event);
 }
 
 /** Log lines and hook arguments name the runner's context ('WP CLI', 'Sidecar', …): compared as one word. */
@@ -33,7 +52,9 @@ const neutral = (v: unknown, context: string) => JSON.parse(JSON.stringify(v).sp
 function observations(run: Run, context: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(run.rows)) out[`row ${k}`] = neutral(v, context);
-  run.output.forEach((l, i) => { out[`output line ${i}`] = l; });
+  run.output.forEach((l, i) => {
+    out[`output line ${i}`] = l;
+  });
   return out;
 }
 
@@ -50,7 +71,11 @@ function inProcess(prefix: string, context: string): Run {
 function wpCli(prefix: string): Run {
   const file = eventsFile(`${prefix}cli`);
   const r = wp(prefix, ['action-scheduler', 'run'], { SIDECAR_TEST_OBSERVE_FILE: file });
-  return { events: readEvents(file), rows: phpJson(prefix, dump), output: (r.stdout + r.stderr).split('\n').filter(Boolean) };
+  return {
+    events: readEvents(file),
+    rows: phpJson(prefix, dump),
+    output: (r.stdout + r.stderr).split('\n').filter(Boolean),
+  };
 }
 
 async function sidecarOnce(prefix: string, args: string[]): Promise<Run> {
@@ -61,8 +86,15 @@ async function sidecarOnce(prefix: string, args: string[]): Promise<Run> {
 }
 
 function unexplained(library: Run, ours: Run, libContext: string, ourContext: string, allow: Allowance[]) {
-  const [libEvents, ourEvents] = sequenceObservations(neutral(library.events, libContext), neutral(ours.events, ourContext));
-  return compareObservations({ ...observations(library, libContext), ...libEvents }, { ...observations(ours, ourContext), ...ourEvents }, allow);
+  const [libEvents, ourEvents] = sequenceObservations(
+    neutral(library.events, libContext),
+    neutral(ours.events, ourContext),
+  );
+  return compareObservations(
+    { ...observations(library, libContext), ...libEvents },
+    { ...observations(ours, ourContext), ...ourEvents },
+    allow,
+  );
 }
 
 beforeAll(async () => {
@@ -88,15 +120,41 @@ const CLI_PARITY_PENDING: Allowance[] = [];
  * hook by hook, is checked exactly by the test after this one.
  */
 const SIDECAR_DIFFERENCES: Allowance[] = [
-  { match: /^event only in one: action_scheduler_(memory_exceeded|use_cpu_execution_time|queue_runner_time_limit|maximum_execution_time_likely_to_be_exceeded|queue_runner_batch_size|queue_runner_concurrent_batches|claim_actions_order_by|failure_period|timeout_period|retention_period|cleanup_batch_size|default_cleaner_statuses|after_process_queue|before_process_queue) #/, reason: 'sidecar: the library\'s batch loop and its limit filters do not run in the worker; the runner filters are read once at start' },
-  { match: /^event only in one: action_scheduler_(stored_action_class|stored_action_instance|before_execute|begin_execute) #/, reason: 'sidecar: the worker builds the action from the row its status check read, before action_scheduler_before_execute (order only; per-action sequences are compared exactly)' },
+  {
+    match:
+      /^event only in one: action_scheduler_(memory_exceeded|use_cpu_execution_time|queue_runner_time_limit|maximum_execution_time_likely_to_be_exceeded|queue_runner_batch_size|queue_runner_concurrent_batches|claim_actions_order_by|failure_period|timeout_period|retention_period|cleanup_batch_size|default_cleaner_statuses|after_process_queue|before_process_queue) #/,
+    reason:
+      "sidecar: the library's batch loop and its limit filters do not run in the worker; the runner filters are read once at start",
+  },
+  {
+    match:
+      /^event only in one: action_scheduler_(stored_action_class|stored_action_instance|before_execute|begin_execute) #/,
+    reason:
+      'sidecar: the worker builds the action from the row its status check read, before action_scheduler_before_execute (order only; per-action sequences are compared exactly)',
+  },
   { match: /^events in common$/, reason: 'follows from the entries above' },
   // The sidecar's maintenance runs before the worker's batch (the library's runner cleans inside run()).
-  { match: /^event only in one: action_scheduler_deleted_action #/, reason: 'sidecar: the maintenance pass deletes old rows before the batch starts, not inside the runner\'s run()' },
+  {
+    match: /^event only in one: action_scheduler_deleted_action #/,
+    reason: "sidecar: the maintenance pass deletes old rows before the batch starts, not inside the runner's run()",
+  },
 ];
 
 /** The hooks one action goes through, in order, per action ID (the first argument of these hooks). */
-const PER_ACTION = new Set(['action_scheduler_before_execute', 'action_scheduler_begin_execute', 'action_scheduler_after_execute', 'action_scheduler_completed_action', 'action_scheduler_failed_execution', 'action_scheduler_execution_ignored', 'action_scheduler_failed_action', 'action_scheduler_canceled_action', 'action_scheduler_stored_action', 'action_scheduler_deleted_action', 'action_scheduler_reset_action', 'action_scheduler_unexpected_shutdown']);
+const PER_ACTION = new Set([
+  'action_scheduler_before_execute',
+  'action_scheduler_begin_execute',
+  'action_scheduler_after_execute',
+  'action_scheduler_completed_action',
+  'action_scheduler_failed_execution',
+  'action_scheduler_execution_ignored',
+  'action_scheduler_failed_action',
+  'action_scheduler_canceled_action',
+  'action_scheduler_stored_action',
+  'action_scheduler_deleted_action',
+  'action_scheduler_reset_action',
+  'action_scheduler_unexpected_shutdown',
+]);
 function perAction(run: Run, context: string): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const e of neutral(run.events, context) as [string, unknown[]][]) {
@@ -154,11 +212,14 @@ describe('WP-CLI: wp action-scheduler run', () => {
  */
 function logsByAction(run: Run): Run {
   const rows: Record<string, unknown> = {};
-  const logs = Object.entries(run.rows).filter(([k]) => k.startsWith('actionscheduler_logs#'))
+  const logs = Object.entries(run.rows)
+    .filter(([k]) => k.startsWith('actionscheduler_logs#'))
     .map(([, v]) => v as { log_id: string; action_id: string; [k: string]: unknown })
     .sort((a, b) => Number(a.log_id) - Number(b.log_id));
   for (const [k, v] of Object.entries(run.rows)) if (!k.startsWith('actionscheduler_logs#')) rows[k] = v;
-  for (const { log_id: _id, action_id, ...line } of logs) ((rows[`actionscheduler_logs of action ${action_id}`] ??= []) as unknown[]).push(line);
+  for (const { log_id: _id, action_id, ...line } of logs) {
+    ((rows[`actionscheduler_logs of action ${action_id}`] ??= []) as unknown[]).push(line);
+  }
   return { ...run, rows };
 }
 
@@ -184,12 +245,12 @@ describe.each([
     console.log(`sidecar rows: ${r.compared} observations compared`);
     expect(r.unexplained).toEqual([]);
   });
-  test('hooks and their arguments are the library\'s, but for the listed differences', () => {
+  test("hooks and their arguments are the library's, but for the listed differences", () => {
     const r = unexplained(library, ours, 'WP Cron', 'Sidecar', SIDECAR_DIFFERENCES);
     console.log(`sidecar events: ${r.compared} observations compared, ${r.allowed.length} listed`);
     expect(r.unexplained).toEqual([]);
   });
-  test('each action goes through the library\'s hooks with the library\'s arguments, in the library\'s order', () => {
+  test("each action goes through the library's hooks with the library's arguments, in the library's order", () => {
     expect(perAction(ours, 'Sidecar')).toEqual(perAction(library, 'WP Cron'));
   });
 });

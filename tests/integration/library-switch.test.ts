@@ -17,15 +17,24 @@ function active(prefix: string): string[] {
 
 /** wp-admin's way: deactivate in one request (the old plugin's deactivation hooks run), activate in the next. */
 function switchTo(prefix: string, from: Side, to: Side) {
-  php(prefix, `require_once ABSPATH . 'wp-admin/includes/plugin.php'; deactivate_plugins( ${JSON.stringify(PLUGIN[from])} );`);
-  const r = phpJson(prefix, `require_once ABSPATH . 'wp-admin/includes/plugin.php'; $r = activate_plugin( ${JSON.stringify(PLUGIN[to])} ); echo json_encode( is_wp_error( $r ) ? $r->get_error_message() : 'activated' );`);
+  php(
+    prefix,
+    `require_once ABSPATH . 'wp-admin/includes/plugin.php'; deactivate_plugins( ${JSON.stringify(PLUGIN[from])} );`,
+  );
+  const r = phpJson(
+    prefix,
+    `require_once ABSPATH . 'wp-admin/includes/plugin.php'; $r = activate_plugin( ${JSON.stringify(PLUGIN[to])} ); echo json_encode( is_wp_error( $r ) ? $r->get_error_message() : 'activated' );`,
+  );
   expect(r).toBe('activated');
   expect(active(prefix)).toEqual([PLUGIN[to]]);
 }
 
 /** Which implementation answers in a request of this site. */
 function implementation(prefix: string): Side {
-  return phpJson(prefix, `echo json_encode( class_exists( 'ActionScheduler_Versions' ) && ActionScheduler_Versions::instance()->latest_version() && ! defined( 'SIDECAR_SCHEDULER_FILE' ) ? 'library' : ( defined( 'SIDECAR_SCHEDULER_FILE' ) ? 'ours' : 'none' ) );`);
+  return phpJson(
+    prefix,
+    `echo json_encode( class_exists( 'ActionScheduler_Versions' ) && ActionScheduler_Versions::instance()->latest_version() && ! defined( 'SIDECAR_SCHEDULER_FILE' ) ? 'library' : ( defined( 'SIDECAR_SCHEDULER_FILE' ) ? 'ours' : 'none' ) );`,
+  );
 }
 
 /** Runs the due queue in process; returns the observer's callback calls (hook args) made in that request. */
@@ -33,13 +42,21 @@ function runQueue(prefix: string): string[] {
   const file = join(tmpdir(), `sidecar-td-switch-${prefix}-${process.pid}.jsonl`);
   rmSync(file, { force: true });
   php(prefix, `ActionScheduler::runner()->run( 'Switch' );`, { SIDECAR_TEST_OBSERVE_FILE: file });
-  const calls = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).event).filter((e: [string]) => e[0] === 'callback:sidecar_test_obs_ok') : [];
+  const calls = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).event)
+        .filter((e: [string]) => e[0] === 'callback:sidecar_test_obs_ok')
+    : [];
   return calls.map((e: [string, string[]]) => e[1].map((a) => a.replace(/^string:/, '')).join(','));
 }
 
 /** What a plugin sees through the API: every action of the test's hooks, its status, schedule, group and logs. */
 function view(prefix: string) {
-  return phpJson(prefix, `
+  return phpJson(
+    prefix,
+    `
     $out = array();
     foreach ( array( 'pending', 'complete', 'failed', 'canceled', 'in-progress' ) as $status ) {
       foreach ( as_get_scheduled_actions( array( 'hook' => 'sidecar_test_obs_ok', 'status' => $status, 'per_page' => -1, 'orderby' => 'action_id', 'order' => 'ASC' ) ) as $id => $a ) {
@@ -60,12 +77,15 @@ function view(prefix: string) {
       'next'    => array( as_next_scheduled_action( 'sidecar_test_obs_ok', array( 'recurring' ) ), as_next_scheduled_action( 'sidecar_test_obs_ok', array( 'cron' ) ), as_next_scheduled_action( 'sidecar_test_obs_ok', array( 'later' ), 'switch-group' ) ),
       'grouped' => as_get_scheduled_actions( array( 'group' => 'switch-group', 'status' => '', 'per_page' => -1, 'orderby' => 'action_id', 'order' => 'ASC' ), 'ids' ),
       'store'   => get_class( ActionScheduler::store() ),
-    ) );`);
+    ) );`,
+  );
 }
 
 /** Writes, on whichever side is active: pending, scheduled, grouped, recurring and cron chains, a claim, a completion. */
 function writeFixtures(prefix: string) {
-  php(prefix, `
+  php(
+    prefix,
+    `
     require_once ${OBSERVER};
     as_enqueue_async_action( 'sidecar_test_obs_ok', array( 'async' ) );
     as_schedule_single_action( 2000000000, 'sidecar_test_obs_ok', array( 'later' ), 'switch-group' );
@@ -84,12 +104,15 @@ function writeFixtures(prefix: string) {
     $old = as_enqueue_async_action( 'sidecar_test_obs_ok', array( 'old' ) );
     ActionScheduler::runner()->process_action( $old, 'Switch' );
     $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET last_attempt_gmt = '2000-01-01 00:00:00' WHERE action_id = %d", $old ) );
-  `);
+  `,
+  );
 }
 
 /** The successors are due in a minute (cron) and an hour (recurring): moved to the past in their rows, as if that time had come. */
 async function makeSuccessorsDue(prefix: string) {
-  await rows(`UPDATE ${prefix}actionscheduler_actions SET scheduled_date_gmt = '2001-01-01 00:00:00' WHERE status = 'pending' AND args IN ('["cron"]', '["recurring"]')`);
+  await rows(
+    `UPDATE ${prefix}actionscheduler_actions SET scheduled_date_gmt = '2001-01-01 00:00:00' WHERE status = 'pending' AND args IN ('["cron"]', '["recurring"]')`,
+  );
 }
 
 describe.each([
@@ -123,15 +146,24 @@ describe.each([
     const calls = runQueue(prefix);
     expect(calls.sort()).toEqual(['async', 'claimed', 'cron', 'recurring'].sort());
     const ran = view(prefix);
-    const byArgs = (v: any, args: string) => Object.entries(v.actions).filter(([, a]: any) => a.args.join(',') === args);
+    const byArgs = (v: any, args: string) =>
+      Object.entries(v.actions).filter(([, a]: any) => a.args.join(',') === args);
     expect(byArgs(ran, 'old')).toEqual([]);
-    expect(byArgs(ran, 'claimed').map(([, a]: any) => [a.status, a.claim, a.logs])).toEqual([['complete', 0, ['action created', 'action reset', 'action started via Switch', 'action complete via Switch']]]);
+    expect(byArgs(ran, 'claimed').map(([, a]: any) => [a.status, a.claim, a.logs])).toEqual([
+      ['complete', 0, ['action created', 'action reset', 'action started via Switch', 'action complete via Switch']],
+    ]);
     // The chains continue: one pending successor each, written by this side.
     for (const chain of ['recurring', 'cron']) {
-      expect(byArgs(ran, chain).map(([, a]: any) => a.status).sort()).toEqual(['complete', 'pending']);
+      expect(
+        byArgs(ran, chain)
+          .map(([, a]: any) => a.status)
+          .sort(),
+      ).toEqual(['complete', 'pending']);
     }
     expect(byArgs(ran, 'later').map(([, a]: any) => a.status)).toEqual(['pending']);
-    expect(byArgs(ran, 'done before the switch').map(([, a]: any) => [a.status, a.logs])).toEqual([['complete', ['action created', 'action started via Switch', 'action complete via Switch']]]);
+    expect(byArgs(ran, 'done before the switch').map(([, a]: any) => [a.status, a.logs])).toEqual([
+      ['complete', ['action created', 'action started via Switch', 'action complete via Switch']],
+    ]);
     before = ran;
   });
 
@@ -146,7 +178,9 @@ describe.each([
     expect(runQueue(prefix).sort()).toEqual(['cron', 'recurring']);
     const ran = view(prefix);
     for (const chain of ['recurring', 'cron']) {
-      const states = Object.values(ran.actions).filter((a: any) => a.args.join(',') === chain).map((a: any) => a.status);
+      const states = Object.values(ran.actions)
+        .filter((a: any) => a.args.join(',') === chain)
+        .map((a: any) => a.status);
       expect(states.sort()).toEqual(['complete', 'complete', 'pending']);
     }
     // Nothing was lost on the way: every action seen before is still there, in the state the runs left it.

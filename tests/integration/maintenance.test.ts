@@ -15,9 +15,21 @@ const L = `${PREFIX}actionscheduler_logs`;
 const dir = mkdtempSync(join(tmpdir(), 'tf-maint-'));
 
 /** One "clean" request to a real worker process (the php channel's), as the sidecar sends it; returns its answer. */
-function clean(env: Record<string, string> = {}, phpArgs: string[] = []): { deleted: number; reset: number; failed: number; more: boolean } {
-  const r = spawnSync('php', [...phpArgs, join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], { input: '{"op":"clean"}\n', env: { ...process.env, WP_TABLE_PREFIX: PREFIX, ...env }, encoding: 'utf8', timeout: 120000 });
-  const answer = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((m) => m.op === 'cleaned');
+function clean(
+  env: Record<string, string> = {},
+  phpArgs: string[] = [],
+): { deleted: number; reset: number; failed: number; more: boolean } {
+  const r = spawnSync('php', [...phpArgs, join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], {
+    input: '{"op":"clean"}\n',
+    env: { ...process.env, WP_TABLE_PREFIX: PREFIX, ...env },
+    encoding: 'utf8',
+    timeout: 120000,
+  });
+  const answer = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((m) => m.op === 'cleaned');
   if (!answer) throw new Error(`no answer: ${r.stdout} ${r.stderr}`);
   return answer;
 }
@@ -25,16 +37,22 @@ function clean(env: Record<string, string> = {}, phpArgs: string[] = []): { dele
 /** `count` rows cloned from one real row, each with three log lines, by SQL (20,000 PHP calls would take minutes). */
 async function addRows(count: number, status: string, lastAttempt: string, claimed = false, seqFrom = 1) {
   const [{ id }] = await rows(`SELECT MIN(action_id) AS id FROM ${A} WHERE hook = 'tf_template'`);
-  await rows(`INSERT INTO ${A} (hook, status, scheduled_date_gmt, scheduled_date_local, priority, args, schedule, group_id, attempts, last_attempt_gmt, last_attempt_local, claim_id)
+  await rows(
+    `INSERT INTO ${A} (hook, status, scheduled_date_gmt, scheduled_date_local, priority, args, schedule, group_id, attempts, last_attempt_gmt, last_attempt_local, claim_id)
     SELECT CONCAT('tf_', ?), ?, scheduled_date_gmt, scheduled_date_local, priority, CONCAT('[', seq, ']'), schedule, group_id, 1, ?, ?, ? FROM ${A}, seq_${seqFrom}_to_${seqFrom + count - 1} WHERE action_id = ?`,
-  [status.replace('-', '_'), status, lastAttempt, lastAttempt, claimed ? 424242 : 0, id]);
-  await rows(`INSERT INTO ${L} (action_id, message, log_date_gmt, log_date_local) SELECT action_id, m.msg, ?, ? FROM ${A} JOIN (SELECT 'action created' AS msg UNION ALL SELECT 'action started via Sidecar' UNION ALL SELECT 'action complete via Sidecar') m WHERE hook = CONCAT('tf_', ?) AND last_attempt_gmt = ?`,
-  [lastAttempt, lastAttempt, status.replace('-', '_'), lastAttempt]);
+    [status.replace('-', '_'), status, lastAttempt, lastAttempt, claimed ? 424242 : 0, id],
+  );
+  await rows(
+    `INSERT INTO ${L} (action_id, message, log_date_gmt, log_date_local) SELECT action_id, m.msg, ?, ? FROM ${A} JOIN (SELECT 'action created' AS msg UNION ALL SELECT 'action started via Sidecar' UNION ALL SELECT 'action complete via Sidecar') m WHERE hook = CONCAT('tf_', ?) AND last_attempt_gmt = ?`,
+    [lastAttempt, lastAttempt, status.replace('-', '_'), lastAttempt],
+  );
 }
 const count = async (where: string) => Number((await rows(`SELECT COUNT(*) AS n FROM ${A} WHERE ${where}`))[0].n);
 const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString().slice(0, 19).replace('T', ' ');
 
-afterAll(async () => { await dropPrefix(PREFIX); });
+afterAll(async () => {
+  await dropPrefix(PREFIX);
+});
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);
@@ -49,25 +67,47 @@ test('20,000 expired rows and their logs in one or a few passes; newer, failed a
   await addRows(300, 'complete', ago(20 * 86400), false, 100000); // inside the retention period
   await addRows(200, 'failed', old, false, 200000); // not a status the cleaner deletes by default
   const hookLog = join(dir, 'hooks-1.txt');
-  const before = await rows(`SELECT action_id FROM ${A} WHERE hook IN ('tf_complete', 'tf_canceled') AND last_attempt_gmt < ?`, [ago(31 * 86400)]);
+  const before = await rows(
+    `SELECT action_id FROM ${A} WHERE hook IN ('tf_complete', 'tf_canceled') AND last_attempt_gmt < ?`,
+    [ago(31 * 86400)],
+  );
   let passes = 0;
   let answer;
-  do { answer = clean({ SIDECAR_TEST_HOOK_LOG: hookLog }); passes++; } while (answer.more && passes < 10);
+  do {
+    answer = clean({ SIDECAR_TEST_HOOK_LOG: hookLog });
+    passes++;
+  } while (answer.more && passes < 10);
   expect(passes).toBeLessThanOrEqual(5); // the library's cleaner: 20,500 / (20 per status per minute) ≈ 17 hours of passes
   expect(await count(`hook IN ('tf_complete', 'tf_canceled') AND last_attempt_gmt < '${ago(31 * 86400)}'`)).toBe(0);
   expect(await count(`hook = 'tf_complete'`)).toBe(300);
   expect(await count(`hook = 'tf_failed'`)).toBe(200);
   expect(await count(`hook = 'tf_template'`)).toBe(1);
   // Their logs went with them (set-based), the others' stayed.
-  expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${L} l LEFT JOIN ${A} a USING (action_id) WHERE a.action_id IS NULL`))[0].n)).toBe(0);
-  expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook IN ('tf_complete', 'tf_failed')`))[0].n)).toBe(1500);
+  expect(
+    Number(
+      (await rows(`SELECT COUNT(*) AS n FROM ${L} l LEFT JOIN ${A} a USING (action_id) WHERE a.action_id IS NULL`))[0]
+        .n,
+    ),
+  ).toBe(0);
+  expect(
+    Number(
+      (
+        await rows(
+          `SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook IN ('tf_complete', 'tf_failed')`,
+        )
+      )[0].n,
+    ),
+  ).toBe(1500);
   // action_scheduler_deleted_action once per deleted action, as the library's cleaner fires it.
-  const fired = readFileSync(hookLog, 'utf8').split('\n').filter((l) => l.startsWith('action_scheduler_deleted_action ')).map((l) => Number(l.split(' ')[1]));
+  const fired = readFileSync(hookLog, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('action_scheduler_deleted_action '))
+    .map((l) => Number(l.split(' ')[1]));
   expect(fired.length).toBe(20500);
   expect(new Set(fired)).toEqual(new Set(before.map((r: any) => Number(r.action_id))));
 }, 300000);
 
-test('the library\'s retention and status filters keep their meaning', async () => {
+test("the library's retention and status filters keep their meaning", async () => {
   await addRows(100, 'failed', ago(3 * 86400), false, 300000);
   // Retention of 2 days and failed rows as a cleaner status: the 200 old failed rows and these 100 go, the 300
   // complete rows of 20 days go too (older than 2 days); the template (pending) stays.
@@ -76,19 +116,27 @@ test('the library\'s retention and status filters keep their meaning', async () 
   expect(await count(`hook LIKE 'tf\\_%' AND hook <> 'tf_template'`)).toBe(0);
 });
 
-test('200 actions stuck in progress are failed, and 150 stale claims reset, in one pass, with the library\'s log lines', async () => {
+test("200 actions stuck in progress are failed, and 150 stale claims reset, in one pass, with the library's log lines", async () => {
   await addRows(200, 'in-progress', ago(600), false, 400000);
   await addRows(150, 'pending', ago(600), true, 500000); // claimed 10 minutes ago by a runner that died
   await addRows(50, 'pending', ago(10), true, 600000); // claimed just now: not stale
   const hookLog = join(dir, 'hooks-3.txt');
   const answer = clean({ SIDECAR_TEST_HOOK_LOG: hookLog });
-  expect({ failed: answer.failed, reset: answer.reset, more: answer.more }).toEqual({ failed: 200, reset: 150, more: false });
+  expect({ failed: answer.failed, reset: answer.reset, more: answer.more }).toEqual({
+    failed: 200,
+    reset: 150,
+    more: false,
+  });
   expect(await count(`hook = 'tf_in_progress' AND status = 'failed'`)).toBe(200);
   expect(await count(`hook = 'tf_pending' AND claim_id = 0`)).toBe(150);
   expect(await count(`hook = 'tf_pending' AND claim_id = 424242`)).toBe(50);
-  const [failedLines] = await rows(`SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook = 'tf_in_progress' AND l.message = 'action marked as failed after 300 seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.'`);
+  const [failedLines] = await rows(
+    `SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook = 'tf_in_progress' AND l.message = 'action marked as failed after 300 seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.'`,
+  );
   expect(Number(failedLines.n)).toBe(200);
-  const [resetLines] = await rows(`SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook = 'tf_pending' AND l.message = 'action reset'`);
+  const [resetLines] = await rows(
+    `SELECT COUNT(*) AS n FROM ${L} l JOIN ${A} a USING (action_id) WHERE a.hook = 'tf_pending' AND l.message = 'action reset'`,
+  );
   expect(Number(resetLines.n)).toBe(150);
   const hooks = existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : [];
   expect(hooks.filter((h) => h.startsWith('action_scheduler_failed_action ')).length).toBe(200);
@@ -103,7 +151,9 @@ test('200 actions stuck in progress are failed, and 150 stale claims reset, in o
  * held query is written to SIDECAR_TEST_INTERLEAVE_SEEN, so the test knows the interleaving happened, and where.
  */
 const interleave = join(dir, 'interleave.php');
-writeFileSync(interleave, `<?php
+writeFileSync(
+  interleave,
+  `<?php
 $GLOBALS['wp_filter']['query'][10][] = array(
 	'accepted_args' => 1,
 	'function'      => function ( $query ) {
@@ -120,56 +170,103 @@ $GLOBALS['wp_filter']['query'][10][] = array(
 		return $query;
 	},
 );
-`);
+`,
+);
 
 /** A pass whose connection is killed at the first statement matching `match`, while `sql` changes a row meanwhile. */
 function cleanInterleaved(match: string, sql: string, hookLog: string) {
   const seen = join(dir, `seen-${Date.now()}.txt`);
-  const answer = clean({ SIDECAR_TEST_HOOK_LOG: hookLog, SIDECAR_TEST_INTERLEAVE_MATCH: match, SIDECAR_TEST_INTERLEAVE_SQL: sql, SIDECAR_TEST_INTERLEAVE_SEEN: seen }, ['-d', `auto_prepend_file=${interleave}`]);
+  const answer = clean(
+    {
+      SIDECAR_TEST_HOOK_LOG: hookLog,
+      SIDECAR_TEST_INTERLEAVE_MATCH: match,
+      SIDECAR_TEST_INTERLEAVE_SQL: sql,
+      SIDECAR_TEST_INTERLEAVE_SEEN: seen,
+    },
+    ['-d', `auto_prepend_file=${interleave}`],
+  );
   const [query, changed] = readFileSync(seen, 'utf8').split('\n');
   return { answer, query, changed: Number(changed) };
 }
-const hooksIn = (file: string, hook: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []).filter((l) => l.startsWith(`${hook} `)).map((l) => Number(l.split(' ')[1]));
-const idsOf = async (seqFrom: number, n: number) => (await rows(`SELECT action_id FROM ${A} WHERE args IN (?) ORDER BY action_id`, [Array.from({ length: n }, (_, i) => `[${seqFrom + i}]`)])).map((r: any) => Number(r.action_id));
+const hooksIn = (file: string, hook: string) =>
+  (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [])
+    .filter((l) => l.startsWith(`${hook} `))
+    .map((l) => Number(l.split(' ')[1]));
+const idsOf = async (seqFrom: number, n: number) =>
+  (
+    await rows(`SELECT action_id FROM ${A} WHERE args IN (?) ORDER BY action_id`, [
+      Array.from({ length: n }, (_, i) => `[${seqFrom + i}]`),
+    ])
+  ).map((r: any) => Number(r.action_id));
 
-test('an action that completes while the pass\'s connection is lost between locking and failing it stays complete, with no failed hook', async () => {
+test("an action that completes while the pass's connection is lost between locking and failing it stays complete, with no failed hook", async () => {
   await addRows(3, 'in-progress', ago(600), false, 700000);
   const ids = await idsOf(700000, 3);
   const hookLog = join(dir, 'hooks-5.txt');
   // The worker that ran ids[1] (it was only slow) completes it the moment the pass's locks are gone.
-  const { answer, query, changed } = cleanInterleaved("SET status = 'failed' WHERE action_id IN", `UPDATE {actions} SET status = 'complete', last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id = ${ids[1]}`, hookLog);
+  const { answer, query, changed } = cleanInterleaved(
+    "SET status = 'failed' WHERE action_id IN",
+    `UPDATE {actions} SET status = 'complete', last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id = ${ids[1]}`,
+    hookLog,
+  );
   expect(query).toContain(String(ids[1])); // the statement held was the one failing it
   expect(changed).toBe(1);
   // Nothing was failed by the write resent on the fresh connection (it had lost the locks); the next pass does it.
   expect(answer.failed).toBe(0);
-  expect((await rows(`SELECT action_id, status FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) => r.status)).toEqual(['in-progress', 'complete', 'in-progress']);
+  expect(
+    (await rows(`SELECT action_id, status FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map(
+      (r: any) => r.status,
+    ),
+  ).toEqual(['in-progress', 'complete', 'in-progress']);
   expect(clean({ SIDECAR_TEST_HOOK_LOG: hookLog }).failed).toBe(2);
-  expect((await rows(`SELECT status FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) => r.status)).toEqual(['failed', 'complete', 'failed']);
+  expect(
+    (await rows(`SELECT status FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) => r.status),
+  ).toEqual(['failed', 'complete', 'failed']);
   expect(hooksIn(hookLog, 'action_scheduler_failed_action').sort((a, b) => a - b)).toEqual([ids[0], ids[2]]);
-  const [lines] = await rows(`SELECT COUNT(*) AS n FROM ${L} WHERE action_id = ? AND message LIKE 'action marked as failed%'`, [ids[1]]);
+  const [lines] = await rows(
+    `SELECT COUNT(*) AS n FROM ${L} WHERE action_id = ? AND message LIKE 'action marked as failed%'`,
+    [ids[1]],
+  );
   expect(Number(lines.n)).toBe(0);
 }, 120000);
 
-test('a stale claim taken anew while the pass\'s connection is lost between locking and resetting it keeps its new claim', async () => {
+test("a stale claim taken anew while the pass's connection is lost between locking and resetting it keeps its new claim", async () => {
   await addRows(3, 'pending', ago(600), true, 800000);
   const ids = await idsOf(800000, 3);
   const hookLog = join(dir, 'hooks-6.txt');
   // A claimer takes ids[2] (a claim sets the claim ID and the last attempt) the moment the pass's locks are gone.
-  const { answer, query, changed } = cleanInterleaved('SET claim_id = 0 WHERE action_id IN', `UPDATE {actions} SET claim_id = 515151, last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id = ${ids[2]}`, hookLog);
+  const { answer, query, changed } = cleanInterleaved(
+    'SET claim_id = 0 WHERE action_id IN',
+    `UPDATE {actions} SET claim_id = 515151, last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id = ${ids[2]}`,
+    hookLog,
+  );
   expect(query).toContain(String(ids[2]));
   expect(changed).toBe(1);
   expect(answer.reset).toBe(0);
   expect(clean({ SIDECAR_TEST_HOOK_LOG: hookLog }).reset).toBe(2);
-  expect((await rows(`SELECT claim_id FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) => Number(r.claim_id))).toEqual([0, 0, 515151]);
+  expect(
+    (await rows(`SELECT claim_id FROM ${A} WHERE action_id IN (?) ORDER BY action_id`, [ids])).map((r: any) =>
+      Number(r.claim_id),
+    ),
+  ).toEqual([0, 0, 515151]);
   expect(hooksIn(hookLog, 'action_scheduler_reset_action').sort((a, b) => a - b)).toEqual([ids[0], ids[1]]);
 }, 120000);
 
-test('a slow maintenance pass on a lane\'s worker does not count against the next action\'s time limit', async () => {
+test("a slow maintenance pass on a lane's worker does not count against the next action's time limit", async () => {
   // One lane: the pass (3 s) and the claim's stream go to the same worker; the action's limit is 2 s.
-  const id = Number(php(PREFIX, `echo as_enqueue_async_action('sidecar_test_noop', array('slow-clean'), 'maint');`).trim());
-  const s = startSidecar(PREFIX, ['--workers=1', '--action-timeout=2', '--log-level=debug'], { SIDECAR_TEST_SLOW_CLEAN: '3' });
+  const id = Number(
+    php(PREFIX, `echo as_enqueue_async_action('sidecar_test_noop', array('slow-clean'), 'maint');`).trim(),
+  );
+  const s = startSidecar(PREFIX, ['--workers=1', '--action-timeout=2', '--log-level=debug'], {
+    SIDECAR_TEST_SLOW_CLEAN: '3',
+  });
   try {
-    const status = await eventually(async () => (await rows(`SELECT status FROM ${A} WHERE action_id = ?`, [id]))[0].status, (v) => v !== 'pending', 60000, 100);
+    const status = await eventually(
+      async () => (await rows(`SELECT status FROM ${A} WHERE action_id = ?`, [id]))[0].status,
+      (v) => v !== 'pending',
+      60000,
+      100,
+    );
     expect(status).toBe('complete');
   } finally {
     s.kill('SIGTERM');

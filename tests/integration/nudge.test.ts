@@ -2,14 +2,30 @@
 // loaded by a plugin after ours); the nudge port coalesces floods and listens in every loopback form the config accepts.
 import { createSocket, Socket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { installSite, php, rows, startSidecar, exited, dropPrefix, eventually, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  rows,
+  startSidecar,
+  exited,
+  dropPrefix,
+  eventually,
+  OURS,
+  BUNDLER_AFTER,
+} from '../helpers/stack';
 
 const STANDALONE = 'tnn_';
 const COMPANION = 'tnnc_';
 
 /** A port nobody listens on (TCP and UDP share the number space closely enough for a test). */
 async function freePort(): Promise<number> {
-  return new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 /** Collects datagrams sent to udp://127.0.0.1:port. */
@@ -24,7 +40,10 @@ async function listen(port: number): Promise<{ socket: Socket; got: string[] }> 
 /** SIGTERM, and the sidecar's log when it does not stop cleanly. */
 async function stop(s: ReturnType<typeof startSidecar>) {
   s.kill('SIGTERM');
-  const code = await exited(s, 30000).catch(() => { s.kill('SIGKILL'); return null; });
+  const code = await exited(s, 30000).catch(() => {
+    s.kill('SIGKILL');
+    return null;
+  });
   if (code !== 0) console.log(s.output.join('').slice(-6000));
   expect(code).toBe(0);
 }
@@ -32,13 +51,19 @@ async function stop(s: ReturnType<typeof startSidecar>) {
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
 beforeAll(async () => {
-  for (const [prefix, plugins] of [[STANDALONE, [OURS]], [COMPANION, [OURS, BUNDLER_AFTER]]] as const) {
+  for (const [prefix, plugins] of [
+    [STANDALONE, [OURS]],
+    [COMPANION, [OURS, BUNDLER_AFTER]],
+  ] as const) {
     await dropPrefix(prefix);
     installSite(prefix, [...plugins]);
   }
 });
 
-describe.each([['standalone', STANDALONE], ['companion', COMPANION]])('PHP nudges in %s mode', (mode, prefix) => {
+describe.each([
+  ['standalone', STANDALONE],
+  ['companion', COMPANION],
+])('PHP nudges in %s mode', (mode, prefix) => {
   test('one datagram per request for a due action (async, now, past, an admin retry or Run now); none for a future one', async () => {
     const port = await freePort();
     const { socket, got } = await listen(port);
@@ -52,10 +77,16 @@ describe.each([['standalone', STANDALONE], ['companion', COMPANION]])('PHP nudge
         [`as_schedule_single_action(time(), 'sidecar_test_noop', array('now'));`, 1],
         [`as_schedule_single_action(time() - 600, 'sidecar_test_noop', array('past'));`, 1],
         [`as_schedule_cron_action(time() - 600, '* * * * *', 'sidecar_test_noop', array('cron-past'));`, 1],
-        [`for ($i = 0; $i < 50; $i++) { as_enqueue_async_action('sidecar_test_noop', array('many', $i)); } as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('later'));`, 1],
+        [
+          `for ($i = 0; $i < 50; $i++) { as_enqueue_async_action('sidecar_test_noop', array('many', $i)); } as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('later'));`,
+          1,
+        ],
         // Companion: more stored actions than Nudge looks up, so it nudges without looking. Standalone: our factory
         // knows every schedule, nothing is looked up and nothing is due.
-        [`for ($i = 0; $i < 250; $i++) { as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('lots', $i)); }`, mode === 'companion' ? 1 : 0],
+        [
+          `for ($i = 0; $i < 250; $i++) { as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('lots', $i)); }`,
+          mode === 'companion' ? 1 : 0,
+        ],
       ];
       for (const [code, expected] of cases) {
         got.length = 0;
@@ -65,14 +96,33 @@ describe.each([['standalone', STANDALONE], ['companion', COMPANION]])('PHP nudge
         for (const g of got) expect(JSON.parse(g).prefix).toBe(prefix);
       }
       // A retry from our admin: a fresh pending copy due now.
-      const failed = Number(php(prefix, `$id = as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('to-retry')); ActionScheduler::store()->mark_failure($id); echo $id;`, env).trim().split('\n').pop());
+      const failed = Number(
+        php(
+          prefix,
+          `$id = as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('to-retry')); ActionScheduler::store()->mark_failure($id); echo $id;`,
+          env,
+        )
+          .trim()
+          .split('\n')
+          .pop(),
+      );
       got.length = 0;
-      const retried = JSON.parse(php(prefix, `echo json_encode(SidecarScheduler\\Admin\\Actions::apply('retry', ${failed}));`, env).trim().split('\n').pop()!);
+      const retried = JSON.parse(
+        php(prefix, `echo json_encode(SidecarScheduler\\Admin\\Actions::apply('retry', ${failed}));`, env)
+          .trim()
+          .split('\n')
+          .pop()!,
+      );
       await settle();
       expect(retried.newId).toBeGreaterThan(failed);
       expect(got.length).toBe(1);
       // "Run now" from our admin: a future action made due now.
-      const future = Number(php(prefix, `echo as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('run-now'));`, env).trim().split('\n').pop());
+      const future = Number(
+        php(prefix, `echo as_schedule_single_action(time() + 3600, 'sidecar_test_noop', array('run-now'));`, env)
+          .trim()
+          .split('\n')
+          .pop(),
+      );
       got.length = 0;
       php(prefix, `SidecarScheduler\\Admin\\Actions::apply('run', ${future});`, env);
       await settle();
@@ -88,10 +138,25 @@ describe.each([['standalone', STANDALONE], ['companion', COMPANION]])('PHP nudge
     const env = { SIDECAR_NUDGE: `udp://127.0.0.1:${port}` };
     const s = startSidecar(prefix, ['--workers=1', '--poll-ms=60000', `--nudge-port=${port}`], env);
     try {
-      await eventually(async () => s.output.join(''), (o) => /"msg":"sidecar started"/.test(o), 30000, 50);
+      await eventually(
+        async () => s.output.join(''),
+        (o) => /"msg":"sidecar started"/.test(o),
+        30000,
+        50,
+      );
       await new Promise((r) => setTimeout(r, 1000)); // its first claims found nothing: the lane sleeps for 60 s now
-      const id = Number(php(prefix, `echo as_enqueue_async_action('sidecar_test_noop', array('nudged-${mode}'));`, env).trim().split('\n').pop());
-      const [row] = await eventually(() => rows(`SELECT status FROM ${prefix}actionscheduler_actions WHERE action_id = ?`, [id]), (r) => r[0]?.status === 'complete', 20000, 50);
+      const id = Number(
+        php(prefix, `echo as_enqueue_async_action('sidecar_test_noop', array('nudged-${mode}'));`, env)
+          .trim()
+          .split('\n')
+          .pop(),
+      );
+      const [row] = await eventually(
+        () => rows(`SELECT status FROM ${prefix}actionscheduler_actions WHERE action_id = ?`, [id]),
+        (r) => r[0]?.status === 'complete',
+        20000,
+        50,
+      );
       expect(row.status).toBe('complete');
     } finally {
       await stop(s);
@@ -103,11 +168,29 @@ test('a flood of datagrams is coalesced into a few claims, and a real nudge stil
   const port = await freePort();
   const http = await freePort();
   const env = { SIDECAR_NUDGE: `udp://127.0.0.1:${port}` };
-  const s = startSidecar(STANDALONE, ['--workers=2', '--poll-ms=60000', `--nudge-port=${port}`, `--http-port=${http}`], env);
-  const claims = async () => Number(/^sidecar_claim_seconds_count (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${http}/metrics`)).text())![1]);
+  const s = startSidecar(
+    STANDALONE,
+    ['--workers=2', '--poll-ms=60000', `--nudge-port=${port}`, `--http-port=${http}`],
+    env,
+  );
+  const claims = async () =>
+    Number(
+      /^sidecar_claim_seconds_count (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${http}/metrics`)).text())![1],
+    );
   const sender = createSocket('udp4');
   try {
-    await eventually(async () => { try { return (await fetch(`http://127.0.0.1:${http}/healthz`)).status; } catch { return 0; } }, (c) => c === 200, 30000, 50);
+    await eventually(
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${http}/healthz`)).status;
+        } catch {
+          return 0;
+        }
+      },
+      (c) => c === 200,
+      30000,
+      50,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const before = await claims();
     // 3,000 datagrams over about 1.5 s, naming the site, with nothing due.
@@ -122,8 +205,18 @@ test('a flood of datagrams is coalesced into a few claims, and a real nudge stil
     // about a dozen claims; delivered one by one, the lanes would have claimed hundreds of times.
     expect(during).toBeLessThanOrEqual(20);
     expect(during).toBeGreaterThanOrEqual(1);
-    const id = Number(php(STANDALONE, `echo as_enqueue_async_action('sidecar_test_noop', array('after-flood'));`, env).trim().split('\n').pop());
-    const [row] = await eventually(() => rows(`SELECT status FROM ${STANDALONE}actionscheduler_actions WHERE action_id = ?`, [id]), (r) => r[0]?.status === 'complete', 20000, 50);
+    const id = Number(
+      php(STANDALONE, `echo as_enqueue_async_action('sidecar_test_noop', array('after-flood'));`, env)
+        .trim()
+        .split('\n')
+        .pop(),
+    );
+    const [row] = await eventually(
+      () => rows(`SELECT status FROM ${STANDALONE}actionscheduler_actions WHERE action_id = ?`, [id]),
+      (r) => r[0]?.status === 'complete',
+      20000,
+      50,
+    );
     expect(row.status).toBe('complete');
   } finally {
     sender.close();
@@ -131,24 +224,44 @@ test('a flood of datagrams is coalesced into a few claims, and a real nudge stil
   }
 });
 
-test.each([['[::1]'], ['localhost']])('SIDECAR_SCHEDULER_NUDGE udp://%s:PORT is listened on, and PHP\'s nudges arrive', async (host) => {
-  const port = await freePort();
-  const env = { SIDECAR_NUDGE: `udp://${host}:${port}` };
-  const s = startSidecar(STANDALONE, ['--workers=1', '--poll-ms=60000'], env); // --nudge-port=0: from wp-config.php
-  try {
-    const out = await eventually(async () => s.output.join(''), (o) => /"msg":"ready"/.test(o) && /"msg":"sidecar started"/.test(o), 30000, 50);
-    expect(out).toContain(`"nudge":"${host === '[::1]' ? '::1' : 'localhost'}:${port}"`);
-    await new Promise((r) => setTimeout(r, 1000));
-    const id = Number(php(STANDALONE, `echo as_enqueue_async_action('sidecar_test_noop', array('v6-${host}'));`, env).trim().split('\n').pop());
-    const [row] = await eventually(() => rows(`SELECT status FROM ${STANDALONE}actionscheduler_actions WHERE action_id = ?`, [id]), (r) => r[0]?.status === 'complete', 20000, 50);
-    expect(row.status).toBe('complete');
-  } finally {
-    await stop(s);
-  }
-});
+test.each([['[::1]'], ['localhost']])(
+  "SIDECAR_SCHEDULER_NUDGE udp://%s:PORT is listened on, and PHP's nudges arrive",
+  async (host) => {
+    const port = await freePort();
+    const env = { SIDECAR_NUDGE: `udp://${host}:${port}` };
+    const s = startSidecar(STANDALONE, ['--workers=1', '--poll-ms=60000'], env); // --nudge-port=0: from wp-config.php
+    try {
+      const out = await eventually(
+        async () => s.output.join(''),
+        (o) => /"msg":"ready"/.test(o) && /"msg":"sidecar started"/.test(o),
+        30000,
+        50,
+      );
+      expect(out).toContain(`"nudge":"${host === '[::1]' ? '::1' : 'localhost'}:${port}"`);
+      await new Promise((r) => setTimeout(r, 1000));
+      const id = Number(
+        php(STANDALONE, `echo as_enqueue_async_action('sidecar_test_noop', array('v6-${host}'));`, env)
+          .trim()
+          .split('\n')
+          .pop(),
+      );
+      const [row] = await eventually(
+        () => rows(`SELECT status FROM ${STANDALONE}actionscheduler_actions WHERE action_id = ?`, [id]),
+        (r) => r[0]?.status === 'complete',
+        20000,
+        50,
+      );
+      expect(row.status).toBe('complete');
+    } finally {
+      await stop(s);
+    }
+  },
+);
 
 test('a nudge address that is not loopback is refused at start-up with a clear error (exit 78)', async () => {
   const s = startSidecar(STANDALONE, ['--workers=1'], { SIDECAR_NUDGE: 'udp://10.1.2.3:8890' });
   expect(await exited(s)).toBe(78);
-  expect(s.output.join('')).toContain('SIDECAR_SCHEDULER_NUDGE "udp://10.1.2.3:8890" is not udp://127.0.0.1:PORT, udp://localhost:PORT or udp://[::1]:PORT');
+  expect(s.output.join('')).toContain(
+    'SIDECAR_SCHEDULER_NUDGE "udp://10.1.2.3:8890" is not udp://127.0.0.1:PORT, udp://localhost:PORT or udp://[::1]:PORT',
+  );
 });

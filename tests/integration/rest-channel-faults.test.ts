@@ -6,7 +6,17 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installSite, php, rows, dropPrefix, PREFIX_SITE, DOCROOT, startSidecar, exited, eventually } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  rows,
+  dropPrefix,
+  PREFIX_SITE,
+  DOCROOT,
+  startSidecar,
+  exited,
+  eventually,
+} from '../helpers/stack';
 import { startFlakyProxy, FlakyProxy } from '../helpers/flaky-proxy';
 
 // Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
@@ -14,37 +24,64 @@ const PREFIX = `tfc${process.pid}_`;
 const runs = `${PREFIX}sidecar_test_runs`;
 let base = 0;
 
-afterAll(async () => { await dropPrefix(PREFIX); });
+afterAll(async () => {
+  await dropPrefix(PREFIX);
+});
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);
   installSite(PREFIX);
-  php(PREFIX, `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`);
+  php(
+    PREFIX,
+    `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
+  );
 });
 
 /** Enqueues `count` counted actions with arguments base..base+count-1; returns that range. */
 function enqueue(count: number): [number, number] {
   const from = (base += 100000);
-  php(PREFIX, `for ($i = 0; $i < ${count}; $i++) { as_enqueue_async_action('sidecar_test_count', array(${from} + $i), 'faults'); }`);
+  php(
+    PREFIX,
+    `for ($i = 0; $i < ${count}; $i++) { as_enqueue_async_action('sidecar_test_count', array(${from} + $i), 'faults'); }`,
+  );
   return [from, from + count - 1];
 }
 
 /** Every action of the range ran exactly once and is complete with one attempt; none failed. */
 async function expectExactlyOnce([from, to]: [number, number]) {
   const count = to - from + 1;
-  const [c] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runs} WHERE n BETWEEN ? AND ?`, [from, to]);
-  const byStatus = await rows(`SELECT status, attempts, COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE hook = 'sidecar_test_count' AND CAST(TRIM(BOTH ']' FROM TRIM(BOTH '[' FROM args)) AS UNSIGNED) BETWEEN ? AND ? GROUP BY status, attempts`, [from, to]);
-  expect({ ran: Number(c.n), distinct: Number(c.d), rows: byStatus.map((r: any) => [r.status, Number(r.attempts), Number(r.n)]) })
-    .toEqual({ ran: count, distinct: count, rows: [['complete', 1, count]] });
-  const [failedLogs] = await rows(`SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) WHERE a.hook = 'sidecar_test_count' AND (l.message LIKE 'action failed%' OR l.message LIKE 'action marked as failed%' OR l.message LIKE 'unexpected shutdown%')`);
+  const [c] = await rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${runs} WHERE n BETWEEN ? AND ?`, [
+    from,
+    to,
+  ]);
+  const byStatus = await rows(
+    `SELECT status, attempts, COUNT(*) AS n FROM ${PREFIX}actionscheduler_actions WHERE hook = 'sidecar_test_count' AND CAST(TRIM(BOTH ']' FROM TRIM(BOTH '[' FROM args)) AS UNSIGNED) BETWEEN ? AND ? GROUP BY status, attempts`,
+    [from, to],
+  );
+  expect({
+    ran: Number(c.n),
+    distinct: Number(c.d),
+    rows: byStatus.map((r: any) => [r.status, Number(r.attempts), Number(r.n)]),
+  }).toEqual({ ran: count, distinct: count, rows: [['complete', 1, count]] });
+  const [failedLogs] = await rows(
+    `SELECT COUNT(*) AS n FROM ${PREFIX}actionscheduler_logs l JOIN ${PREFIX}actionscheduler_actions a USING (action_id) WHERE a.hook = 'sidecar_test_count' AND (l.message LIKE 'action failed%' OR l.message LIKE 'action marked as failed%' OR l.message LIKE 'unexpected shutdown%')`,
+  );
   expect(Number(failedLogs.n)).toBe(0);
 }
 
-const restArgs = (url: string, extra: string[] = []) => ['--channel=rest', `--url=${url}`, `--rest-url=${url}/wp-json/sidecar-scheduler/v1/runner/execute`, `--rest-headers=X-WP-Table-Prefix: ${PREFIX}`, ...extra];
+const restArgs = (url: string, extra: string[] = []) => [
+  '--channel=rest',
+  `--url=${url}`,
+  `--rest-url=${url}/wp-json/sidecar-scheduler/v1/runner/execute`,
+  `--rest-headers=X-WP-Table-Prefix: ${PREFIX}`,
+  ...extra,
+];
 
 describe('through a flaky proxy', () => {
   let proxy: FlakyProxy;
-  beforeAll(async () => { proxy = await startFlakyProxy(PREFIX_SITE, () => 'pass'); });
+  beforeAll(async () => {
+    proxy = await startFlakyProxy(PREFIX_SITE, () => 'pass');
+  });
   afterAll(() => proxy.close());
 
   test('502 to one request in ten and 504 to one in fifteen: nothing failed that did not run, every action complete once', async () => {
@@ -62,14 +99,24 @@ describe('through a flaky proxy', () => {
     proxy.decide = () => 'pass';
     const s = startSidecar(PREFIX, ['--workers=2', ...restArgs(proxy.url)]);
     try {
-      await eventually(async () => s.output.join(''), (o) => o.includes('"msg":"ready"'), 30000, 50);
+      await eventually(
+        async () => s.output.join(''),
+        (o) => o.includes('"msg":"ready"'),
+        30000,
+        50,
+      );
       proxy.decide = () => 502;
       const before = proxy.stats.requests;
       const range = enqueue(200);
       await new Promise((r) => setTimeout(r, 3000));
       const during = proxy.stats.requests - before;
       proxy.decide = () => 'pass';
-      await eventually(async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${runs} WHERE n BETWEEN ? AND ?`, range))[0].n), (n) => n === 200, 60000, 200);
+      await eventually(
+        async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${runs} WHERE n BETWEEN ? AND ?`, range))[0].n),
+        (n) => n === 200,
+        60000,
+        200,
+      );
       // 2 lanes, each waiting 100 ms doubling to 5 s between attempts: about 5 requests each in 3 s (before: 2,782).
       expect(during).toBeLessThanOrEqual(20);
       expect(during).toBeGreaterThan(0);
@@ -84,11 +131,23 @@ describe('through a flaky proxy', () => {
     proxy.decide = () => 'pass';
     const s = startSidecar(PREFIX, ['--workers=2', ...restArgs(proxy.url)]);
     try {
-      await eventually(async () => s.output.join(''), (o) => o.includes('"msg":"ready"'), 30000, 50);
-      await rows(`UPDATE ${PREFIX}options SET option_value = ? WHERE option_name = 'sidecar_scheduler_secret'`, ['b'.repeat(64)]);
+      await eventually(
+        async () => s.output.join(''),
+        (o) => o.includes('"msg":"ready"'),
+        30000,
+        50,
+      );
+      await rows(`UPDATE ${PREFIX}options SET option_value = ? WHERE option_name = 'sidecar_scheduler_secret'`, [
+        'b'.repeat(64),
+      ]);
       const before = proxy.stats.answered[401] ?? 0;
       const range = enqueue(50);
-      await eventually(async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${runs} WHERE n BETWEEN ? AND ?`, range))[0].n), (n) => n === 50, 60000, 200);
+      await eventually(
+        async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${runs} WHERE n BETWEEN ? AND ?`, range))[0].n),
+        (n) => n === 50,
+        60000,
+        200,
+      );
       const unauthorized = (proxy.stats.answered[401] ?? 0) - before;
       expect(unauthorized).toBeGreaterThanOrEqual(1);
       expect(unauthorized).toBeLessThanOrEqual(4); // the requests already under way when it changed, no loop
@@ -106,12 +165,20 @@ describe('through a php-fpm reload', () => {
   let fpm: ChildProcess;
   let nginx: ChildProcess;
   let url = '';
-  const freePort = () => new Promise<number>((resolve) => { const srv = createServer().listen(0, '127.0.0.1', () => { const p = (srv.address() as any).port; srv.close(() => resolve(p)); }); });
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as any).port;
+        srv.close(() => resolve(p));
+      });
+    });
 
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    writeFileSync(join(dir, 'php-fpm.conf'), `[global]
+    writeFileSync(
+      join(dir, 'php-fpm.conf'),
+      `[global]
 pid = ${dir}/php-fpm.pid
 error_log = ${dir}/php-fpm.log
 daemonize = no
@@ -125,11 +192,32 @@ pm.max_children = 3
 clear_env = no
 php_admin_flag[log_errors] = on
 php_admin_value[error_log] = ${dir}/php-error.log
-`);
-    fpm = spawn('/usr/sbin/php-fpm8.2', ['--nodaemonize', '--fpm-config', join(dir, 'php-fpm.conf'), '-R'], { stdio: 'ignore' });
-    expect(await eventually(async () => { try { readFileSync(join(dir, 'php-fpm.pid')); return true; } catch { return false; } }, (v) => v, 20000, 100)).toBe(true);
-    for (const sub of ['body', 'fastcgi', 'proxy', 'uwsgi', 'scgi']) execFileSync('mkdir', ['-p', join(dir, 'nginx-tmp', sub)]);
-    writeFileSync(join(dir, 'nginx.conf'), `daemon off;
+`,
+    );
+    fpm = spawn('/usr/sbin/php-fpm8.2', ['--nodaemonize', '--fpm-config', join(dir, 'php-fpm.conf'), '-R'], {
+      stdio: 'ignore',
+    });
+    expect(
+      await eventually(
+        async () => {
+          try {
+            readFileSync(join(dir, 'php-fpm.pid'));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        (v) => v,
+        20000,
+        100,
+      ),
+    ).toBe(true);
+    for (const sub of ['body', 'fastcgi', 'proxy', 'uwsgi', 'scgi']) {
+      execFileSync('mkdir', ['-p', join(dir, 'nginx-tmp', sub)]);
+    }
+    writeFileSync(
+      join(dir, 'nginx.conf'),
+      `daemon off;
 worker_processes 1;
 ${process.getuid?.() === 0 ? 'user root;' : ''}
 pid ${dir}/nginx.pid;
@@ -155,13 +243,34 @@ http {
     }
   }
 }
-`);
-    nginx = spawn('/usr/sbin/nginx', ['-c', join(dir, 'nginx.conf'), '-e', join(dir, 'nginx-error.log')], { stdio: 'ignore' });
-    expect(await eventually(async () => { try { return (await fetch(`${url}/wp-login.php`, { headers: { 'X-WP-Table-Prefix': PREFIX } })).status; } catch { return 0; } }, (v) => v === 200, 20000, 100)).toBe(200);
+`,
+    );
+    nginx = spawn('/usr/sbin/nginx', ['-c', join(dir, 'nginx.conf'), '-e', join(dir, 'nginx-error.log')], {
+      stdio: 'ignore',
+    });
+    expect(
+      await eventually(
+        async () => {
+          try {
+            return (await fetch(`${url}/wp-login.php`, { headers: { 'X-WP-Table-Prefix': PREFIX } })).status;
+          } catch {
+            return 0;
+          }
+        },
+        (v) => v === 200,
+        20000,
+        100,
+      ),
+    ).toBe(200);
   }, 60000);
 
   afterAll(async () => {
-    for (const p of [nginx, fpm]) if (p && p.exitCode === null) { p.kill('SIGTERM'); await exited(p, 30000).catch(() => undefined); }
+    for (const p of [nginx, fpm]) {
+      if (p && p.exitCode === null) {
+        p.kill('SIGTERM');
+        await exited(p, 30000).catch(() => undefined);
+      }
+    }
   });
 
   test('a drain through php-fpm reloads: every action complete exactly once, none failed', async () => {

@@ -16,28 +16,50 @@ let secret: string;
 
 const now = () => Math.floor(Date.now() / 1000);
 const sign = (ts: number, body: string, o: { key?: string; host?: string; blog?: number; route?: string } = {}) =>
-  createHmac('sha256', o.key ?? secret).update(`${ts}\n${(o.host ?? HOST).toLowerCase()}\n${o.blog ?? 1}\n${o.route ?? ROUTE}\n${body}`).digest('hex');
-const headersFor = (ts: number, body: string, o: Parameters<typeof sign>[2] = {}) => ({ 'X-Sidecar-Timestamp': String(ts), 'X-Sidecar-Signature': sign(ts, body, o) });
+  createHmac('sha256', o.key ?? secret)
+    .update(`${ts}\n${(o.host ?? HOST).toLowerCase()}\n${o.blog ?? 1}\n${o.route ?? ROUTE}\n${body}`)
+    .digest('hex');
+const headersFor = (ts: number, body: string, o: Parameters<typeof sign>[2] = {}) => ({
+  'X-Sidecar-Timestamp': String(ts),
+  'X-Sidecar-Signature': sign(ts, body, o),
+});
 
 async function post(body: string, headers: Record<string, string>) {
-  const res = await fetch(`${PREFIX_SITE}/wp-json${ROUTE}`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'X-WP-Table-Prefix': PREFIX, ...headers } });
+  const res = await fetch(`${PREFIX_SITE}/wp-json${ROUTE}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'X-WP-Table-Prefix': PREFIX, ...headers },
+  });
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = text; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
   return { status: res.status, json };
 }
 
-const enqueue = () => Number(php(PREFIX, `echo as_schedule_single_action(time() - 1, 'sidecar_test_noop', array(uniqid()));`).trim());
-const row = async (id: number) => (await rows(`SELECT status, attempts, claim_id FROM ${PREFIX}actionscheduler_actions WHERE action_id = ?`, [id]))[0];
+const enqueue = () =>
+  Number(php(PREFIX, `echo as_schedule_single_action(time() - 1, 'sidecar_test_noop', array(uniqid()));`).trim());
+const row = async (id: number) =>
+  (await rows(`SELECT status, attempts, claim_id FROM ${PREFIX}actionscheduler_actions WHERE action_id = ?`, [id]))[0];
 /** A claim of our own holding `id`, as the sidecar's claim leaves it. */
 async function claim(id: number): Promise<number> {
-  const out = php(PREFIX, `global $wpdb; $wpdb->insert($wpdb->actionscheduler_claims, array('date_created_gmt' => gmdate('Y-m-d H:i:s'))); $c = $wpdb->insert_id;
-    $wpdb->update($wpdb->actionscheduler_actions, array('claim_id' => $c), array('action_id' => ${id})); echo $c;`);
+  const out = php(
+    PREFIX,
+    `global $wpdb; $wpdb->insert($wpdb->actionscheduler_claims, array('date_created_gmt' => gmdate('Y-m-d H:i:s'))); $c = $wpdb->insert_id;
+    $wpdb->update($wpdb->actionscheduler_actions, array('claim_id' => $c), array('action_id' => ${id})); echo $c;`,
+  );
   return Number(out.trim());
 }
-const batch = (id: number, claimId: number) => JSON.stringify({ op: 'batch', ids: [id], claim: claimId, context: 'Sidecar' });
+const batch = (id: number, claimId: number) =>
+  JSON.stringify({ op: 'batch', ids: [id], claim: claimId, context: 'Sidecar' });
 
-afterAll(async () => { await dropPrefix(PREFIX); await dropPrefix(NET); });
+afterAll(async () => {
+  await dropPrefix(PREFIX);
+  await dropPrefix(NET);
+});
 
 beforeAll(async () => {
   await dropPrefix(PREFIX);
@@ -52,7 +74,10 @@ test('a secret was generated on activation', () => {
 describe('forged requests: 401, and the action stays pending with its claim and attempts unchanged', () => {
   let id: number;
   let claimId: number;
-  beforeAll(async () => { id = enqueue(); claimId = await claim(id); });
+  beforeAll(async () => {
+    id = enqueue();
+    claimId = await claim(id);
+  });
   test.each([
     ['no signature', () => ({})],
     ['a wrong key', (b: string, ts: number) => headersFor(ts, b, { key: 'wrong-key' })],
@@ -61,8 +86,17 @@ describe('forged requests: 401, and the action stays pending with its claim and 
     ['a signature over another body', (_b: string, ts: number) => headersFor(ts, '{"op":"clean"}')],
     ['a signature for another host', (b: string, ts: number) => headersFor(ts, b, { host: 'shop.example' })],
     ['a signature for another site of a network (blog 2)', (b: string, ts: number) => headersFor(ts, b, { blog: 2 })],
-    ['a signature for another route', (b: string, ts: number) => headersFor(ts, b, { route: '/sidecar-scheduler/v1/overview' })],
-    ['the old format (timestamp and body only)', (b: string, ts: number) => ({ 'X-Sidecar-Timestamp': String(ts), 'X-Sidecar-Signature': createHmac('sha256', secret).update(`${ts}\n${b}`).digest('hex') })],
+    [
+      'a signature for another route',
+      (b: string, ts: number) => headersFor(ts, b, { route: '/sidecar-scheduler/v1/overview' }),
+    ],
+    [
+      'the old format (timestamp and body only)',
+      (b: string, ts: number) => ({
+        'X-Sidecar-Timestamp': String(ts),
+        'X-Sidecar-Signature': createHmac('sha256', secret).update(`${ts}\n${b}`).digest('hex'),
+      }),
+    ],
   ])('%s', async (_name, headers) => {
     const body = batch(id, claimId);
     const r = await post(body, (headers as any)(body, now()));
@@ -83,9 +117,17 @@ test('a good signature runs the batch once; the replay is refused and its record
   expect((await row(id)).status).toBe('complete');
   const replay = await post(body, headers);
   expect([replay.status, replay.json.code]).toEqual([401, 'sidecar_scheduler_bad_signature']);
-  const logs = await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id = ? ORDER BY log_id`, [id]);
-  expect(logs.map((l: any) => l.message)).toEqual(['action created', 'action started via Sidecar', 'action complete via Sidecar']);
-  const [record] = await rows(`SELECT option_value FROM ${PREFIX}options WHERE option_name = ?`, [`_sidecar_sig_${headers['X-Sidecar-Signature'].slice(0, 40)}`]);
+  const logs = await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id = ? ORDER BY log_id`, [
+    id,
+  ]);
+  expect(logs.map((l: any) => l.message)).toEqual([
+    'action created',
+    'action started via Sidecar',
+    'action complete via Sidecar',
+  ]);
+  const [record] = await rows(`SELECT option_value FROM ${PREFIX}options WHERE option_name = ?`, [
+    `_sidecar_sig_${headers['X-Sidecar-Signature'].slice(0, 40)}`,
+  ]);
   expect(Number(record.option_value)).toBe(ts + WINDOW);
 });
 
@@ -96,7 +138,10 @@ test('a request from a clock ahead by most of the window stays unreplayable for 
   expect((await post(body, headers)).status).toBe(200);
   // Records are pruned when their timestamp + window has passed; this one is kept until ts + window, so the replay
   // is still refused after "accepted + window" would have expired it.
-  await rows(`INSERT IGNORE INTO ${PREFIX}options (option_name, option_value, autoload) VALUES ('_sidecar_sig_stale_test', ?, 'no')`, [String(now() - 1)]);
+  await rows(
+    `INSERT IGNORE INTO ${PREFIX}options (option_name, option_value, autoload) VALUES ('_sidecar_sig_stale_test', ?, 'no')`,
+    [String(now() - 1)],
+  );
   const other = JSON.stringify({ op: 'settings', n: 2 });
   expect((await post(other, headersFor(now(), other))).status).toBe(200);
   expect(await rows(`SELECT 1 FROM ${PREFIX}options WHERE option_name = '_sidecar_sig_stale_test'`)).toEqual([]);
@@ -127,13 +172,22 @@ test('fail over the route fails only an action in progress under the claim that 
   const r = await post(fail, headersFor(now(), fail));
   expect(r.json.messages.find((m: any) => m.op === 'failed')).toMatchObject({ id, changed: false });
   expect(await row(id)).toEqual({ status: 'pending', attempts: 0, claim_id: claimId });
-  await rows(`UPDATE ${PREFIX}actionscheduler_actions SET status = 'in-progress', attempts = 1 WHERE action_id = ?`, [id]);
+  await rows(`UPDATE ${PREFIX}actionscheduler_actions SET status = 'in-progress', attempts = 1 WHERE action_id = ?`, [
+    id,
+  ]);
   const other = JSON.stringify({ op: 'fail', id, claim: claimId + 1, reason: 'timeout', seconds: 300 });
-  expect((await post(other, headersFor(now(), other))).json.messages.find((m: any) => m.op === 'failed')).toMatchObject({ id, changed: false });
+  expect((await post(other, headersFor(now(), other))).json.messages.find((m: any) => m.op === 'failed')).toMatchObject(
+    { id, changed: false },
+  );
   const again = JSON.stringify({ op: 'fail', id, claim: claimId, reason: 'timeout', seconds: 300, n: 2 });
-  expect((await post(again, headersFor(now(), again))).json.messages.find((m: any) => m.op === 'failed')).toMatchObject({ id, changed: true });
+  expect((await post(again, headersFor(now(), again))).json.messages.find((m: any) => m.op === 'failed')).toMatchObject(
+    { id, changed: true },
+  );
   expect((await row(id)).status).toBe('failed');
-  const logs = await rows(`SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id = ? ORDER BY log_id DESC LIMIT 1`, [id]);
+  const logs = await rows(
+    `SELECT message FROM ${PREFIX}actionscheduler_logs WHERE action_id = ? ORDER BY log_id DESC LIMIT 1`,
+    [id],
+  );
   expect(logs[0].message).toMatch(/^action marked as failed after 300 seconds/);
 });
 
@@ -146,7 +200,13 @@ test('malformed body with a valid signature is a 400', async () => {
 test('a site without a secret: the sidecar creates it when first needed and drains (before, it exited)', async () => {
   php(PREFIX, `delete_option('sidecar_scheduler_secret');`);
   const ids = [enqueue(), enqueue(), enqueue()];
-  const s = startSidecar(PREFIX, ['--once', '--channel=rest', `--url=${PREFIX_SITE}`, `--rest-headers=X-WP-Table-Prefix: ${PREFIX}`, '--workers=1']);
+  const s = startSidecar(PREFIX, [
+    '--once',
+    '--channel=rest',
+    `--url=${PREFIX_SITE}`,
+    `--rest-headers=X-WP-Table-Prefix: ${PREFIX}`,
+    '--workers=1',
+  ]);
   expect(await exited(s)).toBe(0);
   for (const id of ids) expect((await row(id)).status).toBe('complete');
   const created = php(PREFIX, `echo get_option('sidecar_scheduler_secret');`).trim();
@@ -157,25 +217,43 @@ test('a site without a secret: the sidecar creates it when first needed and drai
 
 describe('a multisite network', () => {
   const MS = { WP_MULTISITE: '1' };
-  const onSite = (path: string, code: string) => php(NET, code, MS, `$_SERVER['HTTP_HOST'] = '127.0.0.1'; $_SERVER['REQUEST_URI'] = '${path}';`);
+  const onSite = (path: string, code: string) =>
+    php(NET, code, MS, `$_SERVER['HTTP_HOST'] = '127.0.0.1'; $_SERVER['REQUEST_URI'] = '${path}';`);
   /** Dispatches a signed request inside WordPress on the site at `path` (the shared nginx cannot serve a network of its own). */
-  const dispatch = (path: string, key: string, blog: number, body: string, ts = now()) => JSON.parse(onSite(path, `
+  const dispatch = (path: string, key: string, blog: number, body: string, ts = now()) =>
+    JSON.parse(
+      onSite(
+        path,
+        `
     $r = new WP_REST_Request('POST', '${ROUTE}');
     $r->set_header('content-type', 'application/json');
     $r->set_header('X-Sidecar-Timestamp', '${ts}');
     $r->set_header('X-Sidecar-Signature', '${createHmac('sha256', key).update(`${ts}\n127.0.0.1\n${blog}\n${ROUTE}\n${body}`).digest('hex')}');
     $r->set_body(${JSON.stringify(body).replace(/\$/g, '\\$')});
-    $res = rest_do_request($r); echo wp_json_encode(array('status' => $res->get_status(), 'code' => $res->is_error() ? $res->as_error()->get_error_code() : ''));`).trim().split('\n').pop()!);
+    $res = rest_do_request($r); echo wp_json_encode(array('status' => $res->get_status(), 'code' => $res->is_error() ? $res->as_error()->get_error_code() : ''));`,
+      )
+        .trim()
+        .split('\n')
+        .pop()!,
+    );
 
   beforeAll(async () => {
     await dropPrefix(NET);
     installSite(NET);
-    php(NET, `require_once ABSPATH . 'wp-admin/includes/upgrade.php'; require_once ABSPATH . 'wp-admin/includes/network.php';
+    php(
+      NET,
+      `require_once ABSPATH . 'wp-admin/includes/upgrade.php'; require_once ABSPATH . 'wp-admin/includes/network.php';
       global $wpdb; foreach ($wpdb->tables('ms_global') as $table => $prefixed) { $wpdb->$table = $prefixed; }
-      install_network(); $r = populate_network(1, '127.0.0.1', 'admin@example.test', 'Test network', '/', false); if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }`, {}, `$_SERVER['HTTP_HOST'] = '127.0.0.1';`);
+      install_network(); $r = populate_network(1, '127.0.0.1', 'admin@example.test', 'Test network', '/', false); if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }`,
+      {},
+      `$_SERVER['HTTP_HOST'] = '127.0.0.1';`,
+    );
     // Network activation: the activation hook runs on the main site only, so site 2 starts without a secret.
-    onSite('/', `require_once ABSPATH . 'wp-admin/includes/plugin.php'; activate_plugin('sidecar-scheduler/sidecar-scheduler.php', '', true);
-      $id = wpmu_create_blog(DOMAIN_CURRENT_SITE, '/site2/', 'Site 2', 1); if (is_wp_error($id)) { fwrite(STDERR, $id->get_error_message()); exit(1); }`);
+    onSite(
+      '/',
+      `require_once ABSPATH . 'wp-admin/includes/plugin.php'; activate_plugin('sidecar-scheduler/sidecar-scheduler.php', '', true);
+      $id = wpmu_create_blog(DOMAIN_CURRENT_SITE, '/site2/', 'Site 2', 1); if (is_wp_error($id)) { fwrite(STDERR, $id->get_error_message()); exit(1); }`,
+    );
   }, 120000);
 
   test('site 2 has no secret after network activation; it is created when first needed, once', async () => {
@@ -195,7 +273,9 @@ describe('a multisite network', () => {
     expect(dispatch('/site2/', key2, 2, body, ts)).toEqual({ status: 200, code: '' });
     expect(dispatch('/site2/', key2, 2, body, ts)).toEqual({ status: 401, code: 'sidecar_scheduler_bad_signature' }); // replayed
     const sig = createHmac('sha256', key2).update(`${ts}\n127.0.0.1\n2\n${ROUTE}\n${body}`).digest('hex');
-    expect(await rows(`SELECT option_value FROM ${NET}options WHERE option_name = ?`, [`_sidecar_sig_${sig.slice(0, 40)}`])).toEqual([{ option_value: String(ts + WINDOW) }]);
+    expect(
+      await rows(`SELECT option_value FROM ${NET}options WHERE option_name = ?`, [`_sidecar_sig_${sig.slice(0, 40)}`]),
+    ).toEqual([{ option_value: String(ts + WINDOW) }]);
     expect(await rows(`SELECT 1 FROM ${NET}2_options WHERE option_name LIKE '\\_sidecar\\_sig\\_%'`)).toEqual([]);
   });
 });

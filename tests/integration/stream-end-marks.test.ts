@@ -9,16 +9,41 @@ import { installSite, php, rows, dropPrefix, DOCROOT, ROOT } from '../helpers/st
 
 const PREFIX = `h1m_${process.pid % 1000}_`;
 
-beforeAll(async () => { await dropPrefix(PREFIX); installSite(PREFIX); });
-afterAll(async () => { await dropPrefix(PREFIX); });
+beforeAll(async () => {
+  await dropPrefix(PREFIX);
+  installSite(PREFIX);
+});
+afterAll(async () => {
+  await dropPrefix(PREFIX);
+});
 
 test('a stopped stream reports its window marks, and the unrun ones are pending again', async () => {
-  const [ids, claim] = JSON.parse(php(PREFIX, `$ids = array(as_enqueue_async_action('sidecar_test_sleep', array(1))); for ($i = 0; $i < 5; $i++) { $ids[] = as_enqueue_async_action('sidecar_test_noop', array($i)); } $c = ActionScheduler::store()->stake_claim(10); echo json_encode(array($ids, (int) $c->get_id()));`).trim()) as [number[], number];
-  const executor = new ProcessExecutor({ command: 'php', args: [join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], env: { ...process.env, WP_TABLE_PREFIX: PREFIX }, label: 'h1m' }, pino({ level: 'silent' }), () => 60);
+  const [ids, claim] = JSON.parse(
+    php(
+      PREFIX,
+      `$ids = array(as_enqueue_async_action('sidecar_test_sleep', array(1))); for ($i = 0; $i < 5; $i++) { $ids[] = as_enqueue_async_action('sidecar_test_noop', array($i)); } $c = ActionScheduler::store()->stake_claim(10); echo json_encode(array($ids, (int) $c->get_id()));`,
+    ).trim(),
+  ) as [number[], number];
+  const executor = new ProcessExecutor(
+    {
+      command: 'php',
+      args: [join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`],
+      env: { ...process.env, WP_TABLE_PREFIX: PREFIX },
+      label: 'h1m',
+    },
+    pino({ level: 'silent' }),
+    () => 60,
+  );
   await executor.start();
   try {
     const done: RunResult[] = [];
-    const ending: Promise<StreamEnd> = executor.runStream(ids, claim, Date.now(), { max: 0, maxMemBytes: 0, window: 25 }, (r) => done.push(r));
+    const ending: Promise<StreamEnd> = executor.runStream(
+      ids,
+      claim,
+      Date.now(),
+      { max: 0, maxMemBytes: 0, window: 25 },
+      (r) => done.push(r),
+    );
     // Stop while the first action (1 s) runs: the worker finishes it and starts nothing more.
     await new Promise((r) => setTimeout(r, 300));
     executor.requestStop();
@@ -27,8 +52,18 @@ test('a stopped stream reports its window marks, and the unrun ones are pending 
     expect(done.map((r) => `${r.id - ids[0]} ${r.status}`)).toEqual(['0 complete']);
     expect(end.notStarted).toEqual(ids.slice(1));
     expect(end.marks?.ids).toEqual(ids);
-    const states = await rows(`SELECT action_id, status, attempts FROM ${PREFIX}actionscheduler_actions WHERE action_id IN (?) ORDER BY action_id`, [ids]);
-    expect(states.map((a) => `${a.action_id - ids[0]} ${a.status} ${a.attempts}`)).toEqual(['0 complete 1', '1 pending 0', '2 pending 0', '3 pending 0', '4 pending 0', '5 pending 0']);
+    const states = await rows(
+      `SELECT action_id, status, attempts FROM ${PREFIX}actionscheduler_actions WHERE action_id IN (?) ORDER BY action_id`,
+      [ids],
+    );
+    expect(states.map((a) => `${a.action_id - ids[0]} ${a.status} ${a.attempts}`)).toEqual([
+      '0 complete 1',
+      '1 pending 0',
+      '2 pending 0',
+      '3 pending 0',
+      '4 pending 0',
+      '5 pending 0',
+    ]);
   } finally {
     await executor.stop();
   }

@@ -14,11 +14,29 @@ let ours: Observations;
 
 /** Differences we keep on purpose (README, "Compatibility with Action Scheduler"). */
 const DELIBERATE: Allowance[] = [
-  { match: /^as_supports ensure hook \| outcome$/, reason: 'as_supports() is Action Scheduler 3.9 API; 3.8.2 has no such function, we answer true for ensure_recurring_actions_hook' },
-  { match: /^CronExpression 0 0 LW \* \* from .* \| outcome$/, reason: "the library's CronExpression dies with a TypeError on 'LW' (last weekday of the month); ours computes it" },
-  { match: /^class ActionScheduler_(HybridStore|wpPostStore|wpCommentLogger|WPCommentCleaner) \| outcome$/, reason: 'the post-type store, its comment logger and its migration cleaner: we only have the table store (a site that still needs the migration runs the library)' },
-  { match: /^class ActionScheduler_wcSystemStatus \| outcome$/, reason: "WooCommerce's status-report section: we add nothing to WooCommerce's screens" },
-  { match: /^class ActionScheduler_(AdminView|ListTable|Abstract_ListTable) \| outcome$/, reason: "the library's WP_List_Table admin screen: ours is Tools › Scheduled Actions as a React app on the same slug and hook" },
+  {
+    match: /^as_supports ensure hook \| outcome$/,
+    reason:
+      'as_supports() is Action Scheduler 3.9 API; 3.8.2 has no such function, we answer true for ensure_recurring_actions_hook',
+  },
+  {
+    match: /^CronExpression 0 0 LW \* \* from .* \| outcome$/,
+    reason: "the library's CronExpression dies with a TypeError on 'LW' (last weekday of the month); ours computes it",
+  },
+  {
+    match: /^class ActionScheduler_(HybridStore|wpPostStore|wpCommentLogger|WPCommentCleaner) \| outcome$/,
+    reason:
+      'the post-type store, its comment logger and its migration cleaner: we only have the table store (a site that still needs the migration runs the library)',
+  },
+  {
+    match: /^class ActionScheduler_wcSystemStatus \| outcome$/,
+    reason: "WooCommerce's status-report section: we add nothing to WooCommerce's screens",
+  },
+  {
+    match: /^class ActionScheduler_(AdminView|ListTable|Abstract_ListTable) \| outcome$/,
+    reason:
+      "the library's WP_List_Table admin screen: ours is Tools › Scheduled Actions as a React app on the same slug and hook",
+  },
 ];
 
 /**
@@ -53,13 +71,20 @@ test('both sites answered every observation step', () => {
 test('the reference site runs the real library, the other ours', () => {
   expect(library['store class | outcome']).toEqual({ return: 'string:ActionScheduler_DBStore' });
   expect(phpJson(LIB, `echo json_encode( ActionScheduler_Versions::instance()->latest_version() );`)).toBe('3.8.2');
-  expect(phpJson(OUR, `echo json_encode( defined( 'SIDECAR_SCHEDULER_FILE' ) && ! defined( 'ACTION_SCHEDULER_VERSION' ) ? 'ours' : 'other' );`)).toBe('ours');
+  expect(
+    phpJson(
+      OUR,
+      `echo json_encode( defined( 'SIDECAR_SCHEDULER_FILE' ) && ! defined( 'ACTION_SCHEDULER_VERSION' ) ? 'ours' : 'other' );`,
+    ),
+  ).toBe('ours');
 });
 
 test('every observation is identical to the library, or a listed difference', () => {
   const result = compareObservations(library, ours, [...DELIBERATE, ...PARITY_PENDING]);
   // For the record (README quotes it): how many were compared and which differ, by list.
-  console.log(`differential conformance: ${result.compared} observations compared, ${result.allowed.length} differ as listed, ${result.unexplained.length} unexplained\n${result.allowed.map((a) => `  ${a.key}: ${a.reason}`).join('\n')}`);
+  console.log(
+    `differential conformance: ${result.compared} observations compared, ${result.allowed.length} differ as listed, ${result.unexplained.length} unexplained\n${result.allowed.map((a) => `  ${a.key}: ${a.reason}`).join('\n')}`,
+  );
   expect(result.unexplained).toEqual([]);
 });
 
@@ -72,11 +97,23 @@ test('tables have the library schema and the claim index', async () => {
   const cols = await rows(`SHOW COLUMNS FROM ${OUR}actionscheduler_actions`);
   const libCols = await rows(`SHOW COLUMNS FROM ${LIB}actionscheduler_actions`);
   expect(cols).toEqual(libCols);
-  for (const t of ['groups', 'claims', 'logs']) expect(await rows(`SHOW COLUMNS FROM ${OUR}actionscheduler_${t}`)).toEqual(await rows(`SHOW COLUMNS FROM ${LIB}actionscheduler_${t}`));
-  const indexes = async (p: string) => (await rows(`SHOW INDEX FROM ${p}actionscheduler_actions`)).map((r: any) => `${r.Key_name}:${r.Seq_in_index}:${r.Column_name}:${r.Sub_part}`);
+  for (const t of ['groups', 'claims', 'logs']) {
+    expect(await rows(`SHOW COLUMNS FROM ${OUR}actionscheduler_${t}`)).toEqual(
+      await rows(`SHOW COLUMNS FROM ${LIB}actionscheduler_${t}`),
+    );
+  }
+  const indexes = async (p: string) =>
+    (await rows(`SHOW INDEX FROM ${p}actionscheduler_actions`)).map(
+      (r: any) => `${r.Key_name}:${r.Seq_in_index}:${r.Column_name}:${r.Sub_part}`,
+    );
   // Ours has the library's indexes plus the sidecar's (its claim, per-group health; README: a deliberate addition).
   expect((await indexes(OUR)).filter((k) => !k.startsWith('sidecar_'))).toEqual(await indexes(LIB));
   expect((await indexes(OUR)).some((k) => k.startsWith('sidecar_claim:'))).toBe(true);
-  const opts = async (p: string) => (await rows(`SELECT option_name, option_value FROM ${p}options WHERE option_name LIKE 'schema-ActionScheduler%' ORDER BY option_name`)).map((o: any) => `${o.option_name}=${o.option_value.replace(/\.\d+$/, '')}`);
+  const opts = async (p: string) =>
+    (
+      await rows(
+        `SELECT option_name, option_value FROM ${p}options WHERE option_name LIKE 'schema-ActionScheduler%' ORDER BY option_name`,
+      )
+    ).map((o: any) => `${o.option_name}=${o.option_value.replace(/\.\d+$/, '')}`);
   expect(await opts(OUR)).toEqual(await opts(LIB));
 });

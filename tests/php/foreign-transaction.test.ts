@@ -11,16 +11,33 @@ import { installSite, php, rows, dropPrefix, OURS, BUNDLER_AFTER } from '../help
 
 const base = (k: string) => `h1${k}_${process.pid % 1000}_`;
 const SITES = { standalone: base('a'), companion: base('b') } as const;
-const HOOKS = ['h1_plain', 'h1_rollback', 'h1_plain', 'h1_autocommit_off', 'h1_rollback', 'h1_plain', 'h1_autocommit_off', 'h1_plain', 'h1_plain', 'h1_autocommit_off'];
+const HOOKS = [
+  'h1_plain',
+  'h1_rollback',
+  'h1_plain',
+  'h1_autocommit_off',
+  'h1_rollback',
+  'h1_plain',
+  'h1_autocommit_off',
+  'h1_plain',
+  'h1_plain',
+  'h1_autocommit_off',
+];
 
 beforeAll(async () => {
   for (const p of Object.values(SITES)) await dropPrefix(p);
   installSite(SITES.standalone, [OURS]);
   installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
 });
-afterAll(async () => { for (const p of Object.values(SITES)) await dropPrefix(p); });
+afterAll(async () => {
+  for (const p of Object.values(SITES)) await dropPrefix(p);
+});
 
-const scenario = (prefix: string, window: number) => JSON.parse(php(prefix, `
+const scenario = (prefix: string, window: number) =>
+  JSON.parse(
+    php(
+      prefix,
+      `
   global $wpdb;
   $t = $wpdb->prefix . 'h1_rows';
   $wpdb->query("CREATE TABLE IF NOT EXISTS {$t} (id BIGINT AUTO_INCREMENT PRIMARY KEY, action_id BIGINT NOT NULL, what VARCHAR(40) NOT NULL) ENGINE=InnoDB");
@@ -55,21 +72,51 @@ const scenario = (prefix: string, window: number) => JSON.parse(php(prefix, `
   SidecarScheduler\\Runner\\Worker::run($in, $out);
   while (ob_get_level() > 0) { ob_end_clean(); }
   echo json_encode(array('ids' => $ids));
-  // Exits without a COMMIT: whatever is still uncommitted on the connection is rolled back now.`, {}, "define('SIDECAR_SCHEDULER_WORKER', true);").trim().split('\n').pop() as string) as { ids: number[] };
+  // Exits without a COMMIT: whatever is still uncommitted on the connection is rolled back now.`,
+      {},
+      "define('SIDECAR_SCHEDULER_WORKER', true);",
+    )
+      .trim()
+      .split('\n')
+      .pop() as string,
+  ) as { ids: number[] };
 
-const cases = Object.entries(SITES).flatMap(([mode, prefix]) => [[mode, prefix, 1], [mode, prefix, 25]] as [string, string, number][]);
+const cases = Object.entries(SITES).flatMap(
+  ([mode, prefix]) =>
+    [
+      [mode, prefix, 1],
+      [mode, prefix, 25],
+    ] as [string, string, number][],
+);
 
-test.each(cases)('%s (%s), window %s: every action complete once, with its log lines and every hook row', async (_mode, prefix, window) => {
-  const { ids } = scenario(prefix, window);
-  const first = ids[0];
-  const actions = await rows(`SELECT action_id, status, attempts FROM ${prefix}actionscheduler_actions WHERE action_id >= ? ORDER BY action_id`, [first]);
-  expect(actions.map((a) => `${a.action_id - first} ${a.status} ${a.attempts}`)).toEqual(ids.map((_, i) => `${i} complete 1`));
-  const logs = await rows(`SELECT action_id, message FROM ${prefix}actionscheduler_logs WHERE action_id >= ? ORDER BY log_id`, [first]);
-  for (const id of ids) {
-    expect([id - first, logs.filter((l) => Number(l.action_id) === id).map((l) => l.message)]).toEqual([id - first, ['action created', 'action started via Test', 'action complete via Test']]);
-  }
-  const written = await rows(`SELECT action_id, what FROM ${prefix}h1_rows ORDER BY id`);
-  for (const id of ids) {
-    expect([id - first, written.filter((r) => Number(r.action_id) === id).map((r) => r.what)]).toEqual([id - first, ['cb', 'after_execute', 'completed_action']]);
-  }
-});
+test.each(cases)(
+  '%s (%s), window %s: every action complete once, with its log lines and every hook row',
+  async (_mode, prefix, window) => {
+    const { ids } = scenario(prefix, window);
+    const first = ids[0];
+    const actions = await rows(
+      `SELECT action_id, status, attempts FROM ${prefix}actionscheduler_actions WHERE action_id >= ? ORDER BY action_id`,
+      [first],
+    );
+    expect(actions.map((a) => `${a.action_id - first} ${a.status} ${a.attempts}`)).toEqual(
+      ids.map((_, i) => `${i} complete 1`),
+    );
+    const logs = await rows(
+      `SELECT action_id, message FROM ${prefix}actionscheduler_logs WHERE action_id >= ? ORDER BY log_id`,
+      [first],
+    );
+    for (const id of ids) {
+      expect([id - first, logs.filter((l) => Number(l.action_id) === id).map((l) => l.message)]).toEqual([
+        id - first,
+        ['action created', 'action started via Test', 'action complete via Test'],
+      ]);
+    }
+    const written = await rows(`SELECT action_id, what FROM ${prefix}h1_rows ORDER BY id`);
+    for (const id of ids) {
+      expect([id - first, written.filter((r) => Number(r.action_id) === id).map((r) => r.what)]).toEqual([
+        id - first,
+        ['cb', 'after_execute', 'completed_action'],
+      ]);
+    }
+  },
+);

@@ -12,26 +12,53 @@ beforeAll(async () => {
   installSite(SITES.standalone, [OURS]);
   installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
 });
-afterAll(async () => { for (const p of Object.values(SITES)) await dropPrefix(p); });
+afterAll(async () => {
+  for (const p of Object.values(SITES)) await dropPrefix(p);
+});
 
-test.each(Object.entries(SITES))('%s: the nested action stays complete when the worker dies in the outer callback', async (_mode, prefix) => {
-  const [outer, inner] = JSON.parse(php(prefix, `echo json_encode(array(as_enqueue_async_action('h1_outer'), as_enqueue_async_action('h1_inner')));`).trim()) as number[];
-  let signal: string | null = null;
-  try {
-    php(prefix, `
+test.each(Object.entries(SITES))(
+  '%s: the nested action stays complete when the worker dies in the outer callback',
+  async (_mode, prefix) => {
+    const [outer, inner] = JSON.parse(
+      php(
+        prefix,
+        `echo json_encode(array(as_enqueue_async_action('h1_outer'), as_enqueue_async_action('h1_inner')));`,
+      ).trim(),
+    ) as number[];
+    let signal: string | null = null;
+    try {
+      php(
+        prefix,
+        `
       add_action('h1_inner', function () {});
       add_action('h1_outer', function () { ActionScheduler::runner()->process_action(${inner}, 'Nested'); posix_kill(getmypid(), 9); });
       $in = fopen('php://temp', 'w+');
       fwrite($in, json_encode(array('op' => 'stream', 'ids' => array(${outer}), 'claim' => 0, 'context' => 'Test', 'window' => 1)) . "\\n" . str_repeat(json_encode(array('op' => 'ping')) . "\\n", 5));
       rewind($in);
-      SidecarScheduler\\Runner\\Worker::run($in, fopen('php://temp', 'w+'));`, {}, "define('SIDECAR_SCHEDULER_WORKER', true);");
-  } catch (e) {
-    signal = (e as { signal: string | null }).signal;
-  }
-  expect(signal).toBe('SIGKILL');
-  const states = await rows(`SELECT action_id, status, attempts FROM ${prefix}actionscheduler_actions WHERE action_id IN (?, ?) ORDER BY action_id`, [outer, inner]);
-  // The outer one was killed inside its callback: in progress, as the library leaves it (the sidecar then fails it).
-  expect(states.map((r) => `${r.action_id === outer ? 'outer' : 'inner'} ${r.status} ${r.attempts}`)).toEqual(['outer in-progress 1', 'inner complete 1']);
-  const logs = await rows(`SELECT message FROM ${prefix}actionscheduler_logs WHERE action_id = ? ORDER BY log_id`, [inner]);
-  expect(logs.map((l) => l.message)).toEqual(['action created', 'action started via Nested', 'action complete via Nested']);
-});
+      SidecarScheduler\\Runner\\Worker::run($in, fopen('php://temp', 'w+'));`,
+        {},
+        "define('SIDECAR_SCHEDULER_WORKER', true);",
+      );
+    } catch (e) {
+      signal = (e as { signal: string | null }).signal;
+    }
+    expect(signal).toBe('SIGKILL');
+    const states = await rows(
+      `SELECT action_id, status, attempts FROM ${prefix}actionscheduler_actions WHERE action_id IN (?, ?) ORDER BY action_id`,
+      [outer, inner],
+    );
+    // The outer one was killed inside its callback: in progress, as the library leaves it (the sidecar then fails it).
+    expect(states.map((r) => `${r.action_id === outer ? 'outer' : 'inner'} ${r.status} ${r.attempts}`)).toEqual([
+      'outer in-progress 1',
+      'inner complete 1',
+    ]);
+    const logs = await rows(`SELECT message FROM ${prefix}actionscheduler_logs WHERE action_id = ? ORDER BY log_id`, [
+      inner,
+    ]);
+    expect(logs.map((l) => l.message)).toEqual([
+      'action created',
+      'action started via Nested',
+      'action complete via Nested',
+    ]);
+  },
+);

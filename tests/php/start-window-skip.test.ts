@@ -11,9 +11,15 @@ beforeAll(async () => {
   installSite(SITES.standalone, [OURS]);
   installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
 });
-afterAll(async () => { for (const p of Object.values(SITES)) await dropPrefix(p); });
+afterAll(async () => {
+  for (const p of Object.values(SITES)) await dropPrefix(p);
+});
 
-const run = (prefix: string) => JSON.parse(php(prefix, `
+const run = (prefix: string) =>
+  JSON.parse(
+    php(
+      prefix,
+      `
   global $wpdb;
   add_action('tk_plain', function () {});
   $ids = array();
@@ -35,12 +41,22 @@ const run = (prefix: string) => JSON.parse(php(prefix, `
     'rows' => array_map(function ($r) use ($first) { return '#' . ($r->action_id - $first) . " {$r->status} {$r->attempts}"; }, $rows),
     'ignored' => array_values(array_map(function ($l) use ($first) { return '#' . ($l->action_id - $first) . ' ' . $l->message; }, array_filter($logs, function ($l) { return false !== strpos($l->message, 'ignored'); }))),
     'windows' => $windows,
-  ));`, {}, "define('SIDECAR_SCHEDULER_WORKER', true);").trim().split('\n').pop() as string);
+  ));`,
+      {},
+      "define('SIDECAR_SCHEDULER_WORKER', true);",
+    )
+      .trim()
+      .split('\n')
+      .pop() as string,
+  );
 
-test.each(Object.entries(SITES))('%s: the actions after a skipped one run once, from the first window', (_mode, prefix) => {
-  const r = run(prefix);
-  expect(r.rows).toEqual(['#0 complete 1', '#1 canceled 0', '#2 complete 1', '#3 complete 1', '#4 complete 1']);
-  // Only the cancelled action is ignored at its turn, as the library's runner ignores a claimed action cancelled since.
-  expect(r.ignored).toEqual(['#1 action ignored via Test']);
-  expect(r.windows).toBe(1);
-});
+test.each(Object.entries(SITES))(
+  '%s: the actions after a skipped one run once, from the first window',
+  (_mode, prefix) => {
+    const r = run(prefix);
+    expect(r.rows).toEqual(['#0 complete 1', '#1 canceled 0', '#2 complete 1', '#3 complete 1', '#4 complete 1']);
+    // Only the cancelled action is ignored at its turn, as the library's runner ignores a claimed action cancelled since.
+    expect(r.ignored).toEqual(['#1 action ignored via Test']);
+    expect(r.windows).toBe(1);
+  },
+);

@@ -16,7 +16,11 @@ beforeAll(async () => {
 // Each run is a PHP process of its own, driving the real worker (Worker::run) with one 'stream' request. 'library':
 // not a worker process, so the store, logger and runner are the library's own; 'pipeline' and 'window': a worker
 // process (its classes installed before WordPress loads), without and with start windows.
-const scenario = (prefix: string, mode: 'library' | 'pipeline' | 'window'): any => lastJson(php(prefix, `
+const scenario = (prefix: string, mode: 'library' | 'pipeline' | 'window'): any =>
+  lastJson(
+    php(
+      prefix,
+      `
   global $wpdb;
   $seen = array();
   add_action('tsws_plain', function () {});
@@ -77,23 +81,36 @@ const scenario = (prefix: string, mode: 'library' | 'pipeline' | 'window'): any 
     'ready' => $messages[0],
     'ops' => array_values(array_filter(array_map(function ($m) use ($first) { return isset($m['id']) ? $m['op'] . ' #' . ($m['id'] - $first) . (isset($m['status']) ? ' ' . $m['status'] : '') : null; }, $messages))),
     'window' => array_values(array_filter($messages, function ($m) { return 'window' === $m['op']; })),
-  ));`, {}, mode === 'library' ? '' : "define('SIDECAR_SCHEDULER_WORKER', true);"));
+  ));`,
+      {},
+      mode === 'library' ? '' : "define('SIDECAR_SCHEDULER_WORKER', true);",
+    ),
+  );
 
 function lastJson(out: string) {
-  try { return JSON.parse(out.trim().split('\n').pop() as string); } catch { throw new Error(`not JSON: ${out.slice(0, 3000)}`); }
+  try {
+    return JSON.parse(out.trim().split('\n').pop() as string);
+  } catch {
+    throw new Error(`not JSON: ${out.slice(0, 3000)}`);
+  }
 }
 
 // Each action's own log lines, in order (a start window writes the "started" lines of a whole window together, so
 // their log IDs come before the previous actions' "complete" lines: across actions the order differs by design).
-const perAction = (logs: string[]) => logs.reduce<Record<string, string[]>>((by, l) => {
-  const [id, ...rest] = l.split(' ');
-  (by[id] ??= []).push(rest.join(' '));
-  return by;
-}, {});
+const perAction = (logs: string[]) =>
+  logs.reduce<Record<string, string[]>>((by, l) => {
+    const [id, ...rest] = l.split(' ');
+    (by[id] ??= []).push(rest.join(' '));
+    return by;
+  }, {});
 
 // 20 no-op actions and nothing else: the statements that reach the server (counted after the worker's own filter,
 // which takes held-back INSERTs out of the stream), per action.
-const plainDrain = (prefix: string, mode: 'library' | 'pipeline' | 'window'): Record<string, number> => lastJson(php(prefix, `
+const plainDrain = (prefix: string, mode: 'library' | 'pipeline' | 'window'): Record<string, number> =>
+  lastJson(
+    php(
+      prefix,
+      `
   add_action('tsws_noop', function () {});
   $ids = array();
   for ($i = 0; $i < 20; $i++) { $ids[] = as_enqueue_async_action('tsws_noop', array($i)); }
@@ -107,18 +124,29 @@ const plainDrain = (prefix: string, mode: 'library' | 'pipeline' | 'window'): Re
   SidecarScheduler\\Runner\\Worker::run($in, fopen('php://memory', 'w+'));
   while (ob_get_level() > 0) { ob_end_clean(); }
   $sent['per_action'] = array_sum($sent) / 20;
-  echo json_encode($sent);`, {}, mode === 'library' ? '' : "define('SIDECAR_SCHEDULER_WORKER', true);"));
+  echo json_encode($sent);`,
+      {},
+      mode === 'library' ? '' : "define('SIDECAR_SCHEDULER_WORKER', true);",
+    ),
+  );
 
 describe.each(Object.entries(SITES))('%s mode', (mode, prefix) => {
   let library: any;
-  beforeAll(() => { library = scenario(prefix, 'library'); });
+  beforeAll(() => {
+    library = scenario(prefix, 'library');
+  });
 
-  test('the library\'s own classes when the process is no worker; the sidecar\'s in the worker', () => {
-    expect(library.ready).toMatchObject({ op: 'ready', mode, classes: 'library', fallback: 'not a sidecar worker process' });
+  test("the library's own classes when the process is no worker; the sidecar's in the worker", () => {
+    expect(library.ready).toMatchObject({
+      op: 'ready',
+      mode,
+      classes: 'library',
+      fallback: 'not a sidecar worker process',
+    });
     expect(scenario(prefix, 'pipeline').ready).toMatchObject({ op: 'ready', mode, classes: 'sidecar', fallback: '' });
   });
 
-  test('with and without the worker\'s savings: same rows, same log lines in the same order, same things seen by hooks', () => {
+  test("with and without the worker's savings: same rows, same log lines in the same order, same things seen by hooks", () => {
     const worker = scenario(prefix, 'pipeline');
     expect(worker.logs).toEqual(library.logs);
     expect(worker.rows).toEqual(library.rows);
@@ -126,19 +154,42 @@ describe.each(Object.entries(SITES))('%s mode', (mode, prefix) => {
     // And what both saw is what the library does.
     expect(worker.seen[0]).toBe('before queue');
     expect(worker.seen).toContain('callback got changed');
-    expect(worker.seen[1]).toBe('at completion of #0: action created | action started via Test | action complete via Test');
+    expect(worker.seen[1]).toBe(
+      'at completion of #0: action created | action started via Test | action complete via Test',
+    );
     expect(worker.seen[2]).toBe('status at completion of #0: complete');
     expect(worker.seen).toContain('before #1, #0 is complete');
     expect(worker.seen[worker.seen.length - 1]).toBe('after queue: #5 is complete');
-    expect(worker.logs).toEqual(expect.arrayContaining(['#1 action failed via Test: boom', '#4 action canceled', '#4 action ignored via Test']));
-    expect(worker.logs.filter((l: string) => l.startsWith('#1 '))).toEqual(['#1 action created', '#1 action started via Test', '#1 action failed via Test: boom']);
+    expect(worker.logs).toEqual(
+      expect.arrayContaining(['#1 action failed via Test: boom', '#4 action canceled', '#4 action ignored via Test']),
+    );
+    expect(worker.logs.filter((l: string) => l.startsWith('#1 '))).toEqual([
+      '#1 action created',
+      '#1 action started via Test',
+      '#1 action failed via Test: boom',
+    ]);
     expect(worker.rows[6]).toMatch(/^#6 tsws_rec pending \[\] 0$/); // the recurring successor
     // What the sidecar hears: "started" before each start is committed, "completed" before the completion hook.
-    expect(worker.ops).toEqual(['started #0', 'completed #0', 'done #0 complete', 'started #1', 'done #1 failed', 'started #2', 'completed #2', 'done #2 complete',
-      'started #3', 'completed #3', 'done #3 complete', 'done #4 ignored', 'started #5', 'completed #5', 'done #5 complete']);
+    expect(worker.ops).toEqual([
+      'started #0',
+      'completed #0',
+      'done #0 complete',
+      'started #1',
+      'done #1 failed',
+      'started #2',
+      'completed #2',
+      'done #2 complete',
+      'started #3',
+      'completed #3',
+      'done #3 complete',
+      'done #4 ignored',
+      'started #5',
+      'completed #5',
+      'done #5 complete',
+    ]);
   });
 
-  test('in a start window: the same rows, each action\'s log lines, and what hooks saw, as the library; a cancel just before an action\'s turn undoes its mark', () => {
+  test("in a start window: the same rows, each action's log lines, and what hooks saw, as the library; a cancel just before an action's turn undoes its mark", () => {
     const windowed = scenario(prefix, 'window');
     expect(windowed.window).toHaveLength(1);
     expect(windowed.window[0].ids).toHaveLength(6); // the whole scenario was one window
@@ -148,8 +199,11 @@ describe.each(Object.entries(SITES))('%s mode', (mode, prefix) => {
     expect(windowed.seen).toEqual(library.seen); // as_unschedule_action in before_execute found #4: this worker's marks are pending to it
   });
 
-  test('the reflection check: the loaded store and logger fit; a changed signature or a return type is reported, and a plugin\'s own store class leaves the worker on the library\'s classes', () => {
-    const out = lastJson(php(prefix, `
+  test("the reflection check: the loaded store and logger fit; a changed signature or a return type is reported, and a plugin's own store class leaves the worker on the library's classes", () => {
+    const out = lastJson(
+      php(
+        prefix,
+        `
       eval('class Ts_Changed_Store extends ActionScheduler_DBStore { public function log_execution($action_id, $attempt = 1) {} }');
       eval('class Ts_Typed_Logger extends ActionScheduler_DBLogger { public function log_started_action($action_id, $context = \\'\\'): void {} }');
       $w = 'SidecarScheduler\\\\Runner\\\\WorkerClasses';
@@ -163,19 +217,29 @@ describe.each(Object.entries(SITES))('%s mode', (mode, prefix) => {
         'typed' => $w::incompatibility('Ts_Typed_Logger', $w::LOGGER_METHODS),
         'ready' => $ready,
         'class' => get_class(ActionScheduler::store()),
-      ));`, {}, `define('SIDECAR_SCHEDULER_WORKER', true);
+      ));`,
+        {},
+        `define('SIDECAR_SCHEDULER_WORKER', true);
       // A plugin with a store class of its own, filtered after the library's own choice (priority 100), declared when asked.
       $GLOBALS['wp_filter']['action_scheduler_store_class'][200][] = array('accepted_args' => 1, 'function' => function ($class) {
         if (!class_exists('Ts_Own_Store', false)) { eval('class Ts_Own_Store extends ActionScheduler_DBStore {}'); }
         return 'Ts_Own_Store';
-      });`));
+      });`,
+      ),
+    );
     expect(out).toMatchObject({ store: '', logger: '', class: 'Ts_Own_Store' });
-    expect(out.changed).toBe('Ts_Changed_Store::log_execution() takes (action_id, attempt?) where (action_id) was expected');
+    expect(out.changed).toBe(
+      'Ts_Changed_Store::log_execution() takes (action_id, attempt?) where (action_id) was expected',
+    );
     expect(out.typed).toBe('Ts_Typed_Logger::log_started_action() is final, private, static or declares a return type');
-    expect(out.ready).toMatchObject({ op: 'ready', classes: 'library', fallback: 'the store class is Ts_Own_Store, not ActionScheduler_DBStore' });
+    expect(out.ready).toMatchObject({
+      op: 'ready',
+      classes: 'library',
+      fallback: 'the store class is Ts_Own_Store, not ActionScheduler_DBStore',
+    });
   });
 
-  test('statements per action of a plain drain: the library\'s 6 (4 of them autocommitted writes), the worker\'s 5 with one commit, about 2 in a window', () => {
+  test("statements per action of a plain drain: the library's 6 (4 of them autocommitted writes), the worker's 5 with one commit, about 2 in a window", () => {
     const lib = plainDrain(prefix, 'library');
     const one = plainDrain(prefix, 'pipeline');
     const win = plainDrain(prefix, 'window');

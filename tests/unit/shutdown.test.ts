@@ -6,8 +6,15 @@ function make() {
   const forced: Array<[number, string]> = [];
   let finish!: () => void;
   const s = new Shutdown({
-    onStop: (reason) => { stops.push(reason); return new Promise<void>((r) => { finish = r; }); },
-    forceExit: (code, sig) => { forced.push([code, sig]); },
+    onStop: (reason) => {
+      stops.push(reason);
+      return new Promise<void>((r) => {
+        finish = r;
+      });
+    },
+    forceExit: (code, sig) => {
+      forced.push([code, sig]);
+    },
   });
   return { s, stops, forced, finish: () => finish() };
 }
@@ -21,10 +28,15 @@ test('the first signal starts the clean stop once; a second SIGTERM or SIGINT fo
   s.signal('SIGINT');
   s.signal('SIGTERM');
   expect(stops).toEqual(['SIGTERM']);
-  expect(forced).toEqual([[130, 'SIGINT'], [143, 'SIGTERM']]);
+  expect(forced).toEqual([
+    [130, 'SIGINT'],
+    [143, 'SIGTERM'],
+  ]);
   expect(FORCED_EXIT).toEqual({ SIGINT: 130, SIGTERM: 143 });
   let done = false;
-  void s.finished!.then(() => { done = true; });
+  void s.finished!.then(() => {
+    done = true;
+  });
   finish();
   await Promise.resolve();
   await Promise.resolve();
@@ -43,7 +55,9 @@ test('a stop that is not a signal (a fatal start-up error) is not forced by itse
 test('a sleep ends when the stop comes, not at its time', async () => {
   const { s } = make();
   let woke = false;
-  const slept = s.sleep(60_000).then(() => { woke = true; });
+  const slept = s.sleep(60_000).then(() => {
+    woke = true;
+  });
   await Promise.resolve();
   expect(woke).toBe(false);
   s.signal('SIGINT');

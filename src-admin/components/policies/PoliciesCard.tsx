@@ -2,7 +2,16 @@
 // hooks with Resume, open circuit breakers, and the dead letters with Re-run and Discard (one or all).
 import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
-import { Button, Card, CardBody, CardHeader, Notice, SelectControl, TextControl, TextareaControl } from '@wordpress/components';
+import {
+  Button,
+  Card,
+  CardBody,
+  CardHeader,
+  Notice,
+  SelectControl,
+  TextControl,
+  TextareaControl,
+} from '@wordpress/components';
 import { errorMessage } from '../../api';
 import { utcToSite } from '../../lib/format';
 import { deadLetterOp, deletePolicy, pause, resume, savePolicy, type PolicyState } from './api';
@@ -35,7 +44,12 @@ export function PoliciesCard({
       try {
         policy = JSON.parse(json);
       } catch (e) {
-        throw new Error(sprintf(/* translators: %s: parser message */ __('The settings are not valid JSON: %s', 'sidecar-scheduler'), (e as Error).message));
+        throw new Error(
+          sprintf(
+            /* translators: %s: parser message */ __('The settings are not valid JSON: %s', 'sidecar-scheduler'),
+            (e as Error).message,
+          ),
+        );
       }
       const r = await savePolicy(scope, name, policy);
       setNotice(
@@ -143,7 +157,13 @@ export function PoliciesCard({
                     {p.source === 'screen' && (
                       <>
                         {' '}
-                        <Button variant="tertiary" size="small" isDestructive disabled={busy} onClick={() => void act(() => deletePolicy(p.scope, p.name))}>
+                        <Button
+                          variant="tertiary"
+                          size="small"
+                          isDestructive
+                          disabled={busy}
+                          onClick={() => void act(() => deletePolicy(p.scope, p.name))}
+                        >
                           {__('Remove', 'sidecar-scheduler')}
                         </Button>
                       </>
@@ -237,11 +257,19 @@ export function PoliciesCard({
             ]}
             onChange={(v: string) => setScope(v as 'hook' | 'group')}
           />
-          <TextControl __nextHasNoMarginBottom label={__('Name', 'sidecar-scheduler')} value={name} onChange={setName} />
+          <TextControl
+            __nextHasNoMarginBottom
+            label={__('Name', 'sidecar-scheduler')}
+            value={name}
+            onChange={setName}
+          />
           <TextareaControl
             __nextHasNoMarginBottom
             label={__('Settings (JSON)', 'sidecar-scheduler')}
-            help={__('retries, delays, backoff; for a group also concurrency, rate, breaker. Policies set in code win.', 'sidecar-scheduler')}
+            help={__(
+              'retries, delays, backoff; for a group also concurrency, rate, breaker. Policies set in code win.',
+              'sidecar-scheduler',
+            )}
             value={json}
             onChange={setJson}
           />

@@ -5,7 +5,14 @@ import { mysqlUtc, SiteTime } from '../site-time';
 import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, placeholders, toClaimedAction } from './types';
 
 /** Slower on big tables than claimInTwoTrips, but it finds rows however many claimers compete for the first ones. */
-export async function claimByScan(conn: PoolConnection, t: Tables, time: SiteTime, filter: ClaimFilter, limit: number, inserted: Inserted): Promise<Claim | null> {
+export async function claimByScan(
+  conn: PoolConnection,
+  t: Tables,
+  time: SiteTime,
+  filter: ClaimFilter,
+  limit: number,
+  inserted: Inserted,
+): Promise<Claim | null> {
   const now = Date.now();
   const nowGmt = mysqlUtc(now);
   const g = groupFilter(filter);
@@ -15,7 +22,10 @@ export async function claimByScan(conn: PoolConnection, t: Tables, time: SiteTim
      WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ?${g.sql} ${ORDER} LIMIT ? FOR UPDATE SKIP LOCKED`,
     [nowGmt, ...g.params, limit],
   );
-  if (rows.length === 0) { await conn.rollback(); return null; }
+  if (rows.length === 0) {
+    await conn.rollback();
+    return null;
+  }
   const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
   const claimId = ins.insertId;
   inserted.claimId = claimId;

@@ -25,7 +25,14 @@ import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, toClaimedAct
  *
  * `conn` must allow multiple statements (createPool's option).
  */
-export async function claimInTwoTrips(conn: PoolConnection, t: Tables, time: SiteTime, filter: ClaimFilter, limit: number, inserted: Inserted): Promise<Claim | null> {
+export async function claimInTwoTrips(
+  conn: PoolConnection,
+  t: Tables,
+  time: SiteTime,
+  filter: ClaimFilter,
+  limit: number,
+  inserted: Inserted,
+): Promise<Claim | null> {
   const now = Date.now();
   const nowGmt = mysqlUtc(now);
   const g = groupFilter(filter);
@@ -39,7 +46,10 @@ export async function claimInTwoTrips(conn: PoolConnection, t: Tables, time: Sit
   );
   const claimId = (opened[2] as unknown as ResultSetHeader).insertId;
   const candidates = (opened[3] as RowDataPacket[]).map((r) => Number(r.action_id));
-  if (candidates.length === 0) { await conn.query('ROLLBACK'); return null; }
+  if (candidates.length === 0) {
+    await conn.query('ROLLBACK');
+    return null;
+  }
   inserted.claimId = claimId;
   const ids = candidates.join(',');
   const [stamped] = await conn.query<RowDataPacket[][]>(

@@ -5,7 +5,14 @@ import { mysqlUtc, SiteTime } from '../site-time';
 import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, toClaimedAction } from './types';
 
 /** Insert the claims row, UPDATE ... ORDER BY ... LIMIT, then SELECT by claim (as ActionScheduler_DBStore does). */
-export async function claimLikeLibrary(conn: PoolConnection, t: Tables, time: SiteTime, filter: ClaimFilter, limit: number, inserted: Inserted): Promise<Claim | null> {
+export async function claimLikeLibrary(
+  conn: PoolConnection,
+  t: Tables,
+  time: SiteTime,
+  filter: ClaimFilter,
+  limit: number,
+  inserted: Inserted,
+): Promise<Claim | null> {
   const now = Date.now();
   const nowGmt = mysqlUtc(now);
   const g = groupFilter(filter);
@@ -17,8 +24,17 @@ export async function claimLikeLibrary(conn: PoolConnection, t: Tables, time: Si
      WHERE claim_id = 0 AND scheduled_date_gmt <= ? AND status = ${PENDING}${g.sql} ${ORDER} LIMIT ?`,
     [claimId, nowGmt, time.local(now), nowGmt, ...g.params, limit],
   );
-  if (upd.affectedRows === 0) { await conn.query(`DELETE FROM ${t.claims} WHERE claim_id = ?`, [claimId]); return null; }
+  if (upd.affectedRows === 0) {
+    await conn.query(`DELETE FROM ${t.claims} WHERE claim_id = ?`, [claimId]);
+    return null;
+  }
   const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${t.actions} WHERE claim_id = ? ${ORDER}`, [claimId]);
-  return { claimId, claimedAt: now, actions: rows.filter((r) => String(r.scheduled_date_gmt) <= nowGmt).map(toClaimedAction) };
+    `SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${t.actions} WHERE claim_id = ? ${ORDER}`,
+    [claimId],
+  );
+  return {
+    claimId,
+    claimedAt: now,
+    actions: rows.filter((r) => String(r.scheduled_date_gmt) <= nowGmt).map(toClaimedAction),
+  };
 }

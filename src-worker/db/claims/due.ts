@@ -8,7 +8,9 @@ import { ClaimFilter, groupFilter, PENDING } from './types';
 export async function hasDue(pool: Pool, t: Tables, filter: ClaimFilter): Promise<boolean> {
   const g = groupFilter(filter);
   const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT 1 FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ?${g.sql} LIMIT 1`, [mysqlUtc(Date.now()), ...g.params]);
+    `SELECT 1 FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ?${g.sql} LIMIT 1`,
+    [mysqlUtc(Date.now()), ...g.params],
+  );
   return rows.length > 0;
 }
 
@@ -16,7 +18,9 @@ export async function hasDue(pool: Pool, t: Tables, filter: ClaimFilter): Promis
 export async function nextDueAt(pool: Pool, t: Tables, filter: ClaimFilter): Promise<number | null> {
   const g = groupFilter(filter);
   const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT MIN(scheduled_date_gmt) AS next FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0${g.sql}`, g.params);
+    `SELECT MIN(scheduled_date_gmt) AS next FROM ${t.actions} WHERE status = ${PENDING} AND claim_id = 0${g.sql}`,
+    g.params,
+  );
   const next = rows[0]?.next;
   if (!next) return null;
   return Date.parse(String(next).replace(' ', 'T') + 'Z');

@@ -2,17 +2,30 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { contract } from '../../contract';
 
-export interface ClaimedAction { id: number; scheduledGmt: string; groupId: number; hook: string }
-export interface Claim { claimId: number; actions: ClaimedAction[]; claimedAt: number }
+export interface ClaimedAction {
+  id: number;
+  scheduledGmt: string;
+  groupId: number;
+  hook: string;
+}
+export interface Claim {
+  claimId: number;
+  actions: ClaimedAction[];
+  claimedAt: number;
+}
 /** Group IDs a lane claims only (`groupIds`) or never (`excludeGroupIds`); both empty: every group. */
 export interface ClaimFilter {
-  groupIds: number[]; excludeGroupIds: number[];
+  groupIds: number[];
+  excludeGroupIds: number[];
   /** Paused groups and hooks (claim/controls.ts): left out of the claim, only present while something is paused. */
-  pausedGroupIds?: number[]; pausedHooks?: string[];
+  pausedGroupIds?: number[];
+  pausedHooks?: string[];
 }
 
 /** Set to the claims row's ID once it is inserted, so that a failure after that point can release it. */
-export interface Inserted { claimId: number }
+export interface Inserted {
+  claimId: number;
+}
 
 /** The library's claim order (ActionScheduler_DBStore::claim_actions). */
 export const ORDER = 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC';
@@ -28,19 +41,37 @@ export function groupFilter(filter: ClaimFilter): { sql: string; params: (number
   if (!pg.length && !ph.length) return base;
   let sql = base.sql;
   const params: (number | string)[] = [...base.params];
-  if (pg.length) { sql += ` AND group_id NOT IN (${placeholders(pg.length)})`; params.push(...pg); }
-  if (ph.length) { sql += ` AND hook NOT IN (${placeholders(ph.length)})`; params.push(...ph); }
+  if (pg.length) {
+    sql += ` AND group_id NOT IN (${placeholders(pg.length)})`;
+    params.push(...pg);
+  }
+  if (ph.length) {
+    sql += ` AND hook NOT IN (${placeholders(ph.length)})`;
+    params.push(...ph);
+  }
   return { sql, params };
 }
 
 function laneFilter(filter: ClaimFilter): { sql: string; params: number[] } {
-  if (filter.groupIds.length) return { sql: ` AND group_id IN (${filter.groupIds.map(() => '?').join(',')})`, params: filter.groupIds };
-  if (filter.excludeGroupIds.length) return { sql: ` AND group_id NOT IN (${filter.excludeGroupIds.map(() => '?').join(',')})`, params: filter.excludeGroupIds };
+  if (filter.groupIds.length) {
+    return { sql: ` AND group_id IN (${filter.groupIds.map(() => '?').join(',')})`, params: filter.groupIds };
+  }
+  if (filter.excludeGroupIds.length) {
+    return {
+      sql: ` AND group_id NOT IN (${filter.excludeGroupIds.map(() => '?').join(',')})`,
+      params: filter.excludeGroupIds,
+    };
+  }
   return { sql: '', params: [] };
 }
 
 export function toClaimedAction(r: RowDataPacket): ClaimedAction {
-  return { id: Number(r.action_id), scheduledGmt: String(r.scheduled_date_gmt), groupId: Number(r.group_id), hook: String(r.hook) };
+  return {
+    id: Number(r.action_id),
+    scheduledGmt: String(r.scheduled_date_gmt),
+    groupId: Number(r.group_id),
+    hook: String(r.hook),
+  };
 }
 
 export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
