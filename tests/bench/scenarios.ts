@@ -640,10 +640,10 @@ export async function bigTable(
       try {
         const first = await eventually(pending, (n) => n < p0, 60000, 100);
         if (first >= p0) throw new Error(`drain on ${total} rows: nothing ran in 60 s: ${out().slice(-1000)}`);
-        const t0 = process.hrtime.bigint();
+        const since = process.hrtime.bigint();
         await new Promise((res) => setTimeout(res, 15000));
         const last = await pending();
-        const rate = (first - last) / (Number(process.hrtime.bigint() - t0) / 1e9);
+        const rate = (first - last) / (Number(process.hrtime.bigint() - since) / 1e9);
         drainRates.push(rate);
         progress(`drain on ${total} rows run ${r}/${runs}: ${rate.toFixed(0)}/s`);
       } finally {

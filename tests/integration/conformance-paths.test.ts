@@ -217,8 +217,8 @@ function logsByAction(run: Run): Run {
     .map(([, v]) => v as { log_id: string; action_id: string; [k: string]: unknown })
     .sort((a, b) => Number(a.log_id) - Number(b.log_id));
   for (const [k, v] of Object.entries(run.rows)) if (!k.startsWith('actionscheduler_logs#')) rows[k] = v;
-  for (const { log_id: _id, action_id, ...line } of logs) {
-    ((rows[`actionscheduler_logs of action ${action_id}`] ??= []) as unknown[]).push(line);
+  for (const { log_id: _id, action_id: actionId, ...line } of logs) {
+    ((rows[`actionscheduler_logs of action ${actionId}`] ??= []) as unknown[]).push(line);
   }
   return { ...run, rows };
 }

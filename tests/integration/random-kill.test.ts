@@ -8,7 +8,7 @@
 //   row exists: it started), as the library fails the action its dying process ran;
 // - the action running when its worker was killed may also end complete without the completed_action hook's row
 //   (killed inside that hook, after the completion was made, as with the library); no other action may.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, DOCROOT, ROOT } from '../helpers/stack';

@@ -2,7 +2,6 @@
 // fresh worker can start to record it (PHP cannot reach the database, say). The claim must stay until a worker can:
 // released first, the completed action was left in progress with no claim, for the cleaner to fail after the failure
 // period (found in review). With it kept, the lane heals, the completion is recorded, and then the claim is released.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';

@@ -56,8 +56,8 @@ test.each([
 ])(
   '--once runs the maintenance pass, %s: a stale claim is reset (and its action then runs), a stuck action is failed, an old row is deleted',
   async (_mode, prefix) => {
-    const actions = `${prefix}actionscheduler_actions`;
-    const runs = `${prefix}sidecar_test_runs`;
+    const actionsTable = `${prefix}actionscheduler_actions`;
+    const runsTable = `${prefix}sidecar_test_runs`;
     const [stale, stuck, old] = JSON.parse(
       lastLine(
         php(
@@ -84,7 +84,7 @@ test.each([
         (r: any) => r.message,
       );
     // 1. The stale claim was reset ("action reset"), then the action ran once in the same --once run.
-    const [a] = await rows(`SELECT status, claim_id FROM ${actions} WHERE action_id = ?`, [stale]);
+    const [a] = await rows(`SELECT status, claim_id FROM ${actionsTable} WHERE action_id = ?`, [stale]);
     expect([a.status, Number(a.claim_id)]).toEqual(['complete', 0]);
     expect(await logs(stale)).toEqual([
       'action created',
@@ -92,14 +92,14 @@ test.each([
       'action started via Sidecar',
       'action complete via Sidecar',
     ]);
-    expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${runs} WHERE n = 42001`))[0].n)).toBe(1);
+    expect(Number((await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n = 42001`))[0].n)).toBe(1);
     // 2. The action stuck in progress was failed with the library's text and failure period.
-    expect((await rows(`SELECT status FROM ${actions} WHERE action_id = ?`, [stuck]))[0].status).toBe('failed');
+    expect((await rows(`SELECT status FROM ${actionsTable} WHERE action_id = ?`, [stuck]))[0].status).toBe('failed');
     expect((await logs(stuck)).pop()).toBe(
       'action marked as failed after 300 seconds. Unknown error occurred. Check server, PHP and database error logs to diagnose cause.',
     );
     // 3. The complete row past the retention period is gone, with its logs.
-    expect(await rows(`SELECT action_id FROM ${actions} WHERE action_id = ?`, [old])).toEqual([]);
+    expect(await rows(`SELECT action_id FROM ${actionsTable} WHERE action_id = ?`, [old])).toEqual([]);
     expect(await logs(old)).toEqual([]);
   },
 );

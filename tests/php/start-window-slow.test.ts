@@ -38,8 +38,8 @@ function phpAsync(prefix: string, code: string): Promise<string> {
     child.stderr.on('data', (d) => {
       err += String(d);
     });
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`php exited ${code}: ${err.slice(-2000)}`)),
+    child.on('exit', (exitCode) =>
+      exitCode === 0 ? resolve(out) : reject(new Error(`php exited ${exitCode}: ${err.slice(-2000)}`)),
     );
   });
 }
