@@ -107,6 +107,51 @@ test('an event due in 2 s runs once, within 5 s of its time, by the sidecar alon
   }
 });
 
+test('an event another process schedules while a slow WP-Cron callback runs is not written away', async () => {
+  const sidecar = startSidecar(PREFIX, ['--workers=1'], SIDECAR_ENV);
+  try {
+    await alive();
+    // Two events due together: the slow one first, then one more, whose removal the worker writes after the slow
+    // callback has run (with whatever copy of the cron option it has then).
+    php(
+      PREFIX,
+      `$t = time() + 1; wp_schedule_single_event($t, 'h6_cron_slow', array(40)); wp_schedule_single_event($t, 'h6_cron_tick', array(43));`,
+      NO_CRON,
+    );
+    await eventually(
+      async () => (await rows(`SELECT n FROM ${PREFIX}h6_cron WHERE n = 40`)).length,
+      (n) => n > 0,
+      20000,
+      100,
+    );
+    // The slow callback runs now (3 s); the worker then changes the cron option again for the events after it.
+    php(
+      PREFIX,
+      `wp_schedule_single_event(time() + 1, 'h6_cron_tick', array(41)); wp_schedule_single_event(time() + 1, 'h6_cron_slow', array(42));`,
+      NO_CRON,
+    );
+    expect(
+      await eventually(
+        () => runsOf(41),
+        (n) => n > 0,
+        20000,
+        200,
+      ),
+    ).toBe(1);
+    expect(
+      await eventually(
+        async () => (await rows(`SELECT n FROM ${PREFIX}h6_cron WHERE n = 42`)).length,
+        (n) => n > 0,
+        20000,
+        200,
+      ),
+    ).toBe(1);
+  } finally {
+    sidecar.kill('SIGTERM');
+    await exited(sidecar);
+  }
+});
+
 test('two sidecars: five events due together each run exactly once', async () => {
   const a = startSidecar(PREFIX, ['--workers=2'], SIDECAR_ENV);
   const b = startSidecar(PREFIX, ['--workers=2'], SIDECAR_ENV);

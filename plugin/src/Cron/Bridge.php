@@ -118,7 +118,13 @@ final class Bridge {
 		}
 		$in_worker = defined( 'SIDECAR_SCHEDULER_WORKER' ) && SIDECAR_SCHEDULER_WORKER;
 		if ( $in_worker || SidecarStatus::is_alive() ) {
-			$result = Runner::run_due_events();
+			// Our own changes of the cron option while running need no bridge moves: one sync at the end does.
+			self::$busy = true;
+			try {
+				$result = Runner::run_due_events();
+			} finally {
+				self::$busy = false;
+			}
 			// What the last run did (events run, or -1: another runner held a lock), for the admin and for tests.
 			update_option(
 				self::LAST_OPTION,

@@ -64,6 +64,11 @@ final class Runner {
 		foreach ( $crons as $timestamp => $cronhooks ) {
 			foreach ( $cronhooks as $hook => $keys ) {
 				foreach ( $keys as $v ) {
+					// The cron option is one serialized array that every writer reads, changes and writes back. Read it
+					// fresh right before each change: an event another process scheduled while earlier callbacks ran
+					// would otherwise be written away by this long-lived worker's cached copy.
+					wp_cache_delete( 'alloptions', 'options' );
+					wp_cache_delete( 'cron', 'options' );
 					// As wp-cron.php: the next occurrence is scheduled, and this one removed, before the hook runs,
 					// so an event whose callback dies is not run again by the next runner.
 					if ( $v['schedule'] ) {
