@@ -85,8 +85,13 @@ final class DeadLetters {
 				);
 				continue;
 			}
+			// Taken first, then scheduled: an overlapping re-run of the same letter finds it taken and makes no copy.
+			if ( ! AttemptsTable::take_dead( $id ) ) {
+				continue;
+			}
 			$copy = as_schedule_single_action( time(), $action->get_hook(), $action->get_args(), (string) $action->get_group(), false, method_exists( $action, 'get_priority' ) ? $action->get_priority() : 10 );
 			if ( ! $copy ) {
+				AttemptsTable::mark_dead( $id ); // Back on the list: nothing was scheduled.
 				$errors[] = array(
 					'id'      => $id,
 					/* translators: %d: action ID */

@@ -30,6 +30,94 @@ final class Retries {
 		add_action( 'action_scheduler_failed_execution', array( __CLASS__, 'on_exception' ), 20, 2 );
 		add_action( 'action_scheduler_unexpected_shutdown', array( __CLASS__, 'on_shutdown' ), 20, 2 );
 		add_action( 'action_scheduler_failed_action', array( __CLASS__, 'on_timeout' ), 20, 2 );
+		add_action( 'action_scheduler_completed_action', array( __CLASS__, 'on_completed' ), 20 );
+		add_action( 'action_scheduler_after_process_queue', array( __CLASS__, 'repair_undecided' ) );
+	}
+
+	/**
+	 * A failed attempt that completes after all: the library's cleaner (another process) failed it for its time limit
+	 * while the callback still ran, and the library's completion then wrote "complete" by ID. Its retry copy would
+	 * run it a second time, so a copy still pending and unclaimed is deleted (it never ran) and the attempt is marked
+	 * superseded. Costs nothing without a policy, and one primary-key read of our table per completion with one.
+	 *
+	 * @param int $action_id Action ID.
+	 * @return void
+	 */
+	public static function on_completed( $action_id ) {
+		// get_option(), not the loaded options: the table may have been made by another process (the cleaner's) since.
+		if ( ! Registry::has_any() || AttemptsTable::VERSION !== get_option( AttemptsTable::VERSION_OPTION ) ) {
+			return;
+		}
+		$copy = AttemptsTable::pending_copy_of( (int) $action_id );
+		if ( ! $copy ) {
+			return;
+		}
+		if ( ! AttemptsTable::withdraw_copy( $copy ) ) {
+			return; // A runner claimed it meanwhile.
+		}
+		AttemptsTable::set_next( (int) $action_id, 0, AttemptsTable::NEXT_SUPERSEDED );
+		/* translators: 1: action ID 2: copy ID */
+		\ActionScheduler::logger()->log( (int) $action_id, sprintf( __( 'completed after its time limit had failed it: its retry copy (action %2$d) was withdrawn', 'sidecar-scheduler' ), (int) $action_id, $copy ) );
+	}
+
+	/**
+	 * A failure recorded by a process that died before it scheduled the copy (or made the dead letter) is left with no
+	 * next step. After each batch of any runner, such rows older than a minute are taken (a conditional UPDATE, so one
+	 * process does each) and given their step, the copy due the delay after the original failure. No query without a
+	 * policy; one indexed read of our table per batch with one.
+	 *
+	 * @return int How many were repaired.
+	 */
+	public static function repair_undecided() {
+		if ( ! Registry::has_any() || AttemptsTable::VERSION !== get_option( AttemptsTable::VERSION_OPTION ) ) {
+			return 0;
+		}
+		$done = 0;
+		foreach ( AttemptsTable::undecided( 60, 20 ) as $row ) {
+			if ( ! AttemptsTable::take_undecided( (int) $row->action_id ) ) {
+				continue;
+			}
+			try {
+				$action = \ActionScheduler::store()->fetch_action( (int) $row->action_id );
+			} catch ( \Exception $e ) {
+				$action = null;
+			}
+			$match = $action && ! ( $action instanceof \ActionScheduler_NullAction ) ? Registry::retry_policy_for( $action->get_hook(), (string) $action->get_group() ) : null;
+			if ( ! $match ) {
+				AttemptsTable::mark_dead( (int) $row->action_id ); // No policy any more, or no action: listed, not lost.
+				continue;
+			}
+			self::next_step( $action, $match['policy'], (int) $row->action_id, (int) $row->origin_id, (int) $row->attempt, (int) $row->max_attempts, (string) $row->error, (int) strtotime( $row->failed_gmt . ' UTC' ) );
+			++$done;
+		}
+		return $done;
+	}
+
+	/**
+	 * Whether a group has a failure whose retry is still being decided: failed within the last minute under a retry
+	 * policy, with no copy or dead letter recorded yet. The library writes the failed status before the failure hooks
+	 * run, so code that judges a group finished from its statuses (batches) must wait for this to be false.
+	 *
+	 * @param string $group Group slug.
+	 * @return bool
+	 */
+	public static function deciding_in_group( $group ) {
+		global $wpdb;
+		if ( ! Registry::has_any() || '' === (string) $group ) {
+			return false;
+		}
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the library's table name.
+		$group_id = (int) $wpdb->get_var( $wpdb->prepare( "SELECT group_id FROM {$wpdb->actionscheduler_groups} WHERE slug = %s LIMIT 1", $group ) );
+		if ( ! $group_id ) {
+			return false;
+		}
+		AttemptsTable::ensure();
+		foreach ( AttemptsTable::undecided_in_group( $group_id, 60 ) as $row ) {
+			if ( Registry::retry_policy_for( (string) $row->hook, (string) $group ) ) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**
@@ -115,6 +203,23 @@ final class Retries {
 		if ( ! $recorded ) {
 			return array( 'already' => true ); // This failure was handled by an earlier report of it.
 		}
+		return self::next_step( $action, $policy, $action_id, $origin, $attempt, $max, $message, $now );
+	}
+
+	/**
+	 * What follows a recorded failure: a copy after the delay from $now, or a dead letter after the last attempt.
+	 *
+	 * @param object $action    The failed action.
+	 * @param array  $policy    Its retry policy.
+	 * @param int    $action_id Its ID.
+	 * @param int    $origin    The chain's first action.
+	 * @param int    $attempt   Which attempt failed.
+	 * @param int    $max       Attempts allowed.
+	 * @param string $message   The error.
+	 * @param int    $now       The failure's time.
+	 * @return array
+	 */
+	private static function next_step( $action, array $policy, $action_id, $origin, $attempt, $max, $message, $now ) {
 		if ( $attempt >= $max ) {
 			AttemptsTable::mark_dead( $action_id );
 			/**

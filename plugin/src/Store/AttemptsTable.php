@@ -16,12 +16,14 @@ defined( 'ABSPATH' ) || exit;
  */
 final class AttemptsTable {
 	const VERSION_OPTION = 'sidecar_scheduler_attempts_schema';
-	const VERSION        = '1';
+	const VERSION        = '2';
 
 	/** What happened after a failed attempt: a retry copy, a re-run from the dead letters, or a discard. */
 	const NEXT_RETRY     = 'retry';
 	const NEXT_RERUN     = 'rerun';
 	const NEXT_DISCARDED = 'discarded';
+	/** The failed attempt completed after all (a time limit failed it while it still ran): its copy was withdrawn. */
+	const NEXT_SUPERSEDED = 'superseded';
 
 	/**
 	 * The table's name for this site.
@@ -65,7 +67,8 @@ final class AttemptsTable {
 				PRIMARY KEY  (action_id),
 				KEY next_id (next_id),
 				KEY origin_id (origin_id),
-				KEY dead_hook (dead, hook, failed_gmt)
+				KEY dead_hook (dead, hook, failed_gmt),
+				KEY undecided (next_kind, dead, failed_gmt)
 			) {$c}"
 		);
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL -- our own table name.
@@ -124,6 +127,95 @@ final class AttemptsTable {
 			),
 			array( 'action_id' => (int) $action_id )
 		);
+	}
+
+	/**
+	 * Takes a dead letter off the list for one re-run: a conditional UPDATE, so of two overlapping re-runs (two admins,
+	 * a resent request) only one gets it and schedules a copy.
+	 *
+	 * @param int $action_id The dead letter.
+	 * @return bool Whether this call took it.
+	 */
+	public static function take_dead( $action_id ) {
+		global $wpdb;
+		$t = self::name();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table; no WordPress API covers it.
+		return 1 === (int) $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET dead = 0, next_kind = %s, next_id = 0 WHERE action_id = %d AND dead = 1", self::NEXT_RERUN, $action_id ) );
+	}
+
+	/**
+	 * The attempt row whose retry copy is $action_id's successor, if that copy is still pending and unclaimed.
+	 *
+	 * @param int $action_id A failed action that has now completed after all.
+	 * @return int The copy's ID, or 0.
+	 */
+	public static function pending_copy_of( $action_id ) {
+		global $wpdb;
+		$t = self::name();
+		$a = $wpdb->actionscheduler_actions;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table and the library's table name.
+		return (int) $wpdb->get_var( $wpdb->prepare( "SELECT d.next_id FROM {$t} d JOIN {$a} a ON a.action_id = d.next_id WHERE d.action_id = %d AND d.next_kind = %s AND a.status = 'pending' AND a.claim_id = 0", $action_id, self::NEXT_RETRY ) );
+	}
+
+	/**
+	 * Deletes a retry copy that never ran: only while it is still pending and unclaimed (one conditional DELETE, so a
+	 * runner that claimed it a moment ago keeps it), with its log lines.
+	 *
+	 * @param int $copy_id The copy.
+	 * @return bool Whether it was deleted.
+	 */
+	public static function withdraw_copy( $copy_id ) {
+		global $wpdb;
+		$a = $wpdb->actionscheduler_actions;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the library's table name.
+		$gone = 1 === (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$a} WHERE action_id = %d AND status = 'pending' AND claim_id = 0", $copy_id ) );
+		if ( $gone ) {
+			$wpdb->delete( $wpdb->actionscheduler_logs, array( 'action_id' => (int) $copy_id ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- the library's logs of a row we just deleted.
+		}
+		return $gone;
+	}
+
+	/**
+	 * Failed actions of a group, failed in the last $seconds, that have no attempt row yet: their failure is written
+	 * but the failure hook that decides on a retry has not run (or not finished) yet.
+	 *
+	 * @param int $group_id Group ID.
+	 * @param int $seconds  How far back.
+	 * @return object[] action_id, hook.
+	 */
+	public static function undecided_in_group( $group_id, $seconds ) {
+		global $wpdb;
+		$t = self::name();
+		$a = $wpdb->actionscheduler_actions;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table and the library's table name.
+		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT a.action_id, a.hook FROM {$a} a LEFT JOIN {$t} d ON d.action_id = a.action_id WHERE a.group_id = %d AND a.status = 'failed' AND a.last_attempt_gmt >= UTC_TIMESTAMP() - INTERVAL %d SECOND AND (d.action_id IS NULL OR (d.next_kind = '' AND d.dead = 0))", $group_id, $seconds ) );
+	}
+
+	/**
+	 * Recorded failures with no next step, older than $seconds (their process died before scheduling it).
+	 *
+	 * @param int $seconds Age.
+	 * @param int $limit   Rows.
+	 * @return object[]
+	 */
+	public static function undecided( $seconds, $limit ) {
+		global $wpdb;
+		$t = self::name();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table; no WordPress API covers it.
+		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$t} WHERE next_kind = '' AND dead = 0 AND failed_gmt < UTC_TIMESTAMP() - INTERVAL %d SECOND ORDER BY failed_gmt LIMIT %d", $seconds, $limit ) );
+	}
+
+	/**
+	 * Takes an undecided row for this process (conditional UPDATE: one process repairs each).
+	 *
+	 * @param int $action_id The failed action.
+	 * @return bool
+	 */
+	public static function take_undecided( $action_id ) {
+		global $wpdb;
+		$t = self::name();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table; no WordPress API covers it.
+		return 1 === (int) $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET next_kind = 'repairing' WHERE action_id = %d AND next_kind = '' AND dead = 0", $action_id ) );
 	}
 
 	/**
