@@ -152,8 +152,12 @@ final class Batches {
 	 * first and touches the actions table only while some batch is unfinished.
 	 */
 	public static function sweep() {
-		if ( ! get_option( BatchStore::SCHEMA_OPTION ) ) {
-			return; // No batch was ever made on this site (an autoloaded option: no query).
+		// The loaded options only, never get_option(): on a site that never made a batch the option does not exist, and
+		// get_option() of a missing option queries the database again after every runtime-cache flush (the runners flush
+		// after each claimed batch), which would cost one SELECT per claim on every site. The option is autoloaded once
+		// a batch was made, and a long-lived worker reloads the options after each claim, so it sees a new first batch.
+		if ( ! \SidecarScheduler\Policy\Limits::autoloaded( BatchStore::SCHEMA_OPTION ) ) {
+			return;
 		}
 		foreach ( BatchStore::unfinished() as $row ) {
 			if ( ! BatchStore::has_open_items( $row->group_id ) ) {
@@ -168,7 +172,18 @@ final class Batches {
 	 * @param object $row Batch row.
 	 */
 	private static function finish( $row ) {
-		if ( $row && BatchStore::finish( $row->batch_id ) ) {
+		if ( ! $row ) {
+			return;
+		}
+		// The library writes an item's failed status before action_scheduler_failed_execution's listeners run, and the
+		// retry copy is made by one of them (Retries, priority 20): in that gap the group has no open item, yet an
+		// item is still to run. While a failure of the group awaits its retry decision (no copy and no dead letter
+		// recorded yet, within a minute of the failure) the batch is left running; the check after the copy runs (or
+		// after the dead letter is recorded) finishes it. Without any policy this is no query at all.
+		if ( \SidecarScheduler\Policy\Retries::deciding_in_group( (string) $row->group_slug ) ) {
+			return;
+		}
+		if ( BatchStore::finish( $row->batch_id ) ) {
 			/**
 			 * Fires once when a batch has ended: every item complete, failed or canceled.
 			 *

@@ -64,7 +64,7 @@ final class BatchStore {
 			) {$wpdb->get_charset_collate()}"
 		);
 		if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $table ) ) ) === $table ) {
-			update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION );
+			update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION, true ); // Autoloaded: the sweep reads it from the loaded options.
 		}
 	}
 
@@ -174,9 +174,16 @@ final class BatchStore {
 		if ( ! $group_id ) {
 			return $counts;
 		}
-		$a = $wpdb->prefix . 'actionscheduler_actions';
-		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own table.
-		foreach ( (array) $wpdb->get_results( $wpdb->prepare( "SELECT status, COUNT(*) AS n FROM {$a} WHERE group_id = %d GROUP BY status", $group_id ) ) as $row ) {
+		$a   = $wpdb->prefix . 'actionscheduler_actions';
+		$sql = $wpdb->prepare( "SELECT status, COUNT(*) AS n FROM {$a} WHERE group_id = %d GROUP BY status", $group_id ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the library's table name.
+		if ( get_option( AttemptsTable::VERSION_OPTION ) ) {
+			// Counted per item: a failed (or canceled) action that has a copy made for it (a policy's retry, a dead letter's re-run, a
+			// retry from the admin; next_id set in the attempts table) counts through its copy, so an item that failed
+			// once and then completed is one done item, and done + failed + canceled never exceed the total.
+			$t   = AttemptsTable::name();
+			$sql = $wpdb->prepare( "SELECT a.status, COUNT(*) AS n FROM {$a} a LEFT JOIN {$t} d ON d.action_id = a.action_id AND d.next_id > 0 WHERE a.group_id = %d AND ( a.status NOT IN ('failed', 'canceled') OR d.action_id IS NULL ) GROUP BY a.status", $group_id ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own and the library's table names.
+		}
+		foreach ( (array) $wpdb->get_results( $sql ) as $row ) { // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared just above.
 			$counts[ $row->status ] = (int) $row->n;
 		}
 		return $counts;
