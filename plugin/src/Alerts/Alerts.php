@@ -28,7 +28,7 @@ final class Alerts {
 	public static function register() {
 		add_action( 'sidecar_scheduler_after_maintenance', array( __CLASS__, 'evaluate' ) );
 		add_action( self::CRON_HOOK, array( __CLASS__, 'evaluate_from_cron' ) );
-		add_filter( 'cron_schedules', array( __CLASS__, 'cron_schedule' ) );
+		add_filter( 'cron_schedules', array( __CLASS__, 'cron_schedule' ) ); // phpcs:ignore WordPress.WP.CronInterval.CronSchedulesInterval -- the alerts' WP-Cron fallback evaluates them each minute, beside the evaluation after each maintenance pass.
 		add_action( 'init', array( __CLASS__, 'schedule_cron' ), 20 );
 	}
 
@@ -89,13 +89,13 @@ final class Alerts {
 			return array();
 		}
 		$lock = substr( DB_NAME . '.' . $wpdb->prefix . 'sidecar_alerts', 0, 64 );
-		if ( 1 !== (int) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', $lock ) ) ) {
+		if ( 1 !== (int) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', $lock ) ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- a named MySQL lock keeps two evaluations apart; no WordPress API offers one.
 			return null;
 		}
 		try {
 			return self::evaluate_locked( $s );
 		} finally {
-			$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
+			$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- releases the named lock above.
 		}
 	}
 

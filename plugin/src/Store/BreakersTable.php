@@ -59,7 +59,7 @@ final class BreakersTable {
 				PRIMARY KEY  (group_slug)
 			) {$c}"
 		);
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- checks that our own table exists; no WordPress API does.
 		if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $t ) ) ) === $t ) {
 			update_option( self::VERSION_OPTION, self::VERSION, true );
 		}
@@ -172,7 +172,7 @@ final class BreakersTable {
 			return array();
 		}
 		$t = self::name();
-		return (array) $wpdb->get_results( "SELECT * FROM {$t} ORDER BY group_slug" ); // phpcs:ignore WordPress.DB
+		return (array) $wpdb->get_results( "SELECT * FROM {$t} ORDER BY group_slug" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own table, its name from $wpdb->prefix; the breakers' state must be read as it is now.
 	}
 
 	/**
@@ -182,7 +182,7 @@ final class BreakersTable {
 	 */
 	public static function drop() {
 		global $wpdb;
-		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::name() ); // phpcs:ignore WordPress.DB
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::name() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.NotPrepared -- our own table's name from $wpdb->prefix; no WordPress API drops tables.
 		delete_option( self::VERSION_OPTION );
 	}
 }
