@@ -10,7 +10,10 @@ node scripts/generate-contract.mjs --check || exit 1
 lint=0
 npm run -s lint || lint=1
 npm run -s lint:types || lint=1
-[ "$lint" = 0 ] || echo "[test-all] lint failed (npm run lint / npm run lint:types above); running the tests anyway"
+# PHP: PHP_CodeSniffer with the WordPress Coding Standards and the PHP 7.4 syntax check, then PHPStan.
+npm run -s lint:php || lint=1
+npm run -s lint:phpstan || lint=1
+[ "$lint" = 0 ] || echo "[test-all] lint failed (npm run lint / lint:types / lint:php / lint:phpstan above); running the tests anyway"
 bash scripts/build-if-stale.sh || exit 1
 # A dev sidecar from `npm start` would run the tests' due actions on the main site: pause it, restart it afterwards.
 dev_sidecar=0
@@ -27,6 +30,8 @@ for f in sidecar-test-hooks.php as-standin.php as-library-mu.php; do ln -sfn "$P
 ln -sfn "$PWD/tests/fixtures/observer.php" ".stack/wordpress/wp-content/mu-plugins/sidecar-test-observer.php"
 ln -sfn "$PWD/tests/fixtures/themes/td-as-theme" ".stack/wordpress/wp-content/themes/td-as-theme"
 for p in aa-as-bundler zz-as-bundler; do ln -sfn "$PWD/tests/fixtures/plugins/$p" ".stack/wordpress/wp-content/plugins/$p"; done
+# Plugin Check, WordPress.org's review tool, on a throwaway docroot and table prefix of its own (it needs MariaDB).
+bash scripts/plugin-check.sh || { lint=1; echo "[test-all] Plugin Check found errors (bash scripts/plugin-check.sh above)"; }
 
 npx jest --selectProjects unit php integration 2>&1 | tee "$log/main.log"
 s1=${PIPESTATUS[0]}
