@@ -176,12 +176,32 @@ final class Actions {
 					if ( $action instanceof \ActionScheduler_NullAction ) {
 						return new \WP_Error( 'sidecar_scheduler_unreadable', __( 'This action cannot be read, so it cannot be retried.', 'sidecar-scheduler' ), array( 'status' => 409 ) );
 					}
-					// A fresh pending copy, due now; the failed row stays as the record of what happened.
-					$new_id = as_schedule_single_action( time(), $action->get_hook(), $action->get_args(), $action->get_group(), false, $action->get_priority() );
-					if ( $new_id ) {
-						/* translators: %d: new action ID */
-						\ActionScheduler::logger()->log( $id, sprintf( __( 'retried as action %d', 'sidecar-scheduler' ), $new_id ) );
+					// The failed row stays failed (the record of what happened), so without a mark a second click or a second
+					// admin would copy it again: one failure run twice. The action is taken first, by a conditional write
+					// keyed by its ID in the attempts table; only the request that took it schedules the copy.
+					\SidecarScheduler\Store\AttemptsTable::ensure();
+					$taken = \SidecarScheduler\Store\AttemptsTable::take_for_retry( $id, $action->get_hook(), (string) $action->get_group() );
+					if ( '' === $taken ) {
+						$copy = \SidecarScheduler\Store\AttemptsTable::copy_of( $id );
+						return new \WP_Error(
+							'sidecar_scheduler_already_retried',
+							$copy
+								/* translators: 1: action ID 2: its copy's ID */
+								? sprintf( __( 'Action %1$d was already retried (as action %2$d).', 'sidecar-scheduler' ), $id, $copy )
+								/* translators: %d: action ID */
+								: sprintf( __( 'Action %d is already being retried.', 'sidecar-scheduler' ), $id ),
+							array( 'status' => 409 )
+						);
 					}
+					// A fresh pending copy, due now.
+					$new_id = as_schedule_single_action( time(), $action->get_hook(), $action->get_args(), $action->get_group(), false, $action->get_priority() );
+					if ( ! $new_id ) {
+						\SidecarScheduler\Store\AttemptsTable::untake_retry( $id, $taken );
+						return new \WP_Error( 'sidecar_scheduler_not_scheduled', __( 'The copy could not be scheduled (a plugin refused it); nothing changed.', 'sidecar-scheduler' ), array( 'status' => 409 ) );
+					}
+					\SidecarScheduler\Store\AttemptsTable::set_next( $id, $new_id, \SidecarScheduler\Store\AttemptsTable::NEXT_RERUN );
+					/* translators: %d: new action ID */
+					\ActionScheduler::logger()->log( $id, sprintf( __( 'retried as action %d', 'sidecar-scheduler' ), $new_id ) );
 					return array(
 						'id'    => $id,
 						'newId' => (int) $new_id,
@@ -251,6 +271,11 @@ final class Actions {
 					)
 				)
 			);
+			if ( 'retry' === $op ) {
+				// Retrying what matches a filter: the failures already retried (or left to their retry policy) are not
+				// matched at all, so a second "Retry all" copies nothing and reports nothing to fix.
+				$ids = array_values( array_diff( $ids, \SidecarScheduler\Store\AttemptsTable::handled_among( $ids ) ) );
+			}
 		}
 		$ids = array_slice( $ids, 0, $limit );
 		if ( 'run' === $op ) {

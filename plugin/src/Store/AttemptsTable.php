@@ -130,6 +130,84 @@ final class AttemptsTable {
 	}
 
 	/**
+	 * Takes a failed (or canceled) action for its one retry from the admin screen (the list's Retry, the Failing hooks
+	 * card's "Retry N failed"): a dead letter is taken as a re-run takes it (conditional UPDATE); any other action by a
+	 * conditional INSERT of its row (the primary key is the action), marked as re-run. Of two overlapping requests (two
+	 * admins, a second click while the first still runs) exactly one gets it and schedules a copy; an action already
+	 * retried, or whose retry policy is deciding or has made its copy, is not taken again.
+	 *
+	 * @param int    $action_id The failed action.
+	 * @param string $hook      Its hook.
+	 * @param string $group     Its group slug.
+	 * @return string '' when not taken, 'dead' when a dead letter was taken, 'new' when a row was made.
+	 */
+	public static function take_for_retry( $action_id, $hook, $group ) {
+		global $wpdb;
+		if ( self::take_dead( $action_id ) ) {
+			return 'dead';
+		}
+		$t   = self::name();
+		$now = gmdate( 'Y-m-d H:i:s' );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table; no WordPress API covers it.
+		$n = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$t} (action_id, origin_id, attempt, max_attempts, hook, group_slug, error, failed_gmt, first_failed_gmt, next_kind) VALUES (%d, %d, 1, 1, %s, %s, '', %s, %s, %s)", $action_id, $action_id, $hook, $group, $now, $now, self::NEXT_RERUN ) );
+		return 1 === (int) $n ? 'new' : '';
+	}
+
+	/**
+	 * Gives back what take_for_retry() took when no copy could be scheduled (so a later retry can make one).
+	 *
+	 * @param int    $action_id The failed action.
+	 * @param string $taken     What take_for_retry() returned.
+	 * @return void
+	 */
+	public static function untake_retry( $action_id, $taken ) {
+		global $wpdb;
+		if ( 'dead' === $taken ) {
+			self::mark_dead( $action_id );
+			return;
+		}
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- our own custom table; no WordPress API covers it.
+		$wpdb->delete(
+			self::name(),
+			array(
+				'action_id' => (int) $action_id,
+				'next_id'   => 0,
+			)
+		);
+	}
+
+	/**
+	 * The copy already made for a failed action (by its policy, a re-run or an admin retry), 0 when none is recorded.
+	 *
+	 * @param int $action_id The failed action.
+	 * @return int
+	 */
+	public static function copy_of( $action_id ) {
+		global $wpdb;
+		$t = self::name();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table; no WordPress API covers it.
+		return (int) $wpdb->get_var( $wpdb->prepare( "SELECT next_id FROM {$t} WHERE action_id = %d", $action_id ) );
+	}
+
+	/**
+	 * Of $ids, those that are taken care of (a row that is no dead letter: retried, re-run, or its policy's business).
+	 *
+	 * @param int[] $ids Action IDs.
+	 * @return int[]
+	 */
+	public static function handled_among( array $ids ) {
+		global $wpdb;
+		$ids = array_values( array_filter( array_map( 'intval', $ids ) ) );
+		if ( ! $ids || self::VERSION !== get_option( self::VERSION_OPTION ) ) {
+			return array();
+		}
+		$t    = self::name();
+		$list = implode( ',', $ids );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own custom table; integers only.
+		return array_map( 'intval', (array) $wpdb->get_col( "SELECT action_id FROM {$t} WHERE dead = 0 AND action_id IN ({$list})" ) );
+	}
+
+	/**
 	 * Takes a dead letter off the list for one re-run: a conditional UPDATE, so of two overlapping re-runs (two admins,
 	 * a resent request) only one gets it and schedules a copy.
 	 *

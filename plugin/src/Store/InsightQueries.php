@@ -87,6 +87,13 @@ final class InsightQueries {
 		$marks = implode( ', ', array_fill( 0, count( $hooks ), '%s' ) );
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare -- table names are ours, one placeholder per hook.
 		$sql = $wpdb->prepare( "SELECT a.hook, COALESCE(g.slug, '') AS group_slug, COUNT(*) AS n FROM {$a} a LEFT JOIN {$g} g ON g.group_id = a.group_id WHERE a.status = 'failed' AND a.hook IN ( {$marks} ) GROUP BY a.hook, group_slug", array_values( $hooks ) );
+		if ( get_option( AttemptsTable::VERSION_OPTION ) ) {
+			// Only failures nobody has retried yet (no row, or a dead letter): one already retried from the admin, re-run,
+			// or left to its retry policy is not offered again (it would run twice).
+			$t = AttemptsTable::name();
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare -- table names are ours, one placeholder per hook.
+			$sql = $wpdb->prepare( "SELECT a.hook, COALESCE(g.slug, '') AS group_slug, COUNT(*) AS n FROM {$a} a LEFT JOIN {$g} g ON g.group_id = a.group_id LEFT JOIN {$t} d ON d.action_id = a.action_id AND d.dead = 0 WHERE a.status = 'failed' AND d.action_id IS NULL AND a.hook IN ( {$marks} ) GROUP BY a.hook, group_slug", array_values( $hooks ) );
+		}
 		return (array) self::capped( $sql );
 	}
 
