@@ -68,7 +68,9 @@ test('two overlapping "Retry all" requests copy each failure once; a second clic
   expect(await pendingCopies('f2b_all')).toBe(6);
   expect(await failedNow('f2b_all')).toBe(0);
   // The failed rows are kept as the record of what happened.
-  const failed = await rows(`SELECT action_id FROM ${PREFIX}actionscheduler_actions WHERE hook = 'f2b_all' AND status = 'failed'`);
+  const failed = await rows(
+    `SELECT action_id FROM ${PREFIX}actionscheduler_actions WHERE hook = 'f2b_all' AND status = 'failed'`,
+  );
   expect(failed).toHaveLength(6);
   // A new failure of the hook is offered (and copied) on its own.
   fail('f2b_all', 1);
@@ -78,7 +80,7 @@ test('two overlapping "Retry all" requests copy each failure once; a second clic
   expect(await pendingCopies('f2b_all')).toBe(7);
 });
 
-test("two overlapping retries of one failed action: one copy, the other request gets 409 naming it", async () => {
+test('two overlapping retries of one failed action: one copy, the other request gets 409 naming it', async () => {
   const [id] = fail('f2b_one', 1);
   const res = await Promise.all([
     api(`${NS}/actions/${id}/retry`, { method: 'POST' }),

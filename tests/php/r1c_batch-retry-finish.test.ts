@@ -6,7 +6,7 @@
 // The other process is started from a listener between the two (priority 15). Standalone mode.
 import { writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { installSite, php, rows, dropPrefix, DOCROOT, OURS } from '../helpers/stack';
+import { installSite, php, dropPrefix, DOCROOT, OURS } from '../helpers/stack';
 
 const P = `r1c_${process.pid % 1000}_`;
 const READER = `/tmp/r1c_progress_${process.pid}.php`;
