@@ -13,7 +13,14 @@ const EXTERNAL = {
   '@wordpress/api-fetch': ['wp', 'apiFetch'],
   '@wordpress/i18n': ['wp', 'i18n'],
 };
-const HANDLES = { 'react/jsx-runtime': 'react-jsx-runtime', react: 'react', 'react-dom': 'react-dom', 'react-dom/client': 'react-dom', '@wordpress/api-fetch': 'wp-api-fetch', '@wordpress/i18n': 'wp-i18n' };
+const HANDLES = {
+  'react/jsx-runtime': 'react-jsx-runtime',
+  react: 'react',
+  'react-dom': 'react-dom',
+  'react-dom/client': 'react-dom',
+  '@wordpress/api-fetch': 'wp-api-fetch',
+  '@wordpress/i18n': 'wp-i18n',
+};
 
 module.exports = {
   ...defaults,
@@ -26,7 +33,10 @@ module.exports = {
     alias: {
       ...(defaults.resolve && defaults.resolve.alias),
       // The file itself is not in react's exports map; the shim needs exactly React 18's production runtime.
-      'sidecar-react18-jsx-runtime': path.resolve(__dirname, 'node_modules/react/cjs/react-jsx-runtime.production.min.js'),
+      'sidecar-react18-jsx-runtime': path.resolve(
+        __dirname,
+        'node_modules/react/cjs/react-jsx-runtime.production.min.js',
+      ),
     },
   },
   plugins: [
