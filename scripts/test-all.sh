@@ -30,6 +30,10 @@ for f in sidecar-test-hooks.php as-standin.php as-library-mu.php; do ln -sfn "$P
 ln -sfn "$PWD/tests/fixtures/observer.php" ".stack/wordpress/wp-content/mu-plugins/sidecar-test-observer.php"
 ln -sfn "$PWD/tests/fixtures/themes/td-as-theme" ".stack/wordpress/wp-content/themes/td-as-theme"
 for p in aa-as-bundler zz-as-bundler; do ln -sfn "$PWD/tests/fixtures/plugins/$p" ".stack/wordpress/wp-content/plugins/$p"; done
+# The feature and policy tests' fixtures (inert on sites without their tables or prefixes); linked here once, so test
+# files running in parallel do not race to link them (they link them themselves when run alone).
+ln -sfn "$PWD/tests/fixtures/feature-tests-mu.php" ".stack/wordpress/wp-content/mu-plugins/sidecar-test-features.php"
+ln -sfn "$PWD/tests/fixtures/policy-tests-mu.php" ".stack/wordpress/wp-content/mu-plugins/sidecar-test-policies.php"
 # Plugin Check, WordPress.org's review tool, on a throwaway docroot and table prefix of its own (it needs MariaDB).
 bash scripts/plugin-check.sh || { lint=1; echo "[test-all] Plugin Check found errors (bash scripts/plugin-check.sh above)"; }
 

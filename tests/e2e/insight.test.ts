@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, Browser, Page } from 'playwright-core';
 import { php, rows, installSite, dropPrefix, ROOT, PREFIX_SITE, eventually } from '../helpers/stack';
-import { linkH6Fixture } from '../helpers/h6-site';
+import { linkFeatureFixture } from '../helpers/feature-site';
 
 const ARTIFACTS = join(ROOT, 'tests/e2e/artifacts');
 const PREFIX = `h6e${process.pid % 1000}_`;
@@ -15,7 +15,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  linkH6Fixture();
+  linkFeatureFixture();
   await dropPrefix(PREFIX);
   installSite(PREFIX);
   // The site's own URL is the prefix server's, so every link and REST call of the screen stays on this site.

@@ -2,6 +2,7 @@
 import { execFileSync, spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { existsSync, readFileSync, lstatSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import mysql from 'mysql2/promise';
 
 /** The repository root, from the TypeScript sources (tests/helpers) or from their build (dist/tests/helpers). */
@@ -55,18 +56,40 @@ export const BUNDLER_AFTER = 'zz-as-bundler/zz-as-bundler.php';
  * theme that bundles the real library.
  */
 export function linkTestFixtures() {
-  const links: [string, string][] = [
-    [join(ROOT, 'tests/fixtures/observer.php'), join(DOCROOT, 'wp-content/mu-plugins/sidecar-test-observer.php')],
-    [join(ROOT, 'tests/fixtures/themes/td-as-theme'), join(DOCROOT, 'wp-content/themes/td-as-theme')],
-  ];
-  for (const [target, link] of links) {
+  linkIntoDocroot('tests/fixtures/observer.php', 'wp-content/mu-plugins/sidecar-test-observer.php');
+  linkIntoDocroot('tests/fixtures/themes/td-as-theme', 'wp-content/themes/td-as-theme');
+}
+
+/**
+ * Links `target` (relative to the repo) to `link` (relative to the docroot) unless something is there already. Test
+ * files run in parallel and may link the same fixture at once: the one that loses the race sees EEXIST, which is fine.
+ */
+export function linkIntoDocroot(target: string, link: string) {
+  const path = join(DOCROOT, link);
+  try {
+    lstatSync(path);
+  } catch {
     try {
-      lstatSync(link);
-    } catch {
-      symlinkSync(target, link);
+      symlinkSync(join(ROOT, target), path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
 }
+
+/** The policy tests' mu-plugin (inert on sites whose prefix does not start with "h7"). */
+export const linkPolicyFixture = () =>
+  linkIntoDocroot('tests/fixtures/policy-tests-mu.php', 'wp-content/mu-plugins/sidecar-test-policies.php');
+
+/** A TCP port free on 127.0.0.1 at the moment of asking (for a test sidecar's HTTP server). */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 
 /**
  * Installs WordPress under this prefix (idempotent) with `plugins` active: by default only ours. The reference site of

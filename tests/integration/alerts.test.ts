@@ -17,7 +17,7 @@ import {
   WP_BIN,
   PREFIX_SITE,
 } from '../helpers/stack';
-import { linkH6Fixture, createH6Tables } from '../helpers/h6-site';
+import { linkFeatureFixture, createFeatureTables } from '../helpers/feature-site';
 
 const run = promisify(execFile);
 const PREFIX = `h6d${process.pid % 1000}_`;
@@ -55,10 +55,10 @@ const runDue = () =>
   );
 
 beforeAll(async () => {
-  linkH6Fixture();
+  linkFeatureFixture();
   await dropPrefix(PREFIX);
   installSite(PREFIX);
-  createH6Tables(PREFIX);
+  createFeatureTables(PREFIX);
   server = createServer((req, res) => {
     let raw = '';
     req.on('data', (d) => (raw += d));

@@ -1,7 +1,7 @@
 // Batches on the real stack: 500 items with 20 failures run by two sidecars report 480/20 and fire the completion
 // hook exactly once (from a worker, not from the poll); progress and ETA while running, cancel, bad input.
 import { installSite, php, phpJson, rows, dropPrefix, startSidecar, exited, eventually } from '../helpers/stack';
-import { linkH6Fixture, createH6Tables, siteApi } from '../helpers/h6-site';
+import { linkFeatureFixture, createFeatureTables, siteApi } from '../helpers/feature-site';
 
 const PREFIX = `h6c${process.pid % 1000}_`;
 const NS = '/sidecar-scheduler/v1';
@@ -9,10 +9,10 @@ let api: ReturnType<typeof siteApi>;
 const count = async (sql: string, params: unknown[] = []) => Number((await rows(sql, params))[0].n);
 
 beforeAll(async () => {
-  linkH6Fixture();
+  linkFeatureFixture();
   await dropPrefix(PREFIX);
   installSite(PREFIX);
-  createH6Tables(PREFIX);
+  createFeatureTables(PREFIX);
   api = siteApi(PREFIX);
 });
 afterAll(async () => {

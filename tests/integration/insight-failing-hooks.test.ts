@@ -2,7 +2,7 @@
 // actions really run by the library's runner (in process) and by the sidecar: runs, failures, rate, run time
 // percentiles, error messages merged across runners with counts and first/last seen, the hour/day windows.
 import { installSite, php, rows, dropPrefix, wp, startSidecar, exited, eventually } from '../helpers/stack';
-import { linkH6Fixture, siteApi } from '../helpers/h6-site';
+import { linkFeatureFixture, siteApi } from '../helpers/feature-site';
 
 const PREFIX = `h6a${process.pid % 1000}_`;
 const NS = '/sidecar-scheduler/v1';
@@ -16,7 +16,7 @@ const runNow = (hook: string, argsPhp: string[], group = '') =>
   );
 
 beforeAll(async () => {
-  linkH6Fixture();
+  linkFeatureFixture();
   await dropPrefix(PREFIX);
   installSite(PREFIX);
   api = siteApi(PREFIX);

@@ -2,9 +2,6 @@
 // starts), its actions wait pending through the cool-down, one trial run is claimed (half-open), a failed trial opens
 // it again, a successful one closes it and the rest run; every transition is in the logs, in /metrics, REST and the
 // admin banner.
-import { symlinkSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
 import {
   installSite,
   php,
@@ -15,11 +12,11 @@ import {
   dropPrefix,
   wp,
   eventually,
-  DOCROOT,
-  ROOT,
   PREFIX_SITE,
   OURS,
   BUNDLER_AFTER,
+  linkPolicyFixture,
+  freePort,
 } from '../helpers/stack';
 
 const MODES: [string, string, string[]][] = [
@@ -28,22 +25,6 @@ const MODES: [string, string, string[]][] = [
 ];
 const COOLDOWN = 4;
 
-function linkFixture() {
-  const link = join(DOCROOT, 'wp-content/mu-plugins/h7-policy-mu.php');
-  try {
-    lstatSync(link);
-  } catch {
-    symlinkSync(join(ROOT, 'tests/fixtures/h7-policy-mu.php'), link);
-  }
-}
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 async function metricsText(port: number) {
   try {
     return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -68,7 +49,7 @@ describe.each(MODES)('circuit breaker, %s', (_mode, P, plugins) => {
     ]).then((r) => r.map((x) => x.message));
 
   beforeAll(async () => {
-    linkFixture();
+    linkPolicyFixture();
     await dropPrefix(P);
     installSite(P, plugins);
     await rows(

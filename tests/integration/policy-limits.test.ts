@@ -1,8 +1,6 @@
 // Group limits enforced in the claim, shared by every sidecar (real stack, standalone and companion mode): a concurrency limit of 2 held
 // across 3 sidecars with 2 workers each (overlap counted from the callbacks' own start and end times), and a rate limit
 // of 10 starts a second held within 10 % (starts counted by the callbacks); the other groups are not held back.
-import { symlinkSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   installSite,
   php,
@@ -12,10 +10,9 @@ import {
   dropPrefix,
   wp,
   eventually,
-  DOCROOT,
-  ROOT,
   OURS,
   BUNDLER_AFTER,
+  linkPolicyFixture,
 } from '../helpers/stack';
 
 const MODES: [string, string, string[]][] = [
@@ -25,14 +22,6 @@ const MODES: [string, string, string[]][] = [
 /** The site of the mode being tested (set by each describe block's beforeAll; the helpers below read it). */
 let P = '';
 
-function linkFixture() {
-  const link = join(DOCROOT, 'wp-content/mu-plugins/h7-policy-mu.php');
-  try {
-    lstatSync(link);
-  } catch {
-    symlinkSync(join(ROOT, 'tests/fixtures/h7-policy-mu.php'), link);
-  }
-}
 function setCodePolicies(policies: unknown[]) {
   php(P, `update_option( 'h7_code_policies', json_decode( ${JSON.stringify(JSON.stringify(policies))}, true ) );`);
   // Any WP-CLI run publishes the limits for the sidecar (so does each worker when it boots).
@@ -82,7 +71,7 @@ async function drain(count: number, args: string[]) {
 describe.each(MODES)('group limits, %s', (_mode, prefix, plugins) => {
   beforeAll(async () => {
     P = prefix;
-    linkFixture();
+    linkPolicyFixture();
     await dropPrefix(P);
     installSite(P, plugins);
     await rows(

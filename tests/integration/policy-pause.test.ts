@@ -1,9 +1,6 @@
 // Pause and resume of a group and of a hook on the real stack: under a live sidecar nothing paused starts while the
 // rest drains, the pause survives a sidecar restart, /metrics and the admin banner show it (who, when), resume runs
 // each paused action once; the library's own runner (`wp action-scheduler run`, companion mode) leaves them out too.
-import { symlinkSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
 import {
   installSite,
   php,
@@ -14,32 +11,16 @@ import {
   dropPrefix,
   wp,
   eventually,
-  DOCROOT,
-  ROOT,
   PREFIX_SITE,
   OURS,
   BUNDLER_AFTER,
+  linkPolicyFixture,
+  freePort,
 } from '../helpers/stack';
 
 const P = `h7ps${process.pid % 1000}_`;
 const C = `h7pc${process.pid % 1000}_`;
 
-function linkFixture() {
-  const link = join(DOCROOT, 'wp-content/mu-plugins/h7-policy-mu.php');
-  try {
-    lstatSync(link);
-  } catch {
-    symlinkSync(join(ROOT, 'tests/fixtures/h7-policy-mu.php'), link);
-  }
-}
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 const statusOf = (p: string, group: string, hook = 'h7_ok') =>
   rows<{ status: string; attempts: number; claim_id: number }>(
     `SELECT a.status, a.attempts, a.claim_id FROM ${p}actionscheduler_actions a JOIN ${p}actionscheduler_groups g ON g.group_id = a.group_id WHERE g.slug = ? AND a.hook = ? ORDER BY a.action_id`,
@@ -79,7 +60,7 @@ async function adminCookies(prefix: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  linkFixture();
+  linkPolicyFixture();
   for (const [p, plugins] of [
     [P, [OURS]],
     [C, [OURS, BUNDLER_AFTER]],

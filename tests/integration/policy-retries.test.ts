@@ -2,8 +2,6 @@
 // exact delays (read from the stored dates, never slept), the failed row and its logs left as the library leaves
 // them, recurring and cron chains not doubled, fatal errors and time limits, the last attempt becoming a dead letter,
 // bulk re-run and purge, code over screen, bad values refused with a clear message, and nothing at all without a policy.
-import { symlinkSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   installSite,
   php,
@@ -13,25 +11,15 @@ import {
   exited,
   dropPrefix,
   wp,
-  DOCROOT,
-  ROOT,
   OURS,
   BUNDLER_AFTER,
+  linkPolicyFixture,
 } from '../helpers/stack';
 
 const MODES: [string, string, string[]][] = [
   ['standalone', `h7rs${process.pid % 1000}_`, [OURS]],
   ['companion (the real library bundled after ours)', `h7rc${process.pid % 1000}_`, [OURS, BUNDLER_AFTER]],
 ];
-
-function linkFixture() {
-  const link = join(DOCROOT, 'wp-content/mu-plugins/h7-policy-mu.php');
-  try {
-    lstatSync(link);
-  } catch {
-    symlinkSync(join(ROOT, 'tests/fixtures/h7-policy-mu.php'), link);
-  }
-}
 
 type Policy = [scope: 'hook' | 'group', name: string, policy: unknown];
 function setCodePolicies(prefix: string, policies: Policy[]) {
@@ -89,7 +77,7 @@ function cliRun(p: string, hooks: string) {
 
 describe.each(MODES)('retries and dead letters, %s', (mode, P, plugins) => {
   beforeAll(async () => {
-    linkFixture();
+    linkPolicyFixture();
     await dropPrefix(P);
     installSite(P, plugins);
     await rows(

@@ -9,7 +9,7 @@
 // - the action running when its worker was killed may also end complete without the completed_action hook's row
 //   (killed inside that hook, after the completion was made, as with the library); no other action may.
 import { spawnSync } from 'node:child_process';
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, DOCROOT, ROOT } from '../helpers/stack';
 
@@ -74,7 +74,7 @@ test.each([
       `INSERT INTO ${PREFIX}actionscheduler_logs (action_id, message, log_date_gmt, log_date_local) SELECT a.action_id, l.message, l.log_date_gmt, l.log_date_local FROM ${A} a JOIN ${PREFIX}actionscheduler_logs l ON l.action_id = ? WHERE a.action_id > ?`,
       [first, first],
     );
-    const s = startSidecar(PREFIX, ['--workers=2', '--batch-size=50', `--start-window-ms=${windowMs}`], {
+    const s = startSidecar(PREFIX, ['--workers=2', '--batch-size=50', `--start-window-ms=${windowMs}`, '--log-level=debug'], {
       SIDECAR_TEST_HOOK_ROWS: HOOK_ROWS,
       SIDECAR_SCHEDULER_NUDGE: '',
     });
@@ -161,6 +161,26 @@ test.each([
       } else {
         wrong.push(`#${n} left ${a.status}`);
       }
+    }
+    if (wrong.length) {
+      // Diagnostics for an intermittent failure: the wrong actions and their neighbours (a window's marks are
+      // consecutive), their lines and callback runs, and the sidecar's JSON log, written to a file named in the output.
+      const bad = new Set(wrong.map((w) => Number(/^#(\d+)/.exec(w)?.[1])));
+      const near = actions.filter((a) => [...bad].some((b) => Math.abs(Number(a.n) - b) <= 3));
+      const file = join('/tmp', `random-kill-${_label}-${process.pid}-${Date.now()}.log`);
+      writeFileSync(
+        file,
+        [
+          `killed: ${JSON.stringify(killed)}; was running: ${JSON.stringify([...lastOf.entries()])}`,
+          ...near.map(
+            (a) =>
+              `#${a.n} id=${a.action_id} ${a.status} attempts=${a.attempts} runs=${JSON.stringify(runs.filter((r) => String(r.n) === String(a.n)))} lines=${JSON.stringify(linesOf.get(String(a.action_id)) ?? [])}`,
+          ),
+          '--- sidecar output ---',
+          s.output.join(''),
+        ].join('\n'),
+      );
+      console.log(`random-kill diagnostics: ${file}\n${wrong.join('\n')}`);
     }
     expect([actions.length, wrong]).toEqual([TOTAL, []]);
     // Each kill costs at most the one action it interrupted.

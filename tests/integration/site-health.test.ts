@@ -2,7 +2,7 @@
 // WP_Site_Health::get_tests() (the site_status_tests filter), with a real sidecar for "alive"; and the Info tab's
 // section through WP_Debug_Data::debug_data().
 import { installSite, php, rows, dropPrefix, wp, startSidecar, exited, eventually } from '../helpers/stack';
-import { linkH6Fixture } from '../helpers/h6-site';
+import { linkFeatureFixture } from '../helpers/feature-site';
 
 const PREFIX = `h6b${process.pid % 1000}_`;
 type Result = [status: string, label: string, description: string];
@@ -31,7 +31,7 @@ function info(): Record<string, { label: string; value: string; debug?: unknown 
 }
 
 beforeAll(async () => {
-  linkH6Fixture();
+  linkFeatureFixture();
   await dropPrefix(PREFIX);
   installSite(PREFIX);
 });

@@ -2,7 +2,7 @@
 // page view, no wp-cron.php request), each once, on time; with two sidecars too; without DISABLE_WP_CRON nothing
 // changes (no bridge action is made).
 import { installSite, php, rows, dropPrefix, startSidecar, exited, eventually, waitFor } from '../helpers/stack';
-import { linkH6Fixture, createH6Tables, siteApi } from '../helpers/h6-site';
+import { linkFeatureFixture, createFeatureTables, siteApi } from '../helpers/feature-site';
 
 const PREFIX = `h6f${process.pid % 1000}_`;
 const NO_CRON = { WP_DISABLE_CRON: '1' };
@@ -35,10 +35,10 @@ const alive = () =>
   );
 
 beforeAll(async () => {
-  linkH6Fixture();
+  linkFeatureFixture();
   await dropPrefix(PREFIX);
   installSite(PREFIX);
-  createH6Tables(PREFIX);
+  createFeatureTables(PREFIX);
   await rows(`CREATE TABLE ${PREFIX}h6_cron (n bigint, at double)`);
 });
 afterAll(async () => {

@@ -1,21 +1,13 @@
-// Helpers of the insight, Site Health, batch, alert and WP-Cron tests: the h6 fixture mu-plugin, and the admin REST
+// Helpers of the insight, Site Health, batch, alert and WP-Cron tests: the features fixture mu-plugin, and the admin REST
 // API of a test's own site (the prefix server, an application password of its admin).
-import { existsSync, lstatSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { php, ROOT, DOCROOT, PREFIX_SITE } from './stack';
+import { php, PREFIX_SITE, linkIntoDocroot } from './stack';
 
-/** Links tests/fixtures/h6-mu.php into mu-plugins (inert on sites without its tables). */
-export function linkH6Fixture() {
-  const link = join(DOCROOT, 'wp-content/mu-plugins/h6-fixtures.php');
-  try {
-    lstatSync(link);
-  } catch {
-    if (!existsSync(link)) symlinkSync(join(ROOT, 'tests/fixtures/h6-mu.php'), link);
-  }
-}
+/** Links tests/fixtures/feature-tests-mu.php into mu-plugins (inert on sites without its tables). */
+export const linkFeatureFixture = () =>
+  linkIntoDocroot('tests/fixtures/feature-tests-mu.php', 'wp-content/mu-plugins/sidecar-test-features.php');
 
 /** Creates the fixture's tables on this site: captured mail, counted item runs, batch completions. */
-export function createH6Tables(prefix: string) {
+export function createFeatureTables(prefix: string) {
   php(
     prefix,
     `global $wpdb;

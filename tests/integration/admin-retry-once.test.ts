@@ -4,7 +4,7 @@
 // requests make exactly one copy of each failure, a second click makes none, the card offers only failures nobody
 // retried yet, and two overlapping retries of one action make one copy (the other gets 409 naming it).
 import { installSite, php, rows, dropPrefix } from '../helpers/stack';
-import { siteApi } from '../helpers/h6-site';
+import { siteApi } from '../helpers/feature-site';
 
 const PREFIX = `f2b${process.pid % 1000}_`;
 const NS = '/sidecar-scheduler/v1';
