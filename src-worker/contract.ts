@@ -89,12 +89,13 @@ export type FailReason = "timeout" | "crash";
 export type WorkerClasses = "sidecar" | "library";
 export interface ProtocolFatal { message: string; file: string; line: number }
 export interface ProtocolResult { id: number; status: string; ms: number; error?: string; mem?: number; at?: [string, string] }
+export interface ProtocolStart { id: number; gmt: string; message: string; since: string }
 export interface ProtocolMarks { ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
 export interface StreamRequest { op: "stream"; ids: number[]; claim: number; since: number; context: string; max: number; max_mem: number; window: number; hooks?: string[] }
 export interface StopRequest { op: "stop" }
 export interface FlushRequest { op: "flush" }
 export interface FailRequest { op: "fail"; id: number; claim?: number; reason: FailReason; seconds?: number; error?: ProtocolFatal }
-export interface SettleRequest { op: "settle"; claim: number; context: string; finalise: ProtocolResult[]; unstart?: ProtocolMarks }
+export interface SettleRequest { op: "settle"; claim: number; context: string; finalise: ProtocolResult[]; unstart?: ProtocolMarks; start?: ProtocolStart }
 export interface CleanRequest { op: "clean" }
 export interface SettingsRequest { op: "settings" }
 export interface BatchRequest { op: "batch"; ids: number[]; claim: number; context: string }
@@ -102,7 +103,8 @@ export interface PingRequest { op: "ping" }
 export type WorkerRequest = StreamRequest | StopRequest | FlushRequest | FailRequest | SettleRequest | CleanRequest | SettingsRequest | BatchRequest | PingRequest;
 export interface ReadyReply { op: "ready"; channel: string; pid: number; mode: string; php: string; classes: WorkerClasses; fallback: string }
 export interface ErrorReply { op: "error"; message: string }
-export interface StartedReply { op: "started"; id: number }
+export interface StartedReply { op: "started"; id: number; start?: ProtocolStart }
+export interface RunningReply { op: "running"; id: number }
 export interface CompletedReply { op: "completed"; id: number; at: [string, string] }
 export interface DoneReply { op: "done"; id: number; status: ProtocolOutcome; ms?: number; mem?: number; error?: string; at?: [string, string] }
 export interface WindowReply { op: "window"; ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
@@ -114,7 +116,7 @@ export interface CleanedReply { op: "cleaned"; deleted: number; reset: number; f
 export interface SettingsReply { op: "settings"; batch_size: number; batch_size_filtered: boolean; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number; retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string }
 export interface BatchDoneReply { op: "batch_done"; count: number }
 export interface PongReply { op: "pong"; mem: number; jobs: number }
-export type WorkerReply = ReadyReply | ErrorReply | StartedReply | CompletedReply | DoneReply | WindowReply | StreamEndReply | FlushedReply | FailedReply | SettledReply | CleanedReply | SettingsReply | BatchDoneReply | PongReply;
+export type WorkerReply = ReadyReply | ErrorReply | StartedReply | RunningReply | CompletedReply | DoneReply | WindowReply | StreamEndReply | FlushedReply | FailedReply | SettledReply | CleanedReply | SettingsReply | BatchDoneReply | PongReply;
 export type ReplyOf<Op extends WorkerReply['op']> = Extract<WorkerReply, { op: Op }>;
 
 /** Each reply's fields and their types, for the check of what a worker sends (protocol-check.ts). */
@@ -131,6 +133,10 @@ export const replyFields = {
     "message": "string"
   },
   "started": {
+    "id": "int",
+    "start?": "Start"
+  },
+  "running": {
     "id": "int"
   },
   "completed": {
@@ -209,6 +215,12 @@ export const protocolTypes = {
     "error?": "string",
     "mem?": "int",
     "at?": "[string,string]"
+  },
+  "Start": {
+    "id": "int",
+    "gmt": "string",
+    "message": "string",
+    "since": "string"
   },
   "Marks": {
     "ids": "int[]",

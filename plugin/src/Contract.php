@@ -67,6 +67,7 @@ body';
 	const REPLY_READY = 'ready';
 	const REPLY_ERROR = 'error';
 	const REPLY_STARTED = 'started';
+	const REPLY_RUNNING = 'running';
 	const REPLY_COMPLETED = 'completed';
 	const REPLY_DONE = 'done';
 	const REPLY_WINDOW = 'window';

@@ -31,6 +31,16 @@ export interface SettleRequest {
   claim: number;
   finalise: RunResult[];
   unstart?: WindowMarks;
+  /** A plain start the dead worker may have committed, with its callback never run: undone if still there. */
+  start?: StartUndo;
+}
+
+/** How a fresh worker undoes one action's own start: its time (the row's last attempt) and its "started" line. */
+export interface StartUndo {
+  id: number;
+  gmt: string;
+  message: string;
+  since: string;
 }
 
 /** `claim`: only a row in progress under this claim is failed (its callback started); a pending one is left alone. */
@@ -67,6 +77,8 @@ export interface StreamEnd {
   notStarted: number[];
   /** The stream's last start window, when it had windows (its marks of actions that never ran need undoing). */
   marks?: WindowMarks;
+  /** The running action's own start (not a window's), sent before its commit: undone when `failed` is 'unstarted'. */
+  start?: StartUndo;
 }
 
 /** A worker due for replacement starts no further action: after `max` more actions, or above `maxMemBytes`. */

@@ -14,6 +14,7 @@ import {
   PhpSettings,
   RunResult,
   SettleRequest,
+  StartUndo,
   StreamEnd,
   StreamLimits,
   WindowMarks,
@@ -34,7 +35,7 @@ export { TimeoutError } from './reply-waiters';
 export class WorkerDiedError extends Error {}
 
 /** Replies that belong to the stream running (the others answer a request: ReplyWaiters). */
-const STREAM_OPS: ReadonlySet<string> = new Set(['done', 'stream_end', 'window', 'started', 'completed']);
+const STREAM_OPS: ReadonlySet<string> = new Set(['done', 'stream_end', 'window', 'started', 'running', 'completed']);
 
 export interface ProcessSpec {
   command: string;
@@ -57,6 +58,8 @@ export class ProcessExecutor implements Executor {
   /** An older plugin writes the protocol to stdout (its 'ready' came there): stdout is then read as the protocol. */
   private protocolOnStdout = false;
   private ready = false;
+  /** The worker runs our store's commit pipeline (classes 'sidecar'): it says "running" after each start's commit. */
+  private sendsRunning = false;
   jobs = 0;
   lastMem = 0;
   /** Set when the worker reports that PHP code it loaded changed on disk. */
@@ -118,6 +121,7 @@ export class ProcessExecutor implements Executor {
     });
     child.stdin!.on('error', () => undefined); // EPIPE after a crash is reported through 'exit'.
     const hello = await ready;
+    this.sendsRunning = hello.classes === 'sidecar';
     this.log.debug({ pid: child.pid, label: this.label, classes: hello.classes }, 'php worker ready');
     if (hello.classes === 'library' && hello.fallback) {
       // Still correct, only slower: one autocommit per write, no start windows. Said once per worker start.
@@ -240,6 +244,13 @@ export class ProcessExecutor implements Executor {
       // The worker says "started" right before an action's start is committed and "completed" (with its time) before
       // the library's completion hook runs: if it dies in between, these decide what the running action's outcome is.
       let started: number | undefined;
+      // "running" comes after the start is committed, right before the callback: a worker that dies between "started"
+      // and "running" (waiting for the start's COMMIT, say) never ran the callback, so its start is undone, not
+      // failed (`start` tells how; a window's start is undone with its marks). Workers with the library's own
+      // classes send no "running" (their start autocommits inside the library): for them "started" decides alone.
+      let running: number | undefined;
+      let start: StartUndo | undefined;
+      const sendsRunning = this.sendsRunning;
       const completed = new Map<number, [string, string]>();
       let startedAt = Date.now();
       let timer: NodeJS.Timeout | undefined;
@@ -262,7 +273,7 @@ export class ProcessExecutor implements Executor {
           end({ reason: status, notStarted: ids.slice(reported), marks });
           return;
         }
-        if (id !== undefined && started !== id && !fatal) {
+        if (id !== undefined && !fatal && (started !== id || (sendsRunning && running !== id))) {
           // Killed before its start was committed (in a hook before it, say): it never ran, so it is not failed. Its
           // start mark, if a window made one, is undone; it stays pending under the claim and runs after the release.
           end({
@@ -270,6 +281,7 @@ export class ProcessExecutor implements Executor {
             failed: { id, status: 'unstarted', ms: Date.now() - startedAt, error },
             notStarted: ids.slice(reported + 1),
             marks,
+            ...(started === id && start?.id === id ? { start } : {}),
           });
           return;
         }
@@ -311,6 +323,9 @@ export class ProcessExecutor implements Executor {
             this.log.debug({ label: this.label, actions: marks.ids.length }, 'start window');
           } else if (m.op === 'started') {
             started = m.id;
+            start = m.start;
+          } else if (m.op === 'running') {
+            running = m.id;
           } else if (m.op === 'completed') {
             completed.set(m.id, m.at);
           } else if (m.op === 'done') {
@@ -396,6 +411,7 @@ export class ProcessExecutor implements Executor {
       context: contract.contexts.SIDECAR,
       finalise: req.finalise,
       unstart: req.unstart,
+      ...(req.start ? { start: req.start } : {}),
     });
     await done;
   }

@@ -67,7 +67,7 @@ export class WorkerOutputLog {
 /**
  * Results are matched by action ID, not by position: during a stream every 'done' must name the action running (the
  * next of the stream without a 'done'), and a start window only actions still to run; otherwise ProtocolError.
- * 'started' and 'completed' come from the library's hooks, which also fire for an action a callback processes itself
+ * 'started', 'running' and 'completed' come from the library's hooks, which also fire for an action a callback processes itself
  * (a nested process_action()): one for another action is not this stream's, and returns false (ignore it).
  */
 export function checkStreamMessage(
@@ -83,7 +83,7 @@ export function checkStreamMessage(
     }
     return true;
   }
-  if (m.op !== 'started' && m.op !== 'completed' && m.op !== 'done') return true;
+  if (m.op !== 'started' && m.op !== 'running' && m.op !== 'completed' && m.op !== 'done') return true;
   const id = Number(m.id);
   if (running !== undefined && id === running) return true;
   if (m.op !== 'done') return false;

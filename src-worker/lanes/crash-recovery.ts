@@ -60,11 +60,14 @@ export class CrashRecovery {
     const unstart = end.marks
       ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && end.failed?.status === 'unstarted'))
       : [];
-    if (lane.executor.settle && (finalise.length || unstart.length)) {
+    // Its own start (not a window's) when it died between "started" and "running": maybe committed, never run.
+    const start = end.failed?.status === 'unstarted' && end.start?.id === id ? end.start : undefined;
+    if (lane.executor.settle && (finalise.length || unstart.length || start)) {
       recovery.settle = {
         claim: claimId,
         finalise,
         unstart: unstart.length && end.marks ? { ...end.marks, ids: unstart } : undefined,
+        ...(start ? { start } : {}),
       };
     }
     if (!recovery.fail && !recovery.settle) return;

@@ -74,10 +74,14 @@ test.each([
       `INSERT INTO ${PREFIX}actionscheduler_logs (action_id, message, log_date_gmt, log_date_local) SELECT a.action_id, l.message, l.log_date_gmt, l.log_date_local FROM ${A} a JOIN ${PREFIX}actionscheduler_logs l ON l.action_id = ? WHERE a.action_id > ?`,
       [first, first],
     );
-    const s = startSidecar(PREFIX, ['--workers=2', '--batch-size=50', `--start-window-ms=${windowMs}`, '--log-level=debug'], {
-      SIDECAR_TEST_HOOK_ROWS: HOOK_ROWS,
-      SIDECAR_SCHEDULER_NUDGE: '',
-    });
+    const s = startSidecar(
+      PREFIX,
+      ['--workers=2', '--batch-size=50', `--start-window-ms=${windowMs}`, '--log-level=debug'],
+      {
+        SIDECAR_TEST_HOOK_ROWS: HOOK_ROWS,
+        SIDECAR_SCHEDULER_NUDGE: '',
+      },
+    );
     const left = async () =>
       Number(
         (

@@ -47,6 +47,8 @@ final class CommitPipeline {
 	private $claims = array();
 	/** @var callable|null Told each action ID right before its start is committed (the worker's "started"). */
 	private $on_start = null;
+	/** @var callable|null Told each action ID right after its start is committed, right before its callback (the worker's "running"). */
+	private $on_running = null;
 	/** @var callable|null Told the action ID whose start was refused, right before this process exits. */
 	private $on_refused = null;
 	/** @var WorkerStore */
@@ -63,7 +65,7 @@ final class CommitPipeline {
 	}
 
 	/** Starts the pipeline in this process; null when the store and logger are not ours (see WorkerClasses). */
-	public static function start( $on_start = null, $on_refused = null ) {
+	public static function start( $on_start = null, $on_refused = null, $on_running = null ) {
 		if ( self::$running ) {
 			return self::$running;
 		}
@@ -74,6 +76,7 @@ final class CommitPipeline {
 		$pipeline->store      = \ActionScheduler::store();
 		$pipeline->on_start   = $on_start;
 		$pipeline->on_refused = $on_refused;
+		$pipeline->on_running = $on_running;
 		QueryWatch::register( $pipeline );
 		add_action( 'action_scheduler_before_execute', array( $pipeline->store, 'arm_turn' ), PHP_INT_MAX );
 		// A fatal error in PHP code: what is held belongs to actions that finished, so commit it (the php channel;
@@ -161,11 +164,9 @@ final class CommitPipeline {
 	public function start_action( $action_id ) {
 		global $wpdb;
 		$action_id = (int) $action_id;
-		if ( $this->on_start ) {
-			// Before the commit: a worker that dies in between leaves the row pending, and pending is never failed.
-			call_user_func( $this->on_start, $action_id );
-		}
 		if ( StartWindow::started_by_window( $action_id ) ) {
+			// Its start was committed by its window, which the sidecar knows how to undo ("window").
+			$this->tell_start( $action_id, null );
 			StartWindow::turn_started( $action_id ); // started by its window's commit; its line was written there
 			if ( QueryWatch::foreign_transaction() ) {
 				// The previous action's code left a transaction open (or autocommit off): commit it, with what is
@@ -173,6 +174,7 @@ final class CommitPipeline {
 				// lost connection the next commit reports.
 				$this->flush();
 			}
+			$this->tell_running( $action_id );
 			return true;
 		}
 		$claim           = isset( $this->claims[ $action_id ] ) ? $this->claims[ $action_id ] : 0;
@@ -181,6 +183,17 @@ final class CommitPipeline {
 		$noted           = isset( $this->last_line[ $action_id ] ) ? $this->last_line[ $action_id ] : null;
 		$this->last_line = array(); // earlier entries belong to actions that finished
 		$flushed         = $noted && '' === $line; // its "started" line is no longer held: it was sent already
+		// Before the commit: a worker that dies in between leaves the row pending, and pending is never failed. With
+		// what undoes this start (as refuse() would) if the worker dies after the commit but before "running".
+		$this->tell_start(
+			$action_id,
+			array(
+				'id'      => $action_id,
+				'gmt'     => $gmt,
+				'message' => '' !== $line ? $line : ( $flushed ? $noted[0] : '' ),
+				'since'   => $noted ? $noted[1] : $gmt,
+			)
+		);
 		$state           = 'started';
 		$started         = $this->transaction(
 			function () use ( $wpdb, $action_id, $claim, $gmt, &$state ) {
@@ -238,7 +251,28 @@ final class CommitPipeline {
 			// Its held "started" line was dropped in the transaction; one that was sent before is deleted.
 			$this->refuse( $action_id, $claim, $gmt, $flushed ? $noted[0] : '', sprintf( 'it is no longer pending under claim %d', $claim ), $noted ? $noted[1] : $gmt );
 		}
+		if ( 'started' === $state ) {
+			$this->tell_running( $action_id );
+		}
 		return 'gone' !== $state;
+	}
+
+	/** The worker's "started": this action's start is about to be committed ($start: how to undo it; null: a window's). */
+	private function tell_start( $action_id, $start ) {
+		if ( $this->on_start ) {
+			call_user_func( $this->on_start, $action_id, $start );
+		}
+	}
+
+	/**
+	 * The worker's "running": the start is committed and the callback comes next, with no statement in between. Only
+	 * after this may the sidecar fail the action if the worker dies: a death between "started" and here (waiting for
+	 * the start's COMMIT, say) left the callback unrun, and the sidecar undoes the start instead of failing it.
+	 */
+	private function tell_running( $action_id ) {
+		if ( $this->on_running ) {
+			call_user_func( $this->on_running, $action_id );
+		}
 	}
 
 	/**

@@ -6,7 +6,9 @@
  * with WorkerStore and WorkerLogger (see WorkerClasses) so that the sidecar's differences apply in both modes.
  *
  * Per action the sidecar hears "started" right before the action's start is committed (before that, a death leaves
- * it pending: the sidecar runs it again on a fresh worker instead of failing it), "completed" as soon as its
+ * it pending: the sidecar runs it again on a fresh worker instead of failing it), "running" once that start is
+ * committed and the callback comes next (a death between the two undoes the start: the callback never ran; with the
+ * library's own classes there is no "running"), "completed" as soon as its
  * completion is made (before the library's completion hook runs: a death after it settles the action as complete,
  * as the library's committed completion would stand), and "done" when its turn is over.
  */
@@ -75,12 +77,12 @@ final class Worker {
 		}
 		$worker->listen_for_outcomes();
 		$worker->pipeline = CommitPipeline::start(
-			function ( $action_id ) use ( $worker ) {
+			function ( $action_id, $start = null ) use ( $worker ) {
 				$worker->send(
 					array(
 						'op' => Contract::REPLY_STARTED,
 						'id' => $action_id,
-					)
+					) + ( $start ? array( 'start' => $start ) : array() )
 				);
 			},
 			function ( $action_id ) use ( $worker ) {
@@ -89,6 +91,14 @@ final class Worker {
 						'op'     => Contract::REPLY_DONE,
 						'id'     => $action_id,
 						'status' => Contract::OUTCOME_LOST,
+					)
+				);
+			},
+			function ( $action_id ) use ( $worker ) {
+				$worker->send(
+					array(
+						'op' => Contract::REPLY_RUNNING,
+						'id' => $action_id,
 					)
 				);
 			}
@@ -664,6 +674,17 @@ final class Worker {
 				}
 			}
 			$unstarted = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true );
+		}
+		if ( ! empty( $request['start']['id'] ) ) {
+			// A start the dead worker may have committed though its callback never ran (it died before "running"):
+			// back to pending, as CommitPipeline::refuse() undoes a start, only if that start is still there.
+			$s = $request['start'];
+			if ( $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, attempts = GREATEST(attempts, 1) - 1 WHERE action_id = %d AND status = %s AND claim_id = %d AND last_attempt_gmt = %s", Contract::STATUS_PENDING, (int) $s['id'], Contract::STATUS_RUNNING, $claim, (string) $s['gmt'] ) ) ) {
+				if ( '' !== (string) $s['message'] ) {
+					$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", (int) $s['id'], (string) $s['message'], (string) $s['since'] ) );
+				}
+				++$unstarted;
+			}
 		}
 		$this->send(
 			array(
