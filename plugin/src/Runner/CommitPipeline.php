@@ -194,8 +194,8 @@ final class CommitPipeline {
 				'since'   => $noted ? $noted[1] : $gmt,
 			)
 		);
-		$state           = 'started';
-		$started         = $this->transaction(
+		$state   = 'started';
+		$started = $this->transaction(
 			function () use ( $wpdb, $action_id, $claim, $gmt, &$state ) {
 				$a    = $wpdb->actionscheduler_actions;
 				$cas  = $claim ? $wpdb->prepare( ' AND status = %s AND claim_id = %d', Contract::STATUS_PENDING, $claim ) : '';
