@@ -237,16 +237,19 @@ test('a request that reaches a worker during a stream (the maintenance "clean", 
     worker.stdin!.write('{"op":"ping"}\n');
     await eventually(
       async () => lines.length,
-      (n) => n >= 9,
+      (n) => n >= 11,
       30000,
       20,
     );
-    // "started" and "completed" tell the sidecar where each action is (see Worker.php); "done" ends its turn.
+    // "started", "running" (its start is committed) and "completed" tell the sidecar where each action is (see
+    // Worker.php); "done" ends its turn.
     expect(lines.slice(1).map((m) => m.op + (m.status ? `:${m.status}` : ''))).toEqual([
       'started',
+      'running',
       'completed',
       'done:complete',
       'started',
+      'running',
       'completed',
       'done:complete',
       'stream_end',

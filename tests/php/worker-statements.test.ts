@@ -169,21 +169,28 @@ describe.each(Object.entries(SITES))('%s mode', (mode, prefix) => {
       '#1 action failed via Test: boom',
     ]);
     expect(worker.rows[6]).toMatch(/^#6 tsws_rec pending \[\] 0$/); // the recurring successor
-    // What the sidecar hears: "started" before each start is committed, "completed" before the completion hook.
+    // What the sidecar hears: "started" before each start is committed, "running" once it is committed (right before
+    // the callback: a death between the two is a start that may not have happened), "completed" before the
+    // completion hook.
     expect(worker.ops).toEqual([
       'started #0',
+      'running #0',
       'completed #0',
       'done #0 complete',
       'started #1',
+      'running #1',
       'done #1 failed',
       'started #2',
+      'running #2',
       'completed #2',
       'done #2 complete',
       'started #3',
+      'running #3',
       'completed #3',
       'done #3 complete',
       'done #4 ignored',
       'started #5',
+      'running #5',
       'completed #5',
       'done #5 complete',
     ]);
