@@ -2,6 +2,9 @@
 /**
  * The actions list, one action's detail, and the row/bulk operations (run now, cancel, retry, delete). "Run now" queues:
  * it makes the action due now and nudges the sidecar, it never runs a callback in the web request (queue_now()).
+ *
+ * Over 300 lines because the list, the detail and the row and bulk operations share one filter-to-SQL builder and
+ * its guards; it is to become a query class in plugin/src/Store/ (issue 16).
  */
 
 namespace SidecarScheduler\Admin;

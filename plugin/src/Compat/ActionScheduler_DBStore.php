@@ -2,6 +2,9 @@
 /**
  * The custom-tables store: every SQL statement against the four actionscheduler tables that PHP runs.
  * Semantics follow Action Scheduler 3.x's DBStore (see the facts sheet, §1-§3); deviations are commented.
+ *
+ * Over 300 lines because it implements the library's whole store class surface (every public method plugins call
+ * on it), statement by statement.
  */
 defined( 'ABSPATH' ) || exit;
 // phpcs:disable WordPress.DB.DirectDatabaseQuery -- the Action Scheduler tables are custom tables with no WordPress API, and runners change their rows concurrently, so an object cache would hand out stale statuses and claims (the library queries them directly too).

@@ -4,6 +4,9 @@
  * what was given. Every way in (PHP, filter, admin screen, REST, WP-CLI) goes through here, so the rules are one.
  *
  * @package SidecarScheduler
+ *
+ * Over 300 lines because every key of every policy kind has its own check and message, and keeping them in one
+ * place keeps the rules one.
  */
 
 namespace SidecarScheduler\Policy;

@@ -24,6 +24,10 @@
  *   nobody can read a row in a state the library would not have left it in.
  *
  * Turn it off with the filter sidecar_scheduler_pipeline_commits (then every write autocommits, as in the library).
+ *
+ * Over 300 lines because the held writes, their commit and the rules that keep them durable (other code's
+ * transactions, failed commits, a worker's death) are one invariant, and the comments that explain it are much of
+ * the file.
  */
 
 namespace SidecarScheduler\Runner;

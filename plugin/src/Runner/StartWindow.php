@@ -28,6 +28,9 @@
  * turn) and asks before it takes one when it has not spoken to the watcher for GUARD seconds: the watcher acts only
  * RELEASE_AFTER seconds after the last line it read, and reads every waiting line before it acts. An ask takes the
  * mark in the same step; GUARD leaves at least MARGIN seconds for a stalled worker, else it is 0 (always ask).
+ *
+ * Over 300 lines because the marks, their undo, the status other code sees and the watcher's protocol are one
+ * invariant, and the comments that explain it are much of the file.
  */
 
 namespace SidecarScheduler\Runner;

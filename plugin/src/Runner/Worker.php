@@ -11,6 +11,9 @@
  * library's own classes there is no "running"), "completed" as soon as its
  * completion is made (before the library's completion hook runs: a death after it settles the action as complete,
  * as the library's committed completion would stand), and "done" when its turn is over.
+ *
+ * Over 300 lines because it is the protocol's PHP end: every request, every reply, and the order of replies that
+ * keeps a death safe, with the comments that explain that order.
  */
 
 namespace SidecarScheduler\Runner;

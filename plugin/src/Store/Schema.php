@@ -2,6 +2,9 @@
 /**
  * Creates the four actionscheduler tables with the library's exact DDL and schema options (so any copy of the
  * library reads and keeps them), plus our own index for the claim query and our two sidecar tables.
+ *
+ * Over 300 lines because the library's exact DDL for four tables, our own tables and indexes, their verification,
+ * and the upgrade steps that run under one lock belong together.
  */
 
 namespace SidecarScheduler\Store;
