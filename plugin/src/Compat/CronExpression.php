@@ -5,7 +5,7 @@
  * Class and property names match the library's bundled cron classes because they are serialised into the
  * `schedule` column (cronParts, fieldFactory, fields) and must round-trip with the real library.
  *
- * Over 300 lines because one parser and evaluator for the whole cron grammar the library accepts; its class and
+ * Over 300 lines because it is one parser and evaluator for the whole cron grammar the library accepts; its class and
  * property names are serialised into the schedule column, so it stays one class.
  */
 defined( 'ABSPATH' ) || exit;
