@@ -213,3 +213,102 @@ test('without a sidecar, WP-Cron evaluates them: a wp-cron.php request sends the
     'Queue alert: No sidecar is alive while 1 actions are due.',
   ]);
 });
+
+describe('backlog, group failure rate and new dead letters', () => {
+  const due = (n: number) =>
+    php(PREFIX, `for ($i = 0; $i < ${n}; $i++) { as_schedule_single_action(time() - 5, 'h6_ok', array('f4', $i)); }`);
+  const only = async (code: string) => (await check()).sent.filter((x: any) => x.code === code);
+  const subjects = async (from: number) =>
+    (await mails()).slice(from).map((x: any) => x.subject.replace(/^\[.*?\] /, ''));
+
+  beforeAll(async () => {
+    await rows(`DELETE FROM ${PREFIX}sidecar_heartbeats`);
+    runDue();
+    await check(); // the earlier tests' conditions settle
+  });
+
+  test('f4a_ a due backlog over backlog_count alerts once, recovers when cleared, respects the cool-down', async () => {
+    settings({ cooldown_seconds: 3600, backlog_count: 3 });
+    const before = (await mails()).length;
+    due(4);
+    expect(await only('backlog')).toEqual([{ event: 'alert', code: 'backlog' }]);
+    expect(await subjects(before)).toContain('Queue alert: 4 actions are due, more than 3.');
+    expect(await only('backlog')).toEqual([]);
+    runDue();
+    expect(await only('backlog')).toEqual([{ event: 'recovery', code: 'backlog' }]);
+    expect(await subjects(before)).toContain('Queue recovered: backlog');
+    due(4);
+    expect(await only('backlog')).toEqual([]); // within the cool-down
+    runDue();
+    expect(await only('backlog')).toEqual([]); // no recovery for an alert not sent
+  });
+
+  test('f4b_ a backlog that rose at every evaluation over backlog_growing_minutes alerts, and recovers', async () => {
+    settings({ cooldown_seconds: 0, backlog_growing_minutes: 10 });
+    // Two earlier samples (11 and 5 minutes ago, 1 then 2 due) as earlier evaluations would have kept them.
+    php(
+      PREFIX,
+      `$s = get_option('sidecar_scheduler_alert_state'); $s['memory']['backlog'] = array(array(time() - 660, 1), array(time() - 300, 2)); update_option('sidecar_scheduler_alert_state', $s, false);`,
+    );
+    const before = (await mails()).length;
+    due(3);
+    expect(await only('backlog')).toEqual([{ event: 'alert', code: 'backlog' }]);
+    expect(await subjects(before)).toContain(
+      'Queue alert: 3 actions are due and the backlog has grown for 11 minutes.',
+    );
+    runDue();
+    expect(await only('backlog')).toEqual([{ event: 'recovery', code: 'backlog' }]);
+    // Not rising at every sample: 1, 3, 2 within the span does not fire.
+    php(
+      PREFIX,
+      `$s = get_option('sidecar_scheduler_alert_state'); $s['memory']['backlog'] = array(array(time() - 660, 1), array(time() - 300, 3)); update_option('sidecar_scheduler_alert_state', $s, false);`,
+    );
+    due(2);
+    expect(await only('backlog')).toEqual([]);
+    runDue();
+  });
+
+  test('f4c_ a group failing at group_failure_rate alerts once by mail and respects the cool-down', async () => {
+    settings({ cooldown_seconds: 3600 });
+    php(
+      PREFIX,
+      `for ($i = 0; $i < 10; $i++) { $id = as_enqueue_async_action('h6_fail', array('boom'), 'f4grp'); ActionScheduler::runner()->process_action($id, 'F4 test'); }`,
+    );
+    const before = (await mails()).length;
+    expect(await only('group_failure')).toEqual([{ event: 'alert', code: 'group_failure' }]);
+    expect((await subjects(before)).filter((x: string) => x.includes('f4grp'))).toEqual([
+      'Queue alert: group f4grp failed 10 of 10 runs',
+    ]);
+    expect(await only('group_failure')).toEqual([]);
+    settings({ cooldown_seconds: 3600, group_failure_min_count: 1000 });
+    expect(await only('group_failure')).toEqual([{ event: 'recovery', code: 'group_failure' }]);
+    settings({ cooldown_seconds: 3600, group_failure_min_count: 10 });
+    expect(await only('group_failure')).toEqual([]); // firing again within the cool-down
+  });
+
+  test('f4d_ new dead letters alert once per batch (hook and count), no recovery, a held-back batch goes later', async () => {
+    settings({ cooldown_seconds: 3600, group_failure_min_count: 1000 });
+    await check();
+    const dead = (ids: number[]) =>
+      php(
+        PREFIX,
+        `\\SidecarScheduler\\Store\\AttemptsTable::ensure(); foreach (array(${ids.join(',')}) as $id) { \\SidecarScheduler\\Store\\AttemptsTable::record(array('action_id' => $id, 'origin_id' => $id, 'attempt' => 3, 'max_attempts' => 3, 'hook' => 'f4_dead', 'group_slug' => '', 'error' => 'gone', 'failed_gmt' => gmdate('Y-m-d H:i:s'), 'first_failed_gmt' => gmdate('Y-m-d H:i:s'))); \\SidecarScheduler\\Store\\AttemptsTable::mark_dead($id); }`,
+      );
+    const before = (await mails()).length;
+    dead([900001, 900002]);
+    expect(await only('dead_letters')).toEqual([{ event: 'alert', code: 'dead_letters' }]);
+    expect((await subjects(before)).filter((x: string) => x.includes('dead'))).toEqual([
+      'Queue alert: 2 new dead letters of f4_dead',
+    ]);
+    expect(await only('dead_letters')).toEqual([]); // nothing new, and no recovery
+    dead([900003]);
+    expect(await only('dead_letters')).toEqual([]); // within the cool-down: held back
+    settings({ cooldown_seconds: 0, group_failure_min_count: 1000 });
+    expect(await only('dead_letters')).toEqual([{ event: 'alert', code: 'dead_letters' }]);
+    expect((await subjects(before)).filter((x: string) => x.includes('dead'))).toEqual([
+      'Queue alert: 2 new dead letters of f4_dead',
+      'Queue alert: 1 new dead letters of f4_dead',
+    ]);
+    expect(await only('dead_letters')).toEqual([]);
+  });
+});

@@ -112,9 +112,11 @@ final class Alerts {
 		$state = is_array( $state ) ? $state + array(
 			'conditions' => array(),
 			'webhooks'   => array(),
+			'memory'     => array(),
 		) : array(
 			'conditions' => array(),
 			'webhooks'   => array(),
+			'memory'     => array(),
 		);
 		$now   = time();
 		$sent  = array();
@@ -122,8 +124,10 @@ final class Alerts {
 		foreach ( $state['webhooks'] as $delivery ) {
 			$retry[] = $delivery['next_at'] <= $now ? Notifier::deliver( $delivery, $s ) : $delivery;
 		}
-		foreach ( Conditions::evaluate( $s ) as $code => $condition ) {
+		$memory = (array) $state['memory'];
+		foreach ( Conditions::evaluate( $s, $memory ) as $code => $condition ) {
 			list( $firing, $summary ) = $condition;
+			$is_event                 = in_array( $code, Conditions::EVENTS, true );
 			$c                        = isset( $state['conditions'][ $code ] ) ? $state['conditions'][ $code ] : array(
 				'firing'   => false,
 				'since'    => 0,
@@ -131,7 +135,17 @@ final class Alerts {
 				'notified' => false,
 			);
 			$event                    = null;
-			if ( $firing && ! $c['firing'] ) {
+			if ( $is_event ) {
+				// An event alerts for each new batch the cool-down lets through; a held-back batch is kept (its
+				// memory is not taken) and goes out, with what follows it, once the cool-down is over. No recovery.
+				$c['firing'] = $firing;
+				if ( $firing && $now - (int) $c['sent'] >= (int) $s['cooldown_seconds'] ) {
+					$event      = 'alert';
+					$c['sent']  = $now;
+					$c['since'] = $now;
+					$memory     = array_merge( $memory, isset( $condition[2] ) ? $condition[2] : array() );
+				}
+			} elseif ( $firing && ! $c['firing'] ) {
 				$c['firing'] = true;
 				$c['since']  = $now;
 				// The cool-down: no second alert for the same condition within it, even after a recovery in between.
@@ -166,6 +180,7 @@ final class Alerts {
 				);
 			}
 		}
+		$state['memory']   = $memory;
 		$state['webhooks'] = array_values( array_filter( $retry ) );
 		update_option( self::STATE_OPTION, $state, false );
 		return $sent;

@@ -353,6 +353,23 @@ final class AttemptsTable {
 	}
 
 	/**
+	 * Dead letters recorded after a given attempt, per hook (the alerts' "new dead letters" condition). Action IDs
+	 * only grow, so "after the highest ID seen" is "since the last look" without a clock.
+	 *
+	 * @param int $after_id Highest action ID already seen.
+	 * @return object[] Rows of hook, n, max_id; empty when the table was never created.
+	 */
+	public static function dead_after( $after_id ) {
+		global $wpdb;
+		if ( self::VERSION !== get_option( self::VERSION_OPTION ) ) {
+			return array();
+		}
+		$t = self::name();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own table name.
+		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT hook, COUNT(*) AS n, MAX(action_id) AS max_id FROM {$t} WHERE dead = 1 AND action_id > %d GROUP BY hook ORDER BY n DESC, hook", $after_id ) );
+	}
+
+	/**
 	 * The attempts of one chain, in order.
 	 *
 	 * @param int $origin_id The chain's first action.
