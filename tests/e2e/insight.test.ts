@@ -223,6 +223,14 @@ test('alerts: the conditions now, and the settings form (a bad address refused, 
     'h6_charge failed 10 of 40 runs; most often: card declined (code 51)',
   );
   expect(await card.locator('li[data-condition="cleanup"]').innerText()).toContain('fine');
+  // Every condition has its label (a code without one would show as the bare code).
+  expect(await card.locator('li[data-condition="backlog"]').innerText()).toContain(
+    'Past-due backlog too large or growing',
+  );
+  expect(await card.locator('li[data-condition="group_failure"]').innerText()).toContain(
+    'A group fails at a high rate',
+  );
+  expect(await card.locator('li[data-condition="dead_letters"]').innerText()).toContain('New dead letters');
   expect(await card.innerText()).toContain('Alerts are off: add a recipient or a webhook.');
   await card.getByLabel('Email recipients (comma-separated)').fill('ops@example.test, nope');
   await card.getByRole('button', { name: 'Save alert settings' }).click();
@@ -233,6 +241,12 @@ test('alerts: the conditions now, and the settings form (a bad address refused, 
   problems.splice(refused, 1);
   await card.getByLabel('Email recipients (comma-separated)').fill('ops@example.test, oncall@example.test');
   await card.getByLabel('Cool-down (minutes)').fill('30');
+  // The backlog and group thresholds: shown with their defaults, saved like the others.
+  expect(await card.getByLabel('Past-due backlog over (actions)').inputValue()).toBe('1000');
+  await card.getByLabel('Past-due backlog over (actions)').fill('5000');
+  await card.getByLabel('Backlog growing for (minutes)').fill('15');
+  await card.getByLabel('Group failure rate (%)').fill('25');
+  await card.getByLabel('Group minimum failures').fill('20');
   await card.getByRole('button', { name: 'Save alert settings' }).click();
   await card.getByText('Alert settings saved.').waitFor();
   const saved = JSON.parse(
@@ -240,6 +254,12 @@ test('alerts: the conditions now, and the settings form (a bad address refused, 
   );
   expect(saved.emails).toEqual(['ops@example.test', 'oncall@example.test']);
   expect(saved.cooldown_seconds).toBe(1800);
+  expect([
+    saved.backlog_count,
+    saved.backlog_growing_minutes,
+    saved.group_failure_rate,
+    saved.group_failure_min_count,
+  ]).toEqual([5000, 15, 0.25, 20]);
   await eventually(
     () => card.innerText(),
     (t) => !t.includes('Alerts are off'),

@@ -34,13 +34,17 @@ final class AlertsCommand {
 	 * @param array $assoc Options.
 	 */
 	public function __invoke( $args, $assoc ) {
-		$sent = Alerts::evaluate();
+		// What the evaluations remembered before this one (the backlog's samples, the last dead letter seen), so that
+		// the table shows what this evaluation saw, a growing backlog and new dead letters included.
+		$state  = get_option( Alerts::STATE_OPTION, array() );
+		$memory = isset( $state['memory'] ) && is_array( $state['memory'] ) ? $state['memory'] : array();
+		$sent   = Alerts::evaluate();
 		if ( null === $sent ) {
 			\WP_CLI::warning( 'Another process is evaluating the alerts right now; nothing done.' );
 			return;
 		}
 		$rows = array();
-		foreach ( Conditions::evaluate( Settings::get() ) as $code => $c ) {
+		foreach ( Conditions::evaluate( Settings::get(), $memory ) as $code => $c ) {
 			$rows[] = array(
 				'condition' => $code,
 				'firing'    => $c[0] ? 'yes' : 'no',

@@ -38,40 +38,60 @@ final class AlertsController {
 					'callback'            => array( __CLASS__, 'save' ),
 					'permission_callback' => array( AdminController::class, 'can_manage' ),
 					'args'                => array(
-						'emails'            => array(
+						'emails'                  => array(
 							'type'     => 'array',
 							'items'    => array( 'type' => 'string' ),
 							'maxItems' => 20,
 						),
-						'webhook_url'       => array(
+						'webhook_url'             => array(
 							'type'      => 'string',
 							'maxLength' => 2000,
 						),
-						'webhook_secret'    => array(
+						'webhook_secret'          => array(
 							'type'      => 'string',
 							'maxLength' => 200,
 						),
-						'cooldown_seconds'  => array(
+						'cooldown_seconds'        => array(
 							'type'    => 'integer',
 							'minimum' => 0,
 							'maximum' => WEEK_IN_SECONDS,
 						),
-						'past_due_seconds'  => array(
+						'past_due_seconds'        => array(
 							'type'    => 'integer',
 							'minimum' => 60,
 							'maximum' => WEEK_IN_SECONDS,
 						),
-						'stuck_seconds'     => array(
+						'stuck_seconds'           => array(
 							'type'    => 'integer',
 							'minimum' => 60,
 							'maximum' => WEEK_IN_SECONDS,
 						),
-						'failure_rate'      => array(
+						'failure_rate'            => array(
 							'type'    => 'number',
 							'minimum' => 0.01,
 							'maximum' => 1,
 						),
-						'failure_min_count' => array(
+						'failure_min_count'       => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'maximum' => 100000,
+						),
+						'backlog_count'           => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'maximum' => 100000000,
+						),
+						'backlog_growing_minutes' => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'maximum' => 1440,
+						),
+						'group_failure_rate'      => array(
+							'type'    => 'number',
+							'minimum' => 0.01,
+							'maximum' => 1,
+						),
+						'group_failure_min_count' => array(
 							'type'    => 'integer',
 							'minimum' => 1,
 							'maximum' => 100000,
@@ -91,7 +111,10 @@ final class AlertsController {
 		$s     = Settings::get();
 		$state = get_option( Alerts::STATE_OPTION, array() );
 		$conds = array();
-		foreach ( Conditions::evaluate( $s ) as $code => $c ) {
+		// A copy of what the evaluations remember (the backlog's samples, the last dead letter seen), so that a growing
+		// backlog or new dead letters show as firing here too; this view never writes it back.
+		$memory = isset( $state['memory'] ) && is_array( $state['memory'] ) ? $state['memory'] : array();
+		foreach ( Conditions::evaluate( $s, $memory ) as $code => $c ) {
 			$st      = isset( $state['conditions'][ $code ] ) ? $state['conditions'][ $code ] : array();
 			$conds[] = array(
 				'code'     => $code,
@@ -100,7 +123,7 @@ final class AlertsController {
 				'lastSent' => empty( $st['sent'] ) ? null : gmdate( 'Y-m-d H:i:s', (int) $st['sent'] ),
 			);
 		}
-		$out                       = array_intersect_key( $s, array_flip( array( 'emails', 'webhook_url', 'cooldown_seconds', 'past_due_seconds', 'stuck_seconds', 'failure_rate', 'failure_min_count' ) ) );
+		$out                       = array_intersect_key( $s, array_flip( array( 'emails', 'webhook_url', 'cooldown_seconds', 'past_due_seconds', 'stuck_seconds', 'failure_rate', 'failure_min_count', 'backlog_count', 'backlog_growing_minutes', 'group_failure_rate', 'group_failure_min_count' ) ) );
 		$out['webhook_secret_set'] = '' !== (string) $s['webhook_secret'];
 		$out['pending_webhooks']   = isset( $state['webhooks'] ) ? count( $state['webhooks'] ) : 0;
 		$out['conditions']         = $conds;
@@ -117,7 +140,7 @@ final class AlertsController {
 		$stored = get_option( Settings::OPTION, array() );
 		$stored = is_array( $stored ) ? $stored : array();
 		$params = $request->get_json_params();
-		foreach ( array( 'emails', 'webhook_url', 'webhook_secret', 'cooldown_seconds', 'past_due_seconds', 'stuck_seconds', 'failure_rate', 'failure_min_count' ) as $key ) {
+		foreach ( array( 'emails', 'webhook_url', 'webhook_secret', 'cooldown_seconds', 'past_due_seconds', 'stuck_seconds', 'failure_rate', 'failure_min_count', 'backlog_count', 'backlog_growing_minutes', 'group_failure_rate', 'group_failure_min_count' ) as $key ) {
 			if ( is_array( $params ) && array_key_exists( $key, $params ) ) {
 				$stored[ $key ] = $request[ $key ];
 			}

@@ -14,6 +14,9 @@ const LABELS: Record<string, string> = {
   stuck: __('Actions stuck in progress', 'sidecar-scheduler'),
   failure_rate: __('A hook fails at a high rate', 'sidecar-scheduler'),
   cleanup: __('Cleanup falls behind', 'sidecar-scheduler'),
+  backlog: __('Past-due backlog too large or growing', 'sidecar-scheduler'),
+  group_failure: __('A group fails at a high rate', 'sidecar-scheduler'),
+  dead_letters: __('New dead letters', 'sidecar-scheduler'),
 };
 
 export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => void }) {
@@ -26,6 +29,10 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
     stuck: '',
     rate: '',
     min: '',
+    backlog: '',
+    growing: '',
+    groupRate: '',
+    groupMin: '',
   });
   const [notice, setNotice] = useState<{ status: 'success' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -42,6 +49,10 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
       stuck: String(Math.round(data.stuck_seconds / 60)),
       rate: String(Math.round(data.failure_rate * 100)),
       min: String(data.failure_min_count),
+      backlog: String(data.backlog_count),
+      growing: String(data.backlog_growing_minutes),
+      groupRate: String(Math.round(data.group_failure_rate * 100)),
+      groupMin: String(data.group_failure_min_count),
     });
     // Only when the saved values change, not on every poll of the conditions.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -53,6 +64,10 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
     data.stuck_seconds,
     data.failure_rate,
     data.failure_min_count,
+    data.backlog_count,
+    data.backlog_growing_minutes,
+    data.group_failure_rate,
+    data.group_failure_min_count,
   ]);
   const set = (k: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [k]: v }));
   const save = async () => {
@@ -67,6 +82,10 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
         stuck_seconds: 60 * Number(form.stuck),
         failure_rate: Number(form.rate) / 100,
         failure_min_count: Number(form.min),
+        backlog_count: Number(form.backlog),
+        backlog_growing_minutes: Number(form.growing),
+        group_failure_rate: Number(form.groupRate) / 100,
+        group_failure_min_count: Number(form.groupMin),
       });
       setNotice({ status: 'success', text: __('Alert settings saved.', 'sidecar-scheduler') });
       onSaved();
@@ -179,6 +198,34 @@ export function Alerts({ data, onSaved }: { data: AlertSettings; onSaved: () => 
                 label={__('Minimum failures', 'sidecar-scheduler')}
                 value={form.min}
                 onChange={set('min')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Past-due backlog over (actions)', 'sidecar-scheduler')}
+                value={form.backlog}
+                onChange={set('backlog')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Backlog growing for (minutes)', 'sidecar-scheduler')}
+                value={form.growing}
+                onChange={set('growing')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Group failure rate (%)', 'sidecar-scheduler')}
+                value={form.groupRate}
+                onChange={set('groupRate')}
+                type="number"
+              />
+              <TextControl
+                __nextHasNoMarginBottom
+                label={__('Group minimum failures', 'sidecar-scheduler')}
+                value={form.groupMin}
+                onChange={set('groupMin')}
                 type="number"
               />
             </div>

@@ -72,6 +72,10 @@ export interface AlertSettings {
   stuck_seconds: number;
   failure_rate: number;
   failure_min_count: number;
+  backlog_count: number;
+  backlog_growing_minutes: number;
+  group_failure_rate: number;
+  group_failure_min_count: number;
   pending_webhooks: number;
   conditions: AlertCondition[];
 }
