@@ -42,16 +42,11 @@ final class AttemptsTable {
 	 * @return void
 	 */
 	public static function ensure() {
-		global $wpdb;
-		if ( self::VERSION === get_option( self::VERSION_OPTION ) ) {
-			return;
-		}
-		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-		$t = self::name();
-		$c = $wpdb->get_charset_collate();
-		dbDelta(
-			"CREATE TABLE {$t} (
-				action_id bigint(20) unsigned NOT NULL,
+		LazyTable::ensure(
+			self::name(),
+			self::VERSION_OPTION,
+			self::VERSION,
+			"				action_id bigint(20) unsigned NOT NULL,
 				origin_id bigint(20) unsigned NOT NULL,
 				attempt int(10) unsigned NOT NULL default '1',
 				max_attempts int(10) unsigned NOT NULL default '1',
@@ -68,13 +63,8 @@ final class AttemptsTable {
 				KEY next_id (next_id),
 				KEY origin_id (origin_id),
 				KEY dead_hook (dead, hook, failed_gmt),
-				KEY undecided (next_kind, dead, failed_gmt)
-			) {$c}"
+				KEY undecided (next_kind, dead, failed_gmt)"
 		);
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL -- our own table name.
-		if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $t ) ) ) === $t ) {
-			update_option( self::VERSION_OPTION, self::VERSION, true );
-		}
 	}
 
 	/**

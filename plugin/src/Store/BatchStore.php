@@ -42,15 +42,11 @@ final class BatchStore {
 	 * Creates the table on first use (dbDelta; once per schema version).
 	 */
 	public static function install() {
-		global $wpdb;
-		if ( (int) get_option( self::SCHEMA_OPTION ) >= self::SCHEMA_VERSION ) {
-			return;
-		}
-		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-		$table = self::table();
-		dbDelta(
-			"CREATE TABLE {$table} (
-				batch_id bigint(20) unsigned NOT NULL auto_increment,
+		LazyTable::ensure(
+			self::table(),
+			self::SCHEMA_OPTION,
+			self::SCHEMA_VERSION,
+			"				batch_id bigint(20) unsigned NOT NULL auto_increment,
 				name varchar(191) NOT NULL default '',
 				hook varchar(191) NOT NULL default '',
 				group_id bigint(20) unsigned NOT NULL default '0',
@@ -60,12 +56,8 @@ final class BatchStore {
 				created_gmt datetime NULL,
 				finished_gmt datetime NULL,
 				PRIMARY KEY  (batch_id),
-				KEY status (status)
-			) {$wpdb->get_charset_collate()}"
+				KEY status (status)"
 		);
-		if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $table ) ) ) === $table ) {
-			update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION, true ); // Autoloaded: the sweep reads it from the loaded options.
-		}
 	}
 
 	/**

@@ -35,16 +35,11 @@ final class BreakersTable {
 	 * @return void
 	 */
 	public static function ensure() {
-		global $wpdb;
-		if ( self::VERSION === get_option( self::VERSION_OPTION ) ) {
-			return;
-		}
-		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-		$t = self::name();
-		$c = $wpdb->get_charset_collate();
-		dbDelta(
-			"CREATE TABLE {$t} (
-				group_slug varchar(191) NOT NULL,
+		LazyTable::ensure(
+			self::name(),
+			self::VERSION_OPTION,
+			self::VERSION,
+			"				group_slug varchar(191) NOT NULL,
 				state varchar(12) NOT NULL default 'closed',
 				consecutive int(10) unsigned NOT NULL default '0',
 				inflight int(10) unsigned NOT NULL default '0',
@@ -56,13 +51,8 @@ final class BreakersTable {
 				trial_gmt datetime NULL,
 				opens int(10) unsigned NOT NULL default '0',
 				reason varchar(255) NOT NULL default '',
-				PRIMARY KEY  (group_slug)
-			) {$c}"
+				PRIMARY KEY  (group_slug)"
 		);
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- checks that our own table exists; no WordPress API does.
-		if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $t ) ) ) === $t ) {
-			update_option( self::VERSION_OPTION, self::VERSION, true );
-		}
 	}
 
 	/**
