@@ -39,7 +39,8 @@ export interface SidecarDeps {
   dedicated?: LanePlan[];
   log: Logger;
   metrics: Metrics;
-  makeExecutor: (index: number) => Executor;
+  /** A lane's worker (by lane index), or the maintenance pass's own. */
+  makeExecutor: (slot: number | 'maintenance') => Executor;
   channel: string;
   /** The site's table prefix: names this sidecar among the sites one process serves. */
   siteKey?: string;
@@ -89,6 +90,7 @@ export class Sidecar implements HealthSource {
       state,
       database: d.config.db.database,
       siteKey: this.siteKey,
+      makeExecutor: () => d.makeExecutor('maintenance'),
     });
     const onDbError = dbErrorHandler(state, d.metrics, d.log);
     const releases = (this.releases = new ClaimReleases(d.claimer, d.log, onDbError));
@@ -285,8 +287,10 @@ export class Sidecar implements HealthSource {
     this.nudges.stop();
     this.wake.notify('stop');
     const until = Date.now() + deadlineMs;
+    const maintenance = this.maintenance.stop(until);
     while (lanes.some((l) => l.busy) && Date.now() < until) await sleep(50);
     const clean = !lanes.some((l) => l.busy);
+    await maintenance;
     await this.releases.retry().catch(() => undefined);
     await this.heartbeat();
     await Promise.all(lanes.map((l) => l.executor.stop().catch(() => undefined)));

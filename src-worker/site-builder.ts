@@ -96,7 +96,7 @@ export function siteBuilder(d: SiteBuilderDeps): (site: Site) => Promise<Sidecar
     const ref: { sidecar?: Sidecar } = {};
     const timeout = () => ref.sidecar?.actionTimeoutSec() ?? 300;
     const url = config.multisite ? site.url : config.url;
-    const makeExecutor = (i: number): Executor => {
+    const makeExecutor = (i: number | 'maintenance'): Executor => {
       const urlArg = url ? [`--url=${url}`] : [];
       if (channel === 'rest') {
         return new RestExecutor({

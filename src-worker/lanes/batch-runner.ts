@@ -52,8 +52,6 @@ export class BatchRunner {
           await keeper.retire(lane, 'max-jobs');
           continue;
         }
-        // A maintenance pass queued on this worker first: wait for it, or it would run on the first action's clock.
-        while (lane.maintenance) await lane.maintenance;
         setCurrent(remaining[0]);
         metrics.running.inc();
         // The worker holds completions back to commit them with later starts (CommitPipeline.php, StartWindow.php):

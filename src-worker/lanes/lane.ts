@@ -27,11 +27,6 @@ export interface Lane {
   /** Its worker could not be replaced: it claims nothing until one starts. */
   broken?: boolean;
   repairs?: number;
-  /**
-   * A maintenance pass running on the lane's worker (no stream is sent until it is over, so the pass never counts
-   * against an action's time limit).
-   */
-  maintenance?: Promise<void>;
   /** Consecutive claims the channel could not start (rest: HTTP or network errors), for the lane's backoff. */
   unavailable?: number;
   recovery?: Recovery;

@@ -252,15 +252,28 @@ test("a stale claim taken anew while the pass's connection is lost between locki
   expect(hooksIn(hookLog, 'action_scheduler_reset_action').sort((a, b) => a - b)).toEqual([ids[0], ids[1]]);
 }, 120000);
 
-test("a slow maintenance pass on a lane's worker does not count against the next action's time limit", async () => {
-  // One lane: the pass (3 s) and the claim's stream go to the same worker; the action's limit is 2 s.
-  const id = Number(
-    php(PREFIX, `echo as_enqueue_async_action('sidecar_test_noop', array('slow-clean'), 'maint');`).trim(),
-  );
+test("a slow maintenance pass runs on a worker of its own: it never counts against an action's time limit, nor holds the lane", async () => {
+  // One lane, a pass of 8 s (the retention filter sleeps) and an action limit of 2 s. On the lane's worker the pass
+  // held the action back until it was over; on a worker of its own the action runs while the pass is in flight.
   const s = startSidecar(PREFIX, ['--workers=1', '--action-timeout=2', '--log-level=debug'], {
-    SIDECAR_TEST_SLOW_CLEAN: '3',
+    SIDECAR_TEST_SLOW_CLEAN: '8',
   });
   try {
+    const started = await eventually(
+      async () => /maintenance pass started/.test(s.output.join('')),
+      (v) => v,
+      60000,
+      100,
+    );
+    expect(started).toBe(true);
+    const line = s.output
+      .join('')
+      .split('\n')
+      .find((l) => l.includes('maintenance pass started'))!;
+    const passPid = JSON.parse(line).pid as number;
+    const id = Number(
+      php(PREFIX, `echo as_enqueue_async_action('sidecar_test_noop', array('slow-clean'), 'maint');`).trim(),
+    );
     const status = await eventually(
       async () => (await rows(`SELECT status FROM ${A} WHERE action_id = ?`, [id]))[0].status,
       (v) => v !== 'pending',
@@ -268,12 +281,68 @@ test("a slow maintenance pass on a lane's worker does not count against the next
       100,
     );
     expect(status).toBe('complete');
+    // Complete while the pass's worker is still asleep in it: the lane did not wait.
+    expect(s.output.join('')).not.toMatch(/maintenance pass done/);
+    expect(() => process.kill(passPid, 0)).not.toThrow();
+    await eventually(
+      async () => /maintenance pass done/.test(s.output.join('')),
+      (v) => v,
+      60000,
+      100,
+    );
+    // The pass's worker is stopped after its pass.
+    await eventually(
+      async () => {
+        try {
+          process.kill(passPid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      (gone) => gone,
+      10000,
+      100,
+    );
+    const [row] = await rows(`SELECT attempts FROM ${A} WHERE action_id = ?`, [id]);
+    expect(row.attempts).toBe(1);
+    expect(s.output.join('')).not.toMatch(/did not finish/);
   } finally {
     s.kill('SIGTERM');
     await exited(s, 60000);
   }
-  const [row] = await rows(`SELECT attempts FROM ${A} WHERE action_id = ?`, [id]);
-  expect(row.attempts).toBe(1);
-  expect(s.output.join('')).not.toMatch(/did not finish/);
-  expect(s.output.join('')).toMatch(/maintenance pass done/);
+}, 120000);
+
+test('SIGTERM during a maintenance pass: the sidecar exits within its shutdown timeout and stops the pass worker', async () => {
+  const s = startSidecar(PREFIX, ['--workers=1', '--log-level=debug', '--shutdown-timeout-ms=3000'], {
+    SIDECAR_TEST_SLOW_CLEAN: '30',
+  });
+  let passPid = 0;
+  try {
+    await eventually(
+      async () => /maintenance pass started/.test(s.output.join('')),
+      (v) => v,
+      60000,
+      100,
+    );
+    const line = s.output
+      .join('')
+      .split('\n')
+      .find((l) => l.includes('maintenance pass started'))!;
+    passPid = JSON.parse(line).pid as number;
+  } finally {
+    const t0 = Date.now();
+    s.kill('SIGTERM');
+    expect(await exited(s, 60000)).toBe(0);
+    // 3 s for the pass to finish, then the worker's own stop (stdin closed, SIGKILL after 5 s): well inside 35 s.
+    expect(Date.now() - t0).toBeLessThan(12000);
+  }
+  expect(passPid).toBeGreaterThan(0);
+  let gone = false;
+  try {
+    process.kill(passPid, 0);
+  } catch {
+    gone = true;
+  }
+  expect(gone).toBe(true);
 }, 120000);
