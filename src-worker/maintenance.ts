@@ -6,6 +6,7 @@ import { pruneHeartbeats } from './db/heartbeats';
 import { tryLock, unlock } from './db/maintenance-lock';
 import { pruneMinuteStats } from './db/minute-stats';
 import type { TimedQuery } from './db/timed';
+import type { ReplyOf } from './contract';
 import type { Executor } from './execute/executor';
 import type { SiteState } from './lanes/lane';
 import { sleep } from './retry';
@@ -74,11 +75,17 @@ export class Maintenance {
     try {
       conn = await this.d.pool.getConnection();
       if (!(await tryLock(conn, lockName))) return;
-      const more = await this.clean();
-      if (more && !this.d.state.stopping) setTimeout(() => void this.maintain(), BACKLOG_NEXT_MS).unref();
+      const t0 = Date.now();
+      const r = await this.clean();
+      if (r?.more && !this.d.state.stopping) setTimeout(() => void this.maintain(), BACKLOG_NEXT_MS).unref();
       await pruneHeartbeats(this.d.query, this.d.tables, Date.now());
       await pruneMinuteStats(this.d.query, this.d.tables, Date.now());
-      this.d.log.debug('maintenance pass done');
+      // Said at info when it changed rows (an operator sees the cleanup keep up, and resets or failures happen).
+      const did = r
+        ? { deleted: r.deleted, reset: r.reset, failed: r.failed, more: r.more, restedMs: r.rested_ms }
+        : {};
+      const level = r && r.deleted + r.reset + r.failed > 0 ? 'info' : 'debug';
+      this.d.log[level]({ ...did, ms: Date.now() - t0 }, 'maintenance pass done');
     } catch (e) {
       this.d.log.warn({ err: (e as Error).message }, 'maintenance failed');
     } finally {
@@ -89,14 +96,14 @@ export class Maintenance {
     }
   }
 
-  /** PHP's pass on a worker started for it; true when it stopped at its budget with work left. */
-  private async clean(): Promise<boolean> {
+  /** PHP's pass on a worker started for it: what it did (undefined when the sidecar stopped before it began). */
+  private async clean(): Promise<ReplyOf<'cleaned'> | undefined> {
     const worker = (this.worker = this.d.makeExecutor());
     try {
       await worker.start();
-      if (this.d.state.stopping) return false;
+      if (this.d.state.stopping) return undefined;
       this.d.log.debug({ worker: worker.label, pid: worker.pid }, 'maintenance pass started');
-      return (await worker.clean()) === true;
+      return await worker.clean();
     } finally {
       this.worker = undefined;
       await worker.stop().catch(() => undefined);

@@ -1,5 +1,5 @@
 // What a lane needs from an execution channel, whatever carries it (a PHP process's pipes or signed HTTP).
-import type { ProtocolOutcome } from '../contract';
+import type { ProtocolOutcome, ReplyOf } from '../contract';
 
 /**
  * What PHP reported (the contract's outcomes), or what the sidecar saw: `timeout` and `crashed` (the worker was killed
@@ -114,8 +114,8 @@ export interface Executor {
   fail(req: FailRequest): Promise<void>;
   /** Only channels whose workers hold writes across actions (a PHP process) need settling after a death. */
   settle?(req: SettleRequest): Promise<void>;
-  /** One maintenance pass; true when it stopped at its time budget with work left. */
-  clean(): Promise<boolean | void>;
+  /** One maintenance pass: what it did, and `more` when it stopped at its time budget with work left. */
+  clean(): Promise<ReplyOf<'cleaned'> | undefined>;
   settings(): Promise<PhpSettings>;
   stop(): Promise<void>;
   readonly pid?: number;

@@ -6,7 +6,7 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import { contract, WorkerReply, WorkerRequest } from '../contract';
+import { contract, ReplyOf, WorkerReply, WorkerRequest } from '../contract';
 import { checkReply } from '../protocol-check';
 import {
   Executor,
@@ -416,10 +416,10 @@ export class ProcessExecutor implements Executor {
     await done;
   }
 
-  async clean(): Promise<boolean> {
+  async clean(): Promise<ReplyOf<'cleaned'>> {
     const done = this.replies.expect('cleaned', 300_000);
     this.send({ op: 'clean' });
-    return (await done).more === true;
+    return done;
   }
 
   async settings(): Promise<PhpSettings> {

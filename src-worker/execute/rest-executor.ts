@@ -188,9 +188,9 @@ export class RestExecutor implements Executor {
   async fail(req: FailRequest): Promise<void> {
     await this.post({ op: 'fail', ...req }, 60_000);
   }
-  async clean(): Promise<boolean> {
+  async clean(): Promise<ReplyOf<'cleaned'> | undefined> {
     const m = await this.post({ op: 'clean' }, 300_000);
-    return m.find((x): x is ReplyOf<'cleaned'> => x.op === 'cleaned')?.more === true;
+    return m.find((x): x is ReplyOf<'cleaned'> => x.op === 'cleaned');
   }
   async settings(): Promise<PhpSettings> {
     const m = await this.post({ op: 'settings' }, 30_000);

@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tf-maint-'));
 function clean(
   env: Record<string, string> = {},
   phpArgs: string[] = [],
-): { deleted: number; reset: number; failed: number; more: boolean } {
+): { deleted: number; reset: number; failed: number; more: boolean; rested_ms: number } {
   const r = spawnSync('php', [...phpArgs, join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`], {
     input: '{"op":"clean"}\n',
     env: { ...process.env, WP_TABLE_PREFIX: PREFIX, ...env },
@@ -141,6 +141,25 @@ test("200 actions stuck in progress are failed, and 150 stale claims reset, in o
   const hooks = existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : [];
   expect(hooks.filter((h) => h.startsWith('action_scheduler_failed_action ')).length).toBe(200);
   expect(hooks.filter((h) => h.startsWith('action_scheduler_reset_action ')).length).toBe(150);
+}, 120000);
+
+test('the pass rests after each full chunk as long as the chunk took (rest ratio 1 by default), and not at all with ratio 0', async () => {
+  const old = ago(40 * 86400);
+  // 3,000 rows: five full chunks of 500 (and a sixth, empty, that ends the step), each followed by a rest.
+  await addRows(3000, 'complete', old, false, 700000);
+  const t0 = Date.now();
+  const paced = clean();
+  const wall = Date.now() - t0;
+  expect(paced.deleted).toBe(3000);
+  expect(paced.more).toBe(false);
+  expect(paced.rested_ms).toBeGreaterThan(0);
+  // It rests as long as its chunks took: at most half of the pass (which includes booting WordPress).
+  expect(paced.rested_ms).toBeLessThan(wall / 2);
+  await addRows(3000, 'complete', old, false, 710000);
+  const unpaced = clean({ SIDECAR_TEST_REST_RATIO: '0' });
+  expect(unpaced.deleted).toBe(3000);
+  expect(unpaced.rested_ms).toBe(0);
+  expect(await count(`hook = 'tf_complete' AND last_attempt_gmt = '${old}'`)).toBe(0);
 }, 120000);
 
 /**

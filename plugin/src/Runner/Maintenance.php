@@ -56,12 +56,14 @@ final class Maintenance {
 		'failed'  => 0,
 	);
 	private $more       = false;
+	/** Seconds the pass rested between chunks. */
+	private $rested = 0.0;
 
 	/**
 	 * One pass. $time_limit is what the library's runners pass to its cleaner (ten times the runner's time limit): the
 	 * default of the timeout and failure periods. Returns what it did and whether work is left ('more').
 	 *
-	 * @return array{deleted: int, reset: int, failed: int, more: bool}
+	 * @return array{deleted: int, reset: int, failed: int, more: bool, rested_ms?: int}
 	 */
 	public static function run( $time_limit, $batch_size = Contract::DEFAULT_CLEANUP_BATCH_SIZE ) {
 		$store = \ActionScheduler::store();
@@ -85,7 +87,10 @@ final class Maintenance {
 		$pass->delete_old_actions( microtime( true ) + 0.7 * max( 0.1, $seconds ) );
 		$pass->reset_timeouts( $time_limit );
 		$pass->mark_failures( $time_limit );
-		return $pass->counts + array( 'more' => $pass->more );
+		return $pass->counts + array(
+			'more'      => $pass->more,
+			'rested_ms' => (int) round( 1000 * $pass->rested ),
+		);
 	}
 
 	private function time_left( $until = null ) {
@@ -98,6 +103,7 @@ final class Maintenance {
 		$rest = min( $this->rest_ratio * ( $now - $since ), ( null === $until ? $this->deadline : min( $until, $this->deadline ) ) - $now );
 		if ( $rest > 0.001 ) {
 			usleep( (int) ( $rest * 1e6 ) );
+			$this->rested += $rest;
 		}
 	}
 
