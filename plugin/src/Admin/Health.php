@@ -1,29 +1,26 @@
 <?php
-/** Queue health figures for the admin page and `wp sidecar-scheduler status`: cheap indexed queries only. */
+/**
+ * Queue health figures for the admin page and `wp sidecar-scheduler status`, as plain data: cheap indexed queries
+ * only, which are in Store\QueueFigures.
+ */
 
 namespace SidecarScheduler\Admin;
 
 use SidecarScheduler\Contract;
+use SidecarScheduler\Store\QueueFigures;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the health figures read custom tables (queue, sidecar heartbeats, statistics) and must be live; no WordPress API covers them.
 
 final class Health {
 	public static function overview() {
-		global $wpdb;
-		$a   = $wpdb->prefix . Contract::TABLE_ACTIONS;
 		$now = gmdate( 'Y-m-d H:i:s' );
 
 		list( $counts, $approximate ) = self::status_counts();
-		$past_due                     = $wpdb->get_row( $wpdb->prepare( "SELECT COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status = 'pending' AND scheduled_date_gmt <= %s", $now ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
-		$running                      = $wpdb->get_results( "SELECT action_id, hook, last_attempt_gmt FROM {$a} WHERE status = 'in-progress' ORDER BY last_attempt_gmt ASC LIMIT 50" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
-
-		$stats_table = $wpdb->prefix . Contract::TABLE_STATS;
-		$suppress    = $wpdb->suppress_errors( true );
-		$minutes     = $wpdb->get_results( $wpdb->prepare( "SELECT minute_gmt, SUM(completed) AS completed, SUM(failed) AS failed, MAX(wait_ms_p50) AS p50, MAX(wait_ms_p95) AS p95 FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY minute_gmt ORDER BY minute_gmt", gmdate( 'Y-m-d H:i:00', time() - HOUR_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
-		$hours       = $wpdb->get_results( $wpdb->prepare( "SELECT DATE_FORMAT(minute_gmt, '%%Y-%%m-%%d %%H:00:00') AS hour_gmt, SUM(completed) AS completed, SUM(failed) AS failed FROM {$stats_table} WHERE minute_gmt >= %s GROUP BY hour_gmt ORDER BY hour_gmt", gmdate( 'Y-m-d H:00:00', time() - DAY_IN_SECONDS ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
-		$workers     = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$wpdb->prefix}sidecar_heartbeats WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
-		$wpdb->suppress_errors( $suppress );
+		$past_due                     = QueueFigures::due_pending( $now );
+		$running                      = QueueFigures::longest_running();
+		$minutes                      = QueueFigures::runs_per_minute( gmdate( 'Y-m-d H:i:00', time() - HOUR_IN_SECONDS ) );
+		$hours                        = QueueFigures::runs_per_hour( gmdate( 'Y-m-d H:00:00', time() - DAY_IN_SECONDS ) );
+		$workers                      = QueueFigures::sidecars_seen_since( gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) );
 
 		$p50 = array();
 		$p95 = array();
@@ -107,18 +104,16 @@ final class Health {
 	 * is the table's row estimate minus those, flagged as approximate for the screen to show "≈".
 	 */
 	private static function status_counts() {
-		global $wpdb;
-		$a      = $wpdb->prefix . Contract::TABLE_ACTIONS;
 		$counts = array_fill_keys( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_COMPLETE, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ), 0 );
-		$rows   = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', $a ) );
+		$rows   = QueueFigures::row_estimate();
 		if ( $rows < self::EXACT_COUNT_LIMIT ) {
-			foreach ( (array) $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$a} GROUP BY status" ) as $row ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
+			foreach ( QueueFigures::count_by_status() as $row ) {
 				$counts[ $row->status ] = (int) $row->n;
 			}
 			return array( $counts, false );
 		}
 		foreach ( array( Contract::STATUS_PENDING, Contract::STATUS_RUNNING, Contract::STATUS_FAILED, Contract::STATUS_CANCELED ) as $status ) {
-			$counts[ $status ] = (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$a} WHERE status = %s", $status ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
+			$counts[ $status ] = QueueFigures::count_with_status( $status );
 		}
 		$counts[ Contract::STATUS_COMPLETE ] = max( 0, $rows - array_sum( $counts ) );
 		return array( $counts, true );
@@ -225,11 +220,9 @@ final class Health {
 	 * sidecar's per-minute statistics (so they count what sidecars ran, not WP-Cron or admin runs).
 	 */
 	public static function groups() {
-		global $wpdb;
-		$a     = $wpdb->prefix . Contract::TABLE_ACTIONS;
 		$now   = gmdate( 'Y-m-d H:i:s' );
 		$slugs = array();
-		foreach ( (array) $wpdb->get_results( "SELECT group_id, slug FROM {$wpdb->prefix}actionscheduler_groups" ) as $g ) {
+		foreach ( QueueFigures::group_slugs() as $g ) {
 			$slugs[ (int) $g->group_id ] = (string) $g->slug;
 		}
 		$rows = array();
@@ -247,8 +240,8 @@ final class Health {
 			}
 			return $slug;
 		};
-		$live = $wpdb->get_results( "SELECT status, group_id, COUNT(*) AS n, MIN(scheduled_date_gmt) AS oldest FROM {$a} WHERE status IN ('pending', 'in-progress') GROUP BY status, group_id" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names from $wpdb->prefix and our constants (identifiers cannot be placeholders); every value is a placeholder.
-		foreach ( (array) $live as $r ) {
+		$live = QueueFigures::live_per_group();
+		foreach ( $live as $r ) {
 			$slug = $row( isset( $slugs[ (int) $r->group_id ] ) ? $slugs[ (int) $r->group_id ] : '' );
 			if ( 'pending' === $r->status ) {
 				$rows[ $slug ]['pending'] += (int) $r->n;
@@ -259,10 +252,8 @@ final class Health {
 				$rows[ $slug ]['running'] += (int) $r->n;
 			}
 		}
-		$suppress = $wpdb->suppress_errors( true );
-		$stats    = $wpdb->get_results( $wpdb->prepare( "SELECT group_slug, SUM(completed) AS completed, SUM(failed) AS failed, SUM(run_ms_sum) / NULLIF(SUM(completed + failed), 0) AS avg_ms FROM {$wpdb->prefix}sidecar_stats WHERE minute_gmt >= %s GROUP BY group_slug", gmdate( 'Y-m-d H:i:s', time() - DAY_IN_SECONDS ) ) );
-		$wpdb->suppress_errors( $suppress );
-		foreach ( (array) $stats as $st ) {
+		$stats = QueueFigures::runs_per_group( gmdate( 'Y-m-d H:i:s', time() - DAY_IN_SECONDS ) );
+		foreach ( $stats as $st ) {
 			$slug                         = $row( (string) $st->group_slug );
 			$rows[ $slug ]['complete24h'] = (int) $st->completed;
 			$rows[ $slug ]['failed24h']   = (int) $st->failed;
