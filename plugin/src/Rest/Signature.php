@@ -9,9 +9,9 @@
 namespace SidecarScheduler\Rest;
 
 use SidecarScheduler\Contract;
+use SidecarScheduler\Store\SigningRecords;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the secret and the replay nonces need atomic INSERT IGNORE on the options table (first writer wins) and reads that bypass the options cache.
 
 final class Signature {
 	/**
@@ -32,11 +32,10 @@ final class Signature {
 	 * Read back from the table, not the cache, which may remember the option as missing.
 	 */
 	public static function ensure_secret() {
-		global $wpdb;
-		$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", Contract::OPTION_SECRET, bin2hex( random_bytes( 32 ) ) ) );
+		SigningRecords::add_secret_unless_set( bin2hex( random_bytes( 32 ) ) );
 		wp_cache_delete( 'notoptions', 'options' );
 		wp_cache_delete( Contract::OPTION_SECRET, 'options' );
-		return (string) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", Contract::OPTION_SECRET ) );
+		return SigningRecords::stored_secret();
 	}
 
 	public static function sign( $secret, $timestamp, $host, $blog_id, $route, $body ) {
@@ -78,13 +77,7 @@ final class Signature {
 	 * INSERT IGNORE is on a unique key, so two concurrent replays cannot both pass. False when it was seen before.
 	 */
 	private static function remember( $signature, $timestamp ) {
-		global $wpdb;
-		$table = $wpdb->base_prefix . 'options';
-		$now   = time();
-		// phpcs:disable WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is WordPress' own.
-		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE option_name LIKE %s AND CAST(option_value AS UNSIGNED) < %d LIMIT 200", $wpdb->esc_like( Contract::REST_REPLAY_OPTION_PREFIX ) . '%', $now ) );
-		$inserted = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$table} ( option_name, option_value, autoload ) VALUES ( %s, %s, 'no' )", Contract::REST_REPLAY_OPTION_PREFIX . substr( $signature, 0, 40 ), (string) ( $timestamp + Contract::REST_MAX_SKEW_SECONDS ) ) );
-		// phpcs:enable WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		return (bool) $inserted;
+		SigningRecords::forget_expired_replays( time() );
+		return SigningRecords::remember_replay( $signature, $timestamp + Contract::REST_MAX_SKEW_SECONDS );
 	}
 }
