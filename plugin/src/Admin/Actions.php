@@ -3,16 +3,20 @@
  * The actions list, one action's detail, and the row/bulk operations (run now, cancel, retry, delete). "Run now" queues:
  * it makes the action due now and nudges the sidecar, it never runs a callback in the web request (queue_now()).
  *
- * Over 300 lines because the list, the detail and the row and bulk operations share one filter-to-SQL builder and
- * its guards; it is to become a query class in plugin/src/Store/ (issue 16).
+ * It returns plain data and throws ActionError for a refused operation, and knows nothing of HTTP: the REST API
+ * makes responses and errors of them. Its SQL is in Store\ActionRows.
+ *
+ * Over 300 lines because the list, the detail and the row and bulk operations share one filter builder and the
+ * status guards of each operation.
  */
 
 namespace SidecarScheduler\Admin;
 
 use SidecarScheduler\Contract;
+use SidecarScheduler\Store\ActionRows;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the Action Scheduler tables are custom tables with no WordPress API, and runners change their rows concurrently, so an object cache would hand out stale statuses and claims (the library queries them directly too).
+// phpcs:disable WordPress.Security.EscapeOutput.ExceptionNotEscaped -- an ActionError's message is data, not output: the REST API returns it in JSON, and it is escaped wherever it is shown.
 
 final class Actions {
 	const BULK_LIMIT = 5000;
@@ -90,8 +94,7 @@ final class Actions {
 	}
 
 	public static function summary( $id ) {
-		global $wpdb;
-		$row = $wpdb->get_row( $wpdb->prepare( "SELECT a.*, g.slug AS group_slug FROM {$wpdb->actionscheduler_actions} a LEFT JOIN {$wpdb->actionscheduler_groups} g ON g.group_id = a.group_id WHERE a.action_id = %d", $id ) );
+		$row = ActionRows::with_group_slug( $id );
 		if ( ! $row ) {
 			return null;
 		}
@@ -140,22 +143,27 @@ final class Actions {
 		return $item;
 	}
 
-	/** @return array|\WP_Error */
+	/**
+	 * Applies one operation (run, cancel, retry, delete) to one action.
+	 *
+	 * @return array What was done.
+	 * @throws ActionError When the action does not exist, its state refuses $op, $op is unknown or the store failed.
+	 */
 	public static function apply( $op, $id ) {
 		$store = \ActionScheduler::store();
 		try {
 			$status = $store->get_status( $id );
 		} catch ( \Exception $e ) {
-			return \SidecarScheduler\Rest\AdminController::not_found( $id );
+			throw ActionError::not_found( $id );
 		}
 		try {
 			switch ( $op ) {
 				case 'run':
 					if ( Contract::STATUS_PENDING !== $status ) {
-						return self::conflict( $id, $status );
+						throw self::conflict( $id, $status );
 					}
 					if ( ! self::queue_now( array( $id ) ) ) {
-						return self::conflict( $id, $store->get_status( $id ) );
+						throw self::conflict( $id, $store->get_status( $id ) );
 					}
 					return array(
 						'id'     => $id,
@@ -164,7 +172,7 @@ final class Actions {
 					);
 				case 'cancel':
 					if ( Contract::STATUS_PENDING !== $status ) {
-						return self::conflict( $id, $status );
+						throw self::conflict( $id, $status );
 					}
 					$store->cancel_action( $id );
 					return array(
@@ -173,11 +181,11 @@ final class Actions {
 					);
 				case 'retry':
 					if ( Contract::STATUS_FAILED !== $status && Contract::STATUS_CANCELED !== $status ) {
-						return self::conflict( $id, $status );
+						throw self::conflict( $id, $status );
 					}
 					$action = $store->fetch_action( $id );
 					if ( $action instanceof \ActionScheduler_NullAction ) {
-						return new \WP_Error( 'sidecar_scheduler_unreadable', __( 'This action cannot be read, so it cannot be retried.', 'sidecar-scheduler' ), array( 'status' => 409 ) );
+						throw new ActionError( 'sidecar_scheduler_unreadable', __( 'This action cannot be read, so it cannot be retried.', 'sidecar-scheduler' ), ActionError::CONFLICT );
 					}
 					// The failed row stays failed (the record of what happened), so without a mark a second click or a second
 					// admin would copy it again: one failure run twice. The action is taken first, by a conditional write
@@ -186,21 +194,21 @@ final class Actions {
 					$taken = \SidecarScheduler\Store\AttemptsTable::take_for_retry( $id, $action->get_hook(), (string) $action->get_group() );
 					if ( '' === $taken ) {
 						$copy = \SidecarScheduler\Store\AttemptsTable::copy_of( $id );
-						return new \WP_Error(
+						throw new ActionError(
 							'sidecar_scheduler_already_retried',
 							$copy
 								/* translators: 1: action ID 2: its copy's ID */
 								? sprintf( __( 'Action %1$d was already retried (as action %2$d).', 'sidecar-scheduler' ), $id, $copy )
 								/* translators: %d: action ID */
 								: sprintf( __( 'Action %d is already being retried.', 'sidecar-scheduler' ), $id ),
-							array( 'status' => 409 )
+							ActionError::CONFLICT
 						);
 					}
 					// A fresh pending copy, due now.
 					$new_id = as_schedule_single_action( time(), $action->get_hook(), $action->get_args(), $action->get_group(), false, $action->get_priority() );
 					if ( ! $new_id ) {
 						\SidecarScheduler\Store\AttemptsTable::untake_retry( $id, $taken );
-						return new \WP_Error( 'sidecar_scheduler_not_scheduled', __( 'The copy could not be scheduled (a plugin refused it); nothing changed.', 'sidecar-scheduler' ), array( 'status' => 409 ) );
+						throw new ActionError( 'sidecar_scheduler_not_scheduled', __( 'The copy could not be scheduled (a plugin refused it); nothing changed.', 'sidecar-scheduler' ), ActionError::CONFLICT );
 					}
 					\SidecarScheduler\Store\AttemptsTable::set_next( $id, $new_id, \SidecarScheduler\Store\AttemptsTable::NEXT_RERUN );
 					/* translators: %d: new action ID */
@@ -216,15 +224,17 @@ final class Actions {
 						'deleted' => true,
 					);
 			}
+		} catch ( ActionError $e ) {
+			throw $e; // Refused above, not failed: it keeps its own code.
 		} catch ( \Exception $e ) {
-			return new \WP_Error( 'sidecar_scheduler_failed', $e->getMessage(), array( 'status' => 500 ) );
+			throw new ActionError( 'sidecar_scheduler_failed', $e->getMessage(), ActionError::FAILED );
 		}
-		return new \WP_Error( 'sidecar_scheduler_bad_op', __( 'Unknown operation.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
+		throw new ActionError( 'sidecar_scheduler_bad_op', __( 'Unknown operation.', 'sidecar-scheduler' ), ActionError::BAD_REQUEST );
 	}
 
 	private static function conflict( $id, $status ) {
 		/* translators: 1: action ID 2: status */
-		return new \WP_Error( 'sidecar_scheduler_wrong_status', sprintf( __( 'Action %1$d is %2$s; this operation does not apply.', 'sidecar-scheduler' ), $id, $status ), array( 'status' => 409 ) );
+		return new ActionError( 'sidecar_scheduler_wrong_status', sprintf( __( 'Action %1$d is %2$s; this operation does not apply.', 'sidecar-scheduler' ), $id, $status ), ActionError::CONFLICT );
 	}
 
 	/**
@@ -237,16 +247,12 @@ final class Actions {
 	 * @param int[] $ids
 	 */
 	public static function queue_now( array $ids ) {
-		global $wpdb;
 		$queued = 0;
 		$gmt    = current_time( 'mysql', true );
 		$local  = current_time( 'mysql' );
 		foreach ( array_chunk( array_values( array_unique( array_map( 'intval', $ids ) ) ), 500 ) as $chunk ) {
-			$list = implode( ',', $chunk );
-			// phpcs:disable WordPress.DB.PreparedSQL -- integers only.
-			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET scheduled_date_gmt = %s, scheduled_date_local = %s WHERE action_id IN ({$list}) AND status = %s AND scheduled_date_gmt > %s", $gmt, $local, Contract::STATUS_PENDING, $gmt ) );
-			$pending = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list}) AND status = %s", Contract::STATUS_PENDING ) ) );
-			// phpcs:enable WordPress.DB.PreparedSQL
+			ActionRows::make_due_at( $chunk, $gmt, $local );
+			$pending = ActionRows::pending_among( $chunk );
 			foreach ( $pending as $id ) {
 				\ActionScheduler::logger()->log( $id, __( 'action queued to run now from the admin screen', 'sidecar-scheduler' ) );
 			}
@@ -303,15 +309,15 @@ final class Actions {
 		$done   = 0;
 		$errors = array();
 		foreach ( $ids as $id ) {
-			$result = self::apply( $op, $id );
-			if ( is_wp_error( $result ) ) {
+			try {
+				self::apply( $op, $id );
+				++$done;
+			} catch ( ActionError $e ) {
 				$errors[] = array(
 					'id'      => $id,
-					'code'    => $result->get_error_code(),
-					'message' => $result->get_error_message(),
+					'code'    => $e->error_code(),
+					'message' => $e->getMessage(),
 				);
-			} else {
-				++$done;
 			}
 		}
 		return array(

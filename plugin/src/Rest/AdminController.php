@@ -1,8 +1,12 @@
 <?php
-/** The admin page's REST API under sidecar-scheduler/v1: health, groups, the actions list, row and bulk actions. */
+/**
+ * The admin page's REST API under sidecar-scheduler/v1: health, groups, the actions list, row and bulk actions.
+ * Admin\Health and Admin\Actions return data and throw Admin\ActionError; this turns them into responses and errors.
+ */
 
 namespace SidecarScheduler\Rest;
 
+use SidecarScheduler\Admin\ActionError;
 use SidecarScheduler\Admin\Actions;
 use SidecarScheduler\Admin\Health;
 use SidecarScheduler\Contract;
@@ -10,20 +14,18 @@ use SidecarScheduler\Contract;
 defined( 'ABSPATH' ) || exit;
 
 final class AdminController {
-	public static function can_manage() {
-		return current_user_can( apply_filters( 'sidecar_scheduler_capability', 'manage_options' ) );
-	}
+	/** HTTP status of each kind of Admin\ActionError. */
+	const STATUS_OF = array(
+		ActionError::NOT_FOUND   => 404,
+		ActionError::CONFLICT    => 409,
+		ActionError::BAD_REQUEST => 400,
+		ActionError::FAILED      => 500,
+	);
 
 	public static function register_routes() {
 		$ns   = Contract::REST_NAMESPACE;
-		$perm = array( __CLASS__, 'can_manage' );
-		$id   = array(
-			'id' => array(
-				'type'     => 'integer',
-				'minimum'  => 1,
-				'required' => true,
-			),
-		);
+		$perm = array( RouteParts::class, 'can_manage' );
+		$id   = RouteParts::id_arg();
 		register_rest_route(
 			$ns,
 			'/overview',
@@ -51,24 +53,13 @@ final class AdminController {
 				'methods'             => 'GET',
 				'callback'            => array( __CLASS__, 'list_actions' ),
 				'permission_callback' => $perm,
-				'args'                => self::filter_args() + array(
-					'page'     => array(
-						'type'    => 'integer',
-						'minimum' => 1,
-						'default' => 1,
-					),
-					'per_page' => array(
-						'type'    => 'integer',
-						'minimum' => 1,
-						'maximum' => 200,
-						'default' => 20,
-					),
-					'orderby'  => array(
+				'args'                => self::filter_args() + RouteParts::page_args() + array(
+					'orderby' => array(
 						'type'    => 'string',
 						'enum'    => array( 'date', 'hook', 'group', 'modified', 'action_id' ),
 						'default' => 'date',
 					),
-					'order'    => array(
+					'order'   => array(
 						'type'    => 'string',
 						'enum'    => array( 'asc', 'desc', 'ASC', 'DESC' ),
 						'default' => 'desc',
@@ -117,26 +108,7 @@ final class AdminController {
 				'methods'             => 'POST',
 				'callback'            => array( __CLASS__, 'bulk' ),
 				'permission_callback' => $perm,
-				'args'                => array(
-					'op'     => array(
-						'type'     => 'string',
-						'enum'     => array( 'run', 'cancel', 'retry', 'delete' ),
-						'required' => true,
-					),
-					'ids'    => array(
-						'type'     => 'array',
-						'items'    => array(
-							'type'    => 'integer',
-							'minimum' => 1,
-						),
-						'maxItems' => 1000,
-					),
-					'filter' => array(
-						'type'                 => 'object',
-						'properties'           => self::filter_args(),
-						'additionalProperties' => false,
-					),
-				),
+				'args'                => RouteParts::bulk_args( array( 'run', 'cancel', 'retry', 'delete' ), self::filter_args() ),
 			)
 		);
 	}
@@ -148,16 +120,7 @@ final class AdminController {
 				'enum'    => array( '', 'pending', 'in-progress', 'complete', 'failed', 'canceled', 'past-due' ),
 				'default' => '',
 			),
-			'group'  => array(
-				'type'      => 'string',
-				'maxLength' => 255,
-				'default'   => '',
-			),
-			'hook'   => array(
-				'type'      => 'string',
-				'maxLength' => 191,
-				'default'   => '',
-			),
+		) + RouteParts::hook_group_args() + array(
 			'search' => array(
 				'type'      => 'string',
 				'maxLength' => 191,
@@ -180,12 +143,16 @@ final class AdminController {
 
 	public static function get_action( \WP_REST_Request $r ) {
 		$item = Actions::detail( (int) $r['id'] );
-		return $item ? rest_ensure_response( $item ) : self::not_found( (int) $r['id'] );
+		return $item ? rest_ensure_response( $item ) : self::error( ActionError::not_found( (int) $r['id'] ) );
 	}
 
 	public static function delete_action( \WP_REST_Request $r ) {
-		$result = Actions::apply( 'delete', (int) $r['id'] );
-		return is_wp_error( $result ) ? $result : rest_ensure_response(
+		try {
+			Actions::apply( 'delete', (int) $r['id'] );
+		} catch ( ActionError $e ) {
+			return self::error( $e );
+		}
+		return rest_ensure_response(
 			array(
 				'deleted' => true,
 				'id'      => (int) $r['id'],
@@ -194,20 +161,24 @@ final class AdminController {
 	}
 
 	public static function row_action( \WP_REST_Request $r ) {
-		$result = Actions::apply( $r['op'], (int) $r['id'] );
-		return is_wp_error( $result ) ? $result : rest_ensure_response( $result );
+		try {
+			return rest_ensure_response( Actions::apply( $r['op'], (int) $r['id'] ) );
+		} catch ( ActionError $e ) {
+			return self::error( $e );
+		}
 	}
 
 	public static function bulk( \WP_REST_Request $r ) {
-		$ids = $r['ids'];
-		if ( empty( $ids ) && null === $r['filter'] ) {
-			return new \WP_Error( 'sidecar_scheduler_bulk_target', __( 'Give either ids or a filter.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
+		$refused = RouteParts::bulk_without_target( $r );
+		if ( $refused ) {
+			return $refused;
 		}
+		$ids = $r['ids'];
 		return rest_ensure_response( Actions::bulk( $r['op'], $ids ? array_map( 'intval', $ids ) : null, (array) $r['filter'] ) );
 	}
 
-	public static function not_found( $id ) {
-		/* translators: %d: action ID */
-		return new \WP_Error( 'sidecar_scheduler_not_found', sprintf( __( 'Action %d does not exist.', 'sidecar-scheduler' ), $id ), array( 'status' => 404 ) );
+	/** The REST error of a refused operation: its code and message, and the status of its kind. */
+	private static function error( ActionError $e ) {
+		return new \WP_Error( $e->error_code(), $e->getMessage(), array( 'status' => self::STATUS_OF[ $e->kind() ] ) );
 	}
 }

@@ -31,12 +31,12 @@ final class AlertsController {
 				array(
 					'methods'             => 'GET',
 					'callback'            => array( __CLASS__, 'show' ),
-					'permission_callback' => array( AdminController::class, 'can_manage' ),
+					'permission_callback' => array( RouteParts::class, 'can_manage' ),
 				),
 				array(
 					'methods'             => 'POST',
 					'callback'            => array( __CLASS__, 'save' ),
-					'permission_callback' => array( AdminController::class, 'can_manage' ),
+					'permission_callback' => array( RouteParts::class, 'can_manage' ),
 					'args'                => array(
 						'emails'                  => array(
 							'type'     => 'array',

@@ -25,7 +25,7 @@ final class BatchController {
 	 * @return bool
 	 */
 	public static function can_see() {
-		$cap = apply_filters( 'sidecar_scheduler_batch_capability', apply_filters( 'sidecar_scheduler_capability', 'manage_options' ) );
+		$cap = apply_filters( 'sidecar_scheduler_batch_capability', RouteParts::capability() );
 		return current_user_can( $cap );
 	}
 
@@ -35,13 +35,7 @@ final class BatchController {
 	public static function register_routes() {
 		$ns   = Contract::REST_NAMESPACE;
 		$perm = array( __CLASS__, 'can_see' );
-		$id   = array(
-			'id' => array(
-				'type'     => 'integer',
-				'minimum'  => 1,
-				'required' => true,
-			),
-		);
+		$id   = RouteParts::id_arg();
 		register_rest_route(
 			$ns,
 			'/batches',

@@ -29,7 +29,7 @@ final class CronController {
 			array(
 				'methods'             => 'GET',
 				'callback'            => array( __CLASS__, 'show' ),
-				'permission_callback' => array( AdminController::class, 'can_manage' ),
+				'permission_callback' => array( RouteParts::class, 'can_manage' ),
 			)
 		);
 	}

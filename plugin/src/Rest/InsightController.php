@@ -27,7 +27,7 @@ final class InsightController {
 			array(
 				'methods'             => 'GET',
 				'callback'            => array( __CLASS__, 'failing_hooks' ),
-				'permission_callback' => array( AdminController::class, 'can_manage' ),
+				'permission_callback' => array( RouteParts::class, 'can_manage' ),
 				'args'                => array(
 					'window' => array(
 						'type'    => 'string',

@@ -27,7 +27,7 @@ final class PolicyController {
 	 */
 	public static function register_routes() {
 		$ns     = Contract::REST_NAMESPACE;
-		$perm   = array( AdminController::class, 'can_manage' );
+		$perm   = array( RouteParts::class, 'can_manage' );
 		$target = array(
 			'scope' => array(
 				'type'     => 'string',
@@ -121,18 +121,7 @@ final class PolicyController {
 				'schema' => array( __CLASS__, 'breakers_schema' ),
 			)
 		);
-		$filter = array(
-			'hook'  => array(
-				'type'      => 'string',
-				'maxLength' => 191,
-				'default'   => '',
-			),
-			'group' => array(
-				'type'      => 'string',
-				'maxLength' => 255,
-				'default'   => '',
-			),
-		);
+		$filter = RouteParts::hook_group_args();
 		register_rest_route(
 			$ns,
 			'/dead-letters',
@@ -141,19 +130,7 @@ final class PolicyController {
 					'methods'             => 'GET',
 					'callback'            => array( __CLASS__, 'list_dead_letters' ),
 					'permission_callback' => $perm,
-					'args'                => $filter + array(
-						'page'     => array(
-							'type'    => 'integer',
-							'minimum' => 1,
-							'default' => 1,
-						),
-						'per_page' => array(
-							'type'    => 'integer',
-							'minimum' => 1,
-							'maximum' => 200,
-							'default' => 20,
-						),
-					),
+					'args'                => $filter + RouteParts::page_args(),
 				),
 				'schema' => array( __CLASS__, 'dead_letters_schema' ),
 			)
@@ -165,26 +142,7 @@ final class PolicyController {
 				'methods'             => 'POST',
 				'callback'            => array( __CLASS__, 'dead_letter_op' ),
 				'permission_callback' => $perm,
-				'args'                => array(
-					'op'     => array(
-						'type'     => 'string',
-						'enum'     => array( 'retry', 'discard' ),
-						'required' => true,
-					),
-					'ids'    => array(
-						'type'     => 'array',
-						'items'    => array(
-							'type'    => 'integer',
-							'minimum' => 1,
-						),
-						'maxItems' => 1000,
-					),
-					'filter' => array(
-						'type'                 => 'object',
-						'properties'           => $filter,
-						'additionalProperties' => false,
-					),
-				),
+				'args'                => RouteParts::bulk_args( array( 'retry', 'discard' ), $filter ),
 			)
 		);
 	}
@@ -277,10 +235,11 @@ final class PolicyController {
 	 * @return \WP_REST_Response|\WP_Error
 	 */
 	public static function dead_letter_op( \WP_REST_Request $r ) {
-		$ids = $r['ids'];
-		if ( empty( $ids ) && null === $r['filter'] ) {
-			return new \WP_Error( 'sidecar_scheduler_bulk_target', __( 'Give either ids or a filter.', 'sidecar-scheduler' ), array( 'status' => 400 ) );
+		$refused = RouteParts::bulk_without_target( $r );
+		if ( $refused ) {
+			return $refused;
 		}
+		$ids    = $r['ids'];
 		$filter = (array) $r['filter'];
 		if ( $ids ) {
 			$filter['ids'] = array_map( 'intval', $ids );
@@ -385,12 +344,7 @@ final class PolicyController {
 			'type'    => 'array',
 			'items'   => array(
 				'type'       => 'object',
-				'properties' => array(
-					'scope'  => array(
-						'type' => 'string',
-						'enum' => array( 'hook', 'group' ),
-					),
-					'name'   => array( 'type' => 'string' ),
+				'properties' => self::target_properties() + array(
 					'by'     => array(
 						'type'        => 'string',
 						'description' => 'user login, or WP-CLI and the system user',
@@ -399,6 +353,21 @@ final class PolicyController {
 					'atGmt'  => array( 'type' => 'string' ),
 				),
 			),
+		);
+	}
+
+	/**
+	 * The scope and name of a policy or pause, in a response schema.
+	 *
+	 * @return array
+	 */
+	private static function target_properties() {
+		return array(
+			'scope' => array(
+				'type' => 'string',
+				'enum' => array( 'hook', 'group' ),
+			),
+			'name'  => array( 'type' => 'string' ),
 		);
 	}
 
@@ -418,12 +387,7 @@ final class PolicyController {
 					'type'  => 'array',
 					'items' => array(
 						'type'       => 'object',
-						'properties' => array(
-							'scope'           => array(
-								'type' => 'string',
-								'enum' => array( 'hook', 'group' ),
-							),
-							'name'            => array( 'type' => 'string' ),
+						'properties' => self::target_properties() + array(
 							'source'          => array(
 								'type'        => 'string',
 								'enum'        => array( 'code', 'screen' ),

@@ -9,7 +9,6 @@ namespace SidecarScheduler\Rest;
 use SidecarScheduler\Contract;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the Action Scheduler tables are custom tables with no WordPress API, and runners change their rows concurrently, so an object cache would hand out stale statuses and claims (the library queries them directly too).
 
 final class RunnerController {
 	public static function register_routes() {
@@ -73,12 +72,9 @@ final class RunnerController {
 	 * @return int[]
 	 */
 	private static function not_claimed_by( array $ids, $claim_id ) {
-		global $wpdb;
 		if ( $claim_id <= 0 ) {
 			return $ids;
 		}
-		$list = implode( ',', array_map( 'intval', $ids ) );
-		$held = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN ({$list}) AND claim_id = %d AND status = %s", $claim_id, Contract::STATUS_PENDING ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
-		return array_values( array_diff( $ids, $held ) );
+		return array_values( array_diff( $ids, \SidecarScheduler\Store\ActionRows::held_by_claim( $ids, $claim_id ) ) );
 	}
 }
