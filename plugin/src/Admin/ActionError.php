@@ -1,7 +1,7 @@
 <?php
 /**
  * Why an operation on an action was refused: an error code (sidecar_scheduler_…), a translated message and its
- * kind. Admin\Actions throws it and knows nothing of HTTP; Rest\AdminController turns the kind into a status.
+ * kind. Admin\Actions throws it and knows nothing of HTTP; the REST API turns the kind into a status.
  *
  * @package SidecarScheduler
  */
