@@ -3,19 +3,13 @@
 // runner that took the action wrote a line after ours (its own "started" line: both runners logged before either
 // start reached the row, and its start won), that line is the newest: the other run's line is deleted and ours, for a
 // run that never happened, stays. Both modes.
-import { installSite, php, rows, dropPrefix, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php, rows } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const base = (k: string) => `r1b${k}_${process.pid % 1000}_`;
 const SITES = { standalone: base('s'), companion: base('c') } as const;
 
-beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-});
+bothModeSites(SITES);
 
 const stream = (id: number, claim: number) => `
   global $wpdb;

@@ -2,19 +2,15 @@
 // action another claim took between the worker's check and its start is neither run nor failed; the worker reports
 // it "lost" and stops (issue 13). Before, the library's start (`UPDATE … WHERE action_id = N`) started it anyway and
 // the callback ran under another claim. Both modes.
-import { installSite, php, rows, dropPrefix, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php, rows } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const base = (k: string) => `h1${k}_${process.pid % 1000}_`;
 const SITES = { standalone: base('i'), companion: base('j') } as const;
 
+bothModeSites(SITES);
 beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
   for (const p of Object.values(SITES)) await rows(`CREATE TABLE IF NOT EXISTS ${p}h1_ran (id int)`);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
 });
 
 const stream = (id: number, claim: number) => `

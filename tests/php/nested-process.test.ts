@@ -2,19 +2,13 @@
 // the sidecar settles only the stream's own actions after a worker dies, so a completion held back for the nested
 // one was lost when the worker was killed later in the outer callback (left in progress, for the cleaner to fail,
 // though it had completed). Both modes (issue 13).
-import { installSite, php, rows, dropPrefix, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php, rows } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const base = (k: string) => `h1${k}_${process.pid % 1000}_`;
 const SITES = { standalone: base('g'), companion: base('h') } as const;
 
-beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-});
+bothModeSites(SITES);
 
 test.each(Object.entries(SITES))(
   '%s: the nested action stays complete when the worker dies in the outer callback',

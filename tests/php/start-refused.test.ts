@@ -2,19 +2,13 @@
 // leaves no trace: the action stays pending with no attempt and no "started" line, and the worker stops without
 // running it (issue 13). The line was left behind when other code's statement on the logs or actions table (here a
 // begin_execute callback that reads the queue) had the held "started" line sent before the start. Both modes.
-import { installSite, php, rows, dropPrefix, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php, rows } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const base = (k: string) => `h1${k}_${process.pid % 1000}_`;
 const SITES = { standalone: base('e'), companion: base('f') } as const;
 
-beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-});
+bothModeSites(SITES);
 
 test.each(Object.entries(SITES))(
   '%s: a refused start leaves the action pending, with no attempt and no "started" line',

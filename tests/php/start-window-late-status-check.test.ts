@@ -4,18 +4,12 @@
 // by the first action's callback, as lazily registered code does) runs after it and takes the armed check, which
 // takes the mark. The runner's own check then reads the raw row, "in-progress" (no longer held), and ignores the
 // action: it never runs and stays in progress for the cleaner to fail. Both modes.
-import { installSite, php, dropPrefix, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const SITES = { standalone: `r1es${process.pid % 1000}_`, companion: `r1ec${process.pid % 1000}_` } as const;
 
-beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-});
+bothModeSites(SITES);
 
 const run = (prefix: string) =>
   JSON.parse(

@@ -2,18 +2,12 @@
 // drop the marks of the actions after it: at the skipped action's turn the worker opened a second window, which found
 // the later rows in progress (its own marks), marked nothing and forgot them; they were then "ignored" at their turn
 // and left in progress for the cleaner to fail, though they never ran. Found in review; the real worker, both modes.
-import { installSite, php, dropPrefix, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const SITES = { standalone: `tkws${process.pid}_`, companion: `tkwc${process.pid}_` } as const;
 
-beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-});
+bothModeSites(SITES);
 
 const run = (prefix: string) =>
   JSON.parse(

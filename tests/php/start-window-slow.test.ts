@@ -8,19 +8,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { installSite, php, rows, dropPrefix, waitFor, DOCROOT, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php, rows, waitFor, DOCROOT } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const base = (k: string) => `h1${k}_${process.pid % 1000}_`;
 const SITES = { standalone: base('c'), companion: base('d') } as const;
 
-beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-});
+bothModeSites(SITES);
 
 /** Runs PHP inside WordPress for `prefix` without waiting; resolves with its stdout when it exits. */
 function phpAsync(prefix: string, code: string): Promise<string> {

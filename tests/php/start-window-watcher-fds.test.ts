@@ -10,19 +10,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
-import { installSite, php, rows, db, dropPrefix, waitFor, DOCROOT, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { php, rows, db, waitFor, DOCROOT } from '../helpers/stack';
+import { bothModeSites } from '../helpers/sites';
 
 const base = (k: string) => `f1c${k}_${process.pid % 1000}_`;
 const SITES = { standalone: base('s'), companion: base('c') } as const;
 
-beforeAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-  installSite(SITES.standalone, [OURS]);
-  installSite(SITES.companion, [OURS, BUNDLER_AFTER]);
-});
-afterAll(async () => {
-  for (const p of Object.values(SITES)) await dropPrefix(p);
-});
+bothModeSites(SITES);
 
 /** PIDs of the processes whose parent is `pid`. */
 function children(pid: number): number[] {
