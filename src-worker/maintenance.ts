@@ -47,8 +47,11 @@ export class Maintenance {
 
   /**
    * On stop: the pass in flight may finish until the deadline (it is bounded by its own budget, 10 s by default,
-   * well inside the shutdown timeout); then its worker is stopped. A worker stopped in the middle of a chunk has its
-   * transaction rolled back: nothing is half-deleted, the next pass takes the rows again.
+   * well inside the shutdown timeout); then its worker is stopped. A PHP process's stop closes its stdin, so it
+   * still ends the request it is in and is killed only if it runs 5 s more: a worker killed in the middle of a chunk has its
+   * transaction rolled back (nothing is half-deleted, the next pass takes the rows again). The rest channel has no
+   * process to stop: its request is waited for (the pass's budget bounds it; the request's own limit is 300 s), so the
+   * GET_LOCK is not released while PHP may still be cleaning.
    */
   async stop(until: number): Promise<void> {
     const pass = this.running;
@@ -98,6 +101,8 @@ export class Maintenance {
 
   /** PHP's pass on a worker started for it: what it did (undefined when the sidecar stopped before it began). */
   private async clean(): Promise<ReplyOf<'cleaned'> | undefined> {
+    // Stopped while the pass waited for its connection or lock: no worker is booted only to be stopped.
+    if (this.d.state.stopping) return undefined;
     const worker = (this.worker = this.d.makeExecutor());
     try {
       await worker.start();

@@ -145,7 +145,7 @@ test("200 actions stuck in progress are failed, and 150 stale claims reset, in o
 
 test('the pass rests after each full chunk as long as the chunk took (rest ratio 1 by default), and not at all with ratio 0', async () => {
   const old = ago(40 * 86400);
-  // 3,000 rows: five full chunks of 500 (and a sixth, empty, that ends the step), each followed by a rest.
+  // 3,000 rows: six full chunks of 500 (and a seventh, empty, that ends the step), each full one followed by a rest.
   await addRows(3000, 'complete', old, false, 700000);
   const t0 = Date.now();
   const paced = clean();
@@ -272,7 +272,7 @@ test("a stale claim taken anew while the pass's connection is lost between locki
 }, 120000);
 
 test("a slow maintenance pass runs on a worker of its own: it never counts against an action's time limit, nor holds the lane", async () => {
-  // One lane, a pass of 8 s (the retention filter sleeps) and an action limit of 2 s. On the lane's worker the pass
+  // One lane, a pass of 8 s (its budget filter sleeps) and an action limit of 2 s. On the lane's worker the pass
   // held the action back until it was over; on a worker of its own the action runs while the pass is in flight.
   const s = startSidecar(PREFIX, ['--workers=1', '--action-timeout=2', '--log-level=debug'], {
     SIDECAR_TEST_SLOW_CLEAN: '8',
