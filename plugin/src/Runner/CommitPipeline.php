@@ -33,9 +33,11 @@
 namespace SidecarScheduler\Runner;
 
 use SidecarScheduler\Contract;
+use SidecarScheduler\Store\LogLines;
+use SidecarScheduler\Store\RunnerRows;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the worker's writes to the queue's custom tables, batched into one commit per action; no WordPress API covers them, and a cache would hand out rows other runners change.
+// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the worker's own transactions (START TRANSACTION, COMMIT, ROLLBACK and the session settings around them) around its writes to the queue's custom tables (Store\RunnerRows, Store\LogLines); no WordPress API covers them.
 
 final class CommitPipeline {
 	/** @var self|null */
@@ -166,7 +168,6 @@ final class CommitPipeline {
 	 * refused does not return.
 	 */
 	public function start_action( $action_id ) {
-		global $wpdb;
 		$action_id = (int) $action_id;
 		if ( StartWindow::started_by_window( $action_id ) ) {
 			// Its start was committed by its window, which the sidecar knows how to undo ("window").
@@ -200,38 +201,19 @@ final class CommitPipeline {
 		);
 		$state   = 'started';
 		$started = $this->transaction(
-			function () use ( $wpdb, $action_id, $claim, $gmt, &$state ) {
-				$a    = $wpdb->actionscheduler_actions;
-				$cas  = $claim ? $wpdb->prepare( ' AND status = %s AND claim_id = %d', Contract::STATUS_PENDING, $claim ) : '';
+			function () use ( $action_id, $claim, $gmt, &$state ) {
 				$prev = 1 === count( $this->completions ) ? (int) key( $this->completions ) : 0;
 				if ( $prev && $prev !== $action_id ) {
 					// The previous action's completion and this start in one UPDATE of both rows.
 					list( $p_gmt, $p_local ) = $this->completions[ $prev ];
 					$this->completions       = array();
-					$rows                    = $wpdb->query(
-						$wpdb->prepare(
-							// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name from $wpdb (identifiers cannot be placeholders); every value is a placeholder.
-							"UPDATE {$a} SET status = IF(action_id = %d, %s, %s), attempts = attempts + (action_id = %d), last_attempt_gmt = IF(action_id = %d, %s, %s), last_attempt_local = IF(action_id = %d, %s, %s) WHERE action_id IN (%d, %d)",
-							$action_id,
-							Contract::STATUS_RUNNING,
-							Contract::STATUS_COMPLETE,
-							$action_id,
-							$action_id,
-							$gmt,
-							$p_gmt,
-							$action_id,
-							current_time( 'mysql' ),
-							$p_local,
-							$action_id,
-							$prev
-						) . ( $claim ? $wpdb->prepare( ' AND (action_id = %d OR (status = %s AND claim_id = %d))', $prev, Contract::STATUS_PENDING, $claim ) : '' ) // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
-					);
-					$ok = false !== $rows && 2 === (int) $rows;
+					$rows                    = RunnerRows::complete_and_start( $prev, $p_gmt, $p_local, $action_id, $gmt, current_time( 'mysql' ), $claim );
+					$ok                      = false !== $rows && 2 === (int) $rows;
 				} else {
 					if ( ! $this->send_completions() ) {
 						return false;
 					}
-					$rows = $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET attempts = attempts + 1, status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d", Contract::STATUS_RUNNING, $gmt, current_time( 'mysql' ), $action_id ) . $cas ); // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
+					$rows = RunnerRows::start( $action_id, $gmt, current_time( 'mysql' ), $claim );
 					$ok   = false !== $rows && 1 === (int) $rows;
 				}
 				if ( false === $rows ) {
@@ -239,7 +221,7 @@ final class CommitPipeline {
 				}
 				if ( ! $ok ) {
 					// Not started: the row is gone, or (the compare-and-set) not pending under our claim any more.
-					$row   = $wpdb->get_row( $wpdb->prepare( "SELECT status, claim_id FROM {$a} WHERE action_id = %d", $action_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name from $wpdb (identifiers cannot be placeholders); every value is a placeholder.
+					$row   = RunnerRows::status_and_claim( $action_id );
 					$state = ! $row ? 'gone' : ( Contract::STATUS_RUNNING === $row->status && ( ! $claim || (int) $row->claim_id === $claim ) ? 'started' : 'refused' );
 				}
 				if ( 'refused' === $state ) {
@@ -285,14 +267,13 @@ final class CommitPipeline {
 	 * inside the library's process_action() there is no other way to stop the callback without failing the action.
 	 */
 	private function refuse( $action_id, $claim, $gmt, $message, $why, $line_since = null ) {
-		global $wpdb;
 		$line_since = null === $line_since ? $gmt : $line_since;
 		$this->discard();
 		if ( $claim ) {
-			$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, attempts = GREATEST(attempts, 1) - 1 WHERE action_id = %d AND status = %s AND claim_id = %d AND last_attempt_gmt = %s", Contract::STATUS_PENDING, $action_id, Contract::STATUS_RUNNING, $claim, $gmt ) );
+			RunnerRows::unstart( $action_id, $claim, $gmt );
 		}
 		if ( $message ) {
-			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $action_id, $message, $line_since ) );
+			LogLines::delete_last_since( $action_id, $message, $line_since );
 		}
 		error_log( sprintf( 'Sidecar Scheduler: action %d was not started (%s); this worker stops without running it.', $action_id, $why ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the reason a worker stops goes to PHP's error log, which the sidecar shows.
 		if ( $this->on_refused ) {
@@ -333,36 +314,19 @@ final class CommitPipeline {
 	}
 
 	private function send_completions() {
-		global $wpdb;
 		$held              = $this->completions;
 		$this->completions = array();
-		if ( ! $held ) {
-			return true;
-		}
-		$a = $wpdb->actionscheduler_actions;
-		if ( 1 === count( $held ) ) {
-			$id = (int) key( $held );
-			return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d", Contract::STATUS_COMPLETE, $held[ $id ][0], $held[ $id ][1], $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name from $wpdb (identifiers cannot be placeholders); every value is a placeholder.
-		}
-		$gmt   = '';
-		$local = '';
-		foreach ( $held as $id => $at ) {
-			$gmt   .= $wpdb->prepare( ' WHEN %d THEN %s', $id, $at[0] );
-			$local .= $wpdb->prepare( ' WHEN %d THEN %s', $id, $at[1] );
-		}
-		// A row deleted while its action ran is simply not found.
-		return false !== $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET status = %s, last_attempt_gmt = CASE action_id{$gmt} END, last_attempt_local = CASE action_id{$local} END WHERE action_id IN (" . implode( ',', array_map( 'intval', array_keys( $held ) ) ) . ')', Contract::STATUS_COMPLETE ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- each part prepared above.
+		return ! $held || false !== RunnerRows::complete( $held );
 	}
 
 	/** The held lines, in the order they were logged: consecutive INSERTs of the same shape as one multi-row INSERT. */
 	private function send_lines() {
-		global $wpdb;
 		$lines       = $this->lines;
 		$this->lines = array();
 		$prefix      = null;
 		$values      = array();
-		$flush       = function () use ( $wpdb, &$prefix, &$values ) {
-			$ok     = null === $prefix || false !== $wpdb->query( $prefix . implode( ', ', $values ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- statements the logger built.
+		$flush       = function () use ( &$prefix, &$values ) {
+			$ok     = null === $prefix || false !== LogLines::send( $prefix . implode( ', ', $values ) );
 			$prefix = null;
 			$values = array();
 			return $ok;
@@ -370,7 +334,7 @@ final class CommitPipeline {
 		foreach ( $lines as $line ) {
 			list( $head, $tuple ) = $line[2];
 			if ( '' === $head ) {
-				if ( ! $flush() || false === $wpdb->query( $tuple ) ) { // phpcs:ignore WordPress.DB.PreparedSQL -- each tuple was prepared when it was queued.
+				if ( ! $flush() || false === LogLines::send( $tuple ) ) { // each tuple was prepared when it was queued
 					return false;
 				}
 				continue;

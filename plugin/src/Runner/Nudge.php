@@ -11,6 +11,7 @@
 namespace SidecarScheduler\Runner;
 
 use SidecarScheduler\Contract;
+use SidecarScheduler\Store\RunnerRows;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -119,14 +120,10 @@ final class Nudge {
 
 	/** Whether any of these just-stored actions is pending and due now (a schedule for now or in the past). */
 	private static function any_due( $prefix, array $ids ) {
-		global $wpdb;
 		$ids = array_filter( array_map( 'intval', $ids ) );
 		if ( ! $ids ) {
 			return false;
 		}
-		$table = $prefix . Contract::TABLE_ACTIONS;
-		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared,WordPress.DB.DirectDatabaseQuery -- table from the site's prefix, IDs are integers.
-		$found = $wpdb->get_var( $wpdb->prepare( "SELECT 1 FROM {$table} WHERE action_id IN (" . implode( ',', $ids ) . ') AND status = %s AND scheduled_date_gmt <= %s LIMIT 1', Contract::STATUS_PENDING, gmdate( 'Y-m-d H:i:s' ) ) );
-		return null !== $found;
+		return null !== RunnerRows::any_due( $prefix, $ids );
 	}
 }

@@ -8,16 +8,13 @@
 
 namespace SidecarScheduler\Runner;
 
-use SidecarScheduler\Contract;
+use SidecarScheduler\Store\RunnerRows;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the start's compare-and-set on the queue's custom table must read the row as it is now, never from a cache.
 
 final class StartGuard {
 	/** True when the row changed: it was in progress (under $claim_id, when given) and is failed now. */
 	public static function fail_started( $action_id, $claim_id ) {
-		global $wpdb;
-		$claim = $claim_id ? $wpdb->prepare( ' AND claim_id = %d', $claim_id ) : '';
-		return 1 === (int) $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id = %d AND status = %s", Contract::STATUS_FAILED, $action_id, Contract::STATUS_RUNNING ) . $claim ); // phpcs:ignore WordPress.DB.PreparedSQL -- both parts prepared.
+		return 1 === (int) RunnerRows::fail_running( $action_id, $claim_id );
 	}
 }

@@ -36,9 +36,10 @@
 namespace SidecarScheduler\Runner;
 
 use SidecarScheduler\Contract;
+use SidecarScheduler\Store\LogLines;
+use SidecarScheduler\Store\WindowMarks;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- start marks on the queue's custom table under the worker's claim; no WordPress API covers them, and a cache would hand out rows other runners change.
 
 final class StartWindow {
 	/** @var array<int, array{0: string, 1: string}> Marked, not yet started: action ID => last_attempt gmt/local before the mark. */
@@ -126,14 +127,13 @@ final class StartWindow {
 	 * the library would not have written it.
 	 */
 	public static function turn_started( $action_id ) {
-		global $wpdb;
 		$action_id = (int) $action_id;
 		if ( self::$taken === $action_id ) {
 			self::$taken = null; // started: from now on it reads in progress, as the library's running action does
 		}
 		if ( isset( self::$lines[ $action_id ] ) ) {
 			unset( self::$lines[ $action_id ] );
-			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $action_id, self::$message, self::$gmt ) );
+			LogLines::delete_last_since( $action_id, self::$message, self::$gmt );
 		}
 	}
 
@@ -145,7 +145,6 @@ final class StartWindow {
 	 * sidecar does not know of, and undoing a mark that never committed changes nothing. True when marks were made.
 	 */
 	public static function open( array $ids, $claim_id, $context, CommitPipeline $pipeline, callable $announce ) {
-		global $wpdb;
 		$ids   = array_map( 'intval', $ids );
 		$gmt   = current_time( 'mysql', true );
 		$local = current_time( 'mysql' );
@@ -155,11 +154,9 @@ final class StartWindow {
 		$marked = array();
 		$prev   = array();
 		$ok     = $pipeline->transaction(
-			function () use ( $wpdb, $ids, $claim_id, $gmt, $local, $lines, $pipeline, $announce, &$marked, &$prev ) {
-				$a  = $wpdb->actionscheduler_actions;
-				$in = implode( ',', $ids );
+			function () use ( $ids, $claim_id, $gmt, $local, $lines, $pipeline, $announce, &$marked, &$prev ) {
 				// Lock the rows for the few statements below, so no other session changes one between the check and the mark.
-				$rows = $wpdb->get_results( "SELECT action_id, status, claim_id, last_attempt_gmt, last_attempt_local FROM {$a} WHERE action_id IN ({$in}) FOR UPDATE" ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+				$rows = WindowMarks::lock( $ids );
 				foreach ( (array) $rows as $row ) {
 					if ( Contract::STATUS_PENDING === $row->status && ( ! $claim_id || (int) $row->claim_id === (int) $claim_id ) ) {
 						$prev[ (int) $row->action_id ] = array( $row->last_attempt_gmt, $row->last_attempt_local );
@@ -184,8 +181,7 @@ final class StartWindow {
 							'prev'    => (object) $prev,
 						)
 					);
-					$list = implode( ',', $marked );
-					if ( false === $wpdb->query( $wpdb->prepare( "UPDATE {$a} SET attempts = attempts + 1, status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id IN ({$list})", Contract::STATUS_RUNNING, $gmt, $local ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+					if ( false === WindowMarks::mark( $marked, $gmt, $local ) ) {
 						return false;
 					}
 					$add = array();
@@ -365,12 +361,11 @@ final class StartWindow {
 			self::stop_watch( 'it did not answer' );
 		}
 		// No watcher (any more): what the rows say. A mark still carries the window's time under the claim.
-		global $wpdb;
 		$held = array_keys( self::$held );
 		if ( ! $held ) {
 			return;
 		}
-		$marked = array_map( 'intval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE action_id IN (" . implode( ',', $held ) . ') AND status = %s AND claim_id = %d AND last_attempt_gmt = %s', Contract::STATUS_RUNNING, self::$claim, self::$gmt ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+		$marked = WindowMarks::still_marked( $held, self::$claim, self::$gmt );
 		foreach ( array_diff( $held, $marked ) as $id ) {
 			self::$released[ (int) $id ] = true;
 		}
@@ -401,9 +396,9 @@ final class StartWindow {
 			// statement time limits (bin/window-watch.php) bound the wait.
 			$thread   = self::$watch_thread;
 			$suppress = $wpdb->suppress_errors( true ); // "unknown thread": it ended by itself
-			$wpdb->query( $wpdb->prepare( 'KILL CONNECTION %d', $thread ) );
+			WindowMarks::kill_connection( $thread );
 			$until = microtime( true ) + 5;
-			while ( $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d', $thread ) ) && microtime( true ) < $until ) {
+			while ( WindowMarks::connection_listed( $thread ) && microtime( true ) < $until ) {
 				usleep( 50000 );
 			}
 			$wpdb->suppress_errors( $suppress );
@@ -496,16 +491,12 @@ final class StartWindow {
 	 * @param string                                  $message The window's "started" line ('' when it wrote none).
 	 */
 	public static function undo( array $prev, $claim_id, $gmt, $message, $unstart ) {
-		global $wpdb;
 		$undone = 0;
 		foreach ( $prev as $id => $before ) {
-			$sql = $unstart
-				? $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, attempts = GREATEST(attempts, 1) - 1, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d AND status = %s AND claim_id = %d AND last_attempt_gmt = %s", Contract::STATUS_PENDING, $before[0], $before[1], $id, Contract::STATUS_RUNNING, $claim_id, $gmt )
-				: $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET attempts = GREATEST(attempts, 1) - 1, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d AND last_attempt_gmt = %s", $before[0], $before[1], $id, $gmt );
-			if ( $wpdb->query( $sql ) ) { // phpcs:ignore WordPress.DB.PreparedSQL -- prepared above.
+			if ( WindowMarks::unmark( $id, $before, $claim_id, $gmt, $unstart ) ) {
 				if ( '' !== (string) $message ) {
 					// The newest such line since the mark: the one the window wrote (lines carry their own time, at or after it).
-					$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", $id, $message, $gmt ) );
+					LogLines::delete_last_since( $id, $message, $gmt );
 				}
 				++$undone;
 			}

@@ -19,9 +19,10 @@
 namespace SidecarScheduler\Runner;
 
 use SidecarScheduler\Contract;
+use SidecarScheduler\Store\LogLines;
+use SidecarScheduler\Store\RunnerRows;
 
 defined( 'ABSPATH' ) || exit;
-// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the worker reads the queue's custom tables as they are now (claims, statuses); no WordPress API covers them, and a cache would hand out rows other runners change.
 
 final class Worker {
 	/** @var resource */
@@ -531,7 +532,7 @@ final class Worker {
 				if ( 0 === (int) $wpdb->rows_affected ) {
 					remove_filter( 'query', $filter, PHP_INT_MAX - 1 );
 					if ( $line ) {
-						$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE log_id = %d AND action_id = %d", $line, $action_id ) );
+						LogLines::delete_line( $line, $action_id );
 					}
 					error_log( sprintf( 'Sidecar Scheduler: action %d was not started (it is no longer pending under claim %d); this worker stops without running it.', $action_id, $claim_id ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- why this worker stops goes to PHP's error log, which the sidecar shows.
 					$this->send(
@@ -561,11 +562,10 @@ final class Worker {
 
 	/** The library's own classes: a status and claim check before the turn (the start itself is guarded too, above). */
 	private function claimed_by( $action_id, $claim_id ) {
-		global $wpdb;
 		if ( ! $claim_id ) {
 			return true;
 		}
-		$row = $wpdb->get_row( $wpdb->prepare( "SELECT claim_id FROM {$wpdb->actionscheduler_actions} WHERE action_id = %d", $action_id ) );
+		$row = RunnerRows::claim_of( $action_id );
 		return ! $row || (int) $row->claim_id === (int) $claim_id;
 	}
 
@@ -630,7 +630,6 @@ final class Worker {
 	 * whatever the dead worker did commit stays as it is. Its hooks already fired there; none fire again here.
 	 */
 	private function settle( array $request ) {
-		global $wpdb;
 		$this->commit();
 		$claim     = (int) $request['claim'];
 		$context   = isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR;
@@ -639,12 +638,12 @@ final class Worker {
 		foreach ( isset( $request['finalise'] ) ? (array) $request['finalise'] : array() as $r ) {
 			$id = (int) $r['id'];
 			if ( Contract::STATUS_COMPLETE === $r['status'] && ! empty( $r['at'] ) ) {
-				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, last_attempt_gmt = %s, last_attempt_local = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_COMPLETE, $r['at'][0], $r['at'][1], $id, Contract::STATUS_RUNNING, $claim ) );
+				$changed = RunnerRows::settle_complete( $id, $claim, $r['at'][0], $r['at'][1] );
 				$hook    = 'action_scheduler_after_execute';
 				$handler = 'log_completed_action';
 				$args    = array( $id, null, $context );
 			} elseif ( Contract::STATUS_FAILED === $r['status'] ) {
-				$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s WHERE action_id = %d AND status = %s AND claim_id = %d", Contract::STATUS_FAILED, $id, Contract::STATUS_RUNNING, $claim ) );
+				$changed = RunnerRows::settle_failed( $id, $claim );
 				$hook    = 'action_scheduler_failed_execution';
 				$handler = 'log_failed_action';
 				$args    = array( $id, new \Exception( isset( $r['error'] ) ? (string) $r['error'] : '' ), $context );
@@ -682,9 +681,9 @@ final class Worker {
 			// A start the dead worker may have committed though its callback never ran (it died before "running"):
 			// back to pending, as CommitPipeline::refuse() undoes a start, only if that start is still there.
 			$s = $request['start'];
-			if ( $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->actionscheduler_actions} SET status = %s, attempts = GREATEST(attempts, 1) - 1 WHERE action_id = %d AND status = %s AND claim_id = %d AND last_attempt_gmt = %s", Contract::STATUS_PENDING, (int) $s['id'], Contract::STATUS_RUNNING, $claim, (string) $s['gmt'] ) ) ) {
+			if ( RunnerRows::unstart( (int) $s['id'], $claim, (string) $s['gmt'] ) ) {
 				if ( '' !== (string) $s['message'] ) {
-					$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->actionscheduler_logs} WHERE action_id = %d AND message = %s AND log_date_gmt >= %s ORDER BY log_id DESC LIMIT 1", (int) $s['id'], (string) $s['message'], (string) $s['since'] ) );
+					LogLines::delete_last_since( (int) $s['id'], (string) $s['message'], (string) $s['since'] );
 				}
 				++$unstarted;
 			}
