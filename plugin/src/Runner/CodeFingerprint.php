@@ -11,6 +11,8 @@
 
 namespace SidecarScheduler\Runner;
 
+use SidecarScheduler\Store\LoadedCode;
+
 defined( 'ABSPATH' ) || exit;
 
 final class CodeFingerprint {
@@ -90,14 +92,13 @@ final class CodeFingerprint {
 
 	/** The options that decide what loads, fresh from the database, and the must-use plugin files (as WordPress finds them). */
 	private function loads_hash() {
-		global $wpdb;
-		$parts = $wpdb->get_results( "SELECT option_name, option_value FROM {$wpdb->options} WHERE option_name IN ('active_plugins', 'template', 'stylesheet') ORDER BY option_name", ARRAY_N ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- read fresh from the database on purpose: a long-lived worker's options cache is what this check must not trust.
-		if ( null === $parts || '' !== $wpdb->last_error ) {
+		$parts = LoadedCode::options();
+		if ( null === $parts ) {
 			// The database did not answer: nothing is known to have changed (the worker's own reconnects deal with it).
 			return null === $this->loads ? '' : $this->loads;
 		}
 		if ( is_multisite() ) {
-			$parts[] = $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->sitemeta} WHERE meta_key = 'active_sitewide_plugins' AND site_id = %d", get_current_network_id() ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- read fresh from the database on purpose: a long-lived worker's options cache is what this check must not trust.
+			$parts[] = LoadedCode::sitewide_plugins( get_current_network_id() );
 		}
 		// wp_get_mu_plugins() loads the *.php files at the top of the must-use directory.
 		$mu      = is_dir( WPMU_PLUGIN_DIR ) ? glob( trailingslashit( WPMU_PLUGIN_DIR ) . '*.php' ) : array();
