@@ -1,7 +1,8 @@
 <?php
 /**
  * SQL of the Site Health tests: live sidecars, the past-due backlog, stuck actions and the cleanup backlog. Each is
- * one indexed, bounded query, since direct Site Health tests run while the screen loads.
+ * one indexed, bounded query, since direct Site Health tests run while the screen loads. The count of live sidecars
+ * is also Runner\SidecarStatus's "does a sidecar serve this site" on page loads.
  *
  * @package SidecarScheduler
  */
@@ -31,6 +32,22 @@ final class HealthQueries {
 		$rows = $wpdb->get_results( $wpdb->prepare( "SELECT sidecar_id, host, pid, version, channel, concurrency, started_gmt, last_seen_gmt FROM {$table} WHERE last_seen_gmt >= %s ORDER BY started_gmt", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
 		$wpdb->suppress_errors( $suppress );
 		return (array) $rows;
+	}
+
+	/**
+	 * How many sidecars have a fresh heartbeat. Errors are suppressed: before activation the table may not exist,
+	 * and that simply means none (0).
+	 *
+	 * @return int
+	 */
+	public static function live_sidecar_count() {
+		global $wpdb;
+		$table    = $wpdb->prefix . Contract::TABLE_HEARTBEATS;
+		$suppress = $wpdb->suppress_errors( true );
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own table.
+		$count = (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$table} WHERE last_seen_gmt >= %s", gmdate( 'Y-m-d H:i:s', time() - Contract::DEFAULT_HEARTBEAT_STALE_SECONDS ) ) );
+		$wpdb->suppress_errors( $suppress );
+		return $count;
 	}
 
 	/**
