@@ -28,6 +28,12 @@ function matchingOpFor(status: string | undefined): 'retry' | 'cancel' | undefin
   return undefined;
 }
 
+/** One selected action goes to its row's endpoint, several to the bulk endpoint by their IDs. */
+function onSelected(op: 'run' | 'cancel' | 'retry' | 'delete', items: ActionItem[]) {
+  if (items.length !== 1) return bulkAction(op, { ids: items.map((i) => i.id) });
+  return op === 'delete' ? deleteAction(items[0].id) : rowAction(items[0].id, op);
+}
+
 export function ActionsList({
   timezone,
   view,
@@ -141,8 +147,7 @@ export function ActionsList({
               /* translators: %d: number of actions */ __('Queued %d action(s) to run now.', 'sidecar-scheduler'),
               items.length,
             ),
-            () =>
-              items.length === 1 ? rowAction(items[0].id, 'run') : bulkAction('run', { ids: items.map((i) => i.id) }),
+            () => onSelected('run', items),
           ),
       },
       {
@@ -156,10 +161,7 @@ export function ActionsList({
               /* translators: %d: number of actions */ __('Canceled %d action(s).', 'sidecar-scheduler'),
               items.length,
             ),
-            () =>
-              items.length === 1
-                ? rowAction(items[0].id, 'cancel')
-                : bulkAction('cancel', { ids: items.map((i) => i.id) }),
+            () => onSelected('cancel', items),
           ),
       },
       {
@@ -174,10 +176,7 @@ export function ActionsList({
               /* translators: %d: number of actions */ __('Queued %d fresh copy(ies).', 'sidecar-scheduler'),
               items.length,
             ),
-            () =>
-              items.length === 1
-                ? rowAction(items[0].id, 'retry')
-                : bulkAction('retry', { ids: items.map((i) => i.id) }),
+            () => onSelected('retry', items),
           ),
       },
       {
@@ -196,8 +195,7 @@ export function ActionsList({
               /* translators: %d: number of actions */ __('Deleted %d action(s).', 'sidecar-scheduler'),
               items.length,
             ),
-            () =>
-              items.length === 1 ? deleteAction(items[0].id) : bulkAction('delete', { ids: items.map((i) => i.id) }),
+            () => onSelected('delete', items),
           ),
       },
     ],

@@ -71,6 +71,28 @@ export function PoliciesCard({
       setBusy(false);
     }
   }
+  /** Re-run and Discard of the dead letters `ids`, or of all of them (null). */
+  const deadLetterButtons = (ids: number[] | null, rerun: string, discard: string) => (
+    <>
+      <Button
+        variant="secondary"
+        size="small"
+        disabled={busy}
+        onClick={() => void act(() => deadLetterOp('retry', ids))}
+      >
+        {rerun}
+      </Button>{' '}
+      <Button
+        variant="tertiary"
+        size="small"
+        isDestructive
+        disabled={busy}
+        onClick={() => void act(() => deadLetterOp('discard', ids))}
+      >
+        {discard}
+      </Button>
+    </>
+  );
   return (
     <Card className="sidecar-card sidecar-policies" data-testid="policies">
       <CardHeader>
@@ -181,23 +203,7 @@ export function PoliciesCard({
                 /* translators: %d: count */ __('Dead letters (%d)', 'sidecar-scheduler'),
                 data.deadLetters.total,
               )}{' '}
-              <Button
-                variant="secondary"
-                size="small"
-                disabled={busy}
-                onClick={() => void act(() => deadLetterOp('retry', null))}
-              >
-                {__('Re-run all', 'sidecar-scheduler')}
-              </Button>{' '}
-              <Button
-                variant="tertiary"
-                size="small"
-                isDestructive
-                disabled={busy}
-                onClick={() => void act(() => deadLetterOp('discard', null))}
-              >
-                {__('Discard all', 'sidecar-scheduler')}
-              </Button>
+              {deadLetterButtons(null, __('Re-run all', 'sidecar-scheduler'), __('Discard all', 'sidecar-scheduler'))}
             </h3>
             <table className="widefat striped sidecar-policies__dead">
               <thead>
@@ -221,23 +227,7 @@ export function PoliciesCard({
                     <td>{utcToSite(d.firstFailureGmt, timezone)}</td>
                     <td>{utcToSite(d.lastFailureGmt, timezone)}</td>
                     <td>
-                      <Button
-                        variant="secondary"
-                        size="small"
-                        disabled={busy}
-                        onClick={() => void act(() => deadLetterOp('retry', [d.id]))}
-                      >
-                        {__('Re-run', 'sidecar-scheduler')}
-                      </Button>{' '}
-                      <Button
-                        variant="tertiary"
-                        size="small"
-                        isDestructive
-                        disabled={busy}
-                        onClick={() => void act(() => deadLetterOp('discard', [d.id]))}
-                      >
-                        {__('Discard', 'sidecar-scheduler')}
-                      </Button>
+                      {deadLetterButtons([d.id], __('Re-run', 'sidecar-scheduler'), __('Discard', 'sidecar-scheduler'))}
                     </td>
                   </tr>
                 ))}
