@@ -705,7 +705,8 @@ final class Worker {
 		// Set-based and time-boxed (Maintenance); 'more' asks the sidecar to come back soon.
 		$result = Maintenance::run( 10 * $settings['time_limit'], $settings['cleanup_batch_size'] );
 		// Periodic checks of other parts (the alerts) run here, once a minute by one sidecar at a time, and before the
-		// answer: the sidecar waits for a maintenance pass before it times this worker's next action.
+		// answer: the sidecar runs the pass on a worker of its own (never a lane's), so nothing waits on them but the
+		// next pass.
 		do_action( 'sidecar_scheduler_after_maintenance' );
 		$this->send( array( 'op' => Contract::REPLY_CLEANED ) + $result );
 	}
