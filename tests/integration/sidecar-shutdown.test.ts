@@ -36,8 +36,13 @@ test.each([
   'a second %s during the stop exits at once (code %i) instead of waiting for a 20 s action',
   async (sig, code) => {
     php(PREFIX, `as_enqueue_async_action('sidecar_test_sleep', array(20), 'h5shutdown');`);
-    const s = startSidecar(PREFIX, ['--workers=1', '--shutdown-timeout-ms=60000'], { SIDECAR_SCHEDULER_NUDGE: '' });
+    const s = startSidecar(PREFIX, ['--workers=1', '--shutdown-timeout-ms=60000', '--log-level=debug'], {
+      SIDECAR_SCHEDULER_NUDGE: '',
+    });
     try {
+      // The first maintenance pass (at start, on a worker of its own, stopped after it) is over: the one child left
+      // is the lane's worker.
+      await waitFor(async () => s.output.join('').includes('maintenance pass done'), 60000, 50);
       await waitFor(
         async () =>
           Number(
