@@ -1,7 +1,8 @@
 // "Run now" from the admin against a live sidecar: it queues (due now + a nudge) instead of running the callback in
 // the web request, so racing the sidecar's drain every action runs exactly once (counted by the callback in a table
 // of the test's own), and none is failed. Bulk run is capped.
-import { installSite, php, rows, dropPrefix, PREFIX_SITE, startSidecar, exited, eventually } from '../helpers/stack';
+import { php, rows, dropPrefix, PREFIX_SITE, startSidecar, exited, eventually } from '../helpers/stack';
+import { countingSite } from '../helpers/sites';
 
 // Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
 const PREFIX = `tfa${process.pid}_`;
@@ -14,12 +15,7 @@ afterAll(async () => {
 });
 
 beforeAll(async () => {
-  await dropPrefix(PREFIX);
-  installSite(PREFIX);
-  php(
-    PREFIX,
-    `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
-  );
+  await countingSite(PREFIX);
   const pass = php(
     PREFIX,
     `$u = get_user_by('login', 'admin'); list($p) = WP_Application_Passwords::create_new_application_password($u->ID, array('name' => 'tf ' . microtime(true))); echo $p;`,

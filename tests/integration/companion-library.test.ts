@@ -26,6 +26,7 @@ import {
   BUNDLER_BEFORE,
   BUNDLER_AFTER,
 } from '../helpers/stack';
+import { adminCookies } from '../helpers/sites';
 
 const LIB_DIR = '/plugins/action-scheduler/';
 const ORDERS: [string, string, string[], boolean][] = [
@@ -55,24 +56,6 @@ const observeFile = (name: string) => {
   return f;
 };
 
-/** Logs in as admin on the prefix's site (the loopback server picks the site from X-WP-Table-Prefix). */
-async function adminCookies(prefix: string): Promise<string> {
-  const res = await fetch(`${PREFIX_SITE}/wp-login.php`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'X-WP-Table-Prefix': prefix,
-      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
-    },
-    body: new URLSearchParams({ log: 'admin', pwd: 'admin', 'wp-submit': 'Log In', testcookie: '1' }).toString(),
-  });
-  expect(res.status).toBe(302);
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-}
 async function adminPage(prefix: string, cookies: string, query: string) {
   const res = await fetch(`${PREFIX_SITE}/wp-admin/tools.php?${query}`, {
     headers: { 'X-WP-Table-Prefix': prefix, cookie: cookies },

@@ -1,32 +1,20 @@
 // Nudges: PHP wakes the sidecar when an action becomes due, in standalone and in companion mode (the real library
 // loaded by a plugin after ours); the nudge port coalesces floods and listens in every loopback form the config accepts.
 import { createSocket, Socket } from 'node:dgram';
-import { createServer } from 'node:net';
 import {
-  installSite,
   php,
   rows,
   startSidecar,
   exited,
-  dropPrefix,
   eventually,
   OURS,
   BUNDLER_AFTER,
+  freePort, // for the nudge ports too: TCP and UDP share the number space closely enough for a test
 } from '../helpers/stack';
+import { freshSite } from '../helpers/sites';
 
 const STANDALONE = 'tnn_';
 const COMPANION = 'tnnc_';
-
-/** A port nobody listens on (TCP and UDP share the number space closely enough for a test). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Collects datagrams sent to udp://127.0.0.1:port. */
 async function listen(port: number): Promise<{ socket: Socket; got: string[] }> {
@@ -48,16 +36,28 @@ async function stop(s: ReturnType<typeof startSidecar>) {
   expect(code).toBe(0);
 }
 
+/**
+ * Enqueues a no-op action from PHP (whose nudge should wake the sleeping sidecar) and returns its status once it is
+ * complete, or after 20 s (the sidecar polls once a minute in these tests, so only a nudge completes it in time).
+ */
+async function nudgedStatus(prefix: string, arg: string, env: Record<string, string>) {
+  const id = Number(
+    php(prefix, `echo as_enqueue_async_action('sidecar_test_noop', array('${arg}'));`, env).trim().split('\n').pop(),
+  );
+  const [row] = await eventually(
+    () => rows(`SELECT status FROM ${prefix}actionscheduler_actions WHERE action_id = ?`, [id]),
+    (r) => r[0]?.status === 'complete',
+    20000,
+    50,
+  );
+  return row.status;
+}
+
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
 beforeAll(async () => {
-  for (const [prefix, plugins] of [
-    [STANDALONE, [OURS]],
-    [COMPANION, [OURS, BUNDLER_AFTER]],
-  ] as const) {
-    await dropPrefix(prefix);
-    installSite(prefix, [...plugins]);
-  }
+  await freshSite(STANDALONE, [OURS]);
+  await freshSite(COMPANION, [OURS, BUNDLER_AFTER]);
 });
 
 describe.each([
@@ -145,19 +145,7 @@ describe.each([
         50,
       );
       await new Promise((r) => setTimeout(r, 1000)); // its first claims found nothing: the lane sleeps for 60 s now
-      const id = Number(
-        php(prefix, `echo as_enqueue_async_action('sidecar_test_noop', array('nudged-${mode}'));`, env)
-          .trim()
-          .split('\n')
-          .pop(),
-      );
-      const [row] = await eventually(
-        () => rows(`SELECT status FROM ${prefix}actionscheduler_actions WHERE action_id = ?`, [id]),
-        (r) => r[0]?.status === 'complete',
-        20000,
-        50,
-      );
-      expect(row.status).toBe('complete');
+      expect(await nudgedStatus(prefix, `nudged-${mode}`, env)).toBe('complete');
     } finally {
       await stop(s);
     }
@@ -205,19 +193,7 @@ test('a flood of datagrams is coalesced into a few claims, and a real nudge stil
     // about a dozen claims; delivered one by one, the lanes would have claimed hundreds of times.
     expect(during).toBeLessThanOrEqual(20);
     expect(during).toBeGreaterThanOrEqual(1);
-    const id = Number(
-      php(STANDALONE, `echo as_enqueue_async_action('sidecar_test_noop', array('after-flood'));`, env)
-        .trim()
-        .split('\n')
-        .pop(),
-    );
-    const [row] = await eventually(
-      () => rows(`SELECT status FROM ${STANDALONE}actionscheduler_actions WHERE action_id = ?`, [id]),
-      (r) => r[0]?.status === 'complete',
-      20000,
-      50,
-    );
-    expect(row.status).toBe('complete');
+    expect(await nudgedStatus(STANDALONE, `after-flood`, env)).toBe('complete');
   } finally {
     sender.close();
     await stop(s);
@@ -239,19 +215,7 @@ test.each([['[::1]'], ['localhost']])(
       );
       expect(out).toContain(`"nudge":"${host === '[::1]' ? '::1' : 'localhost'}:${port}"`);
       await new Promise((r) => setTimeout(r, 1000));
-      const id = Number(
-        php(STANDALONE, `echo as_enqueue_async_action('sidecar_test_noop', array('v6-${host}'));`, env)
-          .trim()
-          .split('\n')
-          .pop(),
-      );
-      const [row] = await eventually(
-        () => rows(`SELECT status FROM ${STANDALONE}actionscheduler_actions WHERE action_id = ?`, [id]),
-        (r) => r[0]?.status === 'complete',
-        20000,
-        50,
-      );
-      expect(row.status).toBe('complete');
+      expect(await nudgedStatus(STANDALONE, `v6-${host}`, env)).toBe('complete');
     } finally {
       await stop(s);
     }

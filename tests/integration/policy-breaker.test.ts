@@ -3,7 +3,6 @@
 // it again, a successful one closes it and the rest run; every transition is in the logs, in /metrics, REST and the
 // admin banner.
 import {
-  installSite,
   php,
   phpJson,
   rows,
@@ -15,9 +14,10 @@ import {
   PREFIX_SITE,
   OURS,
   BUNDLER_AFTER,
-  linkPolicyFixture,
   freePort,
 } from '../helpers/stack';
+import { adminCookies, policySite } from '../helpers/sites';
+import { metricsText } from '../helpers/sidecar-http';
 
 const MODES: [string, string, string[]][] = [
   ['standalone', `h7bs${process.pid % 1000}_`, [OURS]],
@@ -25,13 +25,6 @@ const MODES: [string, string, string[]][] = [
 ];
 const COOLDOWN = 4;
 
-async function metricsText(port: number) {
-  try {
-    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  } catch {
-    return '';
-  }
-}
 describe.each(MODES)('circuit breaker, %s', (_mode, P, plugins) => {
   const actions = () =>
     rows<{ action_id: number; status: string; attempts: number }>(
@@ -49,12 +42,7 @@ describe.each(MODES)('circuit breaker, %s', (_mode, P, plugins) => {
     ]).then((r) => r.map((x) => x.message));
 
   beforeAll(async () => {
-    linkPolicyFixture();
-    await dropPrefix(P);
-    installSite(P, plugins);
-    await rows(
-      `CREATE TABLE ${P}h7_runs (id int auto_increment primary key, hook varchar(50), action_id bigint, n int, pid int, started double, ended double)`,
-    );
+    await policySite(P, plugins);
   });
   afterAll(() => dropPrefix(P));
 
@@ -94,20 +82,7 @@ describe.each(MODES)('circuit breaker, %s', (_mode, P, plugins) => {
         `circuit breaker of group "h7brk" opened: 3 consecutive failures; its actions wait ${COOLDOWN} s, then one trial run decides`,
       );
       // The banner says it is open, since when and why.
-      const res = await fetch(`${PREFIX_SITE}/wp-login.php`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'X-WP-Table-Prefix': P,
-          cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
-        },
-        body: new URLSearchParams({ log: 'admin', pwd: 'admin', 'wp-submit': 'Log In', testcookie: '1' }).toString(),
-      });
-      const cookies = res.headers
-        .getSetCookie()
-        .map((c) => c.split(';')[0])
-        .join('; ');
+      const cookies = await adminCookies(P);
       const html = await (
         await fetch(
           `${PREFIX_SITE}/wp-admin/tools.php?page=${plugins.length > 1 ? 'sidecar-queue-health' : 'action-scheduler'}`,

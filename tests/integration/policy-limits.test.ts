@@ -1,19 +1,8 @@
 // Group limits enforced in the claim, shared by every sidecar (real stack, standalone and companion mode): a concurrency limit of 2 held
 // across 3 sidecars with 2 workers each (overlap counted from the callbacks' own start and end times), and a rate limit
 // of 10 starts a second held within 10 % (starts counted by the callbacks); the other groups are not held back.
-import {
-  installSite,
-  php,
-  rows,
-  startSidecar,
-  exited,
-  dropPrefix,
-  wp,
-  eventually,
-  OURS,
-  BUNDLER_AFTER,
-  linkPolicyFixture,
-} from '../helpers/stack';
+import { php, rows, startSidecar, exited, dropPrefix, wp, eventually, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { policySite } from '../helpers/sites';
 
 const MODES: [string, string, string[]][] = [
   ['standalone', `h7ls${process.pid % 1000}_`, [OURS]],
@@ -71,12 +60,7 @@ async function drain(count: number, args: string[]) {
 describe.each(MODES)('group limits, %s', (_mode, prefix, plugins) => {
   beforeAll(async () => {
     P = prefix;
-    linkPolicyFixture();
-    await dropPrefix(P);
-    installSite(P, plugins);
-    await rows(
-      `CREATE TABLE ${P}h7_runs (id int auto_increment primary key, hook varchar(50), action_id bigint, n int, pid int, started double, ended double)`,
-    );
+    await policySite(P, plugins);
   });
   afterAll(() => dropPrefix(prefix));
 

@@ -2,7 +2,6 @@
 // rest drains, the pause survives a sidecar restart, /metrics and the admin banner show it (who, when), resume runs
 // each paused action once; the library's own runner (`wp action-scheduler run`, companion mode) leaves them out too.
 import {
-  installSite,
   php,
   phpJson,
   rows,
@@ -14,9 +13,10 @@ import {
   PREFIX_SITE,
   OURS,
   BUNDLER_AFTER,
-  linkPolicyFixture,
   freePort,
 } from '../helpers/stack';
+import { adminCookies, policySite } from '../helpers/sites';
+import { metricsText } from '../helpers/sidecar-http';
 
 const P = `h7ps${process.pid % 1000}_`;
 const C = `h7pc${process.pid % 1000}_`;
@@ -33,44 +33,10 @@ const runsDistinct = async (p: string) =>
 function enqueue(p: string, n: number, hook: string, group: string, arg: number) {
   php(p, `for ( $i = 0; $i < ${n}; $i++ ) { as_enqueue_async_action( '${hook}', array( ${arg} + $i ), '${group}' ); }`);
 }
-async function metricsText(port: number) {
-  try {
-    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  } catch {
-    return '';
-  }
-}
-
-async function adminCookies(prefix: string): Promise<string> {
-  const res = await fetch(`${PREFIX_SITE}/wp-login.php`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'X-WP-Table-Prefix': prefix,
-      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
-    },
-    body: new URLSearchParams({ log: 'admin', pwd: 'admin', 'wp-submit': 'Log In', testcookie: '1' }).toString(),
-  });
-  expect(res.status).toBe(302);
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-}
 
 beforeAll(async () => {
-  linkPolicyFixture();
-  for (const [p, plugins] of [
-    [P, [OURS]],
-    [C, [OURS, BUNDLER_AFTER]],
-  ] as [string, string[]][]) {
-    await dropPrefix(p);
-    installSite(p, plugins);
-    await rows(
-      `CREATE TABLE ${p}h7_runs (id int auto_increment primary key, hook varchar(50), action_id bigint, n int, pid int, started double, ended double)`,
-    );
-  }
+  await policySite(P, [OURS]);
+  await policySite(C, [OURS, BUNDLER_AFTER]);
 });
 afterAll(async () => {
   await dropPrefix(P);

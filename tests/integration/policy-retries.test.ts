@@ -2,19 +2,8 @@
 // exact delays (read from the stored dates, never slept), the failed row and its logs left as the library leaves
 // them, recurring and cron chains not doubled, fatal errors and time limits, the last attempt becoming a dead letter,
 // bulk re-run and purge, code over screen, bad values refused with a clear message, and nothing at all without a policy.
-import {
-  installSite,
-  php,
-  phpJson,
-  rows,
-  startSidecar,
-  exited,
-  dropPrefix,
-  wp,
-  OURS,
-  BUNDLER_AFTER,
-  linkPolicyFixture,
-} from '../helpers/stack';
+import { php, phpJson, rows, startSidecar, exited, dropPrefix, wp, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { policySite } from '../helpers/sites';
 
 const MODES: [string, string, string[]][] = [
   ['standalone', `h7rs${process.pid % 1000}_`, [OURS]],
@@ -77,12 +66,7 @@ function cliRun(p: string, hooks: string) {
 
 describe.each(MODES)('retries and dead letters, %s', (mode, P, plugins) => {
   beforeAll(async () => {
-    linkPolicyFixture();
-    await dropPrefix(P);
-    installSite(P, plugins);
-    await rows(
-      `CREATE TABLE ${P}h7_runs (id int auto_increment primary key, hook varchar(50), action_id bigint, n int, pid int, started double, ended double)`,
-    );
+    await policySite(P, plugins);
     expect(phpJson(P, `echo json_encode( SidecarScheduler\\Plugin::mode() );`)).toBe(
       mode.startsWith('standalone') ? 'standalone' : 'companion',
     );

@@ -6,17 +6,8 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  installSite,
-  php,
-  rows,
-  dropPrefix,
-  PREFIX_SITE,
-  DOCROOT,
-  startSidecar,
-  exited,
-  eventually,
-} from '../helpers/stack';
+import { php, rows, dropPrefix, PREFIX_SITE, DOCROOT, startSidecar, exited, eventually } from '../helpers/stack';
+import { countingSite } from '../helpers/sites';
 import { startFlakyProxy, FlakyProxy } from '../helpers/flaky-proxy';
 
 // Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
@@ -29,12 +20,7 @@ afterAll(async () => {
 });
 
 beforeAll(async () => {
-  await dropPrefix(PREFIX);
-  installSite(PREFIX);
-  php(
-    PREFIX,
-    `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
-  );
+  await countingSite(PREFIX);
 });
 
 /** Enqueues `count` counted actions with arguments base..base+count-1; returns that range. */

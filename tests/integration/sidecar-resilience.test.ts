@@ -1,26 +1,14 @@
 // Workers that cannot start for a while: a live sidecar keeps its process (and its other lanes and sites) running,
 // says so on /healthz, and heals when PHP can start again.
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { installSite, php, rows, startSidecar, exited, dropPrefix, eventually } from '../helpers/stack';
+import { freePort, php, rows, startSidecar, exited, eventually } from '../helpers/stack';
+import { countingNetwork, countingSite, MULTISITE, onNetworkSite } from '../helpers/sites';
 
 const PREFIX = 'tnres_';
 const BASE = 'tnms_';
-const MS = { WP_MULTISITE: '1' };
-const HOST = "$_SERVER['HTTP_HOST'] = '127.0.0.1';";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 const health = async (port: number) => {
   try {
     const r = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -29,6 +17,17 @@ const health = async (port: number) => {
     return { code: 0, body: null as any };
   }
 };
+
+/** /healthz's status once it answers 200, or the last one after 30 s (the caller asserts 200). */
+const settledHealth = async (port: number) =>
+  (
+    await eventually(
+      () => health(port),
+      (h) => h.code === 200,
+      30000,
+      100,
+    )
+  ).code;
 
 /**
  * A PHP binary that works for the first worker and then fails every start until `<dir>/ok` exists (or, with
@@ -48,26 +47,12 @@ function flakyPhp(mode: { firstWorks: boolean; onlyFor?: string }) {
 }
 
 test('a lane whose worker dies and cannot be replaced does not take the process down: /healthz 503, then it heals and drains', async () => {
-  await dropPrefix(PREFIX);
-  installSite(PREFIX);
-  php(
-    PREFIX,
-    `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
-  );
+  await countingSite(PREFIX);
   const http = await freePort();
   const flaky = flakyPhp({ firstWorks: true });
   const s = startSidecar(PREFIX, ['--workers=1', `--http-port=${http}`, `--php-binary=${flaky.wrapper}`]);
   try {
-    expect(
-      (
-        await eventually(
-          () => health(http),
-          (h) => h.code === 200,
-          30000,
-          100,
-        )
-      ).code,
-    ).toBe(200);
+    expect(await settledHealth(http)).toBe(200);
     // Kill the idle worker (as the OOM killer would); its replacements cannot start.
     const worker = execFileSync('pgrep', ['-P', String(s.pid)], { encoding: 'utf8' })
       .trim()
@@ -103,16 +88,7 @@ test('a lane whose worker dies and cannot be replaced does not take the process 
       `SELECT COUNT(*) AS n, COUNT(DISTINCT n) AS d FROM ${PREFIX}sidecar_test_runs WHERE n BETWEEN 44000 AND 44004`,
     );
     expect([Number(c.n), Number(c.d)]).toEqual([5, 5]);
-    expect(
-      (
-        await eventually(
-          () => health(http),
-          (h) => h.code === 200,
-          30000,
-          100,
-        )
-      ).code,
-    ).toBe(200);
+    expect(await settledHealth(http)).toBe(200);
     expect(s.output.join('')).toContain('"msg":"lane has a worker again"');
   } finally {
     s.kill('SIGTERM');
@@ -121,33 +97,17 @@ test('a lane whose worker dies and cannot be replaced does not take the process 
 });
 
 test('a network: a site whose workers cannot start yet is retried on its own while the other sites run', async () => {
-  await dropPrefix(BASE);
-  installSite(BASE);
-  const onSite = (path: string, code: string) => php(BASE, code, MS, `${HOST} $_SERVER['REQUEST_URI'] = '${path}';`);
-  php(
-    BASE,
-    `require_once ABSPATH . 'wp-admin/includes/upgrade.php'; require_once ABSPATH . 'wp-admin/includes/network.php';
-    global $wpdb; foreach ($wpdb->tables('ms_global') as $table => $prefixed) { $wpdb->$table = $prefixed; }
-    install_network(); $r = populate_network(1, '127.0.0.1', 'admin@example.test', 'Test network', '/', false); if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }`,
-    {},
-    HOST,
-  );
-  onSite(
-    '/',
-    `require_once ABSPATH . 'wp-admin/includes/plugin.php'; activate_plugin('sidecar-scheduler/sidecar-scheduler.php', '', true);
-    $id = wpmu_create_blog(DOMAIN_CURRENT_SITE, '/flaky/', 'Flaky', 1); if (is_wp_error($id)) { fwrite(STDERR, $id->get_error_message()); exit(1); }`,
-  );
+  await countingNetwork(BASE, { path: '/flaky/', title: 'Flaky' });
   for (const path of ['/', '/flaky/']) {
-    onSite(
+    onNetworkSite(
+      BASE,
       path,
-      `global $wpdb; do_action('admin_init'); SidecarScheduler\\Store\\Schema::maybe_install(true);
-      $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");
-      for ($i = 0; $i < 10; $i++) { as_enqueue_async_action('sidecar_test_count', array($i), 'ms'); }`,
+      `for ($i = 0; $i < 10; $i++) { as_enqueue_async_action('sidecar_test_count', array($i), 'ms'); }`,
     );
   }
   const http = await freePort();
   const flaky = flakyPhp({ firstWorks: false, onlyFor: '/flaky/' });
-  const s = startSidecar(BASE, ['--workers=1', `--http-port=${http}`, `--php-binary=${flaky.wrapper}`], MS);
+  const s = startSidecar(BASE, ['--workers=1', `--http-port=${http}`, `--php-binary=${flaky.wrapper}`], MULTISITE);
   const done = async (prefix: string) =>
     Number((await rows(`SELECT COUNT(*) AS n FROM ${prefix}sidecar_test_runs`))[0].n);
   try {
@@ -176,16 +136,7 @@ test('a network: a site whose workers cannot start yet is retried on its own whi
         200,
       ),
     ).toBe(10);
-    expect(
-      (
-        await eventually(
-          () => health(http),
-          (h) => h.code === 200,
-          30000,
-          100,
-        )
-      ).code,
-    ).toBe(200);
+    expect(await settledHealth(http)).toBe(200);
   } finally {
     s.kill('SIGTERM');
     expect(await exited(s, 30000)).toBe(0);

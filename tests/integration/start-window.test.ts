@@ -3,19 +3,8 @@
 // that rows and log lines end as the library leaves them. Each test first trains the lane with fast actions (the
 // sidecar sizes windows from their run time), so the claim under test really runs in a window: they check that too.
 import { execFileSync } from 'node:child_process';
-import {
-  installSite,
-  php,
-  phpJson,
-  rows,
-  startSidecar,
-  exited,
-  dropPrefix,
-  waitFor,
-  eventually,
-  OURS,
-  BUNDLER_AFTER,
-} from '../helpers/stack';
+import { php, phpJson, rows, startSidecar, exited, waitFor, eventually, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import { countingSite } from '../helpers/sites';
 
 // Both modes, with the same assertions: standalone, and companion beside the real library (bundled by a plugin loaded
 // after ours, as WooCommerce does): the worker's windows run over whichever store and logger are loaded.
@@ -27,12 +16,7 @@ describe.each([
   const runsTable = `${PREFIX}sidecar_test_runs`;
 
   beforeAll(async () => {
-    await dropPrefix(PREFIX);
-    installSite(PREFIX, [...plugins]);
-    php(
-      PREFIX,
-      `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
-    );
+    await countingSite(PREFIX, [...plugins]);
   });
 
   beforeEach(() => {

@@ -2,19 +2,8 @@
 // commands, and the sidecar's wp-cli channel (long-lived `wp sidecar-scheduler work` processes).
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
-import {
-  installSite,
-  php,
-  phpJson,
-  rows,
-  startSidecar,
-  exited,
-  dropPrefix,
-  waitFor,
-  eventually,
-  wp,
-  WP_BIN,
-} from '../helpers/stack';
+import { php, phpJson, rows, startSidecar, exited, waitFor, eventually, wp, WP_BIN } from '../helpers/stack';
+import { countingSite } from '../helpers/sites';
 
 const PREFIX = 'twpcli_';
 const T = (name: string) => `${PREFIX}actionscheduler_${name}`;
@@ -22,12 +11,7 @@ const runsTable = `${PREFIX}sidecar_test_runs`;
 const WP_CLI = ['--channel=wp-cli', `--wp-binary=${WP_BIN}`];
 
 beforeAll(async () => {
-  await dropPrefix(PREFIX);
-  installSite(PREFIX);
-  php(
-    PREFIX,
-    `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
-  );
+  await countingSite(PREFIX);
 });
 
 /** Cancels and deletes everything, so each test starts from an empty queue on this prefix. */
