@@ -28,8 +28,10 @@ function matchingOpFor(status: string | undefined): 'retry' | 'cancel' | undefin
   return undefined;
 }
 
+type ItemOp = 'run' | 'cancel' | 'retry' | 'delete';
+
 /** One selected action goes to its row's endpoint, several to the bulk endpoint by their IDs. */
-function onSelected(op: 'run' | 'cancel' | 'retry' | 'delete', items: ActionItem[]) {
+function onSelected(op: ItemOp, items: ActionItem[]) {
   if (items.length !== 1) return bulkAction(op, { ids: items.map((i) => i.id) });
   return op === 'delete' ? deleteAction(items[0].id) : rowAction(items[0].id, op);
 }
@@ -63,6 +65,10 @@ export function ActionsList({
     await refresh();
     onChanged();
   };
+
+  /** A callback of the list's actions: `op` on the selected actions, then `done` (of how many) as the notice. */
+  const onSelectedThen = (op: ItemOp, done: (count: number) => string) => (items: ActionItem[]) =>
+    act(done(items.length), () => onSelected(op, items));
 
   const fields = useMemo(
     () => [
@@ -141,28 +147,21 @@ export function ActionsList({
         isPrimary: true,
         supportsBulk: true,
         isEligible: (i: ActionItem) => i.status === PENDING,
-        callback: (items: ActionItem[]) =>
-          act(
-            sprintf(
-              /* translators: %d: number of actions */ __('Queued %d action(s) to run now.', 'sidecar-scheduler'),
-              items.length,
-            ),
-            () => onSelected('run', items),
+        callback: onSelectedThen('run', (n) =>
+          sprintf(
+            /* translators: %d: number of actions */ __('Queued %d action(s) to run now.', 'sidecar-scheduler'),
+            n,
           ),
+        ),
       },
       {
         id: 'cancel',
         label: __('Cancel', 'sidecar-scheduler'),
         supportsBulk: true,
         isEligible: (i: ActionItem) => i.status === PENDING,
-        callback: (items: ActionItem[]) =>
-          act(
-            sprintf(
-              /* translators: %d: number of actions */ __('Canceled %d action(s).', 'sidecar-scheduler'),
-              items.length,
-            ),
-            () => onSelected('cancel', items),
-          ),
+        callback: onSelectedThen('cancel', (n) =>
+          sprintf(/* translators: %d: number of actions */ __('Canceled %d action(s).', 'sidecar-scheduler'), n),
+        ),
       },
       {
         id: 'retry',
@@ -170,14 +169,9 @@ export function ActionsList({
         isPrimary: true,
         supportsBulk: true,
         isEligible: (i: ActionItem) => i.status === FAILED || i.status === CANCELED,
-        callback: (items: ActionItem[]) =>
-          act(
-            sprintf(
-              /* translators: %d: number of actions */ __('Queued %d fresh copy(ies).', 'sidecar-scheduler'),
-              items.length,
-            ),
-            () => onSelected('retry', items),
-          ),
+        callback: onSelectedThen('retry', (n) =>
+          sprintf(/* translators: %d: number of actions */ __('Queued %d fresh copy(ies).', 'sidecar-scheduler'), n),
+        ),
       },
       {
         id: 'details',
@@ -189,14 +183,9 @@ export function ActionsList({
         label: __('Delete', 'sidecar-scheduler'),
         isDestructive: true,
         supportsBulk: true,
-        callback: (items: ActionItem[]) =>
-          act(
-            sprintf(
-              /* translators: %d: number of actions */ __('Deleted %d action(s).', 'sidecar-scheduler'),
-              items.length,
-            ),
-            () => onSelected('delete', items),
-          ),
+        callback: onSelectedThen('delete', (n) =>
+          sprintf(/* translators: %d: number of actions */ __('Deleted %d action(s).', 'sidecar-scheduler'), n),
+        ),
       },
     ],
     // `act` is new each render, but what it calls (this list's refresh, the screen's onChanged) does the same work.
