@@ -56,6 +56,20 @@ const observeFile = (name: string) => {
   return f;
 };
 
+/** Loads WordPress for the prefix in a PHP process that reports every error, warning and notice on stderr, then runs `code`. */
+const phpAllErrors = (prefix: string, code: string) =>
+  spawnSync(
+    'php',
+    [
+      '-d',
+      'display_errors=stderr',
+      '-d',
+      'error_reporting=-1',
+      '-r',
+      `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; ${code}`,
+    ],
+    { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' },
+  );
 async function adminPage(prefix: string, cookies: string, query: string) {
   const res = await fetch(`${PREFIX_SITE}/wp-admin/tools.php?${query}`, {
     headers: { 'X-WP-Table-Prefix': prefix, cookie: cookies },
@@ -74,17 +88,9 @@ describe.each(ORDERS)('beside the real library: %s', (_label, prefix, plugins, m
   afterAll(() => dropPrefix(prefix));
 
   test("WordPress loads without a PHP error; mode companion; the API, classes and version are the library's", () => {
-    const r = spawnSync(
-      'php',
-      [
-        '-d',
-        'display_errors=stderr',
-        '-d',
-        'error_reporting=-1',
-        '-r',
-        `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; do_action( 'admin_init' ); echo json_encode( array( SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), str_replace( WP_CONTENT_DIR, '', ( new ReflectionFunction( 'as_enqueue_async_action' ) )->getFileName() ), ActionScheduler_Versions::instance()->latest_version(), ActionScheduler::is_initialized(), get_class( ActionScheduler::store() ) ) );`,
-      ],
-      { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' },
+    const r = phpAllErrors(
+      prefix,
+      `do_action( 'admin_init' ); echo json_encode( array( SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), str_replace( WP_CONTENT_DIR, '', ( new ReflectionFunction( 'as_enqueue_async_action' ) )->getFileName() ), ActionScheduler_Versions::instance()->latest_version(), ActionScheduler::is_initialized(), get_class( ActionScheduler::store() ) ) );`,
     );
     expect(r.status).toBe(0);
     expect(r.stderr).not.toMatch(/Fatal|Warning|Notice|Deprecated|Cannot redeclare/);
@@ -199,17 +205,9 @@ describe('a theme bundling the real library, on a site where ours is the library
   afterAll(() => dropPrefix(prefix));
 
   test("the theme's copy stays out: no redeclare, no error, ours stays standalone and answers the API", () => {
-    const r = spawnSync(
-      'php',
-      [
-        '-d',
-        'display_errors=stderr',
-        '-d',
-        'error_reporting=-1',
-        '-r',
-        `$_SERVER['HTTP_HOST']='127.0.0.1'; require ${JSON.stringify(DOCROOT + '/wp-load.php')}; echo json_encode( array( get_stylesheet(), function_exists( 'action_scheduler_register_3_dot_8_dot_2' ), SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), as_enqueue_async_action( 'td_theme_probe' ) > 0 ) );`,
-      ],
-      { env: { ...process.env, WP_TABLE_PREFIX: prefix }, encoding: 'utf8' },
+    const r = phpAllErrors(
+      prefix,
+      `echo json_encode( array( get_stylesheet(), function_exists( 'action_scheduler_register_3_dot_8_dot_2' ), SidecarScheduler\\Plugin::mode(), str_replace( WP_CONTENT_DIR, '', ( new ReflectionClass( 'ActionScheduler' ) )->getFileName() ), as_enqueue_async_action( 'td_theme_probe' ) > 0 ) );`,
     );
     expect(r.status).toBe(0);
     expect(r.stderr).not.toMatch(/Fatal|Warning|Notice|Deprecated|Cannot redeclare/);

@@ -63,6 +63,18 @@ const restArgs = (url: string, extra: string[] = []) => [
   ...extra,
 ];
 
+/** A live sidecar on the rest channel through `url` (2 workers), once it says it is ready (or after 30 s). */
+async function readySidecar(url: string) {
+  const s = startSidecar(PREFIX, ['--workers=2', ...restArgs(url)]);
+  await eventually(
+    async () => s.output.join(''),
+    (o) => o.includes('"msg":"ready"'),
+    30000,
+    50,
+  );
+  return s;
+}
+
 describe('through a flaky proxy', () => {
   let proxy: FlakyProxy;
   beforeAll(async () => {
@@ -83,14 +95,8 @@ describe('through a flaky proxy', () => {
 
   test('the route down for 3 s: a bounded number of requests (it backs off), then it drains', async () => {
     proxy.decide = () => 'pass';
-    const s = startSidecar(PREFIX, ['--workers=2', ...restArgs(proxy.url)]);
+    const s = await readySidecar(proxy.url);
     try {
-      await eventually(
-        async () => s.output.join(''),
-        (o) => o.includes('"msg":"ready"'),
-        30000,
-        50,
-      );
       proxy.decide = () => 502;
       const before = proxy.stats.requests;
       const range = enqueue(200);
@@ -115,14 +121,8 @@ describe('through a flaky proxy', () => {
 
   test('a rotated secret: the 401s make the sidecar read it again, and every action runs once', async () => {
     proxy.decide = () => 'pass';
-    const s = startSidecar(PREFIX, ['--workers=2', ...restArgs(proxy.url)]);
+    const s = await readySidecar(proxy.url);
     try {
-      await eventually(
-        async () => s.output.join(''),
-        (o) => o.includes('"msg":"ready"'),
-        30000,
-        50,
-      );
       await rows(`UPDATE ${PREFIX}options SET option_value = ? WHERE option_name = 'sidecar_scheduler_secret'`, [
         'b'.repeat(64),
       ]);
