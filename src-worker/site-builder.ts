@@ -97,7 +97,9 @@ export function siteBuilder(d: SiteBuilderDeps): (site: Site) => Promise<Sidecar
     const timeout = () => ref.sidecar?.actionTimeoutSec() ?? 300;
     const url = config.multisite ? site.url : config.url;
     const makeExecutor = (i: number | 'maintenance'): Executor => {
-      const urlArg = url ? [`--url=${url}`] : [];
+      // The maintenance pass's worker says so on its command line (PHP ignores the option), so `ps` tells it from a
+      // lane's worker: an operator sees which PHP process is the cleanup, and tests count the lanes' workers.
+      const extraArgs = [...(url ? [`--url=${url}`] : []), ...(i === 'maintenance' ? ['--role=maintenance'] : [])];
       if (channel === 'rest') {
         return new RestExecutor({
           url: config.multisite
@@ -114,7 +116,7 @@ export function siteBuilder(d: SiteBuilderDeps): (site: Site) => Promise<Sidecar
         return new ProcessExecutor(
           {
             command: config.wpBinary,
-            args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...urlArg],
+            args: ['sidecar-scheduler', 'work', `--path=${config.wpPath}`, ...extraArgs],
             env: d.workerEnv,
             label: `wp-cli#${site.blogId}.${i}`,
           },
@@ -128,7 +130,7 @@ export function siteBuilder(d: SiteBuilderDeps): (site: Site) => Promise<Sidecar
       return new ProcessExecutor(
         {
           command: config.phpBinary,
-          args: [script, `--path=${config.wpPath}`, ...urlArg],
+          args: [script, `--path=${config.wpPath}`, ...extraArgs],
           env: d.workerEnv,
           label: `php#${site.blogId}.${i}`,
         },

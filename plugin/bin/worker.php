@@ -10,9 +10,10 @@
 if ( PHP_SAPI !== 'cli' ) {
 	exit( 2 );
 }
-$sidecar_scheduler_opts = getopt( '', array( 'path:', 'url:' ) );
+// --role=maintenance (the maintenance pass's own worker) only names the process for `ps`; it changes nothing here.
+$sidecar_scheduler_opts = getopt( '', array( 'path:', 'url:', 'role:' ) );
 if ( empty( $sidecar_scheduler_opts['path'] ) || ! is_file( rtrim( $sidecar_scheduler_opts['path'], '/' ) . '/wp-load.php' ) ) {
-	fwrite( STDERR, "usage: php worker.php --path=<WordPress root containing wp-load.php> [--url=<site url>]\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- before WordPress loads: a usage error on stderr, where the sidecar logs it.
+	fwrite( STDERR, "usage: php worker.php --path=<WordPress root containing wp-load.php> [--url=<site url>] [--role=maintenance]\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fwrite -- before WordPress loads: a usage error on stderr, where the sidecar logs it.
 	exit( 2 );
 }
 ini_set( 'display_errors', 'stderr' ); // phpcs:ignore WordPress.PHP.IniSet, Squiz.PHP.DiscouragedFunctions.Discouraged -- stdout is the protocol stream.

@@ -230,3 +230,16 @@ export async function eventually<T>(
   }
   return value;
 }
+
+/**
+ * The PIDs of a sidecar's lane workers (its child processes, oldest first), without the maintenance pass's own worker
+ * (`--role=maintenance` on its command line), which lives only while a pass runs.
+ */
+export function laneWorkerPids(sidecarPid: number): number[] {
+  return spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(sidecarPid), '--sort=start_time'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.includes('--role=maintenance'))
+    .map((l) => Number(l.split(/\s+/)[0]))
+    .filter((n) => n > 0);
+}

@@ -3,7 +3,6 @@
 // with the same assertions; and hooks of other plugins that write rows of their own, with the worker killed while a
 // later hook sleeps: no transaction of ours is open while they run, so their rows survive for every action that is
 // complete, and no action is failed that never ran.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import {
   DOCROOT,
   OURS,
   BUNDLER_AFTER,
+  laneWorkerPids,
 } from '../helpers/stack';
 
 const MODES = [
@@ -64,12 +64,7 @@ describe.each(MODES)('%s mode', (mode, PREFIX) => {
   };
   const logsOf = async (id: number) =>
     (await rows(`SELECT message FROM ${L} WHERE action_id = ? ORDER BY log_id`, [id])).map((r: any) => r.message);
-  const workerOf = (sidecarPid: number) =>
-    Number(
-      execFileSync('pgrep', ['-P', String(sidecarPid), 'php'], { encoding: 'utf8' })
-        .trim()
-        .split('\n')[0],
-    );
+  const workerOf = (sidecarPid: number) => laneWorkerPids(sidecarPid)[0];
 
   beforeEach(() => {
     php(

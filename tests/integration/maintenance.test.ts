@@ -6,7 +6,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installSite, php, rows, dropPrefix, DOCROOT, ROOT, startSidecar, exited, eventually } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  rows,
+  dropPrefix,
+  DOCROOT,
+  ROOT,
+  startSidecar,
+  exited,
+  eventually,
+  laneWorkerPids,
+} from '../helpers/stack';
 
 // Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
 const PREFIX = `h2m${process.pid % 1000}_`;
@@ -290,6 +301,12 @@ test("a slow maintenance pass runs on a worker of its own: it never counts again
       .split('\n')
       .find((l) => l.includes('maintenance pass started'))!;
     const passPid = JSON.parse(line).pid as number;
+    // It names itself for `ps`, and is not one of the lane's workers.
+    expect(spawnSync('ps', ['-o', 'args=', '-p', String(passPid)], { encoding: 'utf8' }).stdout).toMatch(
+      /--role=maintenance/,
+    );
+    expect(laneWorkerPids(s.pid!)).toHaveLength(1);
+    expect(laneWorkerPids(s.pid!)).not.toContain(passPid);
     const id = Number(
       php(PREFIX, `echo as_enqueue_async_action('sidecar_test_noop', array('slow-clean'), 'maint');`).trim(),
     );

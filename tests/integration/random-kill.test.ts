@@ -8,10 +8,20 @@
 //   row exists: it started), as the library fails the action its dying process ran;
 // - the action running when its worker was killed may also end complete without the completed_action hook's row
 //   (killed inside that hook, after the completion was made, as with the library); no other action may.
-import { spawnSync } from 'node:child_process';
 import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, DOCROOT, ROOT } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  rows,
+  startSidecar,
+  exited,
+  dropPrefix,
+  waitFor,
+  laneWorkerPids,
+  DOCROOT,
+  ROOT,
+} from '../helpers/stack';
 
 jest.setTimeout(900_000); // normally about a minute per mode; the shared machine can be ten times slower
 
@@ -38,13 +48,8 @@ afterAll(async () => {
   await dropPrefix(PREFIX);
 });
 
-/** The sidecar's PHP workers (its child processes). */
-function workers(pid: number): number[] {
-  return spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
-}
+/** The sidecar's lanes' PHP workers (its child processes but the maintenance pass's). */
+const workers = laneWorkerPids;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

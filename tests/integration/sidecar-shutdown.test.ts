@@ -1,8 +1,7 @@
 // Shutdown by signal: the first SIGTERM/SIGINT waits for the running action (sidecar.test.ts covers that); a second
 // one exits at once with 128 + the signal's number, and the abandoned PHP worker still ends on its own.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor } from '../helpers/stack';
+import { installSite, php, rows, startSidecar, exited, dropPrefix, waitFor, laneWorkerPids } from '../helpers/stack';
 
 const PREFIX = `h5s${process.pid % 1000}_`;
 
@@ -14,13 +13,6 @@ afterAll(async () => {
   await dropPrefix(PREFIX);
 });
 
-function childPids(pid: number): number[] {
-  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
-  return out
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
-}
 function alive(pid: number): boolean {
   try {
     return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -36,13 +28,8 @@ test.each([
   'a second %s during the stop exits at once (code %i) instead of waiting for a 20 s action',
   async (sig, code) => {
     php(PREFIX, `as_enqueue_async_action('sidecar_test_sleep', array(20), 'h5shutdown');`);
-    const s = startSidecar(PREFIX, ['--workers=1', '--shutdown-timeout-ms=60000', '--log-level=debug'], {
-      SIDECAR_SCHEDULER_NUDGE: '',
-    });
+    const s = startSidecar(PREFIX, ['--workers=1', '--shutdown-timeout-ms=60000'], { SIDECAR_SCHEDULER_NUDGE: '' });
     try {
-      // The first maintenance pass (at start, on a worker of its own, stopped after it) is over: the one child left
-      // is the lane's worker.
-      await waitFor(async () => s.output.join('').includes('maintenance pass done'), 60000, 50);
       await waitFor(
         async () =>
           Number(
@@ -55,7 +42,7 @@ test.each([
         60000,
         50,
       );
-      const workers = childPids(s.pid!);
+      const workers = laneWorkerPids(s.pid!);
       expect(workers.length).toBe(1);
       s.kill(sig);
       await waitFor(async () => s.output.join('').includes('stopping: no new claims'), 10000, 20);
