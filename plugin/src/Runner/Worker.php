@@ -413,7 +413,8 @@ final class Worker {
 		if ( is_array( $request ) && isset( $request['op'] ) && Contract::OP_STOP === $request['op'] ) {
 			return true;
 		}
-		// Anything else (the sidecar's maintenance "clean", say) waits its turn, as it would have without a stream.
+		// Anything else (a "flush" or "settings" the sidecar sent early, say) waits its turn, as it would have without a
+		// stream.
 		$this->queued[] = $line;
 		return false;
 	}
