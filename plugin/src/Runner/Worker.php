@@ -413,8 +413,7 @@ final class Worker {
 		if ( is_array( $request ) && isset( $request['op'] ) && Contract::OP_STOP === $request['op'] ) {
 			return true;
 		}
-		// Anything else (a "flush" or "settings" the sidecar sent early, say) waits its turn, as it would have without a
-		// stream.
+		// Anything else waits its turn, as it would have without a stream.
 		$this->queued[] = $line;
 		return false;
 	}
