@@ -1,20 +1,10 @@
 // The classic SKIP LOCKED claim: one locking scan of the due rows in the library's order.
-import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { Tables } from '../database';
-import { mysqlUtc, SiteTime } from '../site-time';
-import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, placeholders, toClaimedAction } from './types';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { claimInstant, groupFilter, ORDER, PENDING, placeholders, PlainClaim, toClaimedAction } from './types';
 
 /** Slower on big tables than claimInTwoTrips, but it finds rows however many claimers compete for the first ones. */
-export async function claimByScan(
-  conn: PoolConnection,
-  t: Tables,
-  time: SiteTime,
-  filter: ClaimFilter,
-  limit: number,
-  inserted: Inserted,
-): Promise<Claim | null> {
-  const now = Date.now();
-  const nowGmt = mysqlUtc(now);
+export const claimByScan: PlainClaim = async (conn, t, time, filter, limit, inserted) => {
+  const { now, nowGmt } = claimInstant();
   const g = groupFilter(filter);
   await conn.beginTransaction();
   const [rows] = await conn.query<RowDataPacket[]>(
@@ -36,4 +26,4 @@ export async function claimByScan(
   );
   await conn.commit();
   return { claimId, claimedAt: now, actions: rows.map(toClaimedAction) };
-}
+};

@@ -1,9 +1,7 @@
 // The SKIP LOCKED claim in two round trips (the fast path on MariaDB ≥ 10.6 and MySQL ≥ 8).
-import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { Tables } from '../database';
-import { mysqlUtc, SiteTime } from '../site-time';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { claimByScan } from './claim-by-scan';
-import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, toClaimedAction } from './types';
+import { claimInstant, groupFilter, ORDER, PENDING, PlainClaim, toClaimedAction } from './types';
 
 /**
  * One short READ COMMITTED transaction (the pool sets the level on every new connection, see createPool) in two round
@@ -25,16 +23,8 @@ import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, toClaimedAct
  *
  * `conn` must allow multiple statements (createPool's option).
  */
-export async function claimInTwoTrips(
-  conn: PoolConnection,
-  t: Tables,
-  time: SiteTime,
-  filter: ClaimFilter,
-  limit: number,
-  inserted: Inserted,
-): Promise<Claim | null> {
-  const now = Date.now();
-  const nowGmt = mysqlUtc(now);
+export const claimInTwoTrips: PlainClaim = async (conn, t, time, filter, limit, inserted) => {
+  const { now, nowGmt } = claimInstant();
   const g = groupFilter(filter);
   const [opened] = await conn.query<ResultSetHeader[] & RowDataPacket[][]>(
     `SET SESSION group_concat_max_len = ?; START TRANSACTION; INSERT INTO ${t.claims} (date_created_gmt) VALUES (?);
@@ -66,4 +56,4 @@ export async function claimInTwoTrips(
   const rows = stamped[2];
   if (rows.length === 0) return claimByScan(conn, t, time, filter, limit, inserted); // all taken meanwhile; the empty claims row is gone
   return { claimId, claimedAt: now, actions: rows.map(toClaimedAction) };
-}
+};

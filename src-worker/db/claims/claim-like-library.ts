@@ -1,20 +1,10 @@
 // The claim for servers without SKIP LOCKED: the library's own statements.
-import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { Tables } from '../database';
-import { mysqlUtc, SiteTime } from '../site-time';
-import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, toClaimedAction } from './types';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { claimInstant, groupFilter, ORDER, PENDING, PlainClaim, toClaimedAction } from './types';
 
 /** Insert the claims row, UPDATE ... ORDER BY ... LIMIT, then SELECT by claim (as ActionScheduler_DBStore does). */
-export async function claimLikeLibrary(
-  conn: PoolConnection,
-  t: Tables,
-  time: SiteTime,
-  filter: ClaimFilter,
-  limit: number,
-  inserted: Inserted,
-): Promise<Claim | null> {
-  const now = Date.now();
-  const nowGmt = mysqlUtc(now);
+export const claimLikeLibrary: PlainClaim = async (conn, t, time, filter, limit, inserted) => {
+  const { now, nowGmt } = claimInstant();
   const g = groupFilter(filter);
   const [ins] = await conn.query<ResultSetHeader>(`INSERT INTO ${t.claims} (date_created_gmt) VALUES (?)`, [nowGmt]);
   const claimId = ins.insertId;
@@ -37,4 +27,4 @@ export async function claimLikeLibrary(
     claimedAt: now,
     actions: rows.filter((r) => String(r.scheduled_date_gmt) <= nowGmt).map(toClaimedAction),
   };
-}
+};

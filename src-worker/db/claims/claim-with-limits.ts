@@ -2,8 +2,7 @@
 // with no limit the claim is claimInTwoTrips / claimLikeLibrary, unchanged.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Tables } from '../database';
-import { mysqlUtc, SiteTime } from '../site-time';
-import { Claim, ClaimFilter, groupFilter, Inserted, ORDER, PENDING, placeholders, toClaimedAction } from './types';
+import { Claim, claimInstant, groupFilter, ORDER, PENDING, placeholders, PlainClaim, toClaimedAction } from './types';
 import { contract } from '../../contract';
 
 /** A limited group as the claim needs it. `rate`: at most `limit` starts per `perMs`, shared by every sidecar. */
@@ -73,22 +72,20 @@ export async function ensureRateTable(conn: { query: PoolConnection['query'] }, 
  *    bursts of at most a tenth of the limit (at least 1).
  * 4. Read candidates: the general ones (limited groups left out) and, per limited group with room, up to its room;
  *    merge them in the library's order, lock and stamp them as claimInTwoTrips does, store the new tats, commit.
+ *
+ * Its arguments are a plain claim's, then the limited groups and the outcome it fills in.
  */
-export async function claimWithLimits(
-  conn: PoolConnection,
-  t: Tables,
-  time: SiteTime,
-  filter: ClaimFilter,
-  limit: number,
-  inserted: Inserted,
-  groups: LimitedGroup[],
-  outcome: LimitOutcome,
-): Promise<Claim | null> {
+export const claimWithLimits = async (
+  ...[conn, t, time, filter, limit, inserted, groups, outcome]: [
+    ...Parameters<PlainClaim>,
+    groups: LimitedGroup[],
+    outcome: LimitOutcome,
+  ]
+): Promise<Claim | null> => {
   outcome.blocked = false;
   outcome.retryAt = 0;
   outcome.trials = [];
-  const now = Date.now();
-  const nowGmt = mysqlUtc(now);
+  const { now, nowGmt } = claimInstant();
   const ids = groups.map((g) => g.id).sort((a, b) => a - b);
   const general = groupFilter({ ...filter, pausedGroupIds: [...(filter.pausedGroupIds ?? []), ...ids] });
   const rated = groups.filter((g) => g.rate);
@@ -288,4 +285,4 @@ export async function claimWithLimits(
     await conn.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
-}
+};

@@ -1,6 +1,8 @@
 // What a claim is, and the pieces every claim statement shares: the library's order and the group filter.
-import type { RowDataPacket } from 'mysql2/promise';
+import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { contract } from '../../contract';
+import type { Tables } from '../database';
+import { mysqlUtc, SiteTime } from '../site-time';
 
 export interface ClaimedAction {
   id: number;
@@ -25,6 +27,28 @@ export interface ClaimFilter {
 /** Set to the claims row's ID once it is inserted, so that a failure after that point can release it. */
 export interface Inserted {
   claimId: number;
+}
+
+/**
+ * A claim without group limits (claimInTwoTrips, claimByScan, claimLikeLibrary): the claimer picks one by what the
+ * server supports and calls it the same way.
+ */
+export type PlainClaim = (
+  conn: PoolConnection,
+  t: Tables,
+  time: SiteTime,
+  filter: ClaimFilter,
+  limit: number,
+  inserted: Inserted,
+) => Promise<Claim | null>;
+
+/**
+ * The claim's instant, read once: every statement of a claim compares with and stamps the same moment (`nowGmt`, the
+ * library's GMT column format), and `now` is the claim's claimedAt and the site-local stamp's source.
+ */
+export function claimInstant(): { now: number; nowGmt: string } {
+  const now = Date.now();
+  return { now, nowGmt: mysqlUtc(now) };
 }
 
 /** The library's claim order (ActionScheduler_DBStore::claim_actions). */
