@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
-  installSite,
   php,
   rows,
   startSidecar,
@@ -17,6 +16,7 @@ import {
   ROOT,
   DOCROOT,
 } from '../helpers/stack';
+import { countingSite } from '../helpers/sites';
 
 const waitForRow = (sql: string) =>
   eventually(
@@ -35,12 +35,7 @@ afterAll(async () => {
 });
 
 beforeAll(async () => {
-  await dropPrefix(PREFIX);
-  installSite(PREFIX);
-  php(
-    PREFIX,
-    `global $wpdb; $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sidecar_test_runs (id bigint unsigned auto_increment primary key, n bigint, pid int)");`,
-  );
+  await countingSite(PREFIX);
 });
 
 const enqueue = (hook: string, count: number, args = '$i') =>
