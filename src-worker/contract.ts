@@ -22,7 +22,8 @@ export const contract = {
   "schema": {
     "STORE_VERSION": 7,
     "LOGGER_VERSION": 3,
-    "SIDECAR_VERSION": 5,
+    "SIDECAR_VERSION": 6,
+    "SIDECAR_REQUIRED_BY_SIDECAR": 5,
     "STORE_OPTION": "schema-ActionScheduler_StoreSchema",
     "LOGGER_OPTION": "schema-ActionScheduler_LoggerSchema",
     "SIDECAR_OPTION": "sidecar_scheduler_schema"

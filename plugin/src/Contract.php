@@ -25,7 +25,8 @@ final class Contract {
 
 	const SCHEMA_STORE_VERSION = 7;
 	const SCHEMA_LOGGER_VERSION = 3;
-	const SCHEMA_SIDECAR_VERSION = 5;
+	const SCHEMA_SIDECAR_VERSION = 6;
+	const SCHEMA_SIDECAR_REQUIRED_BY_SIDECAR = 5;
 	const SCHEMA_STORE_OPTION = 'schema-ActionScheduler_StoreSchema';
 	const SCHEMA_LOGGER_OPTION = 'schema-ActionScheduler_LoggerSchema';
 	const SCHEMA_SIDECAR_OPTION = 'sidecar_scheduler_schema';

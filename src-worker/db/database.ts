@@ -105,9 +105,11 @@ export async function checkSchema(pool: Pool, tables: Tables): Promise<{ skipLoc
       `logger schema is "${byName[contract.schema.LOGGER_OPTION] ?? 'absent'}", this sidecar needs ${contract.schema.LOGGER_VERSION}.x`,
     );
   }
-  if (major(byName[contract.schema.SIDECAR_OPTION]) < contract.schema.SIDECAR_VERSION) {
+  // What the sidecar itself needs (5: the heartbeat table's name), not the newest PHP installs (6 adds an index that
+  // only PHP's maintenance reads): a sidecar restarted after a plugin update, before the upgrade ran, keeps running.
+  if (major(byName[contract.schema.SIDECAR_OPTION]) < contract.schema.SIDECAR_REQUIRED_BY_SIDECAR) {
     throw new SchemaError(
-      `Sidecar Scheduler schema is "${byName[contract.schema.SIDECAR_OPTION] ?? 'absent'}", need ${contract.schema.SIDECAR_VERSION}: update the plugin`,
+      `Sidecar Scheduler schema is "${byName[contract.schema.SIDECAR_OPTION] ?? 'absent'}", need ${contract.schema.SIDECAR_REQUIRED_BY_SIDECAR}: update the plugin`,
     );
   }
   const [ver] = await pool.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');

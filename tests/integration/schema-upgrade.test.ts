@@ -1,11 +1,25 @@
 // Schema upgrades: they run from WP-CLI, admin screens or the sidecar's worker, never from a front-end request; one
 // process at a time (a named lock); the version option moves only once every index is verified; a failed one is
 // recorded, shown in the admin screen's warnings and in Site Health, and retried until it is fixed.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { installSite, php, phpJson, rows, dropPrefix, wp, PREFIX_SITE, SOCKET, DB } from '../helpers/stack';
+import {
+  installSite,
+  php,
+  phpJson,
+  rows,
+  dropPrefix,
+  wp,
+  PREFIX_SITE,
+  SOCKET,
+  DB,
+  DOCROOT,
+  ROOT,
+} from '../helpers/stack';
 import { contract } from '../../src-worker/contract';
 
-/** The schema version of this plugin (5 since the heartbeat table's rename). */
+/** The schema version of this plugin (5 since the heartbeat table's rename, 6 since the cleaner's index). */
 const CURRENT = String(contract.schema.SIDECAR_VERSION);
 
 // Per process: two runs of this file at once (a full suite beside a single file) must not share a site.
@@ -167,4 +181,31 @@ test('when both tables exist (an earlier attempt made the new one), the old one 
     CURRENT,
     ['sidecar_heartbeats', 'sidecar_stats'],
   ]);
+});
+
+test("schema 6 adds the cleaner's index (status, last_attempt_gmt), which the pass's selection then reads; a sidecar still starts on schema 5", async () => {
+  if (await hasIndex('sidecar_status_attempt')) await rows(`ALTER TABLE ${A} DROP INDEX sidecar_status_attempt`);
+  php(PREFIX, `update_option('sidecar_scheduler_schema', 5); delete_transient('sidecar_scheduler_schema_retry');`);
+  // Before the upgrade: the sidecar needs only schema 5 (the heartbeat table), so a restart after a plugin update,
+  // before anyone ran the upgrade, does not stop it (its worker then runs the upgrade).
+  const once = spawnSync(
+    'node',
+    [
+      join(ROOT, 'dist/src-worker/bin.js'),
+      `--path=${DOCROOT}`,
+      '--once',
+      '--workers=1',
+      '--http-port=0',
+      '--nudge-port=0',
+    ],
+    { env: { ...process.env, WP_TABLE_PREFIX: PREFIX }, encoding: 'utf8', timeout: 120000 },
+  );
+  expect(once.status).toBe(0);
+  expect(option('sidecar_scheduler_schema')).toBe(CURRENT);
+  expect(await hasIndex('sidecar_status_attempt')).toBe(true);
+  // The cleaner's candidate read (Store\MaintenanceChunks) is one range of the new index.
+  const [plan] = await rows(
+    `EXPLAIN SELECT action_id FROM ${A} WHERE status = 'complete' AND last_attempt_gmt <= '2026-01-01 00:00:00' LIMIT 500`,
+  );
+  expect(plan.key).toBe('sidecar_status_attempt');
 });

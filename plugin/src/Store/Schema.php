@@ -327,12 +327,18 @@ final class Schema {
 	private static function own_indexes() {
 		return array(
 			// The claim reads ~batch-size rows instead of every due row.
-			'sidecar_claim'        => '(status, claim_id, priority, attempts, scheduled_date_gmt, action_id)',
+			'sidecar_claim'          => '(status, claim_id, priority, attempts, scheduled_date_gmt, action_id)',
 			// Per-group pending/running counts and oldest due date for the admin screen, from the index alone.
-			'sidecar_status_group' => '(status, group_id, scheduled_date_gmt)',
+			'sidecar_status_group'   => '(status, group_id, scheduled_date_gmt)',
 			// The list filtered by group, newest first, reads 20 index entries instead of sorting the whole group.
 			// Neither column changes after insert, so status updates never touch this index.
-			'sidecar_group_date'   => '(group_id, scheduled_date_gmt)',
+			'sidecar_group_date'     => '(group_id, scheduled_date_gmt)',
+			// The cleaner's selection (a status, last attempt at or before a cut-off; the library's cleaner asks the
+			// same) as one range of this index. Without it the maintenance pass read the last-attempt index from its
+			// zero dates, where every never-run pending action sorts: 95,628 rows examined, 248 ms, for a chunk of 500
+			// on a table with 95k pending actions; or the status index through every recent complete row once the
+			// expired ones were gone. Schema 6.
+			'sidecar_status_attempt' => '(status, last_attempt_gmt)',
 		);
 	}
 
