@@ -35,6 +35,7 @@ namespace SidecarScheduler\Runner;
 use SidecarScheduler\Contract;
 use SidecarScheduler\Store\LogLines;
 use SidecarScheduler\Store\RunnerRows;
+use SidecarScheduler\Store\WindowMarks;
 
 defined( 'ABSPATH' ) || exit;
 // phpcs:disable WordPress.DB.DirectDatabaseQuery -- the worker's own transactions (START TRANSACTION, COMMIT, ROLLBACK and the session settings around them) around its writes to the queue's custom tables (Store\RunnerRows, Store\LogLines); no WordPress API covers them.
@@ -75,6 +76,13 @@ final class CommitPipeline {
 		if ( self::$running ) {
 			return self::$running;
 		}
+		// The statement classes are loaded now, at the worker's boot (with or without a pipeline), not on first use:
+		// their first use is inside a start's transaction (or the library-classes query filter), where a deploy that
+		// replaced the plugin's files after this worker booted would make the autoload fail and fail the action
+		// without running it (review r2).
+		class_exists( RunnerRows::class );
+		class_exists( LogLines::class );
+		class_exists( WindowMarks::class );
 		if ( ! WorkerClasses::active() || ! self::enabled() ) {
 			return null;
 		}
