@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The native development stack: MariaDB, php-fpm behind nginx, WordPress with the plugin, and the sidecar.
 # Usage: scripts/stack.sh up|down|status|env|sidecar-stop|sidecar-start. Idempotent; stops only what it started (PID files in .stack/run).
+# Over 300 lines because each service's start, readiness wait and PID-file stop sit together, in the order `up` needs them;
+# split into files, one `up` would source five scripts for one linear bring-up.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

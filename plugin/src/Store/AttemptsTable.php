@@ -4,6 +4,11 @@
  * the first action of its chain and to the copy scheduled after it; rows with no copy left are the dead letters.
  * All SQL of retries and dead letters lives here.
  *
+ * Over 300 lines because every statement of one table is kept together: the writes that must stay consistent with
+ * each other under the retry policy (record a failure, link its copy, withdraw it, mark a re-run or a discard, each
+ * keyed the same way) and the dead-letter reads that depend on exactly those writes; split, each half would need the
+ * other's row conventions.
+ *
  * @package SidecarScheduler
  */
 
