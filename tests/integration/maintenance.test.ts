@@ -173,6 +173,22 @@ test('the pass rests after each full chunk as long as the chunk took (rest ratio
   expect(await count(`hook = 'tf_complete' AND last_attempt_gmt = '${old}'`)).toBe(0);
 }, 120000);
 
+test('while actions are due and waiting (the sidecar drains), the pass rests six times as long as its chunks took', async () => {
+  const old = ago(40 * 86400);
+  await addRows(3000, 'complete', old, false, 720000);
+  const due = Number(php(PREFIX, `echo as_enqueue_async_action('tf_due_waiting', array(), 'maint');`).trim());
+  try {
+    const t0 = Date.now();
+    const busy = clean();
+    const wall = Date.now() - t0;
+    expect(busy.deleted).toBe(3000);
+    // Six times the chunks' time: more than half of the whole pass (boot included), where ratio 1 rests less.
+    expect(busy.rested_ms).toBeGreaterThan(wall / 2);
+  } finally {
+    await rows(`DELETE FROM ${A} WHERE action_id = ?`, [due]);
+  }
+}, 120000);
+
 /**
  * Loaded before WordPress in the worker (php -d auto_prepend_file): the first query that contains
  * SIDECAR_TEST_INTERLEAVE_MATCH is held while a second connection kills the worker's connection (as a server restart

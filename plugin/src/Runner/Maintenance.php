@@ -20,10 +20,11 @@
  * smallest chunk: a chunk is never smaller than it, and never smaller than CHUNK.
  *
  * Why the pass rests between chunks: on a backlog (600k expired rows) back-to-back chunks kept the database busy
- * deleting and the claims of the running sidecar waited behind it (their p99 rose by ~10 ms on two cores). After
- * each full chunk the pass now sleeps REST_RATIO times as long as the chunk took (filter
- * sidecar_scheduler_maintenance_rest_ratio; 0 for no rest), which leaves the database idle part of the time and
- * still deletes faster than a sidecar can run actions (README, Performance).
+ * deleting and the claims of the running sidecar waited behind it (their p99 rose by ~10 ms on two cores, where a
+ * draining sidecar already uses all the CPU: whatever the cleanup takes, the claims lose). After each full chunk the
+ * pass sleeps a multiple of the chunk's own time: 6 while actions are due and waiting (about 1,000 rows/s here, and
+ * the claim's p99 did not move), 1 when the queue is idle (about half the database's time, to catch up); filter
+ * sidecar_scheduler_maintenance_rest_ratio (the default and whether actions wait; 0 for no rest, at most 10).
  *
  * The SQL (chunks, locks, the session guard) is Store\MaintenanceChunks'.
  * On a store that is not the library's table store (a migration in progress, another plugin's store) the library's
@@ -43,8 +44,13 @@ final class Maintenance {
 	const MAX_CHUNK = 5000;
 	/** Seconds one pass may take by default (filter sidecar_scheduler_maintenance_seconds). */
 	const SECONDS = 10;
-	/** After a full chunk, rest this many times as long as it took (filter sidecar_scheduler_maintenance_rest_ratio). */
-	const REST_RATIO = 1.0;
+	/**
+	 * After a full chunk, rest this many times as long as it took (filter sidecar_scheduler_maintenance_rest_ratio):
+	 * BUSY_REST_RATIO while actions are due and waiting (the sidecar is draining: the claims keep the database),
+	 * REST_RATIO otherwise.
+	 */
+	const REST_RATIO      = 1.0;
+	const BUSY_REST_RATIO = 6.0;
 
 	private $deadline;
 	/** @var MaintenanceChunks */
@@ -79,7 +85,8 @@ final class Maintenance {
 		$pass             = new self();
 		$seconds          = (float) apply_filters( 'sidecar_scheduler_maintenance_seconds', self::SECONDS );
 		$pass->deadline   = microtime( true ) + max( 0.1, $seconds );
-		$pass->rest_ratio = max( 0.0, min( 10.0, (float) apply_filters( 'sidecar_scheduler_maintenance_rest_ratio', self::REST_RATIO ) ) );
+		$busy             = MaintenanceChunks::actions_waiting();
+		$pass->rest_ratio = max( 0.0, min( 10.0, (float) apply_filters( 'sidecar_scheduler_maintenance_rest_ratio', $busy ? self::BUSY_REST_RATIO : self::REST_RATIO, $busy ) ) );
 		$batch            = absint( apply_filters( 'action_scheduler_cleanup_batch_size', $batch_size ) );
 		$pass->chunks     = new MaintenanceChunks( min( self::MAX_CHUNK, max( self::CHUNK, $batch ) ) );
 		// Old rows first, as the library's cleaner; they may take the whole budget on a backlog, so the resets and

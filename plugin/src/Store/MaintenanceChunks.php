@@ -50,6 +50,15 @@ final class MaintenanceChunks {
 	}
 
 	/**
+	 * Whether an action is due and waiting (pending, scheduled at or before now): the sidecar is draining, and the
+	 * pass should leave the database to its claims. One row of the status index.
+	 */
+	public static function actions_waiting() {
+		global $wpdb;
+		return null !== $wpdb->get_var( $wpdb->prepare( "SELECT action_id FROM {$wpdb->actionscheduler_actions} WHERE status = %s AND scheduled_date_gmt <= %s LIMIT 1", Contract::STATUS_PENDING, gmdate( 'Y-m-d H:i:s' ) ) );
+	}
+
+	/**
 	 * Deletes up to one chunk of actions with this status and a last attempt at or before $cutoff, then (with
 	 * $with_logs) their logs, only once every locked row is gone, so no action keeps a row without its logs.
 	 *
