@@ -25,12 +25,16 @@ export interface MaintenanceDeps {
 
 /** A pass that stopped at its time budget with work left (a backlog of expired rows): the next one comes this soon. */
 const BACKLOG_NEXT_MS = 2000;
+/** Such a pass's worker is kept for the next one, up to this age (then a fresh one loads what WordPress loads now). */
+const KEEP_WORKER_MS = 60_000;
 
 export class Maintenance {
   /** In-flight guard: a tick that finds the previous pass still running (a slow database) skips. */
   private running?: Promise<void>;
   /** The worker of the pass in flight, stopped with the sidecar. */
   private worker?: Executor;
+  /** The last pass's worker, kept while passes follow each other on a backlog. */
+  private kept?: { worker: Executor; since: number };
 
   constructor(private d: MaintenanceDeps) {}
 
@@ -55,10 +59,12 @@ export class Maintenance {
    */
   async stop(until: number): Promise<void> {
     const pass = this.running;
-    if (!pass) return;
-    while (this.running === pass && Date.now() < until) await sleep(50);
-    await this.worker?.stop().catch(() => undefined);
-    await pass;
+    if (pass) {
+      while (this.running === pass && Date.now() < until) await sleep(50);
+      await this.worker?.stop().catch(() => undefined);
+      await pass;
+    }
+    await this.release();
   }
 
   /**
@@ -70,7 +76,8 @@ export class Maintenance {
    * drain fell from 1,665 to 649 actions/s with two lanes while 600k expired rows were cleaned). A fresh worker per
    * pass also loads what WordPress loads now, so the hooks the pass fires (deleted, reset, failed) reach every
    * plugin active at the time, with no code-change tracking of its own. Booting it costs a fraction of a second once
-   * a minute.
+   * a minute; on a backlog, where a pass follows the last every 2 s, the worker is kept for the next pass (up to a
+   * minute old): a WordPress boot every 12 s was a burst of CPU that the claims of a busy machine felt.
    */
   private async pass(): Promise<void> {
     const lockName = `${this.d.database}.${this.d.siteKey}sidecar_maintenance`.slice(0, 64);
@@ -99,19 +106,43 @@ export class Maintenance {
     }
   }
 
-  /** PHP's pass on a worker started for it: what it did (undefined when the sidecar stopped before it began). */
+  /**
+   * PHP's pass on a worker started for it (or the last pass's, kept on a backlog): what it did (undefined when the
+   * sidecar stopped before it began).
+   */
   private async clean(): Promise<ReplyOf<'cleaned'> | undefined> {
     // Stopped while the pass waited for its connection or lock: no worker is booted only to be stopped.
     if (this.d.state.stopping) return undefined;
-    const worker = (this.worker = this.d.makeExecutor());
+    if (this.kept && Date.now() - this.kept.since >= KEEP_WORKER_MS) await this.release();
+    let keep = false;
     try {
-      await worker.start();
+      if (!this.kept) {
+        const fresh = this.d.makeExecutor();
+        try {
+          await fresh.start();
+        } catch (e) {
+          await fresh.stop().catch(() => undefined);
+          throw e;
+        }
+        this.kept = { worker: fresh, since: Date.now() };
+      }
+      const worker = (this.worker = this.kept.worker);
       if (this.d.state.stopping) return undefined;
       this.d.log.debug({ worker: worker.label, pid: worker.pid }, 'maintenance pass started');
-      return await worker.clean();
+      const r = await worker.clean();
+      keep = r?.more === true && !this.d.state.stopping;
+      return r;
     } finally {
       this.worker = undefined;
-      await worker.stop().catch(() => undefined);
+      // Kept only for a next pass that comes at once; a worker that failed or died is never reused.
+      if (!keep) await this.release();
     }
+  }
+
+  /** Stops the kept worker, if any. */
+  private async release(): Promise<void> {
+    const kept = this.kept;
+    this.kept = undefined;
+    await kept?.worker.stop().catch(() => undefined);
   }
 }

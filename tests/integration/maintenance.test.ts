@@ -365,6 +365,57 @@ test("a slow maintenance pass runs on a worker of its own: it never counts again
   }
 }, 120000);
 
+test('on a backlog the passes follow each other on one kept worker, which is stopped once the backlog is gone', async () => {
+  await addRows(6000, 'complete', ago(40 * 86400), false, 730000);
+  // A budget of 0.2 s: a few chunks a pass, so the backlog takes several passes, 2 s apart.
+  const s = startSidecar(PREFIX, ['--workers=1', '--log-level=debug'], { SIDECAR_TEST_MAINTENANCE_SECONDS: '0.2' });
+  try {
+    await eventually(
+      () => count(`hook = 'tf_complete' AND last_attempt_gmt < '${ago(31 * 86400)}'`),
+      (n) => n === 0,
+      120000,
+      200,
+    );
+    await eventually(
+      async () =>
+        s.output
+          .join('')
+          .split('\n')
+          .filter((l) => l.includes('maintenance pass done')).length,
+      (n) => n >= 2,
+      30000,
+      100,
+    );
+    const pids = s.output
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('maintenance pass started'))
+      .map((l) => JSON.parse(l).pid as number);
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    // One worker for the whole backlog (each pass but the last said there was more).
+    expect(new Set(pids).size).toBe(1);
+    // The last pass found nothing more: its worker was stopped.
+    let gone = false;
+    await eventually(
+      async () => {
+        try {
+          process.kill(pids[0], 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      (v) => v,
+      15000,
+      100,
+    ).then((v) => (gone = v));
+    expect(gone).toBe(true);
+  } finally {
+    s.kill('SIGTERM');
+    await exited(s, 60000);
+  }
+}, 180000);
+
 test('SIGTERM during a maintenance pass: the sidecar exits within its shutdown timeout and stops the pass worker', async () => {
   const s = startSidecar(PREFIX, ['--workers=1', '--log-level=debug', '--shutdown-timeout-ms=3000'], {
     SIDECAR_TEST_SLOW_CLEAN: '30',
