@@ -1,8 +1,6 @@
 // Schema upgrades: they run from WP-CLI, admin screens or the sidecar's worker, never from a front-end request; one
 // process at a time (a named lock); the version option moves only once every index is verified; a failed one is
 // recorded, shown in the admin screen's warnings and in Site Health, and retried until it is fixed.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import {
   installSite,
@@ -14,8 +12,8 @@ import {
   PREFIX_SITE,
   SOCKET,
   DB,
-  DOCROOT,
-  ROOT,
+  startSidecar,
+  exited,
 } from '../helpers/stack';
 import { contract } from '../../src-worker/contract';
 
@@ -188,19 +186,8 @@ test("schema 6 adds the cleaner's index (status, last_attempt_gmt), which the pa
   php(PREFIX, `update_option('sidecar_scheduler_schema', 5); delete_transient('sidecar_scheduler_schema_retry');`);
   // Before the upgrade: the sidecar needs only schema 5 (the heartbeat table), so a restart after a plugin update,
   // before anyone ran the upgrade, does not stop it (its worker then runs the upgrade).
-  const once = spawnSync(
-    'node',
-    [
-      join(ROOT, 'dist/src-worker/bin.js'),
-      `--path=${DOCROOT}`,
-      '--once',
-      '--workers=1',
-      '--http-port=0',
-      '--nudge-port=0',
-    ],
-    { env: { ...process.env, WP_TABLE_PREFIX: PREFIX }, encoding: 'utf8', timeout: 120000 },
-  );
-  expect(once.status).toBe(0);
+  const once = startSidecar(PREFIX, ['--once', '--workers=1']);
+  expect(await exited(once, 120000)).toBe(0);
   expect(option('sidecar_scheduler_schema')).toBe(CURRENT);
   expect(await hasIndex('sidecar_status_attempt')).toBe(true);
   // The cleaner's candidate read (Store\MaintenanceChunks) is one range of the new index.

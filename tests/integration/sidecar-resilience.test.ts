@@ -1,10 +1,9 @@
 // Workers that cannot start for a while: a live sidecar keeps its process (and its other lanes and sites) running,
 // says so on /healthz, and heals when PHP can start again.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { freePort, php, rows, startSidecar, exited, eventually } from '../helpers/stack';
+import { freePort, php, rows, startSidecar, exited, eventually, laneWorkerPids } from '../helpers/stack';
 import { countingNetwork, countingSite, MULTISITE, onNetworkSite } from '../helpers/sites';
 
 const PREFIX = 'tnres_';
@@ -54,10 +53,8 @@ test('a lane whose worker dies and cannot be replaced does not take the process 
   try {
     expect(await settledHealth(http)).toBe(200);
     // Kill the idle worker (as the OOM killer would); its replacements cannot start.
-    const worker = execFileSync('pgrep', ['-P', String(s.pid)], { encoding: 'utf8' })
-      .trim()
-      .split('\n')[0];
-    process.kill(Number(worker), 'SIGKILL');
+    const [worker] = laneWorkerPids(s.pid!);
+    process.kill(worker, 'SIGKILL');
     php(
       PREFIX,
       `for ($i = 0; $i < 5; $i++) { as_enqueue_async_action('sidecar_test_count', array(44000 + $i), 'resilience'); }`,

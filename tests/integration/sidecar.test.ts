@@ -1,5 +1,5 @@
 // The sidecar against the real stack: exactly-once under 3 concurrent sidecars, crash recovery, graceful stop, bad schema.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import {
   eventually,
   ROOT,
   DOCROOT,
+  laneWorkerPids,
 } from '../helpers/stack';
 import { countingSite } from '../helpers/sites';
 
@@ -149,10 +150,8 @@ test('kill -9 of a PHP worker in the middle of an action: it fails with the libr
     `SELECT action_id FROM ${PREFIX}actionscheduler_actions WHERE hook = 'sidecar_test_sleep' AND status = 'in-progress'`,
   );
   // The worker is the sidecar's php child running the sleep; kill it as the OOM killer would.
-  const worker = execFileSync('pgrep', ['-P', String(s.pid), 'php'], { encoding: 'utf8' })
-    .trim()
-    .split('\n')[0];
-  process.kill(Number(worker), 'SIGKILL');
+  const [worker] = laneWorkerPids(s.pid!);
+  process.kill(worker, 'SIGKILL');
   await waitFor(
     async () =>
       Number((await rows(`SELECT COUNT(*) AS n FROM ${runsTable} WHERE n BETWEEN 800000 AND 899999`))[0].n) === 5,
@@ -366,10 +365,11 @@ test('kill -9 of the sidecar holding claims: a new sidecar finishes everything a
     60000,
     5,
   );
-  const workers = childPids(s.pid!);
-  expect(workers.length).toBe(1);
+  // The lane's one worker (the maintenance pass's own, while the start-up pass lasts, is not one of them).
+  const workers = laneWorkerPids(s.pid!);
   s.kill('SIGKILL');
   await exited(s);
+  expect(workers.length).toBe(1);
   // The orphaned PHP worker finishes the action it is running (its start is committed; killing it would be a crash
   // of its own), sees its stdin closed before the next one, puts back the start marks of its window and exits.
   await waitFor(async () => workers.every((pid) => !alive(pid)), 60000, 50);
@@ -392,15 +392,6 @@ test('kill -9 of the sidecar holding claims: a new sidecar finishes everything a
   );
   expect([Number(st.once), Number(st.other)]).toEqual([200, 0]);
 });
-
-/** The PIDs of a process's children (the sidecar's PHP workers). */
-function childPids(pid: number): number[] {
-  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
-  return out
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
-}
 
 /** Running (a zombie waiting for its reparented parent to reap it counts as gone). */
 function alive(pid: number): boolean {

@@ -2,8 +2,18 @@
 // crash, a stop and a cancel inside a window and check that every action still runs exactly once or not at all, and
 // that rows and log lines end as the library leaves them. Each test first trains the lane with fast actions (the
 // sidecar sizes windows from their run time), so the claim under test really runs in a window: they check that too.
-import { execFileSync } from 'node:child_process';
-import { php, phpJson, rows, startSidecar, exited, waitFor, eventually, OURS, BUNDLER_AFTER } from '../helpers/stack';
+import {
+  php,
+  phpJson,
+  rows,
+  startSidecar,
+  exited,
+  waitFor,
+  eventually,
+  OURS,
+  BUNDLER_AFTER,
+  laneWorkerPids,
+} from '../helpers/stack';
 import { countingSite } from '../helpers/sites';
 
 // Both modes, with the same assertions: standalone, and companion beside the real library (bundled by a plugin loaded
@@ -51,12 +61,7 @@ describe.each([
     ]);
     return [Number(c.n), Number(c.d)];
   };
-  const workerOf = (sidecarPid: number) =>
-    Number(
-      execFileSync('pgrep', ['-P', String(sidecarPid), 'php'], { encoding: 'utf8' })
-        .trim()
-        .split('\n')[0],
-    );
+  const workerOf = (sidecarPid: number) => laneWorkerPids(sidecarPid)[0];
 
   test('kill -9 of the worker inside a window: finished actions keep their outcome, the running one fails, the rest run once on a fresh worker', async () => {
     const ids = enqueueAfterTraining(`

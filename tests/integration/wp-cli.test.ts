@@ -2,7 +2,18 @@
 // commands, and the sidecar's wp-cli channel (long-lived `wp sidecar-scheduler work` processes).
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
-import { php, phpJson, rows, startSidecar, exited, waitFor, eventually, wp, WP_BIN } from '../helpers/stack';
+import {
+  php,
+  phpJson,
+  rows,
+  startSidecar,
+  exited,
+  waitFor,
+  eventually,
+  wp,
+  WP_BIN,
+  laneWorkerPids,
+} from '../helpers/stack';
 import { countingSite } from '../helpers/sites';
 
 const PREFIX = 'twpcli_';
@@ -254,9 +265,7 @@ describe('the sidecar on the wp-cli channel', () => {
         60000,
         50,
       );
-      const worker = execFileSync('pgrep', ['-P', String(s.pid), 'php'], { encoding: 'utf8' })
-        .trim()
-        .split('\n')[0];
+      const worker = String(laneWorkerPids(s.pid!)[0]);
       expect(execFileSync('ps', ['-o', 'args=', '-p', worker], { encoding: 'utf8' })).toMatch(
         /wp-cli.*sidecar-scheduler work/,
       );
