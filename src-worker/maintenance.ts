@@ -31,9 +31,7 @@ const KEEP_WORKER_MS = 60_000;
 export class Maintenance {
   /** In-flight guard: a tick that finds the previous pass still running (a slow database) skips. */
   private running?: Promise<void>;
-  /** The worker of the pass in flight, stopped with the sidecar. */
-  private worker?: Executor;
-  /** The last pass's worker, kept while passes follow each other on a backlog. */
+  /** The pass's worker (the one in flight, or the last, kept while passes follow each other on a backlog). */
   private kept?: { worker: Executor; since: number };
 
   constructor(private d: MaintenanceDeps) {}
@@ -59,12 +57,10 @@ export class Maintenance {
    */
   async stop(until: number): Promise<void> {
     const pass = this.running;
-    if (pass) {
-      while (this.running === pass && Date.now() < until) await sleep(50);
-      await this.worker?.stop().catch(() => undefined);
-      await pass;
-    }
+    while (pass && this.running === pass && Date.now() < until) await sleep(50);
+    // The pass in flight (if it overran) ends with its worker; a worker it starts after this is never kept.
     await this.release();
+    await pass;
   }
 
   /**
@@ -126,14 +122,13 @@ export class Maintenance {
         }
         this.kept = { worker: fresh, since: Date.now() };
       }
-      const worker = (this.worker = this.kept.worker);
+      const worker = this.kept.worker;
       if (this.d.state.stopping) return undefined;
       this.d.log.debug({ worker: worker.label, pid: worker.pid }, 'maintenance pass started');
       const r = await worker.clean();
       keep = r?.more === true && !this.d.state.stopping;
       return r;
     } finally {
-      this.worker = undefined;
       // Kept only for a next pass that comes at once; a worker that failed or died is never reused.
       if (!keep) await this.release();
     }

@@ -49,9 +49,6 @@ afterAll(async () => {
   await dropPrefix(PREFIX);
 });
 
-/** The sidecar's lanes' PHP workers (its child processes but the maintenance pass's). */
-const workers = laneWorkerPids;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test.each([
@@ -105,7 +102,7 @@ test.each([
         20,
       );
       while (killed.length < KILLS && (await left()) > 200) {
-        const pids = workers(s.pid!);
+        const pids = laneWorkerPids(s.pid!);
         if (pids.length) {
           const pid = pids[Math.floor(Math.random() * pids.length)];
           try {

@@ -100,14 +100,19 @@ final class Maintenance {
 		);
 	}
 
+	/** When the step must stop: $until, within the pass's deadline. */
+	private function end( $until = null ) {
+		return null === $until ? $this->deadline : min( $until, $this->deadline );
+	}
+
 	private function time_left( $until = null ) {
-		return microtime( true ) < ( null === $until ? $this->deadline : min( $until, $this->deadline ) );
+		return microtime( true ) < $this->end( $until );
 	}
 
 	/** After a full chunk that took since $since: rest for REST_RATIO times as long, within what is left of $until. */
 	private function rest( $since, $until = null ) {
 		$now  = microtime( true );
-		$rest = min( $this->rest_ratio * ( $now - $since ), ( null === $until ? $this->deadline : min( $until, $this->deadline ) ) - $now );
+		$rest = min( $this->rest_ratio * ( $now - $since ), $this->end( $until ) - $now );
 		if ( $rest > 0.001 ) {
 			usleep( (int) ( $rest * 1e6 ) );
 			$this->rested += $rest;
