@@ -3,7 +3,7 @@
 // without cleanup running, in the same run.
 import mysql from 'mysql2/promise';
 import { DB, exited, eventually } from '../helpers/stack';
-import { percentile, summarize, Summary } from './stats';
+import { pairedShift, percentile, summarize, Summary, WindowPair } from './stats';
 import { tableNames } from '../../src-worker/db/database';
 import {
   connect,
@@ -21,6 +21,8 @@ import {
 export interface CleanupResult {
   rows: number;
   expired: number;
+  /** PHP workers of the draining sidecar. */
+  workers: number;
   pending: number;
   logs: number;
   seedSeconds: number;
@@ -34,6 +36,8 @@ export interface CleanupResult {
   /** p99 with minus p99 without, and the same per pair of adjacent windows (without, then with). */
   p99DiffMs: number;
   windowP99DiffMs: Summary;
+  /** 95 % interval of the p99 shift, from resampling pairs of adjacent windows (what one run can tell). */
+  p99ShiftIntervalMs: { low: number; high: number };
   drainPerSec: { without: number; with: number };
   /** Due rows added while it ran (when fewer than 15 % of the first due rows were left), a quarter of those each time. */
   topUps: number;
@@ -84,13 +88,15 @@ async function addPending(c: mysql.Connection, prefix: string, n: number) {
  * Windows of 15 s, alternating: the bench holds the site's maintenance lock (the sidecar's passes then skip: no
  * cleanup), then releases it (the sidecar's passes run back to back, each within its 10 s budget) and takes it back
  * (waiting for the pass in flight), until no expired row is left. A probe claims 100 due actions with the sidecar's
- * own claim code all along, about 8 times a second, and completes them, beside the sidecar's drain (2 php workers).
+ * own claim code all along, about 8 times a second, and completes them, beside the sidecar's drain (2 php workers
+ * unless told).
  * Alternating windows, rather than one phase of each, keeps a shared machine's load swings out of the comparison.
  */
 export async function cleanup(
   prefix: string,
   total: number,
   expired: number,
+  workers: number,
   progress: Progress,
 ): Promise<CleanupResult> {
   const c = await connect();
@@ -109,7 +115,7 @@ export async function cleanup(
   };
   await take(); // before the sidecar starts: its first pass (at start) skips
   const { pool, claimer } = await probeClaimer(prefix);
-  const child = sidecar(prefix, ['--workers=2', '--batch-size=100', '--channel=php', '--maintenance-ms=1000']);
+  const child = sidecar(prefix, [`--workers=${workers}`, '--batch-size=100', '--channel=php', '--maintenance-ms=1000']);
   const out = collectOutput(child);
   const cutoff = new Date(Date.now() - 31 * DAY * 1000).toISOString().slice(0, 19).replace('T', ' ');
   // Expired rows left: a last attempt before the cut-off (the due rows' zero dates are not in the range).
@@ -144,6 +150,7 @@ export async function cleanup(
     );
   const times = { without: [] as number[], with: [] as number[] };
   const windowP99: { without: number; with: number }[] = [];
+  const pairs: WindowPair[] = [];
   const drained = { without: { n: 0, ms: 0 }, with: { n: 0, ms: 0 } };
   let cleanMs = 0;
   let topUps = 0;
@@ -157,6 +164,7 @@ export async function cleanup(
     const tStart = Date.now();
     let remaining = await left();
     let pairWithout = NaN;
+    let pairWithoutTimes: number[] = [];
     for (let w = 0; remaining > 0; w++) {
       const phase = w % 2 === 0 ? 'without' : 'with';
       // New work keeps coming: the drain must never run dry (a top-up is one INSERT … SELECT, in whichever window).
@@ -198,8 +206,11 @@ export async function cleanup(
       times[phase].push(...mine);
       windows++;
       const p99 = percentile(mine, 0.99);
-      if (phase === 'without') pairWithout = p99;
-      else windowP99.push({ without: pairWithout, with: p99 });
+      if (phase === 'without') [pairWithout, pairWithoutTimes] = [p99, mine];
+      else {
+        windowP99.push({ without: pairWithout, with: p99 });
+        pairs.push({ without: pairWithoutTimes, with: mine });
+      }
       remaining = phase === 'with' ? await left() : remaining;
       progress(
         `cleanup window ${w + 1} (${phase} cleanup, ${(ms / 1000).toFixed(1)} s): ${mine.length} claims, p50 ${percentile(mine, 0.5).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; ${remaining} expired rows left`,
@@ -209,9 +220,11 @@ export async function cleanup(
     const deleted = expired - remaining;
     const stat = (v: number[]) => ({ p50: percentile(v, 0.5), p99: percentile(v, 0.99), n: v.length });
     const claimMs = { without: stat(times.without), with: stat(times.with) };
+    const shift = pairedShift(pairs, 0.99);
     return {
       rows: total,
       expired,
+      workers,
       pending: total - expired,
       logs: expired * 3 + (total - expired),
       seedSeconds,
@@ -222,6 +235,7 @@ export async function cleanup(
       claimMs,
       p99DiffMs: claimMs.with.p99 - claimMs.without.p99,
       windowP99DiffMs: summarize(windowP99.map((p) => p.with - p.without)),
+      p99ShiftIntervalMs: { low: shift.low, high: shift.high },
       drainPerSec: {
         without: (drained.without.n * 1000) / drained.without.ms,
         with: (drained.with.n * 1000) / drained.with.ms,
