@@ -1,7 +1,16 @@
 // The SKIP LOCKED claim in two round trips (the fast path on MariaDB ≥ 10.6 and MySQL ≥ 8).
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { claimByScan } from './claim-by-scan';
-import { claimInstant, groupFilter, ORDER, PENDING, PlainClaim, toClaimedAction } from './types';
+import {
+  claimInstant,
+  groupFilter,
+  LOCK_AND_STAMP_STATEMENTS,
+  lockAndStamp,
+  ORDER,
+  PENDING,
+  PlainClaim,
+  toClaimedAction,
+} from './types';
 
 /**
  * One short READ COMMITTED transaction (the pool sets the level on every new connection, see createPool) in two round
@@ -14,8 +23,8 @@ import { claimInstant, groupFilter, ORDER, PENDING, PlainClaim, toClaimedAction 
  * 2. Lock those rows by primary key (forced: on a small table the optimiser may pick an index scan, which would
  *    lock, or skip, rows it was not asked for) with SKIP LOCKED, re-checking that they are still pending, unclaimed and due (a
  *    locking read sees the latest committed row, so a claim another sidecar committed in between is excluded),
- *    stamp only the rows it locked (the FIND_IN_SET guard: a row another claimer holds fails it on InnoDB's
- *    semi-consistent read instead of being waited for), read them back, and commit.
+ *    stamp exactly the rows it locked (lockAndStamp: never a row another claimer holds, which it would wait for),
+ *    read them back, and commit.
  *
  * When every candidate was taken by another claimer in between, the classic SKIP LOCKED scan finds the next ones.
  * After round trip 1 the claim's ID is known, so if round trip 2 fails (its COMMIT may have reached the server) the
@@ -27,15 +36,15 @@ export const claimInTwoTrips: PlainClaim = async (conn, t, time, filter, limit, 
   const { now, nowGmt } = claimInstant();
   const g = groupFilter(filter);
   const [opened] = await conn.query<ResultSetHeader[] & RowDataPacket[][]>(
-    `SET SESSION group_concat_max_len = ?; START TRANSACTION; INSERT INTO ${t.claims} (date_created_gmt) VALUES (?);
+    `START TRANSACTION; INSERT INTO ${t.claims} (date_created_gmt) VALUES (?);
      SELECT action_id FROM ${t.actions}
        WHERE status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ?${g.sql}
        ${ORDER}
        LIMIT ?`,
-    [Math.max(1024, limit * 21), nowGmt, nowGmt, ...g.params, limit],
+    [nowGmt, nowGmt, ...g.params, limit],
   );
-  const claimId = (opened[2] as unknown as ResultSetHeader).insertId;
-  const candidates = (opened[3] as RowDataPacket[]).map((r) => Number(r.action_id));
+  const claimId = (opened[1] as unknown as ResultSetHeader).insertId;
+  const candidates = (opened[2] as RowDataPacket[]).map((r) => Number(r.action_id));
   if (candidates.length === 0) {
     await conn.query('ROLLBACK');
     return null;
@@ -43,17 +52,15 @@ export const claimInTwoTrips: PlainClaim = async (conn, t, time, filter, limit, 
   inserted.claimId = claimId;
   const ids = candidates.join(',');
   const [stamped] = await conn.query<RowDataPacket[][]>(
-    `SELECT GROUP_CONCAT(action_id) INTO @sidecar_claimable FROM ${t.actions} FORCE INDEX (PRIMARY)
-       WHERE action_id IN (${ids}) AND status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? FOR UPDATE SKIP LOCKED;
-     UPDATE ${t.actions} SET claim_id = ?, last_attempt_gmt = ?, last_attempt_local = ?
-       WHERE action_id IN (${ids}) AND FIND_IN_SET(action_id, @sidecar_claimable);
+    `SET @sidecar_claim = ?;
+     ${lockAndStamp(t.actions, candidates)}
      SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids}) AND claim_id = ? ${ORDER};
      DELETE FROM ${t.claims} WHERE claim_id = ? AND @sidecar_claimable IS NULL;
      COMMIT`,
-    [nowGmt, claimId, nowGmt, time.local(now), claimId, claimId],
+    [claimId, nowGmt, nowGmt, time.local(now), claimId, claimId],
   );
   inserted.claimId = 0;
-  const rows = stamped[2];
+  const rows = stamped[1 + LOCK_AND_STAMP_STATEMENTS];
   if (rows.length === 0) return claimByScan(conn, t, time, filter, limit, inserted); // all taken meanwhile; the empty claims row is gone
   return { claimId, claimedAt: now, actions: rows.map(toClaimedAction) };
 };

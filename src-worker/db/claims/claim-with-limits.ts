@@ -2,7 +2,18 @@
 // with no limit the claim is claimInTwoTrips / claimLikeLibrary, unchanged.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Tables } from '../database';
-import { Claim, claimInstant, groupFilter, ORDER, PENDING, placeholders, PlainClaim, toClaimedAction } from './types';
+import {
+  Claim,
+  claimInstant,
+  groupFilter,
+  LOCK_AND_STAMP_STATEMENTS,
+  lockAndStamp,
+  ORDER,
+  PENDING,
+  placeholders,
+  PlainClaim,
+  toClaimedAction,
+} from './types';
 import { contract } from '../../contract';
 
 /** A limited group as the claim needs it. `rate`: at most `limit` starts per `perMs`, shared by every sidecar. */
@@ -240,14 +251,13 @@ export const claimWithLimits = async (
     const [stamped] = await conn.query<RowDataPacket[][]>(
       `INSERT INTO ${t.claims} (date_created_gmt) VALUES (?);
        SET @sidecar_claim = LAST_INSERT_ID();
-       SELECT GROUP_CONCAT(action_id) INTO @sidecar_claimable FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? FOR UPDATE SKIP LOCKED;
-       UPDATE ${t.actions} SET claim_id = @sidecar_claim, last_attempt_gmt = ?, last_attempt_local = ? WHERE action_id IN (${list}) AND FIND_IN_SET(action_id, @sidecar_claimable);
+       ${lockAndStamp(t.actions, picked)}
        SELECT action_id, scheduled_date_gmt, group_id, hook FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${list}) AND claim_id = @sidecar_claim ${ORDER}`,
       [nowGmt, nowGmt, nowGmt, time.local(now)],
     );
     const claimId = (stamped[0] as unknown as ResultSetHeader).insertId;
     inserted.claimId = claimId;
-    const rows = stamped[4];
+    const rows = stamped[2 + LOCK_AND_STAMP_STATEMENTS];
     // Round trip 3: each rated group's tat moves on by the starts this claim gives it; a breaker whose trial this
     // claim took turns half-open; commit.
     const finish: { sql: string; params: unknown[] }[] = [];
