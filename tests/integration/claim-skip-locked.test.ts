@@ -83,13 +83,13 @@ test('skips rows another transaction holds, without waiting for them', async () 
   expect(await claimRows()).toBe(1);
 });
 
-test('on a table of thousands of rows it still skips held rows without waiting (and without a deadlock between claimers)', async () => {
+test('on a table of thousands of rows it still skips held rows without waiting for them', async () => {
   // With thousands of rows the stamp's primary-key IN list is read by unique lookups, where InnoDB does not use
   // semi-consistent reads: an UPDATE over the picked list with a guard waited for the held rows (and two claimers that
   // picked the same rows deadlocked). On ten rows the optimiser scans instead, which hid it from the test above.
   await rows(
     `INSERT INTO ${t.actions} (hook, status, scheduled_date_gmt, scheduled_date_local, args, schedule, group_id, attempts, last_attempt_gmt, last_attempt_local, claim_id, priority)
-     SELECT 'sidecar_test_noop', 'complete', UTC_TIMESTAMP(), UTC_TIMESTAMP(), CONCAT('[', seq, ']'), 'O:30:"ActionScheduler_NullSchedule":0:{}', 0, 1, UTC_TIMESTAMP(), UTC_TIMESTAMP(), 0, 10 FROM seq_1_to_5000`,
+     SELECT 'sidecar_test_noop', 'complete', UTC_TIMESTAMP(), UTC_TIMESTAMP(), CONCAT('[', seq, ']'), 'O:28:"ActionScheduler_NullSchedule":0:{}', 0, 1, UTC_TIMESTAMP(), UTC_TIMESTAMP(), 0, 10 FROM seq_1_to_5000`,
   );
   await rows(`ANALYZE TABLE ${t.actions}`);
   await other.query('START TRANSACTION');

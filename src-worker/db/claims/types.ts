@@ -116,13 +116,14 @@ export const LOCK_AND_STAMP_STATEMENTS = 6;
  * each other's halves and deadlocked (seen in the cleanup bench: 7 deadlocks in 3 minutes between the sidecar and the
  * probe; on a 10-row table the optimiser scans instead, which is why a small test did not show it). The IDs come
  * from our own locking read, and group_concat_max_len is raised to hold them all (21 characters an ID), so the list
- * is never cut short in the middle of a number.
+ * is never cut short in the middle of a number; when nothing was locked the list is IN (NULL), which matches no row
+ * (not IN (0): a row with ID 0 can exist where rows were imported under NO_AUTO_VALUE_ON_ZERO).
  */
 export function lockAndStamp(actions: string, ids: number[]): string {
   return `SET SESSION group_concat_max_len = GREATEST(@@group_concat_max_len, ${21 * ids.length + 21});
      SELECT GROUP_CONCAT(action_id) INTO @sidecar_claimable FROM ${actions} FORCE INDEX (PRIMARY)
        WHERE action_id IN (${ids.join(',')}) AND status = ${PENDING} AND claim_id = 0 AND scheduled_date_gmt <= ? FOR UPDATE SKIP LOCKED;
-     SET @sidecar_stamp = CONCAT('UPDATE ${actions} SET claim_id = ', @sidecar_claim, ', last_attempt_gmt = ', QUOTE(?), ', last_attempt_local = ', QUOTE(?), ' WHERE action_id IN (', COALESCE(@sidecar_claimable, '0'), ')');
+     SET @sidecar_stamp = CONCAT('UPDATE ${actions} SET claim_id = ', @sidecar_claim, ', last_attempt_gmt = ', QUOTE(?), ', last_attempt_local = ', QUOTE(?), ' WHERE action_id IN (', COALESCE(@sidecar_claimable, 'NULL'), ')');
      PREPARE sidecar_stamp FROM @sidecar_stamp;
      EXECUTE sidecar_stamp;
      DEALLOCATE PREPARE sidecar_stamp;`;
