@@ -149,8 +149,7 @@ export async function cleanup(
       ).n,
     );
   const times = { without: [] as number[], with: [] as number[] };
-  const windowP99: { without: number; with: number }[] = [];
-  const pairs: WindowPair[] = [];
+  const pairs: WindowPair[] = []; // the claim times of each "without" window and the "with" window after it
   const drained = { without: { n: 0, ms: 0 }, with: { n: 0, ms: 0 } };
   let cleanMs = 0;
   let topUps = 0;
@@ -163,8 +162,7 @@ export async function cleanup(
     if (started >= p0) throw new Error(`cleanup: the sidecar ran nothing in 120 s: ${out().slice(-1000)}`);
     const tStart = Date.now();
     let remaining = await left();
-    let pairWithout = NaN;
-    let pairWithoutTimes: number[] = [];
+    let pairWithout: number[] = [];
     for (let w = 0; remaining > 0; w++) {
       const phase = w % 2 === 0 ? 'without' : 'with';
       // New work keeps coming: the drain must never run dry (a top-up is one INSERT … SELECT, in whichever window).
@@ -206,11 +204,8 @@ export async function cleanup(
       times[phase].push(...mine);
       windows++;
       const p99 = percentile(mine, 0.99);
-      if (phase === 'without') [pairWithout, pairWithoutTimes] = [p99, mine];
-      else {
-        windowP99.push({ without: pairWithout, with: p99 });
-        pairs.push({ without: pairWithoutTimes, with: mine });
-      }
+      if (phase === 'without') pairWithout = mine;
+      else pairs.push({ without: pairWithout, with: mine });
       remaining = phase === 'with' ? await left() : remaining;
       progress(
         `cleanup window ${w + 1} (${phase} cleanup, ${(ms / 1000).toFixed(1)} s): ${mine.length} claims, p50 ${percentile(mine, 0.5).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; ${remaining} expired rows left`,
@@ -234,7 +229,7 @@ export async function cleanup(
       elapsedSeconds,
       claimMs,
       p99DiffMs: claimMs.with.p99 - claimMs.without.p99,
-      windowP99DiffMs: summarize(windowP99.map((p) => p.with - p.without)),
+      windowP99DiffMs: summarize(pairs.map((p) => percentile(p.with, 0.99) - percentile(p.without, 0.99))),
       p99ShiftIntervalMs: { low: shift.low, high: shift.high },
       drainPerSec: {
         without: (drained.without.n * 1000) / drained.without.ms,

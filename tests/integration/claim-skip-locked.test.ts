@@ -61,6 +61,22 @@ afterEach(async () => {
 
 const claimRows = async () => Number((await rows(`SELECT COUNT(*) AS n FROM ${t.claims}`))[0].n);
 
+/** Another transaction holds the first `n` rows of the claim order (by primary key: on 10 rows the optimiser would pick an index scan and lock them all). */
+const holdFirst = async (n: number) => {
+  await other.query('START TRANSACTION');
+  await other.query(
+    `SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, n).join(',')}) FOR UPDATE`,
+  );
+};
+
+/** A claim of `limit` while rows are held: it must come back at once (a wait would last innodb_lock_wait_timeout, 50 s). */
+const claimWithoutWaiting = async (limit: number) => {
+  const started = Date.now();
+  const claim = await (await newClaimer()).claim(limit);
+  expect(Date.now() - started).toBeLessThan(3000);
+  return claim;
+};
+
 test('claims in the library order: priority, attempts, scheduled date, ID', async () => {
   const claim = await (await newClaimer()).claim(10);
   expect(claim?.actions.map((a) => a.id)).toEqual(ids);
@@ -71,14 +87,8 @@ test('claims in the library order: priority, attempts, scheduled date, ID', asyn
 });
 
 test('skips rows another transaction holds, without waiting for them', async () => {
-  await other.query('START TRANSACTION');
-  // By primary key: on 10 rows the optimiser would pick an index scan and lock them all.
-  await other.query(
-    `SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, 3).join(',')}) FOR UPDATE`,
-  );
-  const started = Date.now();
-  const claim = await (await newClaimer()).claim(5);
-  expect(Date.now() - started).toBeLessThan(3000); // a wait would last innodb_lock_wait_timeout (50 s)
+  await holdFirst(3);
+  const claim = await claimWithoutWaiting(5);
   expect(claim?.actions.map((a) => a.id)).toEqual(ids.slice(3, 5)); // the rest of the five it saw: a smaller claim, at once
   expect(await claimRows()).toBe(1);
 });
@@ -92,13 +102,8 @@ test('on a table of thousands of rows it still skips held rows without waiting f
      SELECT 'sidecar_test_noop', 'complete', UTC_TIMESTAMP(), UTC_TIMESTAMP(), CONCAT('[', seq, ']'), 'O:28:"ActionScheduler_NullSchedule":0:{}', 0, 1, UTC_TIMESTAMP(), UTC_TIMESTAMP(), 0, 10 FROM seq_1_to_5000`,
   );
   await rows(`ANALYZE TABLE ${t.actions}`);
-  await other.query('START TRANSACTION');
-  await other.query(
-    `SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, 3).join(',')}) FOR UPDATE`,
-  );
-  const started = Date.now();
-  const claim = await (await newClaimer()).claim(5);
-  expect(Date.now() - started).toBeLessThan(3000); // a wait would last innodb_lock_wait_timeout (50 s)
+  await holdFirst(3);
+  const claim = await claimWithoutWaiting(5);
   expect(claim?.actions.map((a) => a.id)).toEqual(ids.slice(3, 5));
   const stamped = await rows(`SELECT action_id FROM ${t.actions} WHERE claim_id = ? ORDER BY action_id`, [
     claim!.claimId,
@@ -108,10 +113,7 @@ test('on a table of thousands of rows it still skips held rows without waiting f
 }, 60000);
 
 test('when every row it saw is taken, it claims the next ones and leaves no empty claims row', async () => {
-  await other.query('START TRANSACTION');
-  await other.query(
-    `SELECT action_id FROM ${t.actions} FORCE INDEX (PRIMARY) WHERE action_id IN (${ids.slice(0, 4).join(',')}) FOR UPDATE`,
-  );
+  await holdFirst(4);
   const claim = await (await newClaimer()).claim(4); // its plain read sees exactly the four held rows
   expect(claim?.actions.map((a) => a.id)).toEqual(ids.slice(4, 8));
   expect(await claimRows()).toBe(1);
