@@ -113,7 +113,7 @@ export interface StreamEndReply { op: "stream_end"; ran: number; reason: StreamE
 export interface FlushedReply { op: "flushed"; mem: number; stale: boolean }
 export interface FailedReply { op: "failed"; id: number; changed: boolean; error?: string }
 export interface SettledReply { op: "settled"; finalised: number; unstarted: number }
-export interface CleanedReply { op: "cleaned"; deleted: number; reset: number; failed: number; more: boolean; rested_ms?: number }
+export interface CleanedReply { op: "cleaned"; deleted: number; reset: number; failed: number; more: boolean; rested_ms?: number; chunk?: number }
 export interface SettingsReply { op: "settings"; batch_size: number; batch_size_filtered: boolean; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number; retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string }
 export interface BatchDoneReply { op: "batch_done"; count: number }
 export interface PongReply { op: "pong"; mem: number; jobs: number }
@@ -182,7 +182,8 @@ export const replyFields = {
     "reset": "int",
     "failed": "int",
     "more": "bool",
-    "rested_ms?": "int"
+    "rested_ms?": "int",
+    "chunk?": "int"
   },
   "settings": {
     "batch_size": "int",

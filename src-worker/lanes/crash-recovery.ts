@@ -4,6 +4,9 @@ import type { RunResult, StreamEnd } from '../execute/executor';
 import type { Lane, Recovery } from './lane';
 import type { WorkerKeeper } from './worker-keeper';
 
+/** Workers that try to write what a dead worker's claim needs before the lane keeps it for a later one. */
+const RECOVERY_TRIES = 3;
+
 export class CrashRecovery {
   constructor(
     private keeper: WorkerKeeper,
@@ -90,6 +93,7 @@ export class CrashRecovery {
     if (!recovery) return;
     lane.recovery = undefined;
     await this.apply(lane, recovery);
+    if (lane.recovery) return; // its new worker died too before it was all written: the claim stays kept for the next
     await this.release(lane, recovery.claimId);
     this.log.info(
       { lane: lane.index, claim: recovery.claimId },
@@ -97,16 +101,47 @@ export class CrashRecovery {
     );
   }
 
-  /** Fails the action that was running and settles the reported outcomes, each changing only rows in progress under the claim. */
+  /**
+   * Fails the action that was running and settles the reported outcomes, each changing only rows in progress under
+   * the claim, so either may be sent again. Why a try that fails is repeated on a fresh worker rather than left to the
+   * cleaner: the worker that writes them can die too (a second kill, an OOM), and what it did not write is wrong in a
+   * way the queue cannot see: start marks left in place make the actions they cover look started, so the next worker
+   * ignores them at their turn and the cleaner fails them after the failure period, though they never ran (seen in
+   * the random-kill test: a kill during the settle left three such actions). After RECOVERY_TRIES workers the lane
+   * is treated as broken and keeps the rest (and the claim) for the worker its repair starts; only a stopping sidecar
+   * leaves it to the cleaner.
+   */
   private async apply(lane: Lane, recovery: Recovery) {
+    let left: Recovery | undefined = recovery;
+    for (let attempt = 1; left; attempt++) {
+      left = await this.write(lane, left);
+      if (!left) return;
+      if (attempt >= RECOVERY_TRIES) break;
+      await this.keeper.replace(lane, 'recovery-failed');
+      if (lane.broken) break;
+    }
+    if (!lane.broken) {
+      // The lane then counts as one without a worker: it runs and claims nothing more (the rest of this claim would
+      // meet the marks), and repair() starts a worker with backoff, after which finish() writes the rest.
+      await lane.executor.stop().catch(() => undefined);
+      lane.broken = true;
+    }
+    lane.recovery = left;
+    this.log.warn(
+      { lane: lane.index, claim: left.claimId, action: left.fail?.id },
+      'could not yet record what the dead worker ran; keeping its claim until a worker does',
+    );
+  }
+
+  /** One try of each write still needed; returns what is left (undefined when all of it was written). */
+  private async write(lane: Lane, recovery: Recovery): Promise<Recovery | undefined> {
+    const left: Recovery = { claimId: recovery.claimId };
     if (recovery.fail) {
       try {
         await lane.executor.fail(recovery.fail);
       } catch (e) {
-        this.log.error(
-          { action: recovery.fail.id, err: (e as Error).message },
-          'could not mark the action failed; the stale-claim cleaner will',
-        );
+        this.log.error({ action: recovery.fail.id, err: (e as Error).message }, 'could not mark the action failed');
+        left.fail = recovery.fail;
       }
     }
     if (recovery.settle && lane.executor.settle) {
@@ -119,9 +154,11 @@ export class CrashRecovery {
             finalise: recovery.settle.finalise.length,
             unstart: recovery.settle.unstart?.ids.length ?? 0,
           },
-          'could not settle after a worker died; the cleaner fails what stays in progress after the failure period',
+          'could not settle after a worker died',
         );
+        left.settle = recovery.settle;
       }
     }
+    return left.fail || left.settle ? left : undefined;
   }
 }

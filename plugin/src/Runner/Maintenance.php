@@ -17,15 +17,20 @@
  * (the logger's own listener, which would delete that action's logs one statement at a time, stands aside for the pass:
  * the logs went with the chunk), action_scheduler_reset_action, action_scheduler_failed_action with the period, and
  * action_scheduler_failed_old_action_deletion when a chunk could not be deleted. The batch size filter sets the
- * smallest chunk: a chunk is never smaller than it, and never smaller than CHUNK.
+ * smallest chunk: a chunk is never smaller than it, nor than BUSY_CHUNK or CHUNK (see below).
  *
- * Why the pass rests between chunks: on a backlog (600k expired rows) back-to-back chunks kept the database busy
- * deleting and the claims of the running sidecar waited behind it (their p99 rose by ~10 ms on two cores, where a
- * draining sidecar already uses all the CPU: whatever the cleanup takes, the claims lose). After each full chunk the
- * pass sleeps a multiple of the chunk's own time: 6 while actions are due and waiting (1,100-1,700 rows/s here on a
- * 1M-row table; the claim's p99 still moves by 3-9 ms, see README's Performance section: neither a longer rest nor
- * shorter chunks of 100 made that smaller), 1 when the queue is idle (about half the database's time, to catch up);
- * filter sidecar_scheduler_maintenance_rest_ratio (the default and whether actions wait; 0 for no rest, at most 10).
+ * Why the pass rests between chunks, and why its chunks are small while the sidecar drains: what a delete costs the
+ * claims of a running sidecar is not the DELETE itself but InnoDB's purge of it afterwards. A DELETE only marks the
+ * rows; the purge threads then remove each row's 13 index records (the actions table has 12 secondary indexes) and
+ * its logs' 9, in a burst after the chunk commits, on as many threads as the server runs (4 by default), and a claim
+ * that meets the burst waits. Measured on two cores and a 1M-row table (claims timed with and without a pass; see
+ * README's Performance section): with purge held back by an open snapshot, the deletes alone left the claim's p99
+ * where it was; with purge running and a rest of 6 times a chunk's time, chunks of 500 rows moved it by about +9 ms
+ * (1,470 rows/s), 100 by +1 to +3.7 (1,100-1,300), 50 by +2 to +2.6 (920-990) and 25 by -0.2 (640). Resting
+ * longer between big chunks did not help: it is the size of each burst that the slowest claims feel. So while
+ * actions are due and waiting the pass takes BUSY_CHUNK rows a chunk and rests 6 times a chunk's time; when the
+ * queue is idle it takes CHUNK rows and rests once a chunk's time, to catch up; filter sidecar_scheduler_maintenance_rest_ratio (the default and whether actions wait;
+ * 0 for no rest, at most 10).
  *
  * The SQL (chunks, locks, the session guard) is Store\MaintenanceChunks'.
  * On a store that is not the library's table store (a migration in progress, another plugin's store) the library's
@@ -40,9 +45,13 @@ use SidecarScheduler\Store\MaintenanceChunks;
 defined( 'ABSPATH' ) || exit;
 
 final class Maintenance {
-	/** Rows per chunk (at least; the cleanup batch size filter may raise it, up to MAX_CHUNK). */
-	const CHUNK     = 500;
-	const MAX_CHUNK = 5000;
+	/**
+	 * Rows per chunk (at least; the cleanup batch size filter may raise it, up to MAX_CHUNK): CHUNK when the queue is
+	 * idle, BUSY_CHUNK while actions are due and waiting (see the file's header: small chunks spread the purge).
+	 */
+	const CHUNK      = 500;
+	const BUSY_CHUNK = 25;
+	const MAX_CHUNK  = 5000;
 	/** Seconds one pass may take by default (filter sidecar_scheduler_maintenance_seconds). */
 	const SECONDS = 10;
 	/**
@@ -70,7 +79,7 @@ final class Maintenance {
 	 * One pass. $time_limit is what the library's runners pass to its cleaner (ten times the runner's time limit): the
 	 * default of the timeout and failure periods. Returns what it did and whether work is left ('more').
 	 *
-	 * @return array{deleted: int, reset: int, failed: int, more: bool, rested_ms?: int}
+	 * @return array{deleted: int, reset: int, failed: int, more: bool, rested_ms?: int, chunk?: int}
 	 */
 	public static function run( $time_limit, $batch_size = Contract::DEFAULT_CLEANUP_BATCH_SIZE ) {
 		$store = \ActionScheduler::store();
@@ -89,7 +98,7 @@ final class Maintenance {
 		$busy             = MaintenanceChunks::actions_waiting();
 		$pass->rest_ratio = max( 0.0, min( 10.0, (float) apply_filters( 'sidecar_scheduler_maintenance_rest_ratio', $busy ? self::BUSY_REST_RATIO : self::REST_RATIO, $busy ) ) );
 		$batch            = absint( apply_filters( 'action_scheduler_cleanup_batch_size', $batch_size ) );
-		$pass->chunks     = new MaintenanceChunks( min( self::MAX_CHUNK, max( self::CHUNK, $batch ) ) );
+		$pass->chunks     = new MaintenanceChunks( min( self::MAX_CHUNK, max( $busy ? self::BUSY_CHUNK : self::CHUNK, $batch ) ) );
 		// Old rows first, as the library's cleaner; they may take the whole budget on a backlog, so the resets and
 		// failures, which matter for the queue moving, always get at least one chunk each after them.
 		$pass->delete_old_actions( microtime( true ) + 0.7 * max( 0.1, $seconds ) );
@@ -98,6 +107,7 @@ final class Maintenance {
 		return $pass->counts + array(
 			'more'      => $pass->more,
 			'rested_ms' => (int) round( 1000 * $pass->rested ),
+			'chunk'     => $pass->chunks->size(),
 		);
 	}
 
