@@ -163,7 +163,7 @@ test('the pass rests after each full chunk as long as the chunk took (rest ratio
   const wall = Date.now() - t0;
   expect(paced.deleted).toBe(3000);
   expect(paced.more).toBe(false);
-  expect(paced.chunk).toBe(500); // the queue is idle: big chunks, to catch up
+  expect(paced.chunk).toBe(500);
   expect(paced.rested_ms).toBeGreaterThan(0);
   // It rests as long as its chunks took: at most half of the pass (which includes booting WordPress).
   expect(paced.rested_ms).toBeLessThan(wall / 2);
@@ -174,7 +174,7 @@ test('the pass rests after each full chunk as long as the chunk took (rest ratio
   expect(await count(`hook = 'tf_complete' AND last_attempt_gmt = '${old}'`)).toBe(0);
 }, 120000);
 
-test('while actions are due and waiting (the sidecar drains), the pass takes chunks of 25 and rests six times as long as they took', async () => {
+test('while actions are due and waiting (the sidecar drains), the pass rests six times as long as its chunks took', async () => {
   const old = ago(40 * 86400);
   await addRows(3000, 'complete', old, false, 720000);
   const due = Number(php(PREFIX, `echo as_enqueue_async_action('tf_due_waiting', array(), 'maint');`).trim());
@@ -183,14 +183,13 @@ test('while actions are due and waiting (the sidecar drains), the pass takes chu
     const busy = clean();
     const wall = Date.now() - t0;
     expect(busy.deleted).toBe(3000);
-    // Small chunks, so that InnoDB's purge of each one is a short burst (see Runner\Maintenance's header).
-    expect(busy.chunk).toBe(25);
+    expect(busy.chunk).toBe(500);
     // Six times the chunks' time: more than half of the whole pass (boot included), where ratio 1 rests less.
     expect(busy.rested_ms).toBeGreaterThan(wall / 2);
-    // The library's cleanup batch size still sets the smallest chunk: 40 rows a chunk, busy or not.
-    await addRows(200, 'complete', old, false, 730000);
-    const raised = clean({ SIDECAR_TEST_RUNNER_FILTERS: JSON.stringify({ action_scheduler_cleanup_batch_size: 40 }) });
-    expect({ deleted: raised.deleted, chunk: raised.chunk }).toEqual({ deleted: 200, chunk: 40 });
+    // The library's cleanup batch size sets the smallest chunk: above 500 it is the chunk.
+    await addRows(1000, 'complete', old, false, 740000);
+    const raised = clean({ SIDECAR_TEST_RUNNER_FILTERS: JSON.stringify({ action_scheduler_cleanup_batch_size: 800 }) });
+    expect({ deleted: raised.deleted, chunk: raised.chunk }).toEqual({ deleted: 1000, chunk: 800 });
   } finally {
     await rows(`DELETE FROM ${A} WHERE action_id = ?`, [due]);
   }

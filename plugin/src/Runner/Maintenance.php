@@ -17,20 +17,20 @@
  * (the logger's own listener, which would delete that action's logs one statement at a time, stands aside for the pass:
  * the logs went with the chunk), action_scheduler_reset_action, action_scheduler_failed_action with the period, and
  * action_scheduler_failed_old_action_deletion when a chunk could not be deleted. The batch size filter sets the
- * smallest chunk: a chunk is never smaller than it, nor than BUSY_CHUNK or CHUNK (see below).
+ * smallest chunk: a chunk is never smaller than it, and never smaller than CHUNK.
  *
- * Why the pass rests between chunks, and why its chunks are small while the sidecar drains: what a delete costs the
- * claims of a running sidecar is not the DELETE itself but InnoDB's purge of it afterwards. A DELETE only marks the
- * rows; the purge threads then remove each row's 13 index records (the actions table has 12 secondary indexes) and
- * its logs' 9, in a burst after the chunk commits, on as many threads as the server runs (4 by default), and a claim
- * that meets the burst waits. Measured on two cores and a 1M-row table (claims timed with and without a pass; see
- * README's Performance section): with purge held back by an open snapshot, the deletes alone left the claim's p99
- * where it was; with purge running and a rest of 6 times a chunk's time, chunks of 500 rows moved it by about +9 ms
- * (1,470 rows/s), 100 by +1 to +3.7 (1,100-1,300), 50 by +2 to +2.6 (920-990) and 25 by -0.2 (640). Resting
- * longer between big chunks did not help: it is the size of each burst that the slowest claims feel. So while
- * actions are due and waiting the pass takes BUSY_CHUNK rows a chunk and rests 6 times a chunk's time; when the
- * queue is idle it takes CHUNK rows and rests once a chunk's time, to catch up; filter sidecar_scheduler_maintenance_rest_ratio (the default and whether actions wait;
- * 0 for no rest, at most 10).
+ * Why the pass rests between chunks: what a delete costs the claims of a running sidecar is not the DELETE itself but
+ * InnoDB's purge of it afterwards. A DELETE only marks the rows; the purge threads then remove each action's 13
+ * index records (the actions table has 12 secondary indexes) and its logs' 9, in a burst after the chunk commits, on
+ * as many threads as the server runs (4 by default), and a claim that meets the burst waits. Measured on two cores
+ * and a 1M-row table (docs/benchmark-history.md): with purge held back by an open snapshot the deletes alone left
+ * the claim's p99 where it was. After each full chunk the pass sleeps a multiple of the chunk's own time: 6 while
+ * actions are due and waiting (the claims keep the database), 1 when the queue is idle (to catch up); filter
+ * sidecar_scheduler_maintenance_rest_ratio (the default and whether actions wait; 0 for no rest, at most 10).
+ * Why chunks stay at 500 while the sidecar drains: smaller chunks make smaller bursts, and with no drain they moved
+ * the p99 less (+9 ms for 500, about 0 for 25), but under a full drain chunks of 25 moved it as much (per pair of
+ * windows +6.3 ms, against +3 to +4 for 500 in earlier runs) at less than half the rate (280 against 650 rows/s):
+ * the drain's own updates keep purge busy, and the cleanup's share of it is the same at any chunk size.
  *
  * The SQL (chunks, locks, the session guard) is Store\MaintenanceChunks'.
  * On a store that is not the library's table store (a migration in progress, another plugin's store) the library's
@@ -45,13 +45,9 @@ use SidecarScheduler\Store\MaintenanceChunks;
 defined( 'ABSPATH' ) || exit;
 
 final class Maintenance {
-	/**
-	 * Rows per chunk (at least; the cleanup batch size filter may raise it, up to MAX_CHUNK): CHUNK when the queue is
-	 * idle, BUSY_CHUNK while actions are due and waiting (see the file's header: small chunks spread the purge).
-	 */
-	const CHUNK      = 500;
-	const BUSY_CHUNK = 25;
-	const MAX_CHUNK  = 5000;
+	/** Rows per chunk (at least; the cleanup batch size filter may raise it, up to MAX_CHUNK). */
+	const CHUNK     = 500;
+	const MAX_CHUNK = 5000;
 	/** Seconds one pass may take by default (filter sidecar_scheduler_maintenance_seconds). */
 	const SECONDS = 10;
 	/**
@@ -98,7 +94,7 @@ final class Maintenance {
 		$busy             = MaintenanceChunks::actions_waiting();
 		$pass->rest_ratio = max( 0.0, min( 10.0, (float) apply_filters( 'sidecar_scheduler_maintenance_rest_ratio', $busy ? self::BUSY_REST_RATIO : self::REST_RATIO, $busy ) ) );
 		$batch            = absint( apply_filters( 'action_scheduler_cleanup_batch_size', $batch_size ) );
-		$pass->chunks     = new MaintenanceChunks( min( self::MAX_CHUNK, max( $busy ? self::BUSY_CHUNK : self::CHUNK, $batch ) ) );
+		$pass->chunks     = new MaintenanceChunks( min( self::MAX_CHUNK, max( self::CHUNK, $batch ) ) );
 		// Old rows first, as the library's cleaner; they may take the whole budget on a backlog, so the resets and
 		// failures, which matter for the queue moving, always get at least one chunk each after them.
 		$pass->delete_old_actions( microtime( true ) + 0.7 * max( 0.1, $seconds ) );
