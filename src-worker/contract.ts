@@ -112,7 +112,7 @@ export interface WindowReply { op: "window"; ids: number[]; gmt: string; message
 export interface StreamEndReply { op: "stream_end"; ran: number; reason: StreamEndReason; why: string; mem: number }
 export interface FlushedReply { op: "flushed"; mem: number; stale: boolean }
 export interface FailedReply { op: "failed"; id: number; changed: boolean; error?: string }
-export interface SettledReply { op: "settled"; finalised: number; unstarted: number }
+export interface SettledReply { op: "settled"; finalised: number; unstarted: number; error?: string }
 export interface CleanedReply { op: "cleaned"; deleted: number; reset: number; failed: number; more: boolean; rested_ms?: number; chunk?: number }
 export interface SettingsReply { op: "settings"; batch_size: number; batch_size_filtered: boolean; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number; retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string }
 export interface BatchDoneReply { op: "batch_done"; count: number }
@@ -175,7 +175,8 @@ export const replyFields = {
   },
   "settled": {
     "finalised": "int",
-    "unstarted": "int"
+    "unstarted": "int",
+    "error?": "string"
   },
   "cleaned": {
     "deleted": "int",

@@ -121,6 +121,15 @@ export interface Executor {
   readonly pid?: number;
 }
 
+/**
+ * A fail or settle reply that says the database refused a write is thrown: CrashRecovery then sends it again on a
+ * fresh worker, as for a worker that died writing it (both change only rows still in progress under the claim).
+ * Counting it as written would leave start marks for the cleaner to fail though their actions never ran.
+ */
+export function throwIfRefused(reply: { error?: string } | undefined, what: string) {
+  if (reply?.error) throw new Error(`${what}: ${reply.error}`);
+}
+
 /** "PHP Fatal error:  Uncaught Exception: boom in /x.php:12" or "... in /x.php on line 12" from a worker's stderr. */
 export function parsePhpFatal(stderr: string): { message: string; file: string; line: number } | undefined {
   const lines = stderr.split('\n').filter((l) => /PHP Fatal error:|^Fatal error:/.test(l));

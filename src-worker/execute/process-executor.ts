@@ -19,6 +19,7 @@ import {
   StreamLimits,
   WindowMarks,
   parsePhpFatal,
+  throwIfRefused,
 } from './executor';
 import {
   PROTOCOL_FD,
@@ -400,7 +401,7 @@ export class ProcessExecutor implements Executor {
   async fail(req: FailRequest): Promise<void> {
     const done = this.replies.expect('failed', 60_000, (m) => m.id === req.id);
     this.send({ op: 'fail', ...req });
-    await done;
+    throwIfRefused(await done, `could not fail action ${req.id}`);
   }
 
   async settle(req: SettleRequest): Promise<void> {
@@ -413,7 +414,7 @@ export class ProcessExecutor implements Executor {
       unstart: req.unstart,
       ...(req.start ? { start: req.start } : {}),
     });
-    await done;
+    throwIfRefused(await done, 'could not settle');
   }
 
   async clean(): Promise<ReplyOf<'cleaned'>> {

@@ -3,7 +3,16 @@
 import { createHmac } from 'node:crypto';
 import { contract, ReplyOf, WorkerReply, WorkerRequest } from '../contract';
 import { checkReply } from '../protocol-check';
-import { Executor, FailRequest, PhpSettings, RunResult, StreamEnd, StreamLimits, streamByRuns } from './executor';
+import {
+  Executor,
+  FailRequest,
+  PhpSettings,
+  RunResult,
+  StreamEnd,
+  StreamLimits,
+  streamByRuns,
+  throwIfRefused,
+} from './executor';
 
 /** The route every request is signed for (WP_REST_Request::get_route() on the PHP side). */
 export const RUNNER_ROUTE = `/${contract.rest.NAMESPACE}${contract.rest.RUN_ROUTE}`;
@@ -186,7 +195,11 @@ export class RestExecutor implements Executor {
     /* every request is a fresh PHP request: nothing is cached across actions */
   }
   async fail(req: FailRequest): Promise<void> {
-    await this.post({ op: 'fail', ...req }, 60_000);
+    const m = await this.post({ op: 'fail', ...req }, 60_000);
+    throwIfRefused(
+      m.find((x): x is ReplyOf<'failed'> => x.op === 'failed'),
+      `could not fail action ${req.id}`,
+    );
   }
   async clean(): Promise<ReplyOf<'cleaned'> | undefined> {
     const m = await this.post({ op: 'clean' }, 300_000);

@@ -91,9 +91,10 @@ export class CrashRecovery {
   async finish(lane: Lane) {
     const recovery = lane.recovery;
     if (!recovery) return;
+    // lane.recovery stays set while it is written, so the workers apply() starts keep the lane's repair count.
+    if (!(await this.apply(lane, recovery))) return; // its new worker died too: the claim stays kept for the next
     lane.recovery = undefined;
-    await this.apply(lane, recovery);
-    if (lane.recovery) return; // its new worker died too before it was all written: the claim stays kept for the next
+    lane.repairs = 0;
     await this.release(lane, recovery.claimId);
     this.log.info(
       { lane: lane.index, claim: recovery.claimId },
@@ -108,15 +109,17 @@ export class CrashRecovery {
    * way the queue cannot see: start marks left in place make the actions they cover look started, so the next worker
    * ignores them at their turn and the cleaner fails them after the failure period, though they never ran (seen in
    * the random-kill test: a kill during the settle left three such actions). After RECOVERY_TRIES workers the lane
-   * is treated as broken and keeps the rest (and the claim) for the worker its repair starts; only a stopping sidecar
+   * is treated as broken and keeps the rest (and the claim) for the worker its repair starts, whose backoff keeps
+   * growing while the writes keep failing (WorkerKeeper.startFresh()); only a stopping sidecar (or --once giving up)
    * leaves it to the cleaner.
    */
-  private async apply(lane: Lane, recovery: Recovery) {
+  private async apply(lane: Lane, recovery: Recovery): Promise<boolean> {
     let left: Recovery | undefined = recovery;
     for (let attempt = 1; left; attempt++) {
       left = await this.write(lane, left);
-      if (!left) return;
-      if (attempt >= RECOVERY_TRIES) break;
+      if (!left) return true;
+      // A stopping sidecar starts no more workers: the lane loop releases the claim on its way out.
+      if (attempt >= RECOVERY_TRIES || this.keeper.stopping) break;
       await this.keeper.replace(lane, 'recovery-failed');
       if (lane.broken) break;
     }
@@ -131,6 +134,7 @@ export class CrashRecovery {
       { lane: lane.index, claim: left.claimId, action: left.fail?.id },
       'could not yet record what the dead worker ran; keeping its claim until a worker does',
     );
+    return false;
   }
 
   /** One try of each write still needed; returns what is left (undefined when all of it was written). */

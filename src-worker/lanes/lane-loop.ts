@@ -46,8 +46,9 @@ export class LaneLoop {
             await f;
           }
           if (await this.d.keeper.repair(lane)) await this.d.recovery.finish(lane);
-          // --once gives up on a lane whose worker stays unstartable (its claim was released); a daemon keeps trying.
-          else if (config.once && (lane.repairs ?? 0) > ONCE_REPAIRS) return;
+          // --once gives up on a lane whose worker stays unstartable, or whose workers keep failing to write what a
+          // dead worker's claim needs (finally releases that claim); a daemon keeps trying.
+          if (lane.broken && config.once && (lane.repairs ?? 0) > ONCE_REPAIRS) return;
           continue;
         }
         let claim: Claim | null = null;

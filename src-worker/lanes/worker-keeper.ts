@@ -83,10 +83,26 @@ export class WorkerKeeper {
     }
   }
 
+  /** Whether the sidecar is stopping (no new worker is started then). */
+  get stopping() {
+    return this.state.stopping;
+  }
+
   private async startFresh(lane: Lane) {
-    lane.executor = this.makeExecutor(lane.index);
-    await lane.executor.start();
+    const executor = this.makeExecutor(lane.index);
+    lane.executor = executor;
+    try {
+      await executor.start();
+    } catch (e) {
+      // A start that failed (its ready message never came, the database refused it) may have left a child running:
+      // stop it here, as the next try replaces lane.executor and nothing would stop this one later.
+      await executor.stop().catch(() => undefined);
+      throw e;
+    }
     lane.broken = false;
-    lane.repairs = 0;
+    // A dead worker's unwritten outcomes keep the repair count: the backoff goes on growing while each new worker
+    // fails to write them (a route that is down, a database that refuses), instead of starting over at 1 s forever.
+    // CrashRecovery.finish() resets it once they are written.
+    if (!lane.recovery) lane.repairs = 0;
   }
 }

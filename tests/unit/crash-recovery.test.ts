@@ -109,3 +109,83 @@ test('a repaired worker that dies too keeps the claim for the next repair instea
   await recovery.finish(lane);
   expect([calls.settle, lane.broken, lane.recovery, released]).toEqual([7, false, undefined, [42]]);
 });
+
+/** Like setup(), but the keeper's waits are recorded (the repair backoff) and every fail request is refused. */
+function setupRecorded(dies: { settle: number; fail: number }) {
+  const { calls, make } = fleet(dies);
+  const state: SiteState = { lanes: [], stopping: false, dbHealthy: true, lastClaimAt: 0 };
+  const log = pino({ level: 'silent' });
+  const waits: number[] = [];
+  const keeper = new WorkerKeeper(state, make, log, new Metrics(), async (ms) => {
+    waits.push(ms);
+  });
+  const released: number[] = [];
+  const recovery = new CrashRecovery(
+    keeper,
+    log,
+    () => 300,
+    async (_lane, claimId) => {
+      released.push(claimId);
+    },
+  );
+  const lane = { index: 0, executor: make(), busy: true, lastClaimAt: 0 } as unknown as Lane;
+  state.lanes.push(lane);
+  return { calls, keeper, recovery, lane, released, waits, state };
+}
+
+test('while the writes keep failing, each repair waits longer (1, 2, 4, 8 s …), and a success starts the count over', async () => {
+  // A rest channel whose route is down answers every fail with an error: 3 tries per worker, many repairs.
+  const { calls, keeper, recovery, lane, released, waits } = setupRecorded({ settle: 0, fail: 3 + 3 * 4 });
+  await recovery.recover(lane, 42, END, []);
+  for (let i = 0; i < 4; i++) {
+    expect(await keeper.repair(lane)).toBe(true);
+    await recovery.finish(lane);
+    expect([lane.broken, lane.recovery?.claimId]).toEqual([true, 42]);
+  }
+  expect(waits).toEqual([1000, 2000, 4000, 8000]);
+  expect(lane.repairs).toBe(4);
+  expect(calls.fail).toBe(15); // 3 per round, no more: the requests are paced by the backoff
+  expect(await keeper.repair(lane)).toBe(true);
+  await recovery.finish(lane);
+  expect([lane.broken, lane.recovery, released, lane.repairs]).toEqual([false, undefined, [42], 0]);
+  expect(waits).toEqual([1000, 2000, 4000, 8000, 16000]);
+});
+
+test('a stopping sidecar starts no more workers to write a recovery: the claim is left for the lane loop to release', async () => {
+  const { calls, recovery, lane, state } = setupRecorded({ settle: 9, fail: 0 });
+  const started = calls.started;
+  state.stopping = true;
+  await recovery.recover(lane, 42, END, []);
+  // The crash's own replacement is tried (retry() makes its first try), then nothing more.
+  expect(calls.started - started).toBeLessThanOrEqual(1);
+  expect(calls.settle).toBe(1);
+  expect([lane.broken, lane.recovery?.claimId]).toEqual([true, 42]);
+});
+
+test('a worker whose start fails is stopped before the next try replaces it (no child left running)', async () => {
+  const state: SiteState = { lanes: [], stopping: false, dbHealthy: true, lastClaimAt: 0 };
+  const made: { started: boolean; stopped: boolean }[] = [];
+  const make = (): Executor => {
+    const me = { started: false, stopped: false };
+    made.push(me);
+    return {
+      start: async () => {
+        me.started = true;
+        throw new Error('timed out waiting for ready');
+      },
+      stop: async () => {
+        me.stopped = true;
+      },
+    } as unknown as Executor;
+  };
+  const keeper = new WorkerKeeper(state, make, pino({ level: 'silent' }), new Metrics(), async () => undefined);
+  const lane = { index: 0, executor: make(), busy: false, lastClaimAt: 0 } as unknown as Lane;
+  made.length = 0;
+  await keeper.replace(lane, 'crashed');
+  expect(lane.broken).toBe(true);
+  expect(made).toHaveLength(3);
+  expect(made.every((m) => m.started && m.stopped)).toBe(true);
+  expect(await keeper.repair(lane)).toBe(false);
+  expect(made).toHaveLength(4);
+  expect(made[3]).toEqual({ started: true, stopped: true });
+});

@@ -13,8 +13,18 @@ use SidecarScheduler\Store\RunnerRows;
 defined( 'ABSPATH' ) || exit;
 
 final class StartGuard {
-	/** True when the row changed: it was in progress (under $claim_id, when given) and is failed now. */
+	/**
+	 * True when the row changed: it was in progress (under $claim_id, when given) and is failed now. A database error
+	 * is thrown, not answered false: "not changed" tells the sidecar the row needed nothing, and it would not try again.
+	 *
+	 * @throws \RuntimeException When the update failed.
+	 */
 	public static function fail_started( $action_id, $claim_id ) {
-		return 1 === (int) RunnerRows::fail_running( $action_id, $claim_id );
+		global $wpdb;
+		$changed = RunnerRows::fail_running( $action_id, $claim_id );
+		if ( false === $changed ) {
+			throw new \RuntimeException( $wpdb->last_error ? $wpdb->last_error : 'database error' ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- sent to the sidecar, not printed.
+		}
+		return 1 === (int) $changed;
 	}
 }

@@ -489,11 +489,16 @@ final class StartWindow {
 	 *
 	 * @param array<int, array{0: string, 1: string}> $prev Action ID => last_attempt gmt/local before the mark.
 	 * @param string                                  $message The window's "started" line ('' when it wrote none).
+	 * @param int                                     $errors  Incremented for each mark the database refused to undo.
 	 */
-	public static function undo( array $prev, $claim_id, $gmt, $message, $unstart ) {
+	public static function undo( array $prev, $claim_id, $gmt, $message, $unstart, &$errors = 0 ) {
 		$undone = 0;
 		foreach ( $prev as $id => $before ) {
-			if ( WindowMarks::unmark( $id, $before, $claim_id, $gmt, $unstart ) ) {
+			$changed = WindowMarks::unmark( $id, $before, $claim_id, $gmt, $unstart );
+			if ( false === $changed ) {
+				++$errors;
+			}
+			if ( $changed ) {
 				if ( '' !== (string) $message ) {
 					// The newest such line since the mark: the one the window wrote (lines carry their own time, at or after it).
 					LogLines::delete_last_since( $id, $message, $gmt );

@@ -635,6 +635,9 @@ final class Worker {
 		$context   = isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR;
 		$logger    = \ActionScheduler::logger();
 		$finalised = 0;
+		// Writes the database refused: the reply says so, and the sidecar sends the whole request again on a fresh
+		// worker (each part changes only rows still in progress under the claim, so what did go through is not redone).
+		$errors = 0;
 		foreach ( isset( $request['finalise'] ) ? (array) $request['finalise'] : array() as $r ) {
 			$id = (int) $r['id'];
 			if ( Contract::STATUS_COMPLETE === $r['status'] && ! empty( $r['at'] ) ) {
@@ -649,6 +652,9 @@ final class Worker {
 				$args    = array( $id, new \Exception( isset( $r['error'] ) ? (string) $r['error'] : '' ), $context );
 			} else {
 				continue;
+			}
+			if ( false === $changed ) {
+				++$errors;
 			}
 			if ( $changed ) {
 				// The line the dead worker's logger would have written: by the logger's own handler, if it is hooked
@@ -675,26 +681,33 @@ final class Worker {
 					$prev[ (int) $id ] = $u['prev'][ $id ];
 				}
 			}
-			$unstarted = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true );
+			$unstarted = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true, $errors );
 		}
 		if ( ! empty( $request['start']['id'] ) ) {
 			// A start the dead worker may have committed though its callback never ran (it died before "running"):
 			// back to pending, as CommitPipeline::refuse() undoes a start, only if that start is still there.
-			$s = $request['start'];
-			if ( RunnerRows::unstart( (int) $s['id'], $claim, (string) $s['gmt'] ) ) {
+			$s       = $request['start'];
+			$changed = RunnerRows::unstart( (int) $s['id'], $claim, (string) $s['gmt'] );
+			if ( false === $changed ) {
+				++$errors;
+			}
+			if ( $changed ) {
 				if ( '' !== (string) $s['message'] ) {
 					LogLines::delete_last_since( (int) $s['id'], (string) $s['message'], (string) $s['since'] );
 				}
 				++$unstarted;
 			}
 		}
-		$this->send(
-			array(
-				'op'        => Contract::REPLY_SETTLED,
-				'finalised' => $finalised,
-				'unstarted' => $unstarted,
-			)
+		$reply = array(
+			'op'        => Contract::REPLY_SETTLED,
+			'finalised' => $finalised,
+			'unstarted' => $unstarted,
 		);
+		if ( $errors ) {
+			global $wpdb;
+			$reply['error'] = sprintf( '%1$d writes failed: %2$s', $errors, $wpdb->last_error ? $wpdb->last_error : 'database error' );
+		}
+		$this->send( $reply );
 	}
 
 	private function clean() {
