@@ -28,6 +28,7 @@ module.exports = {
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/tests/helpers/integration-setup.ts'],
       transform: ts,
       testEnvironment: 'node',
     },

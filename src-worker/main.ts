@@ -215,6 +215,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     if (isMain) logReady();
     else log.info({ site: site.url }, 'serving site');
     await s.run();
+    // --once left a dead worker's outcomes unwritten: not a clean run (69, as for a site it could not serve).
+    if (s.recoveryAbandoned) unavailable = true;
     // --once: each site says goodbye as soon as it is drained (its heartbeat row goes, its workers stop).
     if (config.once && !stopping()) await s.stop(config.shutdownTimeoutMs);
   };

@@ -122,6 +122,8 @@ export class Sidecar implements HealthSource {
       batches,
       releases,
       onDbError,
+      failurePeriodSec: () => this.settings?.failure_period ?? 300,
+      log: d.log,
     });
   }
 
@@ -267,6 +269,11 @@ export class Sidecar implements HealthSource {
   /** One maintenance pass at a time (Maintenance.maintain). */
   maintain(): Promise<void> {
     return this.maintenance.maintain();
+  }
+
+  /** A --once lane gave up on writing what a dead worker's claim needed (LaneLoop.onceGivesUp()). */
+  get recoveryAbandoned(): boolean {
+    return !!this.state.recoveryAbandoned;
   }
 
   /** Runs every lane until stop() (or, with --once, until nothing is due). */

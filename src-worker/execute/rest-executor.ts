@@ -196,10 +196,10 @@ export class RestExecutor implements Executor {
   }
   async fail(req: FailRequest): Promise<void> {
     const m = await this.post({ op: 'fail', ...req }, 60_000);
-    throwIfRefused(
-      m.find((x): x is ReplyOf<'failed'> => x.op === 'failed'),
-      `could not fail action ${req.id}`,
-    );
+    const reply = m.find((x): x is ReplyOf<'failed'> => x.op === 'failed');
+    // An answer without its reply (a proxy's page, a cut-off body) proves nothing was written: tried again, as a refusal.
+    if (!reply) throw new Error(`could not fail action ${req.id}: the runner route answered without a reply`);
+    throwIfRefused(reply, `could not fail action ${req.id}`);
   }
   async clean(): Promise<ReplyOf<'cleaned'> | undefined> {
     const m = await this.post({ op: 'clean' }, 300_000);

@@ -37,7 +37,7 @@ export class CrashRecovery {
       id === undefined ? 'worker died between actions; replacing it' : 'action did not finish; replacing worker',
     );
     await this.keeper.replace(lane, result.status);
-    const recovery: Recovery = { claimId };
+    const recovery: Recovery = { claimId, since: Date.now() };
     // 'unstarted': the worker died before the running action's start was committed; it never ran, so it is not failed.
     if (id !== undefined && result.status !== 'unstarted') {
       let fatal: { message: string; file: string; line: number } | undefined;
@@ -110,16 +110,17 @@ export class CrashRecovery {
    * ignores them at their turn and the cleaner fails them after the failure period, though they never ran (seen in
    * the random-kill test: a kill during the settle left three such actions). After RECOVERY_TRIES workers the lane
    * is treated as broken and keeps the rest (and the claim) for the worker its repair starts, whose backoff keeps
-   * growing while the writes keep failing (WorkerKeeper.startFresh()); only a stopping sidecar (or --once giving up)
-   * leaves it to the cleaner.
+   * growing while the writes keep failing (WorkerKeeper.startFresh()); only a stopping sidecar, or --once once the
+   * failure period has passed (LaneLoop), leaves it to the cleaner.
    */
   private async apply(lane: Lane, recovery: Recovery): Promise<boolean> {
     let left: Recovery | undefined = recovery;
     for (let attempt = 1; left; attempt++) {
       left = await this.write(lane, left);
       if (!left) return true;
-      // A stopping sidecar starts no more workers: the lane loop releases the claim on its way out.
-      if (attempt >= RECOVERY_TRIES || this.keeper.stopping) break;
+      // A stopping sidecar still makes all its tries (at most RECOVERY_TRIES worker starts, within the stop window):
+      // what it leaves unwritten, the cleaner fails though it never ran.
+      if (attempt >= RECOVERY_TRIES) break;
       await this.keeper.replace(lane, 'recovery-failed');
       if (lane.broken) break;
     }
@@ -139,7 +140,7 @@ export class CrashRecovery {
 
   /** One try of each write still needed; returns what is left (undefined when all of it was written). */
   private async write(lane: Lane, recovery: Recovery): Promise<Recovery | undefined> {
-    const left: Recovery = { claimId: recovery.claimId };
+    const left: Recovery = { claimId: recovery.claimId, since: recovery.since };
     if (recovery.fail) {
       try {
         await lane.executor.fail(recovery.fail);

@@ -1,4 +1,5 @@
 // A lane's loop: claim a batch, run it, and sleep until a nudge, the next due time or the poll interval.
+import type { Logger } from 'pino';
 import type { Claim } from '../claim/claimer';
 import type { SidecarConfig } from '../config/config';
 import type { Metrics } from '../metrics';
@@ -25,6 +26,9 @@ export interface LaneLoopDeps {
   batches: BatchRunner;
   releases: ClaimReleases;
   onDbError: OnDbError;
+  /** The site's action_scheduler_failure_period in seconds: after it the cleaner fails rows left in progress. */
+  failurePeriodSec: () => number;
+  log: Logger;
 }
 
 export class LaneLoop {
@@ -46,9 +50,7 @@ export class LaneLoop {
             await f;
           }
           if (await this.d.keeper.repair(lane)) await this.d.recovery.finish(lane);
-          // --once gives up on a lane whose worker stays unstartable, or whose workers keep failing to write what a
-          // dead worker's claim needs (finally releases that claim); a daemon keeps trying.
-          if (lane.broken && config.once && (lane.repairs ?? 0) > ONCE_REPAIRS) return;
+          if (lane.broken && config.once && this.onceGivesUp(lane)) return;
           continue;
         }
         let claim: Claim | null = null;
@@ -112,6 +114,30 @@ export class LaneLoop {
         await this.d.releases.release(lane, claimId);
       }
     }
+  }
+
+  /**
+   * --once gives up on a broken lane (a daemon keeps trying): one whose worker stays unstartable after ONCE_REPAIRS;
+   * one whose workers keep failing to write what a dead worker's claim needs only once the failure period has passed
+   * since it died, as the cleaner then fails those rows whether the claim is kept or not. finally releases that claim,
+   * and the run exits 69 instead of 0, with the actions named in the log.
+   */
+  private onceGivesUp(lane: Lane): boolean {
+    const r = lane.recovery;
+    if (!r) return (lane.repairs ?? 0) > ONCE_REPAIRS;
+    if (Date.now() - r.since <= Math.max(60, this.d.failurePeriodSec()) * 1000) return false;
+    this.d.state.recoveryAbandoned = true;
+    this.d.log.error(
+      {
+        lane: lane.index,
+        claim: r.claimId,
+        fail: r.fail?.id,
+        finalise: r.settle?.finalise.map((x) => x.id),
+        unstart: [...(r.settle?.unstart?.ids ?? []), ...(r.settle?.start ? [r.settle.start.id] : [])],
+      },
+      'gave up recording what a dead worker ran; the cleaner will fail these in-progress actions',
+    );
+    return true;
   }
 
   /** Sleeps, but wakes early on stop. */

@@ -11,6 +11,8 @@ import type { Executor, FailRequest, SettleRequest } from '../execute/executor';
  */
 export interface Recovery {
   claimId: number;
+  /** When the worker died (ms): --once gives up on writing this once the cleaner would fail those rows anyway. */
+  since: number;
   fail?: FailRequest;
   settle?: SettleRequest;
 }
@@ -47,4 +49,6 @@ export interface SiteState {
   dbHealthy: boolean;
   /** When any lane's last claim succeeded. */
   lastClaimAt: number;
+  /** A --once lane gave up on writing what a dead worker's claim needed (the run then exits 69, not 0). */
+  recoveryAbandoned?: boolean;
 }

@@ -83,11 +83,6 @@ export class WorkerKeeper {
     }
   }
 
-  /** Whether the sidecar is stopping (no new worker is started then). */
-  get stopping() {
-    return this.state.stopping;
-  }
-
   private async startFresh(lane: Lane) {
     const executor = this.makeExecutor(lane.index);
     lane.executor = executor;

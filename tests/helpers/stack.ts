@@ -156,6 +156,26 @@ export function poolWithQueryHook(pool: mysql.Pool, after: (sql: string) => Prom
   } as unknown as mysql.Pool;
 }
 
+/** Sidecars started by this test file that have not exited yet (see stopLeftoverSidecars()). */
+const liveSidecars = new Set<ChildProcess>();
+
+/**
+ * After each integration test file (tests/helpers/integration-setup.ts): a sidecar the file started and never saw
+ * exit (a test that failed or timed out before its `finally`) is stopped, SIGTERM then SIGKILL, by its PID, so none
+ * keeps running against a prefix the file dropped. Returns how many there were.
+ */
+export async function stopLeftoverSidecars(): Promise<number> {
+  const left = [...liveSidecars];
+  await Promise.all(
+    left.map(async (child) => {
+      child.kill('SIGTERM');
+      await exited(child, 15000).catch(() => child.kill('SIGKILL'));
+    }),
+  );
+  liveSidecars.clear();
+  return left.length;
+}
+
 export function startSidecar(
   prefix: string,
   args: string[] = [],
@@ -179,6 +199,8 @@ export function startSidecar(
     },
   ) as ChildProcess & { output: string[] };
   child.output = [];
+  liveSidecars.add(child);
+  child.once('exit', () => liveSidecars.delete(child));
   child.stdout!.on('data', (d) => child.output.push(String(d)));
   child.stderr!.on('data', (d) => child.output.push(String(d)));
   return child;

@@ -5,6 +5,8 @@ import type { Executor, StreamEnd } from '../../src-worker/execute/executor';
 import { CrashRecovery } from '../../src-worker/lanes/crash-recovery';
 import type { Lane, SiteState } from '../../src-worker/lanes/lane';
 import { WorkerKeeper } from '../../src-worker/lanes/worker-keeper';
+import { LaneLoop, LaneLoopDeps } from '../../src-worker/lanes/lane-loop';
+import type { SidecarConfig } from '../../src-worker/config/config';
 import { Metrics } from '../../src-worker/metrics';
 
 /** A worker whose settle and fail requests die the first `dies` times across all workers (a shared count). */
@@ -151,15 +153,64 @@ test('while the writes keep failing, each repair waits longer (1, 2, 4, 8 s …)
   expect(waits).toEqual([1000, 2000, 4000, 8000, 16000]);
 });
 
-test('a stopping sidecar starts no more workers to write a recovery: the claim is left for the lane loop to release', async () => {
+test('a stopping sidecar still makes its three tries (each one worker), then leaves the claim for the lane loop to release', async () => {
   const { calls, recovery, lane, state } = setupRecorded({ settle: 9, fail: 0 });
   const started = calls.started;
   state.stopping = true;
   await recovery.recover(lane, 42, END, []);
-  // The crash's own replacement is tried (retry() makes its first try), then nothing more.
-  expect(calls.started - started).toBeLessThanOrEqual(1);
-  expect(calls.settle).toBe(1);
+  // The crash's replacement and two more, one start each (a stopping keeper makes no quick retries of a start).
+  expect({ settle: calls.settle, started: calls.started - started }).toEqual({ settle: 3, started: 3 });
   expect([lane.broken, lane.recovery?.claimId]).toEqual([true, 42]);
+});
+
+/** A --once lane loop whose lane is broken with a recovery that never gets written (every repair's writes fail). */
+async function onceLoop(diedMsAgo: number) {
+  const state: SiteState = { lanes: [], stopping: false, dbHealthy: true, lastClaimAt: 0 };
+  const released: number[] = [];
+  let repairs = 0;
+  const lane = {
+    index: 0,
+    busy: false,
+    lastClaimAt: 0,
+    broken: true,
+    recovery: { claimId: 42, since: Date.now() - diedMsAgo, fail: { id: 7, claim: 42, reason: 'timeout' } },
+  } as unknown as Lane;
+  state.lanes.push(lane);
+  const loop = new LaneLoop({
+    config: { once: true } as unknown as SidecarConfig,
+    state,
+    keeper: {
+      repair: async () => {
+        lane.repairs = ++repairs;
+        if (repairs >= 20) state.stopping = true; // the test's end, if the loop never gives up
+        return true;
+      },
+    },
+    recovery: { finish: async () => undefined }, // its workers keep failing: the lane stays broken
+    releases: {
+      release: async (_l: Lane, claimId: number) => {
+        released.push(claimId);
+      },
+    },
+    failurePeriodSec: () => 300,
+    log: pino({ level: 'silent' }),
+  } as unknown as LaneLoopDeps);
+  await loop.run(lane);
+  return { repairs, released, state };
+}
+
+test("--once keeps a dead worker's unwritten outcomes (and their claim) past its usual repairs, until the failure period", async () => {
+  const { repairs, released, state } = await onceLoop(1000);
+  expect(repairs).toBe(20); // past ONCE_REPAIRS (6): stopped by the test, not given up
+  expect(released).toEqual([42]); // a stopping loop still gives the claim back
+  expect(state.recoveryAbandoned).toBeUndefined();
+});
+
+test('--once gives up once the failure period has passed since the worker died: the claim goes back, the run is not clean', async () => {
+  const { repairs, released, state } = await onceLoop(301_000);
+  expect(repairs).toBe(1);
+  expect(released).toEqual([42]);
+  expect(state.recoveryAbandoned).toBe(true);
 });
 
 test('a worker whose start fails is stopped before the next try replaces it (no child left running)', async () => {

@@ -630,6 +630,7 @@ final class Worker {
 	 * whatever the dead worker did commit stays as it is. Its hooks already fired there; none fire again here.
 	 */
 	private function settle( array $request ) {
+		global $wpdb;
 		$this->commit();
 		$claim     = (int) $request['claim'];
 		$context   = isset( $request['context'] ) ? (string) $request['context'] : Contract::CONTEXT_SIDECAR;
@@ -638,6 +639,7 @@ final class Worker {
 		// Writes the database refused: the reply says so, and the sidecar sends the whole request again on a fresh
 		// worker (each part changes only rows still in progress under the claim, so what did go through is not redone).
 		$errors = 0;
+		$first  = ''; // The first refusal's text: later statements reset $wpdb->last_error.
 		foreach ( isset( $request['finalise'] ) ? (array) $request['finalise'] : array() as $r ) {
 			$id = (int) $r['id'];
 			if ( Contract::STATUS_COMPLETE === $r['status'] && ! empty( $r['at'] ) ) {
@@ -655,6 +657,7 @@ final class Worker {
 			}
 			if ( false === $changed ) {
 				++$errors;
+				$first = $first ? $first : $wpdb->last_error;
 			}
 			if ( $changed ) {
 				// The line the dead worker's logger would have written: by the logger's own handler, if it is hooked
@@ -681,7 +684,11 @@ final class Worker {
 					$prev[ (int) $id ] = $u['prev'][ $id ];
 				}
 			}
+			$before    = $errors;
 			$unstarted = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true, $errors );
+			if ( $errors > $before && ! $first ) {
+				$first = $wpdb->last_error;
+			}
 		}
 		if ( ! empty( $request['start']['id'] ) ) {
 			// A start the dead worker may have committed though its callback never ran (it died before "running"):
@@ -690,6 +697,7 @@ final class Worker {
 			$changed = RunnerRows::unstart( (int) $s['id'], $claim, (string) $s['gmt'] );
 			if ( false === $changed ) {
 				++$errors;
+				$first = $first ? $first : $wpdb->last_error;
 			}
 			if ( $changed ) {
 				if ( '' !== (string) $s['message'] ) {
@@ -704,8 +712,7 @@ final class Worker {
 			'unstarted' => $unstarted,
 		);
 		if ( $errors ) {
-			global $wpdb;
-			$reply['error'] = sprintf( '%1$d writes failed: %2$s', $errors, $wpdb->last_error ? $wpdb->last_error : 'database error' );
+			$reply['error'] = sprintf( '%1$d writes failed: %2$s', $errors, $first ? $first : 'database error' );
 		}
 		$this->send( $reply );
 	}
