@@ -28,6 +28,8 @@ export interface CleanupResult {
   seedSeconds: number;
   /** Rows the passes deleted, the time the passes were allowed to run until none was left, and their rate. */
   deleted: number;
+  /** Expired rows still there when the run stopped at its time limit (0: it ran until none was left). */
+  left: number;
   cleanSeconds: number;
   rowsPerSec: number;
   elapsedSeconds: number;
@@ -98,6 +100,8 @@ export async function cleanup(
   expired: number,
   workers: number,
   progress: Progress,
+  /** Stop after a window with cleanup once this long has passed (0: until every expired row is gone). */
+  maxMs = 0,
 ): Promise<CleanupResult> {
   const c = await connect();
   const t0 = Date.now();
@@ -207,9 +211,11 @@ export async function cleanup(
       if (phase === 'without') pairWithout = mine;
       else pairs.push({ without: pairWithout, with: mine });
       remaining = phase === 'with' ? await left() : remaining;
+      const stop = phase === 'with' && maxMs > 0 && Date.now() - tStart >= maxMs;
       progress(
         `cleanup window ${w + 1} (${phase} cleanup, ${(ms / 1000).toFixed(1)} s): ${mine.length} claims, p50 ${percentile(mine, 0.5).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; ${remaining} expired rows left`,
       );
+      if (stop) break;
     }
     const elapsedSeconds = (Date.now() - tStart) / 1000;
     const deleted = expired - remaining;
@@ -224,6 +230,7 @@ export async function cleanup(
       logs: expired * 3 + (total - expired),
       seedSeconds,
       deleted,
+      left: remaining,
       cleanSeconds: cleanMs / 1000,
       rowsPerSec: deleted / (cleanMs / 1000),
       elapsedSeconds,

@@ -35,11 +35,15 @@ function fleet(dies: { settle: number; fail: number }) {
   return { calls, make };
 }
 
+/** A lane on a fleet of such workers; the keeper's waits (the repair backoff) are recorded, not slept. */
 function setup(dies: { settle: number; fail: number }) {
   const { calls, make } = fleet(dies);
   const state: SiteState = { lanes: [], stopping: false, dbHealthy: true, lastClaimAt: 0 };
   const log = pino({ level: 'silent' });
-  const keeper = new WorkerKeeper(state, make, log, new Metrics(), async () => undefined);
+  const waits: number[] = [];
+  const keeper = new WorkerKeeper(state, make, log, new Metrics(), async (ms) => {
+    waits.push(ms);
+  });
   const released: number[] = [];
   const recovery = new CrashRecovery(
     keeper,
@@ -51,7 +55,7 @@ function setup(dies: { settle: number; fail: number }) {
   );
   const lane = { index: 0, executor: make(), busy: true, lastClaimAt: 0 } as unknown as Lane;
   state.lanes.push(lane);
-  return { calls, keeper, recovery, lane, released };
+  return { calls, keeper, recovery, lane, released, waits, state };
 }
 
 // Killed while action 7 ran, inside a start window that had also marked 8 and 9, which never ran.
@@ -112,32 +116,9 @@ test('a repaired worker that dies too keeps the claim for the next repair instea
   expect([calls.settle, lane.broken, lane.recovery, released]).toEqual([7, false, undefined, [42]]);
 });
 
-/** Like setup(), but the keeper's waits are recorded (the repair backoff) and every fail request is refused. */
-function setupRecorded(dies: { settle: number; fail: number }) {
-  const { calls, make } = fleet(dies);
-  const state: SiteState = { lanes: [], stopping: false, dbHealthy: true, lastClaimAt: 0 };
-  const log = pino({ level: 'silent' });
-  const waits: number[] = [];
-  const keeper = new WorkerKeeper(state, make, log, new Metrics(), async (ms) => {
-    waits.push(ms);
-  });
-  const released: number[] = [];
-  const recovery = new CrashRecovery(
-    keeper,
-    log,
-    () => 300,
-    async (_lane, claimId) => {
-      released.push(claimId);
-    },
-  );
-  const lane = { index: 0, executor: make(), busy: true, lastClaimAt: 0 } as unknown as Lane;
-  state.lanes.push(lane);
-  return { calls, keeper, recovery, lane, released, waits, state };
-}
-
 test('while the writes keep failing, each repair waits longer (1, 2, 4, 8 s …), and a success starts the count over', async () => {
   // A rest channel whose route is down answers every fail with an error: 3 tries per worker, many repairs.
-  const { calls, keeper, recovery, lane, released, waits } = setupRecorded({ settle: 0, fail: 3 + 3 * 4 });
+  const { calls, keeper, recovery, lane, released, waits } = setup({ settle: 0, fail: 3 + 3 * 4 });
   await recovery.recover(lane, 42, END, []);
   for (let i = 0; i < 4; i++) {
     expect(await keeper.repair(lane)).toBe(true);
@@ -154,7 +135,7 @@ test('while the writes keep failing, each repair waits longer (1, 2, 4, 8 s …)
 });
 
 test('a stopping sidecar still makes its three tries (each one worker), then leaves the claim for the lane loop to release', async () => {
-  const { calls, recovery, lane, state } = setupRecorded({ settle: 9, fail: 0 });
+  const { calls, recovery, lane, state } = setup({ settle: 9, fail: 0 });
   const started = calls.started;
   state.stopping = true;
   await recovery.recover(lane, 42, END, []);
