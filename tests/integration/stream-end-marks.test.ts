@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { ProcessExecutor } from '../../src-worker/execute/process-executor';
 import type { RunResult, StreamEnd } from '../../src-worker/execute/executor';
-import { installSite, php, rows, dropPrefix, DOCROOT, ROOT } from '../helpers/stack';
+import { installSite, php, rows, db, dropPrefix, DOCROOT, ROOT } from '../helpers/stack';
 
 const PREFIX = `h1m_${process.pid % 1000}_`;
 
@@ -14,6 +14,7 @@ beforeAll(async () => {
   installSite(PREFIX);
 });
 afterAll(async () => {
+  await rows(`DROP TRIGGER IF EXISTS ${PREFIX}refuse_unmark`);
   await dropPrefix(PREFIX);
 });
 
@@ -66,5 +67,63 @@ test('a stopped stream reports its window marks, and the unrun ones are pending 
     ]);
   } finally {
     await executor.stop();
+  }
+});
+
+test('marks the database refuses to undo for a moment (a deadlock, a lock wait) are undone by a retry, not left to the cleaner', async () => {
+  const [ids, claim] = JSON.parse(
+    php(
+      PREFIX,
+      `$ids = array(as_enqueue_async_action('sidecar_test_sleep', array(1))); for ($i = 0; $i < 5; $i++) { $ids[] = as_enqueue_async_action('sidecar_test_noop', array(100 + $i)); } $c = ActionScheduler::store()->stake_claim(10); echo json_encode(array($ids, (int) $c->get_id()));`,
+    ).trim(),
+  ) as [number[], number];
+  // While the test's connection holds this lock, putting a started row back to pending is refused (a lock is not
+  // transactional: the worker's retries see it go at once).
+  const lockName = `${PREFIX}refuse_unmark`;
+  await rows(
+    `CREATE TRIGGER ${PREFIX}refuse_unmark BEFORE UPDATE ON ${PREFIX}actionscheduler_actions FOR EACH ROW
+     BEGIN IF OLD.status = 'in-progress' AND NEW.status = 'pending' AND IS_USED_LOCK('${lockName}') IS NOT NULL THEN
+     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF; END`,
+  );
+  const holder = await db();
+  await holder.query('SELECT GET_LOCK(?, 0)', [lockName]);
+  const executor = new ProcessExecutor(
+    {
+      command: 'php',
+      args: [join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`],
+      env: { ...process.env, WP_TABLE_PREFIX: PREFIX },
+      label: 'h1m',
+    },
+    pino({ level: 'silent' }),
+    () => 60,
+  );
+  await executor.start();
+  try {
+    const done: RunResult[] = [];
+    const ending = executor.runStream(ids, claim, Date.now(), { max: 0, maxMemBytes: 0, window: 25 }, (r) => {
+      done.push(r);
+      // The worker undoes the other marks right after this one: refused until the lock goes, 0.3 s later.
+      setTimeout(() => void holder.query('SELECT RELEASE_LOCK(?)', [lockName]), 300);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    executor.requestStop();
+    const end = await ending;
+    expect(end.reason).toBe('stopped');
+    expect(done.map((r) => `${r.id - ids[0]} ${r.status}`)).toEqual(['0 complete']);
+    const states = await rows(
+      `SELECT action_id, status, attempts FROM ${PREFIX}actionscheduler_actions WHERE action_id IN (?) ORDER BY action_id`,
+      [ids],
+    );
+    expect(states.map((a) => `${a.action_id - ids[0]} ${a.status} ${a.attempts}`)).toEqual([
+      '0 complete 1',
+      '1 pending 0',
+      '2 pending 0',
+      '3 pending 0',
+      '4 pending 0',
+      '5 pending 0',
+    ]);
+  } finally {
+    await executor.stop();
+    await holder.end();
   }
 });

@@ -298,7 +298,7 @@ final class StartWindow {
 					'id' => $action_id,
 				)
 			);
-			self::undo( array( $action_id => self::$held[ $action_id ] ), self::$claim, self::$gmt, isset( self::$lines[ $action_id ] ) ? self::$message : '', true );
+			self::undo_retrying( array( $action_id => self::$held[ $action_id ] ), isset( self::$lines[ $action_id ] ) ? self::$message : '' );
 			unset( self::$held[ $action_id ] );
 		}
 		unset( self::$lines[ $action_id ] );
@@ -477,9 +477,34 @@ final class StartWindow {
 			$held       = self::$held;
 			self::$held = array();
 			self::tell( array( 'op' => 'clear' ) );
-			self::undo( $held, self::$claim, self::$gmt, self::$message, true );
+			self::undo_retrying( $held, self::$message );
 			self::$lines = array();
 		}
+	}
+
+	/**
+	 * undo() of this window's marks (back to pending), tried again after 0.1, 0.2, 0.4 and 0.8 s while the database
+	 * refuses some of them (a deadlock, a lock wait timeout): a mark left in place makes an action that never ran look
+	 * started, so no worker runs it and the cleaner fails it after the failure period. Each try changes only rows that
+	 * still carry the mark, so what went through is not undone twice. Returns how many were still refused.
+	 *
+	 * @param array<int, array{0: string, 1: string}> $prev    Action ID => last_attempt gmt/local before the mark.
+	 * @param string                                  $message The window's "started" line ('' when it wrote none).
+	 */
+	private static function undo_retrying( array $prev, $message ) {
+		for ( $try = 0; ; $try++ ) {
+			$errors = 0;
+			self::undo( $prev, self::$claim, self::$gmt, $message, true, $errors );
+			if ( ! $errors || $try >= 4 ) {
+				break;
+			}
+			usleep( 100000 << $try );
+		}
+		if ( $errors ) {
+			// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the worker's stderr, logged by the sidecar.
+			error_log( sprintf( 'Sidecar Scheduler: %d start marks of claim %d could not be undone; the cleaner will fail those actions after the failure period.', $errors, self::$claim ) );
+		}
+		return $errors;
 	}
 
 	/**
