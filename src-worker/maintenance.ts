@@ -7,7 +7,7 @@ import { tryLock, unlock } from './db/maintenance-lock';
 import { pruneMinuteStats } from './db/minute-stats';
 import type { TimedQuery } from './db/timed';
 import type { ReplyOf } from './contract';
-import type { Executor } from './execute/executor';
+import { startOrStop, type Executor } from './execute/executor';
 import type { SiteState } from './lanes/lane';
 import { sleep } from './retry';
 
@@ -113,14 +113,7 @@ export class Maintenance {
     let keep = false;
     try {
       if (!this.kept) {
-        const fresh = this.d.makeExecutor();
-        try {
-          await fresh.start();
-        } catch (e) {
-          await fresh.stop().catch(() => undefined);
-          throw e;
-        }
-        this.kept = { worker: fresh, since: Date.now() };
+        this.kept = { worker: await startOrStop(this.d.makeExecutor()), since: Date.now() };
       }
       const worker = this.kept.worker;
       if (this.d.state.stopping) return undefined;

@@ -130,6 +130,20 @@ export function throwIfRefused(reply: { error?: string } | undefined, what: stri
   if (reply?.error) throw new Error(`${what}: ${reply.error}`);
 }
 
+/**
+ * Starts a worker; one whose start failed (its ready message never came, the database refused it) is stopped before
+ * the error goes on, as it may have left a child running and the caller will make a new one rather than reuse it.
+ */
+export async function startOrStop<T extends Executor>(executor: T): Promise<T> {
+  try {
+    await executor.start();
+  } catch (e) {
+    await executor.stop().catch(() => undefined);
+    throw e;
+  }
+  return executor;
+}
+
 /** "PHP Fatal error:  Uncaught Exception: boom in /x.php:12" or "... in /x.php on line 12" from a worker's stderr. */
 export function parsePhpFatal(stderr: string): { message: string; file: string; line: number } | undefined {
   const lines = stderr.split('\n').filter((l) => /PHP Fatal error:|^Fatal error:/.test(l));

@@ -1,6 +1,6 @@
 // Keeps a PHP worker on every lane: retires one due for replacement, replaces a dead one, repairs a lane left without.
 import type { Logger } from 'pino';
-import type { Executor } from '../execute/executor';
+import { startOrStop, type Executor } from '../execute/executor';
 import type { Metrics } from '../metrics';
 import { backoffMs, retry } from '../retry';
 import type { Lane, SiteState } from './lane';
@@ -78,22 +78,14 @@ export class WorkerKeeper {
         { err: (e as Error).message, lane: lane.index, repairs: lane.repairs },
         'could not start a PHP worker',
       );
-      await lane.executor.stop().catch(() => undefined);
       return false;
     }
   }
 
   private async startFresh(lane: Lane) {
-    const executor = this.makeExecutor(lane.index);
-    lane.executor = executor;
-    try {
-      await executor.start();
-    } catch (e) {
-      // A start that failed (its ready message never came, the database refused it) may have left a child running:
-      // stop it here, as the next try replaces lane.executor and nothing would stop this one later.
-      await executor.stop().catch(() => undefined);
-      throw e;
-    }
+    // Stopped here when its start fails: the next try replaces lane.executor, and nothing would stop this one later.
+    lane.executor = this.makeExecutor(lane.index);
+    await startOrStop(lane.executor);
     lane.broken = false;
     // A dead worker's unwritten outcomes keep the repair count: the backoff goes on growing while each new worker
     // fails to write them (a route that is down, a database that refuses), instead of starting over at 1 s forever.
