@@ -109,6 +109,7 @@ export interface RunningReply { op: "running"; id: number }
 export interface CompletedReply { op: "completed"; id: number; at: [string, string] }
 export interface DoneReply { op: "done"; id: number; status: ProtocolOutcome; ms?: number; mem?: number; error?: string; at?: [string, string] }
 export interface WindowReply { op: "window"; ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
+export interface UnreleasedReply { op: "unreleased"; ids: number[]; gmt: string; message: string; prev: Record<string, [string, string]> }
 export interface StreamEndReply { op: "stream_end"; ran: number; reason: StreamEndReason; why: string; mem: number }
 export interface FlushedReply { op: "flushed"; mem: number; stale: boolean }
 export interface FailedReply { op: "failed"; id: number; changed: boolean; error?: string }
@@ -117,7 +118,7 @@ export interface CleanedReply { op: "cleaned"; deleted: number; reset: number; f
 export interface SettingsReply { op: "settings"; batch_size: number; batch_size_filtered: boolean; concurrent_batches: number; time_limit: number; timeout_period: number; failure_period: number; retention_period: number; cleanup_batch_size: number; action_time_limit: number; mode: string }
 export interface BatchDoneReply { op: "batch_done"; count: number }
 export interface PongReply { op: "pong"; mem: number; jobs: number }
-export type WorkerReply = ReadyReply | ErrorReply | StartedReply | RunningReply | CompletedReply | DoneReply | WindowReply | StreamEndReply | FlushedReply | FailedReply | SettledReply | CleanedReply | SettingsReply | BatchDoneReply | PongReply;
+export type WorkerReply = ReadyReply | ErrorReply | StartedReply | RunningReply | CompletedReply | DoneReply | WindowReply | UnreleasedReply | StreamEndReply | FlushedReply | FailedReply | SettledReply | CleanedReply | SettingsReply | BatchDoneReply | PongReply;
 export type ReplyOf<Op extends WorkerReply['op']> = Extract<WorkerReply, { op: Op }>;
 
 /** Each reply's fields and their types, for the check of what a worker sends (protocol-check.ts). */
@@ -153,6 +154,12 @@ export const replyFields = {
     "at?": "[string,string]"
   },
   "window": {
+    "ids": "int[]",
+    "gmt": "string",
+    "message": "string",
+    "prev": "{[string,string]}"
+  },
+  "unreleased": {
     "ids": "int[]",
     "gmt": "string",
     "message": "string",

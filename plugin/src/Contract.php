@@ -72,6 +72,7 @@ body';
 	const REPLY_COMPLETED = 'completed';
 	const REPLY_DONE = 'done';
 	const REPLY_WINDOW = 'window';
+	const REPLY_UNRELEASED = 'unreleased';
 	const REPLY_STREAM_END = 'stream_end';
 	const REPLY_FLUSHED = 'flushed';
 	const REPLY_FAILED = 'failed';

@@ -79,6 +79,12 @@ export interface StreamEnd {
   marks?: WindowMarks;
   /** The running action's own start (not a window's), sent before its commit: undone when `failed` is 'unstarted'. */
   start?: StartUndo;
+  /**
+   * Start marks of actions that never ran which the worker could not undo itself (the database refused past its
+   * retries; it then started nothing more), from its "unreleased" messages (sent as it gave up on them, so a death
+   * after them keeps them too): the lane undoes them through the settle request (CrashRecovery).
+   */
+  unreleased?: WindowMarks;
 }
 
 /** A worker due for replacement starts no further action: after `max` more actions, or above `maxMemBytes`. */

@@ -242,6 +242,8 @@ export class ProcessExecutor implements Executor {
     return new Promise<StreamEnd>((resolve) => {
       let reported = 0; // actions that sent 'done'; the next one in `ids` is the one running
       let marks: WindowMarks | undefined; // the latest start window
+      // Marks of it the worker could not undo ("unreleased" messages; all from that window: it opens none after them).
+      let unreleased: WindowMarks | undefined;
       // The worker says "started" right before an action's start is committed and "completed" (with its time) before
       // the library's completion hook runs: if it dies in between, these decide what the running action's outcome is.
       let started: number | undefined;
@@ -261,7 +263,7 @@ export class ProcessExecutor implements Executor {
         settled = true;
         if (timer) clearTimeout(timer);
         this.stream = undefined;
-        resolve(e);
+        resolve(unreleased ? { ...e, unreleased } : e);
       };
       const failedEnd = (status: 'timeout' | 'crashed', error: string, fatal = false) => {
         const id = ids[reported] as number | undefined;
@@ -322,6 +324,15 @@ export class ProcessExecutor implements Executor {
           if (m.op === 'window') {
             marks = { ids: m.ids, gmt: m.gmt, message: m.message, prev: m.prev };
             this.log.debug({ label: this.label, actions: marks.ids.length }, 'start window');
+          } else if (m.op === 'unreleased') {
+            // PHP sends an empty prev as [] (a list to PHP); never empty here, but merged as a map either way.
+            unreleased = {
+              ids: [...(unreleased?.ids ?? []), ...m.ids],
+              gmt: m.gmt,
+              message: m.message,
+              prev: { ...(unreleased?.prev ?? {}), ...(Array.isArray(m.prev) ? {} : m.prev) },
+            };
+            this.log.debug({ label: this.label, actions: m.ids }, 'the worker could not undo start marks');
           } else if (m.op === 'started') {
             started = m.id;
             start = m.start;

@@ -81,14 +81,22 @@ export class BatchRunner {
           break;
         }
         lane.unavailable = 0;
-        if (end.reason === 'timeout' || end.reason === 'crashed') {
+        const died = end.reason === 'timeout' || end.reason === 'crashed';
+        // Marks the worker could not undo (its database refused; after a death, recover() undoes them with the
+        // rest): undone through the settle request before anything more of the claim runs or the claim is
+        // released (the undo needs the rows still under it). Not written yet, the lane keeps them and the claim, as
+        // after a death (lane.recovery), and claims nothing meanwhile.
+        if (!died && end.unreleased && !(await this.d.recovery.undoMarks(lane, claim.claimId, end.unreleased))) break;
+        // A worker that undoMarks() already replaced is a fresh one: it is not retired again below.
+        const same = lane.executor === ex;
+        if (died) {
           await this.d.recovery.recover(lane, claim.claimId, end, reported);
           if (end.failed && end.failed.status !== 'unstarted') {
             this.d.record(byId.get(end.failed.id), end.failed);
             lane.sizer.observe(end.failed.ms);
           }
         } else if (end.reason === 'limit' || end.reason === 'memory') {
-          await keeper.retire(lane, end.reason === 'limit' ? 'max-jobs' : 'memory');
+          if (same) await keeper.retire(lane, end.reason === 'limit' ? 'max-jobs' : 'memory');
         } else if (end.reason === 'stale' || end.reason === 'handback') {
           // Nothing more of the stream started on the old worker; the rest (the handed-back action first) runs on a
           // worker booted now, which sees the code WordPress would load now.
@@ -98,7 +106,7 @@ export class BatchRunner {
               ? 'what WordPress loads changed; replacing worker before it runs anything more'
               : "no callback for the action's hook in this long-lived worker; handing it to a fresh worker",
           );
-          await keeper.retire(lane, end.reason === 'stale' ? 'code-changed' : 'handback');
+          if (same) await keeper.retire(lane, end.reason === 'stale' ? 'code-changed' : 'handback');
         } else if (end.reason === 'stopped') {
           break;
         }

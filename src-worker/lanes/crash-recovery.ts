@@ -1,6 +1,6 @@
 // After a PHP worker was killed (time limit) or died (fatal, OOM, kill -9): write what its claim still needs.
 import type { Logger } from 'pino';
-import type { RunResult, StreamEnd } from '../execute/executor';
+import type { RunResult, StreamEnd, WindowMarks } from '../execute/executor';
 import type { Lane, Recovery } from './lane';
 import type { WorkerKeeper } from './worker-keeper';
 
@@ -60,8 +60,15 @@ export class CrashRecovery {
       result.status = 'failed';
     }
     const finalise = reported.filter((r) => r.status === 'complete' || r.status === 'failed');
+    // The window's marks of actions that never started, and those the worker had given up undoing before it died
+    // (end.unreleased: from that same window, though their actions had their turn and are not in notStarted).
     const unstart = end.marks
-      ? end.marks.ids.filter((x) => end.notStarted.includes(x) || (x === id && end.failed?.status === 'unstarted'))
+      ? end.marks.ids.filter(
+          (x) =>
+            end.notStarted.includes(x) ||
+            (x === id && end.failed?.status === 'unstarted') ||
+            !!end.unreleased?.ids.includes(x),
+        )
       : [];
     // Its own start (not a window's) when it died between "started" and "running": maybe committed, never run.
     const start = end.failed?.status === 'unstarted' && end.start?.id === id ? end.start : undefined;
@@ -87,6 +94,21 @@ export class CrashRecovery {
     await this.apply(lane, recovery);
   }
 
+  /**
+   * A live worker's start marks it could not undo (StreamEnd.unreleased): the same undo as for a dead worker's marks,
+   * first on the worker that reported them, then as apply() goes on. False when they are not written yet: the lane
+   * is then broken and keeps them (and the claim) for finish().
+   */
+  async undoMarks(lane: Lane, claimId: number, marks: WindowMarks): Promise<boolean> {
+    this.log.warn(
+      { lane: lane.index, claim: claimId, actions: marks.ids },
+      'the worker could not undo start marks of actions it never ran; undoing them through the settle request',
+    );
+    if (!lane.executor.settle) return true; // only PHP workers make marks, and they all settle
+    const settle = { claim: claimId, finalise: [], unstart: marks };
+    return this.apply(lane, { claimId, since: Date.now(), settle, live: true });
+  }
+
   /** A broken lane has a worker again: write what its dead worker's claim still needed, then release that claim. */
   async finish(lane: Lane) {
     const recovery = lane.recovery;
@@ -98,7 +120,9 @@ export class CrashRecovery {
     await this.release(lane, recovery.claimId);
     this.log.info(
       { lane: lane.index, claim: recovery.claimId },
-      'recorded what the dead worker ran and released its claim',
+      recovery.live
+        ? 'undid the start marks the worker gave up on and released its claim'
+        : 'recorded what the dead worker ran and released its claim',
     );
   }
 
@@ -133,14 +157,16 @@ export class CrashRecovery {
     lane.recovery = left;
     this.log.warn(
       { lane: lane.index, claim: left.claimId, action: left.fail?.id },
-      'could not yet record what the dead worker ran; keeping its claim until a worker does',
+      left.live
+        ? 'could not yet undo the start marks the worker gave up on; keeping its claim until a worker does'
+        : 'could not yet record what the dead worker ran; keeping its claim until a worker does',
     );
     return false;
   }
 
   /** One try of each write still needed; returns what is left (undefined when all of it was written). */
   private async write(lane: Lane, recovery: Recovery): Promise<Recovery | undefined> {
-    const left: Recovery = { claimId: recovery.claimId, since: recovery.since };
+    const left: Recovery = { claimId: recovery.claimId, since: recovery.since, live: recovery.live };
     if (recovery.fail) {
       try {
         await lane.executor.fail(recovery.fail);

@@ -15,6 +15,8 @@ export interface Recovery {
   since: number;
   fail?: FailRequest;
   settle?: SettleRequest;
+  /** Start marks a live worker could not undo (StreamEnd.unreleased), not a dead worker's outcomes: for the log. */
+  live?: boolean;
 }
 
 export interface Lane {

@@ -3,10 +3,8 @@
 // them again on a fresh worker (before, the reply read "not changed" and the sidecar counted them as written: the row
 // stayed in progress for the cleaner to fail after the failure period). A trigger stands in for the refusal (a
 // deadlock, a lock wait timeout, a read-only replica after a failover). The real PHP worker, the real MariaDB.
-import { join } from 'node:path';
-import pino from 'pino';
-import { ProcessExecutor } from '../../src-worker/execute/process-executor';
-import { installSite, php, rows, dropPrefix, DOCROOT, ROOT } from '../helpers/stack';
+import { installSite, php, rows, dropPrefix } from '../helpers/stack';
+import { phpWorker } from '../helpers/php-worker';
 
 const PREFIX = `h1r_${process.pid % 1000}_`;
 const TRIGGER = `${PREFIX}refuse_outcomes`;
@@ -39,16 +37,7 @@ test('a refused fail or settle is an error the sidecar retries, not "nothing to 
     `UPDATE ${PREFIX}actionscheduler_actions SET status = 'in-progress', claim_id = ?, attempts = 1 WHERE action_id IN (?)`,
     [CLAIM, ids],
   );
-  const executor = new ProcessExecutor(
-    {
-      command: 'php',
-      args: [join(ROOT, 'plugin/bin/worker.php'), `--path=${DOCROOT}`],
-      env: { ...process.env, WP_TABLE_PREFIX: PREFIX },
-      label: 'h1r',
-    },
-    pino({ level: 'silent' }),
-    () => 60,
-  );
+  const executor = phpWorker(PREFIX, 'h1r');
   const fail = { id: ids[0], claim: CLAIM, reason: 'timeout' as const, seconds: 60 };
   const gmt = new Date().toISOString().slice(0, 19).replace('T', ' ');
   const settle = {

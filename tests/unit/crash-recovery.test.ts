@@ -11,7 +11,7 @@ import { Metrics } from '../../src-worker/metrics';
 
 /** A worker whose settle and fail requests die the first `dies` times across all workers (a shared count). */
 function fleet(dies: { settle: number; fail: number }) {
-  const calls = { settle: 0, fail: 0, started: 0, stopped: 0 };
+  const calls = { settle: 0, fail: 0, started: 0, stopped: 0, settled: [] as unknown[] };
   const make = (): Executor => {
     const ex = {
       label: `php#${calls.started}`,
@@ -25,8 +25,9 @@ function fleet(dies: { settle: number; fail: number }) {
         calls.fail++;
         if (calls.fail <= dies.fail) throw new Error('worker exited (code null, signal SIGKILL)');
       },
-      settle: async () => {
+      settle: async (req: unknown) => {
         calls.settle++;
+        calls.settled.push(req);
         if (calls.settle <= dies.settle) throw new Error('worker exited (code null, signal SIGKILL)');
       },
     };
@@ -220,4 +221,49 @@ test('a worker whose start fails is stopped before the next try replaces it (no 
   expect(await keeper.repair(lane)).toBe(false);
   expect(made).toHaveLength(4);
   expect(made[3]).toEqual({ started: true, stopped: true });
+});
+
+// A live worker's stream ended with marks it could not undo (its database refused past its own retries).
+const UNRELEASED = { ids: [8, 9], gmt: '2026-12-03 20:00:00', message: 'action started via Sidecar', prev: {} };
+
+test('marks a live worker could not undo are sent back as a settle on that worker: no new worker, the claim goes on', async () => {
+  const { calls, recovery, lane } = setup({ settle: 0, fail: 0 });
+  expect(await recovery.undoMarks(lane, 42, UNRELEASED)).toBe(true);
+  expect(calls.settled).toEqual([{ claim: 42, finalise: [], unstart: UNRELEASED }]);
+  expect({ started: calls.started, stopped: calls.stopped, fail: calls.fail }).toEqual({ started: 0, stopped: 0, fail: 0 });
+  expect(lane.broken).toBeFalsy();
+  expect(lane.recovery).toBeUndefined();
+});
+
+test('marks still refused on three workers are kept with the claim, and written by the worker the repair starts', async () => {
+  const { calls, keeper, recovery, lane, released } = setup({ settle: 3, fail: 0 });
+  expect(await recovery.undoMarks(lane, 42, UNRELEASED)).toBe(false);
+  // The reporting worker, then two fresh ones; the lane then counts as one without a worker and keeps the claim.
+  expect({ settle: calls.settle, started: calls.started }).toEqual({ settle: 3, started: 2 });
+  expect(lane.broken).toBe(true);
+  expect(lane.recovery).toMatchObject({ claimId: 42, settle: { claim: 42, finalise: [], unstart: UNRELEASED } });
+  expect(released).toEqual([]);
+  expect(await keeper.repair(lane)).toBe(true);
+  await recovery.finish(lane);
+  expect(calls.settle).toBe(4);
+  expect(lane.recovery).toBeUndefined();
+  expect(released).toEqual([42]);
+});
+
+test('a worker that dies after giving up on a mark (its action had its turn) has that mark undone with the others', async () => {
+  const { calls, recovery, lane } = setup({ settle: 0, fail: 0 });
+  const window = { ids: [6, 7, 8, 9], gmt: '2026-12-03 20:00:00', message: 'action started via Sidecar', prev: {} };
+  await recovery.recover(
+    lane,
+    42,
+    {
+      ...END,
+      marks: window,
+      unreleased: { ...window, ids: [6] },
+    },
+    [],
+  );
+  // 6: refused at its turn (never ran, not in notStarted); 8 and 9 never started; 7 was running and is failed.
+  expect(calls.settled).toEqual([{ claim: 42, finalise: [], unstart: { ...window, ids: [6, 8, 9] } }]);
+  expect(calls.fail).toBe(1);
 });

@@ -16,7 +16,7 @@
  *
  * A mark that never turns into a run is undone: by this worker when it stops early (a "stop", stdin closed, a job
  * or memory limit), or by the sidecar through a fresh worker when this one dies (the "window" message tells it
- * what to undo). Only a crash of both at once leaves marks behind; the cleaner then fails them after the failure
+ * what to undo), or by the sidecar when the database keeps refusing this worker's undo (the "unreleased" message). Only a crash of both at once leaves marks behind; the cleaner then fails them after the failure
  * period, as it does the one action the library had running.
  *
  * Marks never wait long: a slow action in a window (the window was sized for fast ones) would leave the marks behind
@@ -63,6 +63,15 @@ final class StartWindow {
 	private static $message = '';
 	/** @var bool True while a stream runs with windows (set by the worker). */
 	private static $active = false;
+	/**
+	 * @var bool True once a mark of this stream could not be undone (the database refused it past undo_retrying()'s
+	 *           tries): the worker then starts nothing more of the stream, and the marks have gone to the sidecar in an
+	 *           "unreleased" message (self::$report), which undoes them through the settle request once the database
+	 *           takes writes again. Left in place, they made actions that never ran look started, for the cleaner to fail.
+	 */
+	private static $unreleased = false;
+	/** @var callable|null Sends an "unreleased" message to the sidecar (set by the worker for each stream). */
+	private static $report = null;
 
 	/**
 	 * Seconds after which the watcher puts marks still waiting back to pending: far below the failure period (300 s
@@ -89,8 +98,16 @@ final class StartWindow {
 	/** @var float When the worker last wrote to the watcher. */
 	private static $told = 0.0;
 
-	public static function activate( $on ) {
+	/**
+	 * A stream begins ($on: with windows) or ends. $report sends the marks this worker could not undo to the sidecar
+	 * (as soon as they are given up on: if the worker dies before its stream ends, the sidecar still knows them).
+	 */
+	public static function activate( $on, $report = null ) {
 		self::$active = (bool) $on;
+		if ( $on ) {
+			self::$unreleased = false;
+			self::$report     = $report;
+		}
 	}
 
 	public static function active() {
@@ -493,18 +510,48 @@ final class StartWindow {
 	 */
 	private static function undo_retrying( array $prev, $message ) {
 		for ( $try = 0; ; $try++ ) {
-			$errors = 0;
-			self::undo( $prev, self::$claim, self::$gmt, $message, true, $errors );
-			if ( ! $errors || $try >= 4 ) {
+			$refused = array();
+			self::undo( $prev, self::$claim, self::$gmt, $message, true, $refused );
+			$prev = array_intersect_key( $prev, $refused ); // the next try: only what was refused
+			if ( ! $prev || $try >= 4 ) {
 				break;
 			}
 			usleep( 100000 << $try );
 		}
-		if ( $errors ) {
-			// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the worker's stderr, logged by the sidecar.
-			error_log( sprintf( 'Sidecar Scheduler: %d start marks of claim %d could not be undone; the cleaner will fail those actions after the failure period.', $errors, self::$claim ) );
+		if ( $prev ) {
+			self::give_up( $prev );
 		}
-		return $errors;
+		return count( $prev );
+	}
+
+	/**
+	 * Marks this worker could not undo go to the sidecar at once, in an "unreleased" message (the shape of a "window"
+	 * one), and the stream starts nothing more (has_unreleased()), so every such mark of a stream comes from the
+	 * window open now and shares its time and line. The line goes with each, as release_held() undoes them (an
+	 * action whose window wrote no line has none to remove, and the undo then finds none).
+	 *
+	 * @param array<int, array{0: string, 1: string}> $prev Action ID => last_attempt gmt/local before the mark.
+	 */
+	private static function give_up( array $prev ) {
+		self::$unreleased = true;
+		// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the worker's stderr, logged by the sidecar.
+		error_log( sprintf( 'Sidecar Scheduler: %d start marks of claim %d could not be undone here; the worker starts nothing more of its stream, and the sidecar undoes them (on this worker, then on fresh ones).', count( $prev ), self::$claim ) );
+		if ( self::$report ) {
+			call_user_func(
+				self::$report,
+				array(
+					'ids'     => array_map( 'intval', array_keys( $prev ) ),
+					'gmt'     => self::$gmt,
+					'message' => self::$message,
+					'prev'    => (object) $prev,
+				)
+			);
+		}
+	}
+
+	/** True once a mark of this stream could not be undone: the worker then starts nothing more of it. */
+	public static function has_unreleased() {
+		return self::$unreleased;
 	}
 
 	/**
@@ -514,14 +561,16 @@ final class StartWindow {
 	 *
 	 * @param array<int, array{0: string, 1: string}> $prev Action ID => last_attempt gmt/local before the mark.
 	 * @param string                                  $message The window's "started" line ('' when it wrote none).
-	 * @param int                                     $errors  Incremented for each mark the database refused to undo.
+	 * @param array<int, string>                      $refused Added to: action ID => the database's error, for each
+	 *                                                         mark it refused to undo.
 	 */
-	public static function undo( array $prev, $claim_id, $gmt, $message, $unstart, &$errors = 0 ) {
+	public static function undo( array $prev, $claim_id, $gmt, $message, $unstart, array &$refused = array() ) {
+		global $wpdb;
 		$undone = 0;
 		foreach ( $prev as $id => $before ) {
 			$changed = WindowMarks::unmark( $id, $before, $claim_id, $gmt, $unstart );
 			if ( false === $changed ) {
-				++$errors;
+				$refused[ (int) $id ] = (string) $wpdb->last_error; // read now: the next statement resets it
 			}
 			if ( $changed ) {
 				if ( '' !== (string) $message ) {

@@ -330,11 +330,18 @@ final class Worker {
 			return;
 		}
 		$windowed = $window > 1 && $this->pipeline;
-		StartWindow::activate( $windowed );
+		StartWindow::activate(
+			$windowed,
+			function ( array $marks ) {
+				$this->send( array( 'op' => Contract::REPLY_UNRELEASED ) + $marks );
+			}
+		);
 		do_action( 'action_scheduler_before_process_queue' );
 		try {
 			foreach ( $ids as $i => $action_id ) {
-				if ( $this->stop_requested() ) {
+				// A start mark the database would not let this worker undo (sent to the sidecar to undo): it starts
+				// nothing more, as a later window would mark more that it may not undo either.
+				if ( $this->stop_requested() || StartWindow::has_unreleased() ) {
 					$reason = Contract::END_STOPPED;
 					break;
 				}
@@ -638,8 +645,12 @@ final class Worker {
 		$finalised = 0;
 		// Writes the database refused: the reply says so, and the sidecar sends the whole request again on a fresh
 		// worker (each part changes only rows still in progress under the claim, so what did go through is not redone).
-		$errors = 0;
-		$first  = ''; // The first refusal's text: later statements reset $wpdb->last_error.
+		$errors  = 0;
+		$first   = ''; // The first refusal's text: later statements reset $wpdb->last_error.
+		$refused = function ( $text, $count = 1 ) use ( &$errors, &$first ) {
+			$errors += $count;
+			$first   = '' === $first ? (string) $text : $first;
+		};
 		foreach ( isset( $request['finalise'] ) ? (array) $request['finalise'] : array() as $r ) {
 			$id = (int) $r['id'];
 			if ( Contract::STATUS_COMPLETE === $r['status'] && ! empty( $r['at'] ) ) {
@@ -656,8 +667,7 @@ final class Worker {
 				continue;
 			}
 			if ( false === $changed ) {
-				++$errors;
-				$first = $first ? $first : $wpdb->last_error;
+				$refused( $wpdb->last_error );
 			}
 			if ( $changed ) {
 				// The line the dead worker's logger would have written: by the logger's own handler, if it is hooked
@@ -684,10 +694,10 @@ final class Worker {
 					$prev[ (int) $id ] = $u['prev'][ $id ];
 				}
 			}
-			$before    = $errors;
-			$unstarted = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true, $errors );
-			if ( $errors > $before && ! $first ) {
-				$first = $wpdb->last_error;
+			$refused_marks = array();
+			$unstarted     = StartWindow::undo( $prev, $claim, (string) $u['gmt'], (string) $u['message'], true, $refused_marks );
+			if ( $refused_marks ) {
+				$refused( reset( $refused_marks ), count( $refused_marks ) );
 			}
 		}
 		if ( ! empty( $request['start']['id'] ) ) {
@@ -696,8 +706,7 @@ final class Worker {
 			$s       = $request['start'];
 			$changed = RunnerRows::unstart( (int) $s['id'], $claim, (string) $s['gmt'] );
 			if ( false === $changed ) {
-				++$errors;
-				$first = $first ? $first : $wpdb->last_error;
+				$refused( $wpdb->last_error );
 			}
 			if ( $changed ) {
 				if ( '' !== (string) $s['message'] ) {
