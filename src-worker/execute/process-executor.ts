@@ -36,7 +36,15 @@ export { TimeoutError } from './reply-waiters';
 export class WorkerDiedError extends Error {}
 
 /** Replies that belong to the stream running (the others answer a request: ReplyWaiters). */
-const STREAM_OPS: ReadonlySet<string> = new Set(['done', 'stream_end', 'window', 'started', 'running', 'completed']);
+const STREAM_OPS: ReadonlySet<string> = new Set([
+  'done',
+  'stream_end',
+  'window',
+  'unreleased',
+  'started',
+  'running',
+  'completed',
+]);
 
 export interface ProcessSpec {
   command: string;

@@ -31,7 +31,7 @@ describe.each([
     await rows(`DROP TRIGGER IF EXISTS ${PREFIX}refuse_unmark`);
   });
 
-  test('marks refused past the worker\'s retries are undone by the sidecar once the database lets it, and those actions run once', async () => {
+  test("marks refused past the worker's retries are undone by the sidecar once the database lets it, and those actions run once", async () => {
     // 20 fast ones train the lane (--batch-size=20: a claim of their own), then a slow one (it runs until the test
     // creates a file) whose window marks the ten after it.
     const go = join(mkdtempSync(join(tmpdir(), 'sidecar-unrel-')), 'go');
@@ -46,45 +46,54 @@ describe.each([
     const row = async (id: number) =>
       (await rows(`SELECT status, attempts, claim_id FROM ${A('actions')} WHERE action_id = ?`, [id]))[0];
     const states = async (list: number[]) =>
-      (await rows(`SELECT status, attempts FROM ${A('actions')} WHERE action_id IN (?) ORDER BY action_id`, [list])).map(
-        (r) => `${r.status} ${r.attempts}`,
-      );
+      (
+        await rows(`SELECT status, attempts FROM ${A('actions')} WHERE action_id IN (?) ORDER BY action_id`, [list])
+      ).map((r) => `${r.status} ${r.attempts}`);
     const holder = await db();
     const s = startSidecar(PREFIX, ['--workers=1', '--batch-size=20', '--start-window-ms=1000']);
     try {
-      await eventually(
-        async () => (await row(ids.sleeper))?.status,
-        (st) => st === 'in-progress',
-        60000,
-        20,
-      );
+      expect(
+        await eventually(
+          async () => (await row(ids.sleeper))?.status,
+          (st) => st === 'in-progress',
+          60000,
+          20,
+        ),
+      ).toBe('in-progress');
       // The window marked the ten after it: the claim under test really runs in one.
       expect(await states(ids.after)).toEqual(Array(10).fill('in-progress 1'));
       const [[locked]] = (await holder.query('SELECT GET_LOCK(?, 0) AS ok', [LOCK])) as any;
       expect(Number(locked.ok)).toBe(1);
-      // A plugin "activated" for this site only (a file that does not exist: WordPress skips it when it loads): the
-      // worker finds itself out of date after the slow action, stops its stream and undoes the ten marks: refused.
+      // A plugin activated for this site only (Hello Dolly, which comes with WordPress): the worker finds itself out
+      // of date after the slow action, stops its stream and undoes the ten marks: refused.
       php(
         PREFIX,
-        `update_option('active_plugins', array_merge((array) get_option('active_plugins'), array('sidecar-test-absent/absent.php')));`,
+        `update_option('active_plugins', array_merge((array) get_option('active_plugins'), array('hello.php')));`,
       );
       expect((await row(ids.sleeper)).status).toBe('in-progress');
+      // The worker looks at what WordPress loads at most once a second (Freshness): its last look was before the slow
+      // action began, so it looks again right after it once this much has passed.
+      await new Promise((r) => setTimeout(r, 1200));
       writeFileSync(go, '');
       const said = () => s.output.join('');
-      await eventually(
-        async () => said(),
-        (o) => o.includes('could not undo start marks of actions it never ran'),
-        30000,
-        100,
-      );
+      expect(
+        await eventually(
+          async () => said(),
+          (o) => o.includes('could not undo start marks of actions it never ran'),
+          30000,
+          100,
+        ),
+      ).toContain('could not undo start marks of actions it never ran');
       // The sidecar's first tries on that worker and on fresh ones are refused too; the lane keeps the claim and
       // goes on trying with backoff. Meanwhile nothing else happens to those ten: still marked, never run.
-      await eventually(
-        async () => said(),
-        (o) => o.includes('could not yet undo the start marks the worker gave up on; keeping its claim'),
-        30000,
-        100,
-      );
+      expect(
+        await eventually(
+          async () => said(),
+          (o) => o.includes('could not yet undo the start marks the worker gave up on; keeping its claim'),
+          30000,
+          100,
+        ),
+      ).toContain('could not yet undo the start marks the worker gave up on; keeping its claim');
       expect(await states(ids.after)).toEqual(Array(10).fill('in-progress 1'));
       await holder.query('SELECT RELEASE_LOCK(?)', [LOCK]);
       await eventually(
@@ -103,7 +112,9 @@ describe.each([
       expect(await row(id)).toMatchObject({ status: 'complete', attempts: 1, claim_id: 0 });
       // One "started" line each: the undone mark's line went with it.
       expect(
-        (await rows(`SELECT message FROM ${A('logs')} WHERE action_id = ? ORDER BY log_id`, [id])).map((r) => r.message),
+        (await rows(`SELECT message FROM ${A('logs')} WHERE action_id = ? ORDER BY log_id`, [id])).map(
+          (r) => r.message,
+        ),
       ).toEqual(['action created', 'action started via Sidecar', 'action complete via Sidecar']);
     }
     expect(await row(ids.sleeper)).toMatchObject({ status: 'complete', attempts: 1 });

@@ -230,7 +230,11 @@ test('marks a live worker could not undo are sent back as a settle on that worke
   const { calls, recovery, lane } = setup({ settle: 0, fail: 0 });
   expect(await recovery.undoMarks(lane, 42, UNRELEASED)).toBe(true);
   expect(calls.settled).toEqual([{ claim: 42, finalise: [], unstart: UNRELEASED }]);
-  expect({ started: calls.started, stopped: calls.stopped, fail: calls.fail }).toEqual({ started: 0, stopped: 0, fail: 0 });
+  expect({ started: calls.started, stopped: calls.stopped, fail: calls.fail }).toEqual({
+    started: 0,
+    stopped: 0,
+    fail: 0,
+  });
   expect(lane.broken).toBeFalsy();
   expect(lane.recovery).toBeUndefined();
 });
