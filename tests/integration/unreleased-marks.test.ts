@@ -75,25 +75,19 @@ describe.each([
       // action began, so it looks again right after it once this much has passed.
       await new Promise((r) => setTimeout(r, 1200));
       writeFileSync(go, '');
-      const said = () => s.output.join('');
-      expect(
-        await eventually(
-          async () => said(),
-          (o) => o.includes('could not undo start marks of actions it never ran'),
-          30000,
-          100,
-        ),
-      ).toContain('could not undo start marks of actions it never ran');
+      const logsSoon = async (text: string) =>
+        expect(
+          await eventually(
+            async () => s.output.join(''),
+            (o) => o.includes(text),
+            30000,
+            100,
+          ),
+        ).toContain(text);
+      await logsSoon('could not undo start marks of actions it never ran');
       // The sidecar's first tries on that worker and on fresh ones are refused too; the lane keeps the claim and
       // goes on trying with backoff. Meanwhile nothing else happens to those ten: still marked, never run.
-      expect(
-        await eventually(
-          async () => said(),
-          (o) => o.includes('could not yet undo the start marks the worker gave up on; keeping its claim'),
-          30000,
-          100,
-        ),
-      ).toContain('could not yet undo the start marks the worker gave up on; keeping its claim');
+      await logsSoon('could not yet undo the start marks the worker gave up on; keeping its claim');
       expect(await states(ids.after)).toEqual(Array(10).fill('in-progress 1'));
       await holder.query('SELECT RELEASE_LOCK(?)', [LOCK]);
       await eventually(
