@@ -104,7 +104,6 @@ export class CrashRecovery {
       { lane: lane.index, claim: claimId, actions: marks.ids },
       'the worker could not undo start marks of actions it never ran; undoing them through the settle request',
     );
-    if (!lane.executor.settle) return true; // only PHP workers make marks, and they all settle
     const settle = { claim: claimId, finalise: [], unstart: marks };
     return this.apply(lane, { claimId, since: Date.now(), settle, live: true });
   }

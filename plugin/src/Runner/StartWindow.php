@@ -16,8 +16,9 @@
  *
  * A mark that never turns into a run is undone: by this worker when it stops early (a "stop", stdin closed, a job
  * or memory limit), or by the sidecar through a fresh worker when this one dies (the "window" message tells it
- * what to undo), or by the sidecar when the database keeps refusing this worker's undo (the "unreleased" message). Only a crash of both at once leaves marks behind; the cleaner then fails them after the failure
- * period, as it does the one action the library had running.
+ * what to undo), or by the sidecar when the database keeps refusing this worker's undo (the "unreleased" message).
+ * Only a crash of both at once leaves marks behind; the cleaner then fails them after the failure period, as it does
+ * the one action the library had running.
  *
  * Marks never wait long: a slow action in a window (the window was sized for fast ones) would leave the marks behind
  * it in progress for as long as it runs, and the cleaner fails in-progress rows older than the failure period
@@ -503,7 +504,8 @@ final class StartWindow {
 	 * undo() of this window's marks (back to pending), tried again after 0.1, 0.2, 0.4 and 0.8 s while the database
 	 * refuses some of them (a deadlock, a lock wait timeout): a mark left in place makes an action that never ran look
 	 * started, so no worker runs it and the cleaner fails it after the failure period. Each try changes only rows that
-	 * still carry the mark, so what went through is not undone twice. Returns how many were still refused.
+	 * still carry the mark, so what went through is not undone twice. What is still refused after the last try goes
+	 * to the sidecar (give_up()).
 	 *
 	 * @param array<int, array{0: string, 1: string}> $prev    Action ID => last_attempt gmt/local before the mark.
 	 * @param string                                  $message The window's "started" line ('' when it wrote none).
@@ -521,7 +523,6 @@ final class StartWindow {
 		if ( $prev ) {
 			self::give_up( $prev );
 		}
-		return count( $prev );
 	}
 
 	/**
